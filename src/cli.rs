@@ -1,0 +1,105 @@
+//! The command line: one binary, several jobs. Each subcommand's arguments and handler live with
+//! the driver that owns it (`cmd::*`, `tui::*`, `manager`); this file only wires them together.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// Result of a subcommand: the exit code to leave with, or an error report.
+pub type CmdResult = color_eyre::Result<ExitCode>;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "openova",
+    version,
+    about = "Bring up and run the OpenOva Kubernetes platform from a terminal",
+    long_about = "Bring up and run the OpenOva Kubernetes platform from a terminal.\n\n\
+        Start with `openova tui bootstrap` to configure and provision a platform, then run it with \
+        `openova tui manage --context <cluster>`. Local state (drafts, provisioning runs, logs) lives \
+        in ~/.local/state/openova (override with OPENOVA_STATE_DIR). Secrets are kept in the OS \
+        keyring or in memory only, never on disk.\n\nLogging: OPENOVA_LOG=debug (written to the state \
+        directory's logs/, never to the terminal while a screen is shown).",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Full-screen terminal interfaces: the bootstrap wizard and the day-2 console.
+    #[command(subcommand)]
+    Tui(TuiCommand),
+    /// Provision without a screen, from a platform.toml (for CI, scripts and approvals).
+    #[command(subcommand)]
+    Bootstrap(crate::cmd::bootstrap::BootstrapCmd),
+    /// Provisioning runs recorded on this machine.
+    #[command(subcommand)]
+    Runs(crate::cmd::runs::RunsCmd),
+    /// Run the in-cluster Lifecycle Manager (controllers for Platform and Component).
+    Manager(crate::manager::ManagerArgs),
+    /// Print the Platform and Component CustomResourceDefinitions as YAML.
+    Crds(crate::cmd::crds::CrdsArgs),
+    /// Browse the embedded component catalog.
+    #[command(subcommand)]
+    Catalog(crate::cmd::catalog::CatalogCmd),
+    /// Validate or generate platform.toml files.
+    #[command(subcommand)]
+    Config(crate::cmd::config::ConfigCmd),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the version and what is embedded (catalog, OpenTofu modules).
+    Version,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TuiCommand {
+    /// Six-screen wizard: Organization, Credentials, Provider, Regions, Components, Review.
+    Bootstrap(crate::tui::bootstrap::BootstrapArgs),
+    /// Day-2 console attached to a cluster's Platform and Component resources.
+    Manage(crate::tui::manage::ManageArgs),
+}
+
+/// Parse the command line and run it. Errors are printed by color-eyre; the exit code is 1 for
+/// a failed command and 2 for a usage error (clap's own).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let _ = color_eyre::config::HookBuilder::default()
+        .display_env_section(false)
+        .display_location_section(false)
+        .install();
+    match run(cli) {
+        Ok(code) => code,
+        Err(report) => {
+            eprintln!("error: {report:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Dispatch a parsed command line.
+pub fn run(cli: Cli) -> CmdResult {
+    match cli.command {
+        Command::Tui(TuiCommand::Bootstrap(args)) => crate::tui::bootstrap::run(args),
+        Command::Tui(TuiCommand::Manage(args)) => crate::tui::manage::run(args),
+        Command::Bootstrap(cmd) => crate::cmd::bootstrap::run(cmd),
+        Command::Runs(cmd) => crate::cmd::runs::run(cmd),
+        Command::Manager(args) => crate::manager::run(args),
+        Command::Crds(args) => crate::cmd::crds::run(args),
+        Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
+        Command::Config(cmd) => crate::cmd::config::run(cmd),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "openova", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Version => {
+            println!("openova {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

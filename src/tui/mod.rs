@@ -1,0 +1,4 @@
+//! Terminal UI: runtime shared by the wizard and the console.
+
+pub mod bootstrap;
+pub mod manage;
