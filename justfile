@@ -1,0 +1,21 @@
+# Recipes mirror the README and .ci/run.
+
+# Run the bootstrap wizard (release build).
+run:
+    cargo run --release -- tui bootstrap
+
+# The whole test suite, with a real kube-apiserver (built once and cached).
+test *ARGS:
+    tests/run {{ARGS}}
+
+# What CI runs: formatting, lints, tests.
+ci:
+    bash .ci/run
+
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --all-targets -- -D warnings
+
+# Benchmarks against the budgets in docs/architecture.md (release build).
+bench:
+    cargo bench
