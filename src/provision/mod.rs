@@ -1,1 +1,5 @@
-//! (module under construction)
+//! Provisioning with OpenTofu: embedded modules, per-run workspaces, the runner, its events and
+//! the hand-over to the new cluster.
+
+pub mod events;
+pub mod runner;
