@@ -1,1 +1,975 @@
-//! (under construction)
+//! The component catalog model: what can be installed, its versions, dependencies and endpoints,
+//! and the checks that make a catalog file trustworthy (no cycles, no dangling names, valid semver).
+//!
+//! The catalog is read from TOML text (the embedded dataset or an operator-supplied file for
+//! air-gapped sites); every error names the line and the rule that was broken.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use toml::Spanned;
+
+/// The OCI repository that hosts the `bp-<name>` wrapper charts unless a catalog says otherwise.
+pub const DEFAULT_CHART_REPOSITORY: &str = "oci://ghcr.io/openova-io";
+
+/// Placeholders an endpoint URL template may contain.
+pub const ENDPOINT_PLACEHOLDERS: &[&str] = &["domain", "location"];
+
+/// How a component gets onto a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// Installed on every platform and never removed.
+    Mandatory,
+    /// Chosen by the operator, in the wizard or later in the console.
+    ALaCarte,
+    /// A bundle of components installed together (AI Hub, Open Banking, ...).
+    MetaPlatform,
+}
+
+impl Category {
+    pub const ALL: [Category; 3] = [
+        Category::Mandatory,
+        Category::ALaCarte,
+        Category::MetaPlatform,
+    ];
+
+    /// The identifier used in catalog files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Mandatory => "mandatory",
+            Category::ALaCarte => "a-la-carte",
+            Category::MetaPlatform => "meta-platform",
+        }
+    }
+
+    /// Section heading as the console shows it.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Category::Mandatory => "MANDATORY (Core Platform)",
+            Category::ALaCarte => "A LA CARTE (Optional)",
+            Category::MetaPlatform => "META-PLATFORMS",
+        }
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Category {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Category::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown category `{s}`; expected mandatory, a-la-carte or meta-platform")
+            })
+    }
+}
+
+/// Product family a component belongs to; the wizard groups its Components screen by family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Pilot,
+    Spine,
+    Surge,
+    Silo,
+    Guardian,
+    Insights,
+    Fabric,
+    Cortex,
+    Relay,
+}
+
+impl Family {
+    pub const ALL: [Family; 9] = [
+        Family::Pilot,
+        Family::Spine,
+        Family::Surge,
+        Family::Silo,
+        Family::Guardian,
+        Family::Insights,
+        Family::Fabric,
+        Family::Cortex,
+        Family::Relay,
+    ];
+
+    /// Upper-case product name, e.g. `PILOT`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Pilot => "PILOT",
+            Family::Spine => "SPINE",
+            Family::Surge => "SURGE",
+            Family::Silo => "SILO",
+            Family::Guardian => "GUARDIAN",
+            Family::Insights => "INSIGHTS",
+            Family::Fabric => "FABRIC",
+            Family::Cortex => "CORTEX",
+            Family::Relay => "RELAY",
+        }
+    }
+
+    /// What the family is about, e.g. `GitOps & IaC`.
+    pub fn title(self) -> &'static str {
+        match self {
+            Family::Pilot => "GitOps & IaC",
+            Family::Spine => "Networking & mesh",
+            Family::Surge => "Scaling & resilience",
+            Family::Silo => "Storage & registry",
+            Family::Guardian => "Security & identity",
+            Family::Insights => "AIOps & observability",
+            Family::Fabric => "Data & integration",
+            Family::Cortex => "AI & ML",
+            Family::Relay => "Communication",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where the component's Helm chart comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChartRef {
+    /// Chart name, e.g. `bp-cilium`.
+    pub name: String,
+    /// OCI repository URL, e.g. `oci://ghcr.io/openova-io`.
+    pub repository: String,
+}
+
+/// One released version of a component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionEntry {
+    /// The version operators see and pin (`Platform.spec.components[].version`), shown as `v1.16.3`.
+    pub version: semver::Version,
+    /// Version of the wrapper chart that ships it.
+    pub chart_version: semver::Version,
+    /// The upstream chart (and app version) the wrapper pins, for reference.
+    pub upstream: Option<String>,
+    /// What changed in this version, one line per change.
+    pub changes: Vec<String>,
+}
+
+/// A dependency that is offered, not forced, with the reason to want it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionalDep {
+    pub name: String,
+    /// Short reason shown next to the checkbox, e.g. `knowledge graph`.
+    pub reason: String,
+}
+
+/// A URL the component exposes once installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    /// Template with `{domain}` / `{location}` placeholders, e.g. `https://grafana.{domain}`.
+    pub url: String,
+}
+
+impl Endpoint {
+    /// The URL for a platform on `domain` (and a region `location` code such as `fsn`).
+    pub fn render(&self, domain: &str, location: &str) -> String {
+        self.url
+            .replace("{domain}", domain)
+            .replace("{location}", location)
+    }
+}
+
+/// One installable component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentSpec {
+    pub name: String,
+    pub title: String,
+    pub category: Category,
+    pub family: Family,
+    pub description: String,
+    pub namespace: String,
+    pub chart: ChartRef,
+    /// Ascending by version; never empty.
+    pub versions: Vec<VersionEntry>,
+    /// Install dependencies: these must be installed (and healthy) first.
+    pub requires: Vec<String>,
+    pub optional: Vec<OptionalDep>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl ComponentSpec {
+    /// The newest version the catalog offers.
+    pub fn latest(&self) -> &VersionEntry {
+        // Proven invariant: `Catalog::from_toml` rejects components without versions.
+        &self.versions[self.versions.len() - 1]
+    }
+
+    /// The catalog entry for exactly `version`, if the catalog knows it.
+    pub fn version(&self, version: &semver::Version) -> Option<&VersionEntry> {
+        self.versions.iter().find(|v| &v.version == version)
+    }
+}
+
+/// A bundle of components installed together, e.g. AI Hub (Cortex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetaPlatform {
+    pub name: String,
+    pub title: String,
+    /// Other names it is known by (`cortex` for `ai-hub`).
+    pub aliases: Vec<String>,
+    pub family: Family,
+    pub description: String,
+    /// Members installed with it.
+    pub requires: Vec<String>,
+    /// Members offered with a reason, off by default.
+    pub optional: Vec<OptionalDep>,
+}
+
+/// Anything a name can refer to in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entry<'a> {
+    Component(&'a ComponentSpec),
+    Meta(&'a MetaPlatform),
+}
+
+impl<'a> Entry<'a> {
+    pub fn name(&self) -> &'a str {
+        match self {
+            Entry::Component(c) => &c.name,
+            Entry::Meta(m) => &m.name,
+        }
+    }
+    pub fn title(&self) -> &'a str {
+        match self {
+            Entry::Component(c) => &c.title,
+            Entry::Meta(m) => &m.title,
+        }
+    }
+    pub fn category(&self) -> Category {
+        match self {
+            Entry::Component(c) => c.category,
+            Entry::Meta(_) => Category::MetaPlatform,
+        }
+    }
+    pub fn requires(&self) -> &'a [String] {
+        match self {
+            Entry::Component(c) => &c.requires,
+            Entry::Meta(m) => &m.requires,
+        }
+    }
+    pub fn optional(&self) -> &'a [OptionalDep] {
+        match self {
+            Entry::Component(c) => &c.optional,
+            Entry::Meta(m) => &m.optional,
+        }
+    }
+}
+
+/// A validated catalog: every name resolves, the dependency graph is acyclic, every version parses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    /// Sorted by name.
+    components: Vec<ComponentSpec>,
+    /// Sorted by name.
+    metas: Vec<MetaPlatform>,
+    index: BTreeMap<String, usize>,
+    meta_index: BTreeMap<String, usize>,
+    dependents: BTreeMap<String, Vec<String>>,
+}
+
+/// Why a catalog text was rejected. Lines are 1-based lines of the catalog text.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    #[error("line {line}, column {column}: {message}")]
+    Syntax {
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "line {line}: `{name}` is defined twice (first at line {first_line}); names must be unique across components, meta-platforms and aliases"
+    )]
+    DuplicateName {
+        name: String,
+        line: usize,
+        first_line: usize,
+    },
+    #[error(
+        "line {line}: `{name}` is not a valid name; use lower-case letters, digits and `-`, starting with a letter"
+    )]
+    BadName { name: String, line: usize },
+    #[error("line {line}: `{from}` requires `{missing}`, which is not in the catalog")]
+    MissingDependency {
+        from: String,
+        missing: String,
+        line: usize,
+    },
+    #[error(
+        "line {line}: `{from}` requires meta-platform `{meta}`; only components can be dependencies"
+    )]
+    DependsOnMeta {
+        from: String,
+        meta: String,
+        line: usize,
+    },
+    #[error("line {line}: `{name}` lists `{dependency}` twice in {field}")]
+    RepeatedDependency {
+        name: String,
+        dependency: String,
+        field: &'static str,
+        line: usize,
+    },
+    #[error("line {line}: `{name}` depends on itself")]
+    SelfDependency { name: String, line: usize },
+    #[error("line {line}: dependency cycle: {cycle}")]
+    Cycle { cycle: String, line: usize },
+    #[error(
+        "line {line}: mandatory component `{component}` requires `{dependency}`, which is {category}; every dependency of a mandatory component must be mandatory"
+    )]
+    MandatoryNeedsOptional {
+        component: String,
+        dependency: String,
+        category: Category,
+        line: usize,
+    },
+    #[error(
+        "line {line}: component `{name}` has category meta-platform; meta-platforms are declared as [[meta_platform]]"
+    )]
+    ComponentAsMeta { name: String, line: usize },
+    #[error(
+        "line {line}: `{value}` in {field} of `{component}` is not a semantic version: {reason}"
+    )]
+    BadVersion {
+        component: String,
+        field: &'static str,
+        value: String,
+        reason: String,
+        line: usize,
+    },
+    #[error(
+        "line {line}: component `{name}` has no versions; add at least one [[component.versions]]"
+    )]
+    NoVersions { name: String, line: usize },
+    #[error("line {line}: component `{name}` lists version {version} twice")]
+    DuplicateVersion {
+        name: String,
+        version: String,
+        line: usize,
+    },
+    #[error(
+        "line {line}: version {version} of `{name}` has an empty changelog; describe the change"
+    )]
+    EmptyChangelog {
+        name: String,
+        version: String,
+        line: usize,
+    },
+    #[error(
+        "line {line}: endpoint `{endpoint}` of `{component}` uses unknown placeholder `{{{placeholder}}}`; allowed: {{domain}}, {{location}}"
+    )]
+    BadPlaceholder {
+        component: String,
+        endpoint: String,
+        placeholder: String,
+        line: usize,
+    },
+    #[error("line {line}: meta-platform `{name}` has no required members")]
+    EmptyMeta { name: String, line: usize },
+    #[error("line {line}: `{name}` has an empty {field}")]
+    EmptyField {
+        name: String,
+        field: &'static str,
+        line: usize,
+    },
+}
+
+impl CatalogError {
+    /// The 1-based line the error points at.
+    pub fn line(&self) -> usize {
+        match self {
+            CatalogError::Syntax { line, .. }
+            | CatalogError::DuplicateName { line, .. }
+            | CatalogError::BadName { line, .. }
+            | CatalogError::MissingDependency { line, .. }
+            | CatalogError::DependsOnMeta { line, .. }
+            | CatalogError::RepeatedDependency { line, .. }
+            | CatalogError::SelfDependency { line, .. }
+            | CatalogError::Cycle { line, .. }
+            | CatalogError::MandatoryNeedsOptional { line, .. }
+            | CatalogError::ComponentAsMeta { line, .. }
+            | CatalogError::BadVersion { line, .. }
+            | CatalogError::NoVersions { line, .. }
+            | CatalogError::DuplicateVersion { line, .. }
+            | CatalogError::EmptyChangelog { line, .. }
+            | CatalogError::BadPlaceholder { line, .. }
+            | CatalogError::EmptyMeta { line, .. }
+            | CatalogError::EmptyField { line, .. } => *line,
+        }
+    }
+}
+
+// ---- raw file shape -------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    #[serde(default)]
+    chart_repository: Option<String>,
+    #[serde(default)]
+    component: Vec<RawComponent>,
+    #[serde(default)]
+    meta_platform: Vec<RawMeta>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawComponent {
+    name: Spanned<String>,
+    title: String,
+    category: Spanned<Category>,
+    family: Family,
+    description: String,
+    namespace: String,
+    #[serde(default)]
+    chart: Option<String>,
+    #[serde(default)]
+    chart_repository: Option<String>,
+    #[serde(default)]
+    requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    optional: Vec<RawOptional>,
+    #[serde(default)]
+    endpoints: Vec<RawEndpoint>,
+    #[serde(default)]
+    versions: Vec<RawVersion>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOptional {
+    name: Spanned<String>,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEndpoint {
+    name: String,
+    url: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVersion {
+    version: Spanned<String>,
+    chart: Spanned<String>,
+    #[serde(default)]
+    upstream: Option<String>,
+    #[serde(default)]
+    changes: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMeta {
+    name: Spanned<String>,
+    title: String,
+    #[serde(default)]
+    aliases: Vec<Spanned<String>>,
+    family: Family,
+    description: String,
+    requires: Vec<Spanned<String>>,
+    #[serde(default)]
+    optional: Vec<RawOptional>,
+}
+
+/// Maps byte offsets to 1-based lines.
+struct Lines {
+    starts: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { starts }
+    }
+    fn line(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&s| s <= offset)
+    }
+    fn column(&self, offset: usize) -> usize {
+        let line = self.line(offset);
+        offset - self.starts[line - 1] + 1
+    }
+}
+
+/// Tolerant semver parse: accepts a leading `v` as operators and upstream tags write it.
+pub fn parse_version(text: &str) -> Result<semver::Version, semver::Error> {
+    let trimmed = text.trim();
+    let bare = trimmed
+        .strip_prefix('v')
+        .or_else(|| trimmed.strip_prefix('V'))
+        .unwrap_or(trimmed);
+    semver::Version::parse(bare)
+}
+
+/// Formats a version the way operators see it, with a leading `v`.
+pub fn display_version(version: &semver::Version) -> String {
+    format!("v{version}")
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && name.len() <= 63
+        && !name.ends_with('-')
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
+}
+
+impl Catalog {
+    /// Parses and validates catalog TOML. The first problem found is returned, with its line.
+    pub fn from_toml(text: &str) -> Result<Catalog, CatalogError> {
+        let lines = Lines::new(text);
+        let raw: RawCatalog = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map(|s| s.start).unwrap_or(0);
+            CatalogError::Syntax {
+                line: lines.line(offset),
+                column: lines.column(offset),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        let line_of = |s: &std::ops::Range<usize>| lines.line(s.start);
+        let default_repo = raw
+            .chart_repository
+            .clone()
+            .unwrap_or_else(|| DEFAULT_CHART_REPOSITORY.to_string());
+
+        // Names: unique across components, meta-platforms and aliases.
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut claim = |name: &Spanned<String>| -> Result<(), CatalogError> {
+            let line = line_of(&name.span());
+            if !valid_name(name.get_ref()) {
+                return Err(CatalogError::BadName {
+                    name: name.get_ref().clone(),
+                    line,
+                });
+            }
+            if let Some(first_line) = seen.insert(name.get_ref().clone(), line) {
+                return Err(CatalogError::DuplicateName {
+                    name: name.get_ref().clone(),
+                    line,
+                    first_line,
+                });
+            }
+            Ok(())
+        };
+        for c in &raw.component {
+            claim(&c.name)?;
+        }
+        for m in &raw.meta_platform {
+            claim(&m.name)?;
+            for alias in &m.aliases {
+                claim(alias)?;
+            }
+        }
+
+        let component_names: BTreeSet<&str> = raw
+            .component
+            .iter()
+            .map(|c| c.name.get_ref().as_str())
+            .collect();
+        let meta_names: BTreeSet<&str> = raw
+            .meta_platform
+            .iter()
+            .map(|m| m.name.get_ref().as_str())
+            .collect();
+        let check_ref = |from: &str, dep: &Spanned<String>| -> Result<(), CatalogError> {
+            let line = line_of(&dep.span());
+            let dep_name = dep.get_ref();
+            if dep_name == from {
+                return Err(CatalogError::SelfDependency {
+                    name: from.to_string(),
+                    line,
+                });
+            }
+            if meta_names.contains(dep_name.as_str()) {
+                return Err(CatalogError::DependsOnMeta {
+                    from: from.to_string(),
+                    meta: dep_name.clone(),
+                    line,
+                });
+            }
+            if !component_names.contains(dep_name.as_str()) {
+                return Err(CatalogError::MissingDependency {
+                    from: from.to_string(),
+                    missing: dep_name.clone(),
+                    line,
+                });
+            }
+            Ok(())
+        };
+        let check_list = |from: &str,
+                          field: &'static str,
+                          names: &mut dyn Iterator<Item = &Spanned<String>>|
+         -> Result<Vec<String>, CatalogError> {
+            let mut out: Vec<String> = Vec::new();
+            for dep in names {
+                check_ref(from, dep)?;
+                if out.contains(dep.get_ref()) {
+                    return Err(CatalogError::RepeatedDependency {
+                        name: from.to_string(),
+                        dependency: dep.get_ref().clone(),
+                        field,
+                        line: line_of(&dep.span()),
+                    });
+                }
+                out.push(dep.get_ref().clone());
+            }
+            Ok(out)
+        };
+
+        let mut components = Vec::with_capacity(raw.component.len());
+        let mut lines_by_name: BTreeMap<String, usize> = BTreeMap::new();
+        let mut requires_lines: BTreeMap<(String, String), usize> = BTreeMap::new();
+        for c in &raw.component {
+            let name = c.name.get_ref().clone();
+            let line = line_of(&c.name.span());
+            lines_by_name.insert(name.clone(), line);
+            if *c.category.get_ref() == Category::MetaPlatform {
+                return Err(CatalogError::ComponentAsMeta {
+                    name,
+                    line: line_of(&c.category.span()),
+                });
+            }
+            for (field, value) in [
+                ("title", &c.title),
+                ("description", &c.description),
+                ("namespace", &c.namespace),
+            ] {
+                if value.trim().is_empty() {
+                    return Err(CatalogError::EmptyField { name, field, line });
+                }
+            }
+            let requires = check_list(&name, "requires", &mut c.requires.iter())?;
+            for dep in &c.requires {
+                requires_lines.insert((name.clone(), dep.get_ref().clone()), line_of(&dep.span()));
+            }
+            check_list(&name, "optional", &mut c.optional.iter().map(|o| &o.name))?;
+            let optional = c
+                .optional
+                .iter()
+                .map(|o| OptionalDep {
+                    name: o.name.get_ref().clone(),
+                    reason: o.reason.clone(),
+                })
+                .collect();
+
+            let mut endpoints = Vec::new();
+            for e in &c.endpoints {
+                check_placeholders(&name, &e.name, e.url.get_ref()).map_err(|placeholder| {
+                    CatalogError::BadPlaceholder {
+                        component: name.clone(),
+                        endpoint: e.name.clone(),
+                        placeholder,
+                        line: line_of(&e.url.span()),
+                    }
+                })?;
+                endpoints.push(Endpoint {
+                    name: e.name.clone(),
+                    url: e.url.get_ref().clone(),
+                });
+            }
+
+            if c.versions.is_empty() {
+                return Err(CatalogError::NoVersions { name, line });
+            }
+            let mut versions: Vec<VersionEntry> = Vec::with_capacity(c.versions.len());
+            for v in &c.versions {
+                let parse = |field: &'static str, s: &Spanned<String>| {
+                    parse_version(s.get_ref()).map_err(|e| CatalogError::BadVersion {
+                        component: name.clone(),
+                        field,
+                        value: s.get_ref().clone(),
+                        reason: e.to_string(),
+                        line: line_of(&s.span()),
+                    })
+                };
+                let version = parse("version", &v.version)?;
+                let chart_version = parse("chart", &v.chart)?;
+                if versions.iter().any(|e| e.version == version) {
+                    return Err(CatalogError::DuplicateVersion {
+                        name,
+                        version: version.to_string(),
+                        line: line_of(&v.version.span()),
+                    });
+                }
+                if v.changes.iter().all(|c| c.trim().is_empty()) {
+                    return Err(CatalogError::EmptyChangelog {
+                        name,
+                        version: version.to_string(),
+                        line: line_of(&v.version.span()),
+                    });
+                }
+                versions.push(VersionEntry {
+                    version,
+                    chart_version,
+                    upstream: v.upstream.clone(),
+                    changes: v.changes.clone(),
+                });
+            }
+            versions.sort_by(|a, b| a.version.cmp(&b.version));
+
+            components.push(ComponentSpec {
+                chart: ChartRef {
+                    name: c.chart.clone().unwrap_or_else(|| format!("bp-{name}")),
+                    repository: c
+                        .chart_repository
+                        .clone()
+                        .unwrap_or_else(|| default_repo.clone()),
+                },
+                title: c.title.clone(),
+                category: *c.category.get_ref(),
+                family: c.family,
+                description: c.description.clone(),
+                namespace: c.namespace.clone(),
+                versions,
+                requires,
+                optional,
+                endpoints,
+                name,
+            });
+        }
+
+        let mut metas = Vec::with_capacity(raw.meta_platform.len());
+        for m in &raw.meta_platform {
+            let name = m.name.get_ref().clone();
+            let line = line_of(&m.name.span());
+            if m.requires.is_empty() {
+                return Err(CatalogError::EmptyMeta { name, line });
+            }
+            let requires = check_list(&name, "requires", &mut m.requires.iter())?;
+            check_list(&name, "optional", &mut m.optional.iter().map(|o| &o.name))?;
+            metas.push(MetaPlatform {
+                aliases: m.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+                title: m.title.clone(),
+                family: m.family,
+                description: m.description.clone(),
+                requires,
+                optional: m
+                    .optional
+                    .iter()
+                    .map(|o| OptionalDep {
+                        name: o.name.get_ref().clone(),
+                        reason: o.reason.clone(),
+                    })
+                    .collect(),
+                name,
+            });
+        }
+
+        components.sort_by(|a, b| a.name.cmp(&b.name));
+        metas.sort_by(|a, b| a.name.cmp(&b.name));
+        let index: BTreeMap<String, usize> = components
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.name.clone(), i))
+            .collect();
+
+        // Cycles are reported before the mandatory rule: a cycle makes that rule's message confusing.
+        let graph: BTreeMap<&str, Vec<&str>> = components
+            .iter()
+            .map(|c| {
+                (
+                    c.name.as_str(),
+                    c.requires.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        if let Some(cycle) = crate::domain::resolve::find_cycle(&graph) {
+            let line = requires_lines
+                .get(&(cycle[0].clone(), cycle[1].clone()))
+                .copied()
+                .unwrap_or(0);
+            return Err(CatalogError::Cycle {
+                cycle: cycle.join(" -> "),
+                line,
+            });
+        }
+
+        for c in &components {
+            if c.category != Category::Mandatory {
+                continue;
+            }
+            for dep in &c.requires {
+                let dep_spec = &components[index[dep]];
+                if dep_spec.category != Category::Mandatory {
+                    return Err(CatalogError::MandatoryNeedsOptional {
+                        component: c.name.clone(),
+                        dependency: dep.clone(),
+                        category: dep_spec.category,
+                        line: requires_lines
+                            .get(&(c.name.clone(), dep.clone()))
+                            .copied()
+                            .unwrap_or_else(|| lines_by_name[&c.name]),
+                    });
+                }
+            }
+        }
+
+        let mut dependents: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for c in &components {
+            for dep in &c.requires {
+                dependents
+                    .entry(dep.clone())
+                    .or_default()
+                    .push(c.name.clone());
+            }
+        }
+        for list in dependents.values_mut() {
+            list.sort();
+        }
+        let meta_index = metas
+            .iter()
+            .enumerate()
+            .flat_map(|(i, m)| {
+                std::iter::once((m.name.clone(), i))
+                    .chain(m.aliases.iter().map(move |a| (a.clone(), i)))
+            })
+            .collect();
+
+        Ok(Catalog {
+            components,
+            metas,
+            index,
+            meta_index,
+            dependents,
+        })
+    }
+
+    /// All components, sorted by name.
+    pub fn components(&self) -> &[ComponentSpec] {
+        &self.components
+    }
+
+    /// All meta-platforms, sorted by name.
+    pub fn meta_platforms(&self) -> &[MetaPlatform] {
+        &self.metas
+    }
+
+    /// The component called `name`.
+    pub fn get(&self, name: &str) -> Option<&ComponentSpec> {
+        self.index.get(name).map(|&i| &self.components[i])
+    }
+
+    /// The meta-platform called `name` (or one of its aliases).
+    pub fn meta(&self, name: &str) -> Option<&MetaPlatform> {
+        self.meta_index.get(name).map(|&i| &self.metas[i])
+    }
+
+    /// A component or meta-platform by name or alias.
+    pub fn entry(&self, name: &str) -> Option<Entry<'_>> {
+        self.get(name)
+            .map(Entry::Component)
+            .or_else(|| self.meta(name).map(Entry::Meta))
+    }
+
+    /// Components per category, each list sorted by name. Meta-platforms are in `meta_platforms()`.
+    pub fn by_category(&self) -> BTreeMap<Category, Vec<&ComponentSpec>> {
+        let mut out: BTreeMap<Category, Vec<&ComponentSpec>> = BTreeMap::new();
+        for c in &self.components {
+            out.entry(c.category).or_default().push(c);
+        }
+        out
+    }
+
+    /// Components of one family, sorted by name.
+    pub fn by_family(&self, family: Family) -> Vec<&ComponentSpec> {
+        self.components
+            .iter()
+            .filter(|c| c.family == family)
+            .collect()
+    }
+
+    /// Components installed on every platform.
+    pub fn mandatory(&self) -> Vec<&ComponentSpec> {
+        self.components
+            .iter()
+            .filter(|c| c.category == Category::Mandatory)
+            .collect()
+    }
+
+    /// Components that directly require `name`, sorted.
+    pub fn dependents_of(&self, name: &str) -> &[String] {
+        self.dependents.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Meta-platforms listing `name` as a required or optional member.
+    pub fn metas_containing(&self, name: &str) -> Vec<&MetaPlatform> {
+        self.metas
+            .iter()
+            .filter(|m| {
+                m.requires.iter().any(|r| r == name) || m.optional.iter().any(|o| o.name == name)
+            })
+            .collect()
+    }
+
+    /// Every name and alias, for "did you mean" suggestions and completion.
+    pub fn names(&self) -> Vec<&str> {
+        self.components
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(self.meta_index.keys().map(String::as_str))
+            .collect()
+    }
+
+    /// The known names closest to `unknown` (edit distance ≤ 3 or a shared prefix), best first.
+    pub fn suggest(&self, unknown: &str) -> Vec<&str> {
+        let needle = unknown.to_ascii_lowercase();
+        let mut scored: Vec<(usize, &str)> = self
+            .names()
+            .into_iter()
+            .filter_map(|n| {
+                let d = edit_distance(&needle, n);
+                let prefix = needle.len() >= 3 && (n.starts_with(&needle) || needle.starts_with(n));
+                (d <= 3.min(n.len().max(needle.len()) / 2 + 1) || prefix).then_some((d, n))
+            })
+            .collect();
+        scored.sort();
+        scored.into_iter().take(3).map(|(_, n)| n).collect()
+    }
+}
+
+fn check_placeholders(_component: &str, _endpoint: &str, url: &str) -> Result<(), String> {
+    let mut rest = url;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else {
+            return Err(after.to_string());
+        };
+        let placeholder = &after[..close];
+        if !ENDPOINT_PLACEHOLDERS.contains(&placeholder) {
+            return Err(placeholder.to_string());
+        }
+        rest = &after[close + 1..];
+    }
+    Ok(())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
