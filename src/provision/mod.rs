@@ -2,4 +2,6 @@
 //! the hand-over to the new cluster.
 
 pub mod events;
+pub mod modules;
 pub mod runner;
+pub mod tfvars;

@@ -1,0 +1,24 @@
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    huaweicloud = {
+      source  = "huaweicloud/huaweicloud"
+      version = "~> 1.60"
+    }
+    tls = {
+      source  = "hashicorp/tls"
+      version = "~> 4.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+  }
+}
+
+provider "huaweicloud" {
+  region     = var.location
+  access_key = var.huawei_access_key
+  secret_key = var.huawei_secret_key
+}

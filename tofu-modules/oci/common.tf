@@ -1,0 +1,162 @@
+# Naming, addressing, labels and node cloud-init shared by every provider module. This file is
+# identical in every provider module (a test enforces it); each module's main.tf defines the
+# provider-specific locals it reads: provider_name, api_public_host, api_internal_host.
+
+locals {
+  templates = "${path.module}/../shared/templates"
+
+  control_plane_names = [for i in range(var.control_plane_count) : "${var.node_name_prefix}-k8s-${i + 1}${var.node_name_suffix}"]
+  worker_names        = [for i in range(var.worker_count) : "${var.node_name_prefix}-wrk-${i + 1}${var.node_name_suffix}"]
+
+  # Nodes get fixed private addresses so the join address and the firewall rules are known before
+  # any server exists: control plane .11-.13, workers .21-.70, load balancer .5 in the node subnet.
+  network_prefix_length = tonumber(split("/", var.network_cidr)[1])
+  subnet_cidr           = cidrsubnet(var.network_cidr, 24 - local.network_prefix_length, 1)
+  lb_private_ip         = cidrhost(local.subnet_cidr, 5)
+  control_plane_ips     = [for i in range(var.control_plane_count) : cidrhost(local.subnet_cidr, 11 + i)]
+  worker_ips            = [for i in range(var.worker_count) : cidrhost(local.subnet_cidr, 21 + i)]
+
+  # Networks reachable through the WireGuard gateway (the first control-plane node).
+  mesh_peer_cidrs = var.wireguard == null ? [] : distinct(flatten([for p in var.wireguard.peers : p.allowed_ips]))
+
+  labels = {
+    "openova.io/provider"       = local.provider_name
+    "openova.io/region"         = var.region_code
+    "openova.io/building-block" = var.building_block
+    "openova.io/env-type"       = var.env_type
+    "openova.io/cluster"        = var.cluster_name
+    "openova.io/managed-by"     = "opentofu"
+  }
+  # Clouds whose tag keys forbid "/" and "." carry the same set as openova_<name>.
+  flat_tags = { for k, v in local.labels : replace(k, "openova.io/", "openova_") => v }
+
+  sshd_hardening = <<-EOT
+    PasswordAuthentication no
+    KbdInteractiveAuthentication no
+    PermitRootLogin prohibit-password
+    MaxAuthTries 3
+    LoginGraceTime 30
+    X11Forwarding no
+    ClientAliveInterval 300
+    ClientAliveCountMax 2
+  EOT
+
+  tls_sans = distinct([local.api_public_host, local.api_internal_host, var.api_hostname])
+
+  server_config = [for i in range(var.control_plane_count) : merge(
+    {
+      node-name              = local.control_plane_names[i]
+      node-ip                = local.control_plane_ips[i]
+      advertise-address      = local.control_plane_ips[i]
+      tls-san                = local.tls_sans
+      flannel-backend        = "none"
+      disable-network-policy = true
+      disable-kube-proxy     = true
+      disable                = ["traefik", "servicelb"]
+      cluster-cidr           = var.pod_cidr
+      service-cidr           = var.service_cidr
+      secrets-encryption     = true
+      write-kubeconfig-mode  = "0600"
+      node-label             = ["openova.io/role=control-plane", "openova.io/cluster=${var.cluster_name}"]
+    },
+    # The first server initialises embedded etcd with the bare secret; the others join it. Null
+    # entries are dropped so the branches need not share one object type.
+    { for k, v in {
+      cluster-init = i == 0 ? true : null
+      server       = i == 0 ? null : "https://${local.control_plane_ips[0]}:6443"
+    } : k => v if v != null },
+    { token = i == 0 ? random_password.k3s_token.result : local.k3s_join_token },
+  )]
+
+  agent_config = [for i in range(var.worker_count) : {
+    node-name  = local.worker_names[i]
+    node-ip    = local.worker_ips[i]
+    server     = "https://${local.api_internal_host}:6443"
+    token      = local.k3s_join_token
+    node-label = ["openova.io/role=worker", "openova.io/cluster=${var.cluster_name}"]
+  }]
+
+  wireguard_conf = var.wireguard == null ? "" : templatefile("${local.templates}/wg0.conf.tftpl", {
+    address     = var.wireguard.address
+    listen_port = var.wireguard.listen_port
+    private_key = var.wireguard_private_key
+    peers       = var.wireguard.peers
+  })
+
+  node_metadata = {
+    organization = var.organization
+    domain       = var.domain
+    cluster      = var.cluster_name
+    provider     = local.provider_name
+    k3s_version  = var.k3s_version
+  }
+
+  control_plane_user_data = [for i in range(var.control_plane_count) : templatefile("${local.templates}/cloud-init.yaml.tftpl", {
+    node_name      = local.control_plane_names[i]
+    ssh_public_key = var.ssh_public_key
+    packages       = i == 0 && var.wireguard != null ? ["curl", "jq", "ca-certificates", "wireguard-tools"] : ["curl", "jq", "ca-certificates"]
+    files = concat(
+      [
+        { path = "/etc/rancher/k3s/config.yaml", mode = "0600", content = yamlencode(local.server_config[i]) },
+        { path = "/etc/ssh/sshd_config.d/60-openova.conf", mode = "0644", content = local.sshd_hardening },
+        { path = "/etc/openova/node.json", mode = "0644", content = jsonencode(merge(local.node_metadata, { role = "control-plane" })) },
+        {
+          path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", {
+            role              = "server"
+            first_server      = i == 0
+            provider          = local.provider_name
+            k3s_version       = var.k3s_version
+            cilium_version    = var.cilium_version
+            flux_version      = var.flux_version
+            cluster_name      = var.cluster_name
+            cilium_cluster_id = var.cilium_cluster_id
+            api_internal_host = local.api_internal_host
+            wireguard         = i == 0 && var.wireguard != null
+          })
+        },
+      ],
+      i == 0 ? [for path, pem in local.k3s_ca_files : { path = path, mode = "0600", content = pem }] : [],
+      i == 0 && var.wireguard != null ? [{ path = "/etc/wireguard/wg0.conf", mode = "0600", content = local.wireguard_conf }] : [],
+    )
+  })]
+
+  worker_user_data = [for i in range(var.worker_count) : templatefile("${local.templates}/cloud-init.yaml.tftpl", {
+    node_name      = local.worker_names[i]
+    ssh_public_key = var.ssh_public_key
+    packages       = ["curl", "jq", "ca-certificates"]
+    files = [
+      { path = "/etc/rancher/k3s/config.yaml", mode = "0600", content = yamlencode(local.agent_config[i]) },
+      { path = "/etc/ssh/sshd_config.d/60-openova.conf", mode = "0644", content = local.sshd_hardening },
+      { path = "/etc/openova/node.json", mode = "0644", content = jsonencode(merge(local.node_metadata, { role = "worker" })) },
+      {
+        path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", {
+          role              = "agent"
+          first_server      = false
+          provider          = local.provider_name
+          k3s_version       = var.k3s_version
+          cilium_version    = var.cilium_version
+          flux_version      = var.flux_version
+          cluster_name      = var.cluster_name
+          cilium_cluster_id = var.cilium_cluster_id
+          api_internal_host = local.api_internal_host
+          wireguard         = false
+        })
+      },
+    ]
+  })]
+}
+
+# Rules that span several variables (validation blocks may only look at their own variable
+# before OpenTofu 1.9).
+resource "terraform_data" "input_checks" {
+  lifecycle {
+    precondition {
+      condition     = var.wireguard == null || var.wireguard_private_key != ""
+      error_message = "wireguard is set but wireguard_private_key is empty: pass the gateway's private key as TF_VAR_wireguard_private_key."
+    }
+    precondition {
+      condition     = !contains([for p in local.mesh_peer_cidrs : cidrhost(p, 0) == cidrhost(var.network_cidr, 0)], true)
+      error_message = "a wireguard peer's allowed_ips repeats this cluster's network_cidr; regions of one platform need disjoint networks."
+    }
+  }
+}
