@@ -93,3 +93,183 @@ pub fn from_configmap_data(toml: &str, origin: &str) -> Result<Catalog, LoadErro
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::domain::catalog::Category;
+    use crate::domain::resolve::{find_cycle, install_plan};
+
+    #[test]
+    fn embedded_catalog_parses_and_is_consistent() {
+        let catalog =
+            Catalog::from_toml(EMBEDDED_TOML).unwrap_or_else(|e| panic!("embedded catalog: {e}"));
+        assert!(find_cycle(&catalog).is_none());
+        for c in catalog.components() {
+            for dep in &c.requires {
+                let d = catalog
+                    .get(dep)
+                    .unwrap_or_else(|| panic!("{} requires unknown {dep}", c.name));
+                if c.category == Category::Mandatory {
+                    assert_eq!(d.category, Category::Mandatory, "{} -> {dep}", c.name);
+                }
+            }
+            for opt in &c.optional {
+                assert!(
+                    catalog.get(&opt.name).is_some(),
+                    "{} offers unknown {}",
+                    c.name,
+                    opt.name
+                );
+            }
+            assert!(!c.versions.is_empty());
+            for v in &c.versions {
+                assert!(
+                    !v.changes.is_empty(),
+                    "{} {} has no changelog",
+                    c.name,
+                    v.version
+                );
+            }
+        }
+        for m in catalog.meta_platforms() {
+            for member in m.requires.iter().chain(m.optional.iter().map(|o| &o.name)) {
+                assert!(
+                    catalog.get(member).is_some(),
+                    "{} lists unknown {member}",
+                    m.name
+                );
+            }
+        }
+        assert!(std::ptr::eq(embedded(), embedded()));
+    }
+
+    #[test]
+    fn embedded_catalog_covers_the_bootstrap_kit_and_seed_components() {
+        let catalog = embedded();
+        let mandatory: BTreeSet<&str> = catalog
+            .mandatory()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(
+            mandatory.len(),
+            35,
+            "the bootstrap kit has 35 components: {mandatory:?}"
+        );
+        for name in [
+            "ferretdb",
+            "strimzi",
+            "milvus",
+            "neo4j",
+            "knative",
+            "kserve",
+            "vllm",
+            "nemo-guardrails",
+            "valkey",
+        ] {
+            assert!(catalog.get(name).is_some(), "{name} missing");
+        }
+        for (meta, alias) in [("ai-hub", "cortex"), ("open-banking", "fingate")] {
+            assert_eq!(catalog.meta(alias).map(|m| m.name.as_str()), Some(meta));
+        }
+    }
+
+    #[test]
+    fn embedded_catalog_seed_versions_are_known() {
+        let catalog = embedded();
+        for (name, version) in [
+            ("cilium", "v1.16.3"),
+            ("cilium", "v1.16.2"),
+            ("grafana", "v11.4.0"),
+            ("grafana", "v11.3.0"),
+            ("cnpg", "v1.24.0"),
+        ] {
+            let parsed =
+                crate::domain::catalog::parse_version(version).unwrap_or_else(|e| panic!("{e}"));
+            assert!(
+                catalog.get(name).and_then(|c| c.version(&parsed)).is_some(),
+                "{name} {version}"
+            );
+        }
+        assert!(
+            catalog
+                .get("cnpg")
+                .is_some_and(|c| c.requires.contains(&"external-secrets".to_string()))
+        );
+        assert!(
+            catalog
+                .get("ferretdb")
+                .is_some_and(|c| c.requires == ["cnpg"])
+        );
+    }
+
+    #[test]
+    fn ai_hub_plan_matches_the_install_dialog() {
+        let catalog = embedded();
+        let installed: BTreeSet<String> =
+            catalog.mandatory().iter().map(|c| c.name.clone()).collect();
+        let plan =
+            install_plan(catalog, &installed, &["ai-hub"], &[]).unwrap_or_else(|e| panic!("{e}"));
+        for member in ["kserve", "knative", "vllm", "milvus", "cnpg"] {
+            let item = plan
+                .item(member)
+                .unwrap_or_else(|| panic!("{member} not planned"));
+            assert_eq!(item.already_installed, member == "cnpg", "{member}");
+        }
+        let offered: Vec<(&str, &str)> = plan
+            .offers
+            .iter()
+            .map(|o| (o.name.as_str(), o.reason.as_str()))
+            .collect();
+        assert!(
+            offered.contains(&("neo4j", "knowledge graph")),
+            "{offered:?}"
+        );
+        assert!(
+            offered.contains(&("nemo-guardrails", "AI safety")),
+            "{offered:?}"
+        );
+        assert_eq!(plan.order, ["knative", "kserve", "milvus", "vllm"]);
+    }
+
+    #[test]
+    fn configmap_with_catalog_key_loads() {
+        let yaml = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: openova-catalog\ndata:\n  components.toml: |\n{}",
+            EMBEDDED_TOML
+                .lines()
+                .map(|l| format!("    {l}\n"))
+                .collect::<String>()
+        );
+        let catalog = from_configmap_yaml(&yaml, "configmap openova-catalog")
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(catalog.components().len(), embedded().components().len());
+    }
+
+    #[test]
+    fn configmap_without_catalog_key_names_the_key() {
+        let err = from_configmap_yaml("kind: ConfigMap\ndata:\n  other: x\n", "cm.yaml").err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            msg.contains("cm.yaml") && msg.contains("data.components.toml"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn configmap_with_invalid_catalog_names_origin_and_line() {
+        let yaml =
+            "kind: ConfigMap\ndata:\n  components.toml: |\n    [[component]]\n    name = 3\n";
+        let msg = from_configmap_yaml(yaml, "cm.yaml")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            msg.starts_with("cm.yaml (data.components.toml): line 2"),
+            "{msg}"
+        );
+    }
+}
