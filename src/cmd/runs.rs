@@ -1,13 +1,394 @@
-//! PLACEHOLDER (to be replaced by its owner): `openova runs`.
+//! `openova runs`: list, show, follow and cancel the provisioning runs recorded on this machine,
+//! plus the hidden `supervise` entry point of the detached run supervisor.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use color_eyre::eyre::WrapErr;
+use rusqlite::Connection;
 
 use crate::cli::CmdResult;
+use crate::store::runs::{self, EventRecord, RunRecord, RunState};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RunsCmd {
-    /// Not built yet.
-    Todo,
+    /// List runs, newest first.
+    List {
+        /// Print JSON (one array) instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many runs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show one run: state, timing, workspace, error and next step.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Follow a run's log live until it ends (works from any terminal; Ctrl-C only detaches).
+    Attach { id: String },
+    /// Print a run's log.
+    Logs {
+        id: String,
+        /// Keep printing new lines until the run ends.
+        #[arg(long, short)]
+        follow: bool,
+        /// One JSON object per line (the stored event, with OpenTofu's message in `raw`).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop a live run gracefully: OpenTofu is interrupted and releases its state lock.
+    Cancel { id: String },
+    /// Internal: the detached run supervisor (started by `bootstrap` and the wizard).
+    #[command(hide = true)]
+    Supervise { id: String },
 }
 
-pub fn run(_cmd: RunsCmd) -> CmdResult {
-    color_eyre::eyre::bail!("openova runs is not built yet")
+pub fn run(cmd: RunsCmd) -> CmdResult {
+    match cmd {
+        RunsCmd::Supervise { id } => supervise(&id),
+        RunsCmd::List { json, limit } => {
+            let conn = open_db()?;
+            let list = runs::list_runs(&conn, limit)?;
+            let mut refreshed = Vec::with_capacity(list.len());
+            for r in list {
+                refreshed.push(runs::refresh_liveness(&conn, &r.id)?);
+            }
+            let mut out = std::io::stdout().lock();
+            if json {
+                let arr: Vec<_> = refreshed.iter().map(run_json).collect();
+                writeln!(out, "{}", serde_json::Value::Array(arr))?;
+            } else if refreshed.is_empty() {
+                writeln!(
+                    out,
+                    "No provisioning runs yet. Start one with `openova bootstrap apply --config platform.toml` or `openova tui bootstrap`."
+                )?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<14} {:<8} {:<12} {:<20} {:>9}  PLATFORM",
+                    "ID", "ACTION", "STATE", "STARTED (UTC)", "DURATION"
+                )?;
+                for r in &refreshed {
+                    writeln!(
+                        out,
+                        "{:<14} {:<8} {:<12} {:<20} {:>9}  {}",
+                        r.id,
+                        r.action,
+                        r.state,
+                        fmt_time(r.created_ms),
+                        fmt_duration(r.finished_ms.unwrap_or_else(runs::now_ms) - r.created_ms),
+                        r.platform
+                    )?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RunsCmd::Show { id, json } => {
+            let conn = open_db()?;
+            let r = runs::refresh_liveness(&conn, &id)?;
+            let mut out = std::io::stdout().lock();
+            if json {
+                writeln!(out, "{}", run_json(&r))?;
+            } else {
+                writeln!(out, "run        {}", r.id)?;
+                writeln!(out, "action     {}", r.action)?;
+                writeln!(out, "platform   {}", r.platform)?;
+                writeln!(out, "state      {}", r.state)?;
+                writeln!(out, "started    {} UTC", fmt_time(r.created_ms))?;
+                if let Some(f) = r.finished_ms {
+                    writeln!(
+                        out,
+                        "finished   {} UTC (took {})",
+                        fmt_time(f),
+                        fmt_duration(f - r.created_ms)
+                    )?;
+                }
+                if let Some(p) = &r.config_path {
+                    writeln!(out, "config     {p}")?;
+                }
+                writeln!(out, "workspace  {}", r.workspace)?;
+                writeln!(out, "events     {}", runs::event_count(&conn, &id)?)?;
+                if let Some(e) = &r.error {
+                    writeln!(out, "error      {e}")?;
+                }
+                if let Some(n) = &r.next_step {
+                    writeln!(out, "next       {n}")?;
+                }
+            }
+            Ok(exit_for(r.state))
+        }
+        RunsCmd::Attach { id } => {
+            let conn = open_db()?;
+            runs::get_run(&conn, &id)?;
+            let detach = install_detach_handler();
+            let end = follow(&conn, &id, 0, &mut |e| print_event(e, false), || {
+                detach.load(Ordering::SeqCst)
+            })?;
+            match end {
+                Some(r) => {
+                    print_end(&r);
+                    Ok(exit_for(r.state))
+                }
+                None => {
+                    eprintln!(
+                        "detached; run {id} continues. Follow it again with `openova runs attach {id}`."
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+        RunsCmd::Logs {
+            id,
+            follow: live,
+            json,
+        } => {
+            let conn = open_db()?;
+            runs::get_run(&conn, &id)?;
+            if live {
+                let detach = install_detach_handler();
+                let end = follow(&conn, &id, 0, &mut |e| print_event(e, json), || {
+                    detach.load(Ordering::SeqCst)
+                })?;
+                return Ok(end.map(|r| exit_for(r.state)).unwrap_or(ExitCode::SUCCESS));
+            }
+            let mut after = 0;
+            loop {
+                let page = runs::events_after(&conn, &id, after, runs::MAX_EVENTS_PAGE)?;
+                let Some(last) = page.last() else { break };
+                after = last.seq;
+                for e in &page {
+                    print_event(e, json);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        RunsCmd::Cancel { id } => {
+            let conn = open_db()?;
+            crate::provision::supervisor::request_cancel(&conn, &id)?;
+            println!(
+                "Asked run {id} to stop: OpenTofu is being interrupted gracefully and will release its state lock. Follow with `openova runs attach {id}`."
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn supervise(id: &str) -> CmdResult {
+    let _guard = crate::telemetry::init(crate::telemetry::LogTarget::File);
+    let state = crate::provision::supervisor::supervise(id)?;
+    Ok(exit_for(state))
+}
+
+pub(crate) fn open_db() -> color_eyre::Result<Connection> {
+    crate::paths::ensure_state_dir().wrap_err("creating the state directory")?;
+    Ok(runs::open(&crate::paths::database())?)
+}
+
+/// 0 for a run that succeeded, 130 for a cancelled one (as a shell reports Ctrl-C), 1 otherwise
+/// once ended; 0 while it is still live (for `show`).
+pub(crate) fn exit_for(state: RunState) -> ExitCode {
+    match state {
+        RunState::Succeeded => ExitCode::SUCCESS,
+        RunState::Cancelled => ExitCode::from(130),
+        RunState::Failed | RunState::Interrupted => ExitCode::FAILURE,
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+static DETACH: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_detach(_: libc::c_int) {
+    DETACH.store(true, Ordering::SeqCst);
+}
+
+/// Ctrl-C while following only stops following; the run belongs to its supervisor.
+fn install_detach_handler() -> &'static AtomicBool {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    let act = SigAction::new(
+        SigHandler::Handler(on_detach),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to an atomic.
+    unsafe {
+        let _ = sigaction(Signal::SIGINT, &act);
+    }
+    &DETACH
+}
+
+/// Print events after `after` as they arrive until the run ends (`Some(run)`) or `stop()` says
+/// so (`None`). Every event recorded before the end is printed, whenever it was written.
+pub(crate) fn follow(
+    conn: &Connection,
+    id: &str,
+    mut after: i64,
+    on_event: &mut dyn FnMut(&EventRecord),
+    stop: impl Fn() -> bool,
+) -> color_eyre::Result<Option<RunRecord>> {
+    loop {
+        let page = runs::events_after(conn, id, after, 1000)?;
+        for e in &page {
+            on_event(e);
+            after = e.seq;
+        }
+        if page.len() == 1000 {
+            continue;
+        }
+        let run = runs::refresh_liveness(conn, id)?;
+        if run.state.is_terminal() {
+            // Drain what was written between the last read and the end.
+            loop {
+                let rest = runs::events_after(conn, id, after, 1000)?;
+                if rest.is_empty() {
+                    break;
+                }
+                for e in &rest {
+                    on_event(e);
+                    after = e.seq;
+                }
+            }
+            return Ok(Some(run));
+        }
+        if stop() {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+pub(crate) fn print_event(e: &EventRecord, json: bool) {
+    let mut out = std::io::stdout().lock();
+    if json {
+        let raw: serde_json::Value =
+            serde_json::from_str(&e.raw).unwrap_or(serde_json::Value::String(e.raw.clone()));
+        let doc = serde_json::json!({
+            "seq": e.seq, "at": fmt_rfc3339(e.at_ms), "phase": e.phase, "kind": e.kind,
+            "level": e.level, "message": e.message, "raw": raw,
+        });
+        let _ = writeln!(out, "{doc}");
+    } else {
+        let _ = writeln!(out, "{}", format_event(e));
+    }
+    let _ = out.flush();
+}
+
+/// One human line: time, phase, level marker and OpenTofu's message.
+pub fn format_event(e: &EventRecord) -> String {
+    let marker = match e.level.as_str() {
+        "error" => "ERROR ",
+        "warn" => "warn  ",
+        _ => "",
+    };
+    let mut line = format!(
+        "{} {:<10} {marker}{}",
+        fmt_clock(e.at_ms),
+        e.phase,
+        e.message
+    );
+    // A diagnostic's detail is where the useful part of an error is.
+    if e.kind == "diagnostic"
+        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.raw)
+        && let Some(detail) = v
+            .pointer("/diagnostic/detail")
+            .and_then(serde_json::Value::as_str)
+        && !detail.is_empty()
+    {
+        for l in detail.lines() {
+            line.push_str("\n                      ");
+            line.push_str(l);
+        }
+    }
+    line
+}
+
+fn print_end(r: &RunRecord) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\nrun {} {}", r.id, r.state);
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "{e}");
+    }
+    if let Some(n) = &r.next_step {
+        let _ = writeln!(out, "next: {n}");
+    }
+}
+
+fn run_json(r: &RunRecord) -> serde_json::Value {
+    serde_json::json!({
+        "id": r.id, "action": r.action.as_str(), "state": r.state.as_str(), "platform": r.platform,
+        "configPath": r.config_path, "workspace": r.workspace,
+        "createdAt": fmt_rfc3339(r.created_ms), "finishedAt": r.finished_ms.map(fmt_rfc3339),
+        "supervisorPid": r.supervisor_pid, "error": r.error, "nextStep": r.next_step,
+    })
+}
+
+fn to_dt(ms: i64) -> time::OffsetDateTime {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+fn fmt_rfc3339(ms: i64) -> String {
+    to_dt(ms)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn fmt_time(ms: i64) -> String {
+    let d = to_dt(ms);
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        d.year(),
+        d.month() as u8,
+        d.day(),
+        d.hour(),
+        d.minute(),
+        d.second()
+    )
+}
+
+fn fmt_clock(ms: i64) -> String {
+    let d = to_dt(ms);
+    format!("{:02}:{:02}:{:02}", d.hour(), d.minute(), d.second())
+}
+
+/// `1h02m`, `3m05s`, `12s`.
+pub fn fmt_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fmt_duration_picks_largest_units() {
+        assert_eq!(fmt_duration(12_400), "12s");
+        assert_eq!(fmt_duration(185_000), "3m05s");
+        assert_eq!(fmt_duration(3_720_000), "1h02m");
+    }
+
+    #[test]
+    fn format_event_diagnostic_shows_detail_lines() {
+        let e = EventRecord {
+            seq: 1,
+            at_ms: 0,
+            phase: "apply".into(),
+            kind: "diagnostic".into(),
+            level: "error".into(),
+            message: "Error: server type cx99 not found".into(),
+            raw: r#"{"diagnostic":{"severity":"error","summary":"server type cx99 not found","detail":"no such type in fsn1"}}"#.into(),
+        };
+        let s = format_event(&e);
+        assert!(s.starts_with("00:00:00 apply      ERROR Error: server type cx99 not found"));
+        assert!(s.contains("no such type in fsn1"));
+    }
 }

@@ -4,4 +4,5 @@
 pub mod events;
 pub mod modules;
 pub mod runner;
+pub mod supervisor;
 pub mod tfvars;

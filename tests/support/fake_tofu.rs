@@ -1,0 +1,378 @@
+//! A stand-in `tofu` for the test suite: it speaks OpenTofu's documented machine-readable UI
+//! (`-json`) so the runner, supervisor and progress screen are exercised against the real
+//! message shapes without a cloud account.
+//!
+//! Behaviour is chosen by environment variables (inherited through the supervisor, as real
+//! provider credentials are):
+//! - `FAKE_TOFU_SCENARIO`: `success` (default), `fail` (one resource fails with a diagnostic),
+//!   `slow` (each resource takes `FAKE_TOFU_STEP_MS`, default 400 ms, with progress messages).
+//! - `FAKE_TOFU_VERSION`: what `version -json` reports (default 1.8.3).
+//! - `FAKE_TOFU_KUBECONFIG`: a file whose text `output -json` returns as the sensitive
+//!   `kubeconfig` output.
+//! - `FAKE_TOFU_SECRET_VAR`: the name of a credential variable that must be set (e.g.
+//!   `HCLOUD_TOKEN`); with `FAKE_TOFU_ECHO_SECRET=1` its value is echoed in a diagnostic, as a
+//!   careless provider might, so redaction is tested.
+//!
+//! The state lock is a file `.fake-tofu.lock` in the working directory, holding the lock ID:
+//! plan/apply refuse with OpenTofu's "Error acquiring the state lock" diagnostic when it exists,
+//! take it while working and release it on a clean end, including after SIGINT.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+const LOCK_FILE: &str = ".fake-tofu.lock";
+
+const RESOURCES: &[(&str, &str, &str)] = &[
+    ("hcloud_network.main", "hcloud_network", "main"),
+    ("hcloud_firewall.cluster", "hcloud_firewall", "cluster"),
+    (
+        "hcloud_server.control_plane[0]",
+        "hcloud_server",
+        "control_plane",
+    ),
+    ("hcloud_load_balancer.api", "hcloud_load_balancer", "api"),
+];
+
+fn ts() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn emit(level: &str, message: &str, kind: &str, extra: serde_json::Value) {
+    let mut obj = serde_json::json!({
+        "@level": level,
+        "@message": message,
+        "@module": "tofu.ui",
+        "@timestamp": ts(),
+        "type": kind,
+    });
+    if let (Some(o), serde_json::Value::Object(e)) = (obj.as_object_mut(), extra) {
+        o.extend(e);
+    }
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{obj}");
+    let _ = out.flush();
+}
+
+fn resource(addr: &str, ty: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "addr": addr, "module": "", "resource": addr, "implied_provider": "hcloud",
+        "resource_type": ty, "resource_name": name, "resource_key": null
+    })
+}
+
+fn version() -> String {
+    std::env::var("FAKE_TOFU_VERSION").unwrap_or_else(|_| "1.8.3".into())
+}
+
+fn emit_version() {
+    let v = version();
+    emit(
+        "info",
+        &format!("OpenTofu {v}"),
+        "version",
+        serde_json::json!({"tofu": v, "ui": "1.2"}),
+    );
+}
+
+fn diagnostic(summary: &str, detail: &str, address: Option<&str>) {
+    let mut d = serde_json::json!({"severity": "error", "summary": summary, "detail": detail});
+    if let Some(a) = address {
+        d["address"] = a.into();
+        d["range"] = serde_json::json!({"filename": "main.tf", "start": {"line": 40, "column": 1, "byte": 900}, "end": {"line": 40, "column": 30, "byte": 929}});
+    }
+    emit(
+        "error",
+        &format!("Error: {summary}"),
+        "diagnostic",
+        serde_json::json!({ "diagnostic": d }),
+    );
+}
+
+fn take_lock(operation: &str) -> Result<(), ()> {
+    if let Ok(id) = std::fs::read_to_string(LOCK_FILE) {
+        let detail = format!(
+            "Error message: resource temporarily unavailable\nLock Info:\n  ID:        {}\n  Path:      terraform.tfstate\n  Operation: OperationTypeApply\n  Who:       ops@bastion\n  Version:   {}\n  Created:   2026-01-02 10:00:00.000000000 +0000 UTC\n  Info:      \n\n\nOpenTofu acquires a state lock to protect the state from being written\nby multiple users at the same time. Please resolve the issue above and try\nagain. For most commands, you can disable locking with the \"-lock=false\"\nflag, but this is not recommended.",
+            id.trim(),
+            version()
+        );
+        diagnostic("Error acquiring the state lock", &detail, None);
+        return Err(());
+    }
+    let id = format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), 7u64);
+    let _ = std::fs::write(LOCK_FILE, format!("{id} {operation}"));
+    Ok(())
+}
+
+fn release_lock() {
+    let _ = std::fs::remove_file(LOCK_FILE);
+}
+
+fn check_secret() -> Result<(), ()> {
+    let Ok(name) = std::env::var("FAKE_TOFU_SECRET_VAR") else {
+        return Ok(());
+    };
+    match std::env::var(&name) {
+        Ok(v) if !v.is_empty() => {
+            if std::env::var("FAKE_TOFU_ECHO_SECRET").as_deref() == Ok("1") {
+                diagnostic(
+                    "Provider produced a warning",
+                    &format!("request to api.hetzner.cloud with token {v} was rate limited"),
+                    None,
+                );
+            }
+            Ok(())
+        }
+        _ => {
+            diagnostic(
+                "Missing credentials",
+                &format!("The provider needs {name} in the environment."),
+                None,
+            );
+            Err(())
+        }
+    }
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
+}
+
+fn stop_gracefully(operation: &str) -> i32 {
+    emit(
+        "info",
+        "Interrupt received. Please wait for OpenTofu to exit or data loss may occur. Gracefully shutting down...",
+        "log",
+        serde_json::json!({}),
+    );
+    diagnostic(
+        "execution halted",
+        &format!("The {operation} was interrupted; the state was saved and the lock released."),
+        None,
+    );
+    release_lock();
+    1
+}
+
+fn plan(args: &[String]) -> i32 {
+    let destroy = args.iter().any(|a| a == "-destroy");
+    let out = args
+        .iter()
+        .find_map(|a| a.strip_prefix("-out="))
+        .map(str::to_owned);
+    emit_version();
+    if check_secret().is_err() || take_lock("plan").is_err() {
+        return 1;
+    }
+    let action = if destroy { "delete" } else { "create" };
+    for (addr, ty, name) in RESOURCES {
+        emit(
+            "info",
+            &format!("{addr}: Plan to {action}"),
+            "planned_change",
+            serde_json::json!({"change": {"resource": resource(addr, ty, name), "action": action}}),
+        );
+    }
+    let n = RESOURCES.len();
+    let (add, remove) = if destroy { (0, n) } else { (n, 0) };
+    emit(
+        "info",
+        &format!("Plan: {add} to add, 0 to change, {remove} to destroy."),
+        "change_summary",
+        serde_json::json!({"changes": {"add": add, "change": 0, "import": 0, "remove": remove, "operation": "plan"}}),
+    );
+    if let Some(out) = out {
+        let _ = std::fs::write(out, if destroy { "destroy" } else { "apply" });
+    }
+    release_lock();
+    0
+}
+
+fn apply(args: &[String]) -> i32 {
+    emit_version();
+    let Some(plan_file) = args.iter().rev().find(|a| !a.starts_with('-')) else {
+        diagnostic("No plan file", "apply needs a saved plan", None);
+        return 1;
+    };
+    let destroy = match std::fs::read_to_string(plan_file) {
+        Ok(kind) => kind == "destroy",
+        Err(_) => {
+            diagnostic(
+                "Failed to load \"tfplan\" as a plan file",
+                "The plan file does not exist.",
+                None,
+            );
+            return 1;
+        }
+    };
+    if check_secret().is_err() || take_lock("apply").is_err() {
+        return 1;
+    }
+    let scenario = std::env::var("FAKE_TOFU_SCENARIO").unwrap_or_else(|_| "success".into());
+    let step = match scenario.as_str() {
+        "slow" => Duration::from_millis(
+            std::env::var("FAKE_TOFU_STEP_MS")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(400),
+        ),
+        _ => Duration::from_millis(20),
+    };
+    let action = if destroy { "delete" } else { "create" };
+    let (verb, done) = if destroy {
+        ("Destroying...", "Destruction complete")
+    } else {
+        ("Creating...", "Creation complete")
+    };
+    let mut added = 0;
+    for (i, (addr, ty, name)) in RESOURCES.iter().enumerate() {
+        if interrupted() {
+            return stop_gracefully("apply");
+        }
+        let res = resource(addr, ty, name);
+        emit(
+            "info",
+            &format!("{addr}: {verb}"),
+            "apply_start",
+            serde_json::json!({"hook": {"resource": res, "action": action}}),
+        );
+        let started = Instant::now();
+        let mut last_progress = Instant::now();
+        while started.elapsed() < step {
+            if interrupted() {
+                // Real OpenTofu lets the in-flight call finish before stopping.
+                emit(
+                    "info",
+                    &format!("{addr}: {done} after 0s [id={i}]"),
+                    "apply_complete",
+                    serde_json::json!({"hook": {"resource": res, "action": action, "id_key": "id", "id_value": i.to_string(), "elapsed_seconds": 0}}),
+                );
+                return stop_gracefully("apply");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            if last_progress.elapsed() >= Duration::from_millis(100) {
+                last_progress = Instant::now();
+                let secs = started.elapsed().as_secs();
+                emit(
+                    "info",
+                    &format!("{addr}: Still creating... [{secs}s elapsed]"),
+                    "apply_progress",
+                    serde_json::json!({"hook": {"resource": res, "action": action, "elapsed_seconds": secs}}),
+                );
+            }
+        }
+        let secs = started.elapsed().as_secs();
+        if scenario == "fail" && i == 2 {
+            emit(
+                "error",
+                &format!("{addr}: Creation errored after {secs}s"),
+                "apply_errored",
+                serde_json::json!({"hook": {"resource": res, "action": action, "elapsed_seconds": secs}}),
+            );
+            diagnostic(
+                "server type cx99 not found",
+                "The server type cx99 does not exist in location fsn1 (invalid_input).",
+                Some(addr),
+            );
+            release_lock();
+            return 1;
+        }
+        emit(
+            "info",
+            &format!("{addr}: {done} after {secs}s [id={}]", 1000 + i),
+            "apply_complete",
+            serde_json::json!({"hook": {"resource": res, "action": action, "id_key": "id", "id_value": (1000 + i).to_string(), "elapsed_seconds": secs}}),
+        );
+        added += 1;
+    }
+    // A message type this OpenTofu knows and we may not: it must be kept, never fatal.
+    emit(
+        "info",
+        "Ephemeral resources closed",
+        "ephemeral_summary",
+        serde_json::json!({"count": 0}),
+    );
+    if !destroy {
+        emit(
+            "info",
+            "Outputs: 2",
+            "outputs",
+            serde_json::json!({"outputs": {
+                "kubeconfig": {"sensitive": true, "type": "string"},
+                "lb_ipv4": {"sensitive": false, "type": "string", "value": "192.0.2.10"}
+            }}),
+        );
+    }
+    let (a, r) = if destroy { (0, added) } else { (added, 0) };
+    emit(
+        "info",
+        &format!("Apply complete! Resources: {a} added, 0 changed, {r} destroyed."),
+        "change_summary",
+        serde_json::json!({"changes": {"add": a, "change": 0, "import": 0, "remove": r, "operation": if destroy {"destroy"} else {"apply"}}}),
+    );
+    release_lock();
+    0
+}
+
+fn output() -> i32 {
+    let kubeconfig = std::env::var("FAKE_TOFU_KUBECONFIG")
+        .ok()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_else(|| {
+            "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n".into()
+        });
+    let doc = serde_json::json!({
+        "kubeconfig": {"sensitive": true, "type": "string", "value": kubeconfig},
+        "lb_ipv4": {"sensitive": false, "type": "string", "value": "192.0.2.10"}
+    });
+    println!("{doc}");
+    0
+}
+
+fn main() {
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+    }
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args.first().map(String::as_str) {
+        Some("version") => {
+            println!(
+                "{}",
+                serde_json::json!({"terraform_version": version(), "platform": "linux_amd64", "provider_selections": {}, "terraform_outdated": false})
+            );
+            0
+        }
+        Some("init") => {
+            println!(
+                "\nInitializing the backend...\n\nInitializing provider plugins...\n- Finding hetznercloud/hcloud versions matching \"~> 1.49\"...\n- Installing hetznercloud/hcloud v1.49.1...\n\nOpenTofu has been successfully initialized!"
+            );
+            if Path::new(LOCK_FILE).exists() {
+                eprintln!("Warning: a state lock is present");
+            }
+            0
+        }
+        Some("plan") => plan(&args),
+        Some("apply") => apply(&args),
+        Some("output") => output(),
+        Some("force-unlock") => {
+            release_lock();
+            println!("OpenTofu state has been successfully unlocked!");
+            0
+        }
+        other => {
+            eprintln!("fake tofu: unsupported command {other:?}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
