@@ -1,1 +1,1055 @@
-//! (under construction)
+//! The platform configuration: the typed result of the wizard, its versioned `platform.toml`
+//! form (strict parsing with line and column, lossless round trip), and validation that reports
+//! every problem at once with the field path it concerns.
+//!
+//! Secrets are never part of it: credentials, S3 keys and a generated SSH private key appear
+//! only as [`SecretRef`]s (`keyring:…` or `env:…`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use toml::de::{DeTable, DeValue};
+
+use super::naming::{
+    self, BuildingBlock, ClusterId, EnvType, FieldError, Location, Provider, validate_cidr,
+    validate_control_plane_count, validate_dns_label, validate_domain, validate_email,
+    validate_org_slug, validate_server_size, validate_worker_count,
+};
+
+/// The only `apiVersion` this build reads and writes.
+pub const API_VERSION: &str = "openova.io/v1alpha1";
+/// The `kind` of a platform configuration document.
+pub const KIND: &str = "PlatformConfig";
+const API_GROUP: &str = "openova.io/";
+
+/// Most regions one platform spans.
+pub const MAX_REGIONS: usize = 2;
+
+/// The `apiVersion` marker: serializes as [`API_VERSION`] and accepts nothing else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApiVersion;
+
+/// The `kind` marker: serializes as [`KIND`] and accepts nothing else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Kind;
+
+macro_rules! fixed_string {
+    ($ty:ident, $value:expr, $what:literal) => {
+        impl Serialize for $ty {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str($value)
+            }
+        }
+        impl<'de> Deserialize<'de> for $ty {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                if s == $value {
+                    Ok($ty)
+                } else {
+                    Err(serde::de::Error::custom(format!(
+                        "{} {:?} is not {:?}",
+                        $what, s, $value
+                    )))
+                }
+            }
+        }
+    };
+}
+fixed_string!(ApiVersion, API_VERSION, "apiVersion");
+fixed_string!(Kind, KIND, "kind");
+
+/// Everything needed to provision one platform and hand it to the Lifecycle Manager.
+///
+/// Field order matters: TOML needs plain values before tables, and `state_backend` is a
+/// string for `local`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformConfig {
+    #[serde(rename = "apiVersion")]
+    pub api_version: ApiVersion,
+    pub kind: Kind,
+    /// The cloud every region runs in.
+    pub provider: Provider,
+    /// Catalog components and meta-platforms selected beyond the mandatory set (which is
+    /// always installed and need not be listed). Dependencies are resolved at install time.
+    #[serde(default)]
+    pub components: Vec<String>,
+    /// Where OpenTofu keeps its state.
+    pub state_backend: StateBackend,
+    pub organization: Organization,
+    /// One or two regions; each becomes one cluster.
+    pub regions: Vec<Region>,
+    pub ssh: Ssh,
+    /// Provider credentials by name (see [`Provider::credential_names`]), as references.
+    pub credentials: BTreeMap<String, SecretRef>,
+    /// Settings for sites without internet access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub airgap: Option<Airgap>,
+}
+
+/// Who the platform belongs to and where it lives in DNS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organization {
+    /// Display name, e.g. `Acme Financial`.
+    pub name: String,
+    /// Identifier used in namespaces and Environment names (`acme` → `acme-prod`).
+    pub slug: String,
+    /// The operator's own domain; services live below it (`console.acme.io`).
+    pub domain: String,
+    /// Contact for certificates and notices.
+    pub email: String,
+    pub env_type: EnvType,
+}
+
+/// One region: a location, its security zone and its node pools.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub location: Location,
+    pub building_block: BuildingBlock,
+    pub control_plane: NodePool,
+    pub workers: NodePool,
+}
+
+/// A group of identical servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodePool {
+    /// Provider server size (instance type), e.g. `cx43`.
+    pub size: String,
+    pub count: u32,
+}
+
+/// Where OpenTofu state is kept. `local` keeps it in the run directory on this machine (a
+/// lab); production platforms keep it in the operator's own S3-compatible bucket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateBackend {
+    Local,
+    S3(S3Backend),
+}
+
+/// An S3-compatible bucket for OpenTofu state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3Backend {
+    /// `https://…` endpoint (plain `http://` only for a loopback address).
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Prefix for state object keys, e.g. `openova/acme`.
+    pub key_prefix: String,
+    pub access_key_id: SecretRef,
+    pub secret_access_key: SecretRef,
+}
+
+/// Settings for a site without internet access.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Airgap {
+    /// Absolute path of a local OpenTofu provider mirror (filesystem_mirror).
+    pub provider_mirror: String,
+    /// Registry that mirrors every chart and image, `https://host[:port][/path]`.
+    pub registry_mirror: String,
+    /// Name of the ConfigMap holding the catalog, when it differs from the embedded one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog_configmap: Option<String>,
+}
+
+/// Break-glass SSH access to the nodes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ssh {
+    /// OpenSSH public key line installed on every node.
+    pub public_key: String,
+    /// Where the private key is kept when openova generated the pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_key: Option<SecretRef>,
+    /// IPv4 networks allowed to reach port 22; empty closes SSH from the internet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// A pointer to a secret: `keyring:<path>` (the OS keyring) or `env:<NAME>` (an environment
+/// variable of the process that provisions). Never the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretRef(pub String);
+
+/// Where a [`SecretRef`] points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource<'a> {
+    /// Keyring entry path, e.g. `openova/draft-7/hcloud-token`.
+    Keyring(&'a str),
+    /// Environment variable name.
+    Env(&'a str),
+}
+
+impl SecretRef {
+    /// A keyring reference.
+    pub fn keyring(path: &str) -> Self {
+        Self(format!("keyring:{path}"))
+    }
+
+    /// An environment-variable reference.
+    pub fn env(name: &str) -> Self {
+        Self(format!("env:{name}"))
+    }
+
+    /// Where it points, or why it is not a reference. The message never repeats the value,
+    /// because a value that is not a reference may well be the secret itself.
+    pub fn source(&self) -> Result<SecretSource<'_>, String> {
+        let hint = "write keyring:openova/<name> or env:<VARIABLE>; the secret itself never \
+                    belongs in platform.toml (the value is not shown here)";
+        if let Some(path) = self.0.strip_prefix("keyring:") {
+            let ok = !path.is_empty()
+                && !path.starts_with('/')
+                && !path.ends_with('/')
+                && !path.contains("//")
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "._-/".contains(c));
+            return if ok {
+                Ok(SecretSource::Keyring(path))
+            } else {
+                Err(format!(
+                    "keyring path must be segments of A-Z a-z 0-9 . _ - separated by '/'; {hint}"
+                ))
+            };
+        }
+        if let Some(name) = self.0.strip_prefix("env:") {
+            let ok = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            return if ok {
+                Ok(SecretSource::Env(name))
+            } else {
+                Err(format!(
+                    "environment variable name must match [A-Za-z_][A-Za-z0-9_]*; {hint}"
+                ))
+            };
+        }
+        Err(format!("is not a secret reference: {hint}"))
+    }
+}
+
+impl fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A 1-based position in the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+impl Position {
+    /// Position of a byte offset in `text`.
+    pub fn of_offset(text: &str, offset: usize) -> Position {
+        let offset = offset.min(text.len());
+        let before = text.get(..offset).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = before
+            .get(line_start..)
+            .map_or(1, |s| s.chars().count() + 1);
+        Position { line, column }
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// Why a platform.toml could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not TOML at all (unclosed string, duplicate key, …).
+    #[error("{}{message}", at_prefix(.at))]
+    Syntax {
+        message: String,
+        at: Option<Position>,
+    },
+    /// A key this version does not know; often a typo.
+    #[error("{}{}unknown field `{field}`{}", at_prefix(.at), path_prefix(.path), expected_suffix(.expected))]
+    UnknownField {
+        field: String,
+        /// Dotted path of the table holding it.
+        path: Option<String>,
+        /// The accepted keys, as the parser listed them.
+        expected: Option<String>,
+        at: Option<Position>,
+    },
+    /// A value of the wrong type or a code outside its table, or a required field missing.
+    #[error("{}{}{message}", at_prefix(.at), path_prefix(.path))]
+    Invalid {
+        message: String,
+        path: Option<String>,
+        at: Option<Position>,
+    },
+    #[error("apiVersion is missing: the file should start with apiVersion = \"{API_VERSION}\"")]
+    MissingApiVersion,
+    #[error(
+        "{}apiVersion {found:?} was written by a newer openova; this one reads {API_VERSION}",
+        at_prefix(.at)
+    )]
+    NewerApiVersion { found: String, at: Option<Position> },
+    #[error(
+        "{}apiVersion {found:?} is not an openova platform configuration (expected {API_VERSION})",
+        at_prefix(.at)
+    )]
+    ForeignApiVersion { found: String, at: Option<Position> },
+    #[error("{}kind {found:?} is not {KIND}", at_prefix(.at))]
+    WrongKind { found: String, at: Option<Position> },
+    /// Writing TOML failed; only possible for values TOML cannot express.
+    #[error("cannot write platform.toml: {0}")]
+    Serialize(String),
+}
+
+fn at_prefix(at: &Option<Position>) -> String {
+    at.map(|p| format!("{p}: ")).unwrap_or_default()
+}
+
+fn path_prefix(path: &Option<String>) -> String {
+    path.as_ref()
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{p}: "))
+        .unwrap_or_default()
+}
+
+fn expected_suffix(expected: &Option<String>) -> String {
+    expected
+        .as_ref()
+        .map(|e| format!(", expected {e}"))
+        .unwrap_or_default()
+}
+
+impl ConfigError {
+    /// Where in the text the problem is, when known.
+    pub fn position(&self) -> Option<Position> {
+        match self {
+            ConfigError::Syntax { at, .. }
+            | ConfigError::UnknownField { at, .. }
+            | ConfigError::Invalid { at, .. }
+            | ConfigError::NewerApiVersion { at, .. }
+            | ConfigError::ForeignApiVersion { at, .. }
+            | ConfigError::WrongKind { at, .. } => *at,
+            ConfigError::MissingApiVersion | ConfigError::Serialize(_) => None,
+        }
+    }
+
+    /// The message without the position prefix, for `FILE:LINE:COL: message` output.
+    pub fn reason(&self) -> String {
+        let full = self.to_string();
+        match self.position() {
+            Some(p) => full
+                .strip_prefix(&format!("{p}: "))
+                .map_or(full.clone(), str::to_owned),
+            None => full,
+        }
+    }
+}
+
+impl PlatformConfig {
+    /// Reads a platform.toml. Checks `apiVersion` and `kind` first, so a file from a newer
+    /// release is reported as such rather than as a list of unknown fields.
+    pub fn parse(text: &str) -> Result<PlatformConfig, ConfigError> {
+        let doc = DeTable::parse(text).map_err(|e| syntax_error(text, &e))?;
+        check_header(text, doc.get_ref())?;
+        toml::from_str(text).map_err(|e| typed_error(text, doc.get_ref(), &e))
+    }
+
+    /// Writes the canonical platform.toml text (no comments).
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| ConfigError::Serialize(e.to_string()))
+    }
+
+    /// The clusters this configuration creates, one per region.
+    pub fn cluster_ids(&self) -> Vec<ClusterId> {
+        self.regions
+            .iter()
+            .map(|r| ClusterId {
+                provider: self.provider,
+                location: r.location,
+                building_block: r.building_block,
+                env_type: self.organization.env_type,
+            })
+            .collect()
+    }
+
+    /// Cluster names, one per region, e.g. `hz-fsn-rtz-prod`.
+    pub fn cluster_names(&self) -> Vec<String> {
+        self.cluster_ids().iter().map(ClusterId::name).collect()
+    }
+
+    /// Kube context names written at handover; by convention equal to the cluster names.
+    pub fn contexts(&self) -> Vec<String> {
+        self.cluster_names()
+    }
+
+    /// The user-facing Environment name, e.g. `acme-prod`.
+    pub fn environment(&self) -> String {
+        naming::environment_name(&self.organization.slug, self.organization.env_type)
+    }
+
+    /// Every rule violation, in document order. Empty means the configuration can be used.
+    pub fn validate(&self) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let mut check = |r: Result<(), FieldError>| {
+            if let Err(e) = r {
+                errs.push(e);
+            }
+        };
+
+        // components: only the shape here; names are checked against a catalog separately.
+        let mut seen = BTreeSet::new();
+        for (i, c) in self.components.iter().enumerate() {
+            let field = format!("components[{i}]");
+            if !seen.insert(c.as_str()) {
+                check(Err(FieldError::new(
+                    field,
+                    format!("{c:?} is listed twice; list each component once"),
+                )));
+            } else {
+                check(validate_dns_label(&field, c).map_err(|e| {
+                    FieldError::new(e.field, format!("not a component name: {}", e.message))
+                }));
+            }
+        }
+
+        if let StateBackend::S3(s3) = &self.state_backend {
+            check_s3(s3, &mut check);
+        }
+
+        let org = &self.organization;
+        let name = org.name.trim();
+        if name.is_empty() {
+            check(Err(FieldError::new(
+                "organization.name",
+                "must not be empty: give the organization's display name",
+            )));
+        } else if org.name.chars().any(char::is_control) {
+            check(Err(FieldError::new(
+                "organization.name",
+                "must be a single line without control characters",
+            )));
+        } else if org.name.chars().count() > 100 {
+            check(Err(FieldError::new(
+                "organization.name",
+                format!(
+                    "is {} characters long; at most 100",
+                    org.name.chars().count()
+                ),
+            )));
+        }
+        check(validate_org_slug("organization.slug", &org.slug));
+        check(validate_domain("organization.domain", &org.domain));
+        check(validate_email("organization.email", &org.email));
+
+        if self.regions.is_empty() {
+            check(Err(FieldError::new(
+                "regions",
+                "no region given: add one [[regions]] table (or two)",
+            )));
+        } else if self.regions.len() > MAX_REGIONS {
+            check(Err(FieldError::new(
+                "regions",
+                format!(
+                    "{} regions given; a platform has 1 or 2 (remove regions[2] and later)",
+                    self.regions.len()
+                ),
+            )));
+        }
+        for (i, r) in self.regions.iter().enumerate() {
+            let p = format!("regions[{i}]");
+            if r.location.provider() != self.provider {
+                let offered: Vec<&str> = self.provider.locations().map(Location::code).collect();
+                check(Err(FieldError::new(
+                    format!("{p}.location"),
+                    format!(
+                        "{:?} is a {} location, but provider is {} ({}), which offers {}",
+                        r.location.code(),
+                        r.location.provider().name(),
+                        self.provider.code(),
+                        self.provider.name(),
+                        offered.join(", ")
+                    ),
+                )));
+            }
+            check(validate_server_size(
+                &format!("{p}.control_plane.size"),
+                self.provider,
+                &r.control_plane.size,
+            ));
+            check(validate_control_plane_count(
+                &format!("{p}.control_plane.count"),
+                r.control_plane.count,
+            ));
+            check(validate_server_size(
+                &format!("{p}.workers.size"),
+                self.provider,
+                &r.workers.size,
+            ));
+            check(validate_worker_count(
+                &format!("{p}.workers.count"),
+                r.workers.count,
+            ));
+            if i > 0 {
+                let first = &self.regions[0];
+                if r.building_block != first.building_block {
+                    check(Err(FieldError::new(
+                        format!("{p}.building_block"),
+                        format!(
+                            "{:?} differs from regions[0].building_block {:?}: both regions run the same \
+                             building block (clusters are named by zone, never by failover role)",
+                            r.building_block.code(),
+                            first.building_block.code()
+                        ),
+                    )));
+                } else if r.location == first.location {
+                    let id = self.cluster_ids()[0].name();
+                    check(Err(FieldError::new(
+                        format!("{p}.location"),
+                        format!(
+                            "{:?} is already regions[0].location: both regions would be cluster {id}; \
+                             choose another location",
+                            r.location.code()
+                        ),
+                    )));
+                }
+            }
+        }
+
+        match naming::parse_ssh_public_key("ssh.public_key", &self.ssh.public_key) {
+            Ok(_) => {}
+            Err(e) => check(Err(e)),
+        }
+        if let Some(r) = &self.ssh.private_key {
+            check(check_ref("ssh.private_key", r));
+        }
+        for (i, c) in self.ssh.allowed_cidrs.iter().enumerate() {
+            check(validate_cidr(&format!("ssh.allowed_cidrs[{i}]"), c));
+        }
+
+        let wanted = self.provider.credential_names();
+        for (name, var) in wanted {
+            if !self.credentials.contains_key(*name) {
+                check(Err(FieldError::new(
+                    format!("credentials.{name}"),
+                    format!(
+                        "missing: {} needs it; add {name} = \"env:{var}\" or a keyring: reference",
+                        self.provider.name()
+                    ),
+                )));
+            }
+        }
+        for (name, r) in &self.credentials {
+            let field = format!("credentials.{name}");
+            if !wanted.iter().any(|(n, _)| n == name) {
+                let names: Vec<&str> = wanted.iter().map(|(n, _)| *n).collect();
+                check(Err(FieldError::new(
+                    field,
+                    format!(
+                        "not a {} credential; expected {}",
+                        self.provider.name(),
+                        names.join(", ")
+                    ),
+                )));
+            } else {
+                check(check_ref(&field, r));
+            }
+        }
+
+        if let Some(a) = &self.airgap {
+            check_airgap(a, &mut check);
+        }
+        errs
+    }
+
+    /// Checks each selected component against a catalog (`known` answers whether a name is a
+    /// component or meta-platform there).
+    pub fn validate_components(&self, known: impl Fn(&str) -> bool) -> Vec<FieldError> {
+        self.components
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| !known(c))
+            .map(|(i, c)| {
+                FieldError::new(
+                    format!("components[{i}]"),
+                    format!("{c:?} is not in the catalog (see `openova catalog list`)"),
+                )
+            })
+            .collect()
+    }
+
+    /// A complete, valid two-region Hetzner configuration, equal to what [`EXAMPLE_TOML`]
+    /// parses to.
+    pub fn example() -> PlatformConfig {
+        let pool = |size: &str, count| NodePool {
+            size: size.to_owned(),
+            count,
+        };
+        PlatformConfig {
+            api_version: ApiVersion,
+            kind: Kind,
+            provider: Provider::Hetzner,
+            components: vec!["kserve".to_owned(), "temporal".to_owned()],
+            state_backend: StateBackend::Local,
+            organization: Organization {
+                name: "Acme Financial".to_owned(),
+                slug: "acme".to_owned(),
+                domain: "acme.io".to_owned(),
+                email: "platform@acme.io".to_owned(),
+                env_type: EnvType::Prod,
+            },
+            regions: vec![
+                Region {
+                    location: Location::Fsn,
+                    building_block: BuildingBlock::Rtz,
+                    control_plane: pool("cx43", 1),
+                    workers: pool("cx33", 2),
+                },
+                Region {
+                    location: Location::Hel,
+                    building_block: BuildingBlock::Rtz,
+                    control_plane: pool("cx43", 1),
+                    workers: pool("cx33", 2),
+                },
+            ],
+            ssh: Ssh {
+                public_key: EXAMPLE_SSH_KEY.to_owned(),
+                private_key: None,
+                allowed_cidrs: vec!["203.0.113.0/24".to_owned()],
+            },
+            credentials: BTreeMap::from([(
+                "hcloud_token".to_owned(),
+                SecretRef::env("HCLOUD_TOKEN"),
+            )]),
+            airgap: None,
+        }
+    }
+}
+
+const EXAMPLE_SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
+
+/// The commented example printed by `openova config example`.
+pub const EXAMPLE_TOML: &str = r#"# platform.toml: the configuration of one OpenOva platform.
+#
+# Written by the wizard (`openova tui bootstrap`) or by hand. Check it with
+# `openova config validate platform.toml`; provision it with
+# `openova bootstrap apply --config platform.toml`.
+#
+# Secrets never appear here. Credentials are references: `env:NAME` reads an
+# environment variable of the provisioning process, `keyring:openova/...` an
+# entry in the OS keyring.
+
+apiVersion = "openova.io/v1alpha1"
+kind = "PlatformConfig"
+
+# The cloud for every region: hz (Hetzner Cloud), hw (Huawei Cloud), oci (Oracle Cloud).
+provider = "hz"
+
+# Components and meta-platforms to install beyond the mandatory set, which is
+# always installed. Dependencies are added automatically (`openova catalog list`).
+components = ["kserve", "temporal"]
+
+# Where OpenTofu keeps its state: "local" (the run directory on this machine; for
+# a lab) or your own S3-compatible bucket:
+#   [state_backend.s3]
+#   endpoint = "https://s3.eu-central-1.amazonaws.com"
+#   bucket = "acme-tf-state"
+#   region = "eu-central-1"
+#   key_prefix = "openova/acme"
+#   access_key_id = "env:AWS_ACCESS_KEY_ID"
+#   secret_access_key = "keyring:openova/acme/s3-secret-key"
+state_backend = "local"
+
+[organization]
+name = "Acme Financial"
+# Lowercase, 3-32 characters, ^[a-z][a-z0-9-]{2,31}$. Names namespaces and the
+# Environment (acme-prod).
+slug = "acme"
+# Your domain; services live below it (console.acme.io).
+domain = "acme.io"
+# Contact for certificates and notices.
+email = "platform@acme.io"
+# prod, stg, uat, dev or poc.
+env_type = "prod"
+
+# One or two regions. Each becomes a cluster named
+# {provider}-{location}-{building block}-{env type}, here hz-fsn-rtz-prod and
+# hz-hel-rtz-prod. Two regions share the building block and differ in location.
+#
+# Locations: hz: fsn nbg hel ash hil; hw: apse cnn las mer; oci: dxb fra sg iad syd.
+# Building blocks: rtz (restricted trust zone), dmz (edge), mgt (management).
+# Control-plane count is 1, or 3 for high availability; workers 0 to 50.
+# Sizes: Hetzner cx23..cx53, cpx22..cpx62, cax11..cax41, ccx13..ccx63;
+# Huawei like c7n.2xlarge.2; OCI like VM.Standard.E5.Flex.2.16 (OCPUs.GB).
+[[regions]]
+location = "fsn"
+building_block = "rtz"
+control_plane = { size = "cx43", count = 1 }
+workers = { size = "cx33", count = 2 }
+
+[[regions]]
+location = "hel"
+building_block = "rtz"
+control_plane = { size = "cx43", count = 1 }
+workers = { size = "cx33", count = 2 }
+
+# Break-glass access to the nodes. The public key is installed on every node;
+# only the networks in allowed_cidrs reach port 22 (none: closed).
+# When openova generated the pair, private_key says where it is kept:
+#   private_key = "keyring:openova/acme/ssh-private-key"
+[ssh]
+public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme"
+allowed_cidrs = ["203.0.113.0/24"]
+
+# Provider credentials, as references. Hetzner: hcloud_token.
+# Huawei: access_key, secret_key. OCI: tenancy_ocid, user_ocid, fingerprint, private_key.
+[credentials]
+hcloud_token = "env:HCLOUD_TOKEN"
+
+# For a site without internet access:
+# [airgap]
+# provider_mirror = "/opt/openova/tofu-providers"   # OpenTofu provider mirror (absolute path)
+# registry_mirror = "https://registry.acme.internal" # mirrors every chart and image
+# catalog_configmap = "openova-catalog"              # catalog for upgrades, if not the built-in one
+"#;
+
+fn check_ref(field: &str, r: &SecretRef) -> Result<(), FieldError> {
+    r.source()
+        .map(|_| ())
+        .map_err(|m| FieldError::new(field, m))
+}
+
+fn check_s3(s3: &S3Backend, check: &mut impl FnMut(Result<(), FieldError>)) {
+    let p = "state_backend.s3";
+    if let Err(m) = check_url(&s3.endpoint, true) {
+        check(Err(FieldError::new(format!("{p}.endpoint"), m)));
+    }
+    check(check_bucket(&format!("{p}.bucket"), &s3.bucket));
+    if s3.region.is_empty()
+        || !s3
+            .region
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        check(Err(FieldError::new(
+            format!("{p}.region"),
+            format!(
+                "{:?} is not a region name: use a-z, 0-9 and '-', e.g. eu-central-1",
+                s3.region
+            ),
+        )));
+    }
+    let kp = &s3.key_prefix;
+    if kp.starts_with('/') || kp.contains("//") || kp.chars().any(|c| c.is_control() || c == ' ') {
+        check(Err(FieldError::new(
+            format!("{p}.key_prefix"),
+            format!(
+                "{kp:?} must be a relative object key prefix without spaces or empty segments, e.g. openova/acme"
+            ),
+        )));
+    }
+    check(check_ref(&format!("{p}.access_key_id"), &s3.access_key_id));
+    check(check_ref(
+        &format!("{p}.secret_access_key"),
+        &s3.secret_access_key,
+    ));
+}
+
+/// S3 bucket naming: 3-63 characters of a-z, 0-9, '.', '-', starting and ending with a letter
+/// or digit.
+fn check_bucket(field: &str, b: &str) -> Result<(), FieldError> {
+    let ok = (3..=63).contains(&b.len())
+        && b.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+        && b.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && b.ends_with(|c: char| c.is_ascii_alphanumeric())
+        && !b.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            field,
+            format!(
+                "{b:?} is not a bucket name: 3 to 63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit"
+            ),
+        ))
+    }
+}
+
+/// `https://host[:port][/path]`; plain http only towards loopback, because the connection
+/// carries credentials.
+fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), String> {
+    let rest = if let Some(r) = url.strip_prefix("https://") {
+        r
+    } else if let Some(r) = url.strip_prefix("http://") {
+        let host = r.split(['/', ':']).next().unwrap_or("");
+        if !(allow_loopback_http && (host == "localhost" || host == "127.0.0.1")) {
+            return Err(format!(
+                "{url:?} must use https:// (plain http only for localhost)"
+            ));
+        }
+        r
+    } else {
+        return Err(format!(
+            "{url:?} is not a URL: write https://host[:port][/path]"
+        ));
+    };
+    let authority = rest.split('/').next().unwrap_or("");
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (authority, None),
+    };
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(format!("{url:?} has no valid host name"));
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |n| n == 0)
+    {
+        return Err(format!("{url:?} has an invalid port {p:?}"));
+    }
+    if url.chars().any(|c| c.is_whitespace()) {
+        return Err(format!("{url:?} contains whitespace"));
+    }
+    Ok(())
+}
+
+fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
+    if !a.provider_mirror.starts_with('/') || a.provider_mirror.chars().any(char::is_control) {
+        check(Err(FieldError::new(
+            "airgap.provider_mirror",
+            format!(
+                "{:?} must be an absolute path (runs execute in their own directory)",
+                a.provider_mirror
+            ),
+        )));
+    }
+    if let Err(m) = check_url(&a.registry_mirror, false) {
+        check(Err(FieldError::new("airgap.registry_mirror", m)));
+    }
+    if let Some(cm) = &a.catalog_configmap {
+        let ok = !cm.is_empty()
+            && cm.len() <= 253
+            && cm.split('.').all(|l| {
+                !l.is_empty()
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && l.starts_with(|c: char| c.is_ascii_alphanumeric())
+                    && l.ends_with(|c: char| c.is_ascii_alphanumeric())
+            });
+        if !ok {
+            check(Err(FieldError::new(
+                "airgap.catalog_configmap",
+                format!(
+                    "{cm:?} is not a ConfigMap name: lowercase a-z, 0-9, '-' and '.', starting and ending with a letter or digit"
+                ),
+            )));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse errors and field positions
+// ---------------------------------------------------------------------------------------------
+
+fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    ConfigError::Syntax {
+        message: e.message().trim().to_owned(),
+        at: e.span().map(|s| Position::of_offset(text, s.start)),
+    }
+}
+
+fn check_header(text: &str, doc: &DeTable<'_>) -> Result<(), ConfigError> {
+    let get = |key: &str| doc.iter().find(|(k, _)| k.get_ref() == key).map(|(_, v)| v);
+    let Some(v) = get("apiVersion") else {
+        return Err(ConfigError::MissingApiVersion);
+    };
+    let at = Some(Position::of_offset(text, v.span().start));
+    let found = match v.get_ref() {
+        DeValue::String(s) => s.to_string(),
+        _ => {
+            return Err(ConfigError::Invalid {
+                message: format!("apiVersion must be the string \"{API_VERSION}\""),
+                path: None,
+                at,
+            });
+        }
+    };
+    if found != API_VERSION {
+        return Err(if found.starts_with(API_GROUP) {
+            ConfigError::NewerApiVersion { found, at }
+        } else {
+            ConfigError::ForeignApiVersion { found, at }
+        });
+    }
+    if let Some(v) = get("kind")
+        && v.get_ref().as_str() != Some(KIND)
+    {
+        let found = v
+            .get_ref()
+            .as_str()
+            .map_or_else(|| v.get_ref().type_str().to_owned(), str::to_owned);
+        return Err(ConfigError::WrongKind {
+            found,
+            at: Some(Position::of_offset(text, v.span().start)),
+        });
+    }
+    Ok(())
+}
+
+fn typed_error(text: &str, doc: &DeTable<'_>, e: &toml::de::Error) -> ConfigError {
+    let message = e.message().trim().to_owned();
+    let span = e.span();
+    let at = span.as_ref().map(|s| Position::of_offset(text, s.start));
+    let path = span.as_ref().and_then(|s| path_at(doc, s));
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, tail)) = rest.split_once('`')
+    {
+        let expected = tail
+            .strip_prefix(", expected ")
+            .map(|e| e.trim().to_owned());
+        // The span covers the unknown key itself; report the table that holds it.
+        let path = path.map(|p| match p.rsplit_once('.') {
+            Some((parent, last)) if last == field => parent.to_owned(),
+            _ if p == field => String::new(),
+            _ => p,
+        });
+        return ConfigError::UnknownField {
+            field: field.to_owned(),
+            path,
+            expected,
+            at,
+        };
+    }
+    ConfigError::Invalid { message, path, at }
+}
+
+/// The dotted path of the innermost key whose key or value covers `span`.
+fn path_at(doc: &DeTable<'_>, span: &Range<usize>) -> Option<String> {
+    fn covers(outer: &Range<usize>, inner: &Range<usize>) -> bool {
+        outer.start <= inner.start && inner.end <= outer.end && outer.start < outer.end
+    }
+    fn walk_value(v: &toml::Spanned<DeValue<'_>>, span: &Range<usize>, path: &mut String) {
+        match v.get_ref() {
+            DeValue::Table(t) => walk_table(t, span, path),
+            DeValue::Array(a) => {
+                for (i, item) in a.iter().enumerate() {
+                    if covers(&item.span(), span) || item_contains(item, span) {
+                        path.push_str(&format!("[{i}]"));
+                        walk_value(item, span, path);
+                        return;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    // Tables from `[[x]]` headers may span only the header; look inside them too.
+    fn item_contains(v: &toml::Spanned<DeValue<'_>>, span: &Range<usize>) -> bool {
+        match v.get_ref() {
+            DeValue::Table(t) => t.iter().any(|(k, val)| {
+                covers(&k.span(), span) || covers(&val.span(), span) || item_contains(val, span)
+            }),
+            DeValue::Array(a) => a
+                .iter()
+                .any(|i| covers(&i.span(), span) || item_contains(i, span)),
+            _ => false,
+        }
+    }
+    fn walk_table(t: &DeTable<'_>, span: &Range<usize>, path: &mut String) {
+        for (k, v) in t.iter() {
+            if covers(&k.span(), span) || covers(&v.span(), span) || item_contains(v, span) {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(k.get_ref());
+                if !covers(&k.span(), span) {
+                    walk_value(v, span, path);
+                }
+                return;
+            }
+        }
+    }
+    let mut path = String::new();
+    walk_table(doc, span, &mut path);
+    (!path.is_empty()).then_some(path)
+}
+
+/// Where the value at a field path (`regions[1].location`) is written in `text`. When the
+/// field itself is absent, the position of the nearest enclosing table that is present.
+pub fn field_position(text: &str, field: &str) -> Option<Position> {
+    let doc = DeTable::parse(text).ok()?;
+    let mut segments = Vec::new();
+    for part in field.split('.') {
+        let (key, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        segments.push(Seg::Key(key));
+        while let Some(r) = rest.strip_prefix('[') {
+            let (n, tail) = r.split_once(']')?;
+            segments.push(Seg::Index(n.parse().ok()?));
+            rest = tail;
+        }
+    }
+    let mut found: Option<Range<usize>> = None;
+    let mut table: Option<&DeTable<'_>> = Some(doc.get_ref());
+    let mut value: Option<&toml::Spanned<DeValue<'_>>> = None;
+    for seg in segments {
+        let next = match (seg, table, value) {
+            (Seg::Key(k), Some(t), _) => {
+                t.iter()
+                    .find(|(key, _)| key.get_ref() == k)
+                    .map(|(key, v)| {
+                        found = Some(if v.span().start < v.span().end && !is_container(v) {
+                            v.span()
+                        } else {
+                            key.span()
+                        });
+                        v
+                    })
+            }
+            (Seg::Index(i), _, Some(v)) => match v.get_ref() {
+                DeValue::Array(a) => a.get(i).inspect(|item| {
+                    if item.span().start < item.span().end {
+                        found = Some(item.span());
+                    }
+                }),
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(v) = next else { break };
+        value = Some(v);
+        table = v.get_ref().as_table();
+    }
+    found.map(|s| Position::of_offset(text, s.start))
+}
+
+fn is_container(v: &toml::Spanned<DeValue<'_>>) -> bool {
+    matches!(v.get_ref(), DeValue::Table(_) | DeValue::Array(_))
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+#[cfg(test)]
+mod tests;
