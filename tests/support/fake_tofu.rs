@@ -18,7 +18,6 @@
 //! take it while working and release it on a clean end, including after SIGINT.
 
 use std::io::Write;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -28,7 +27,13 @@ extern "C" fn on_sigint(_: libc::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
-const LOCK_FILE: &str = ".fake-tofu.lock";
+/// Where the state lock lives: the working directory, or `FAKE_TOFU_LOCK_PATH` to stand for a
+/// shared remote backend whose lock outlives any one workspace.
+fn lock_file() -> std::path::PathBuf {
+    std::env::var_os("FAKE_TOFU_LOCK_PATH")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| ".fake-tofu.lock".into())
+}
 
 const RESOURCES: &[(&str, &str, &str)] = &[
     ("hcloud_network.main", "hcloud_network", "main"),
@@ -99,22 +104,22 @@ fn diagnostic(summary: &str, detail: &str, address: Option<&str>) {
 }
 
 fn take_lock(operation: &str) -> Result<(), ()> {
-    if let Ok(id) = std::fs::read_to_string(LOCK_FILE) {
+    if let Ok(id) = std::fs::read_to_string(lock_file()) {
         let detail = format!(
             "Error message: resource temporarily unavailable\nLock Info:\n  ID:        {}\n  Path:      terraform.tfstate\n  Operation: OperationTypeApply\n  Who:       ops@bastion\n  Version:   {}\n  Created:   2026-01-02 10:00:00.000000000 +0000 UTC\n  Info:      \n\n\nOpenTofu acquires a state lock to protect the state from being written\nby multiple users at the same time. Please resolve the issue above and try\nagain. For most commands, you can disable locking with the \"-lock=false\"\nflag, but this is not recommended.",
-            id.trim(),
+            id.split_whitespace().next().unwrap_or(""),
             version()
         );
         diagnostic("Error acquiring the state lock", &detail, None);
         return Err(());
     }
     let id = format!("{:08x}-0000-4000-8000-{:012x}", std::process::id(), 7u64);
-    let _ = std::fs::write(LOCK_FILE, format!("{id} {operation}"));
+    let _ = std::fs::write(lock_file(), format!("{id} {operation}"));
     Ok(())
 }
 
 fn release_lock() {
-    let _ = std::fs::remove_file(LOCK_FILE);
+    let _ = std::fs::remove_file(lock_file());
 }
 
 fn check_secret() -> Result<(), ()> {
@@ -356,7 +361,7 @@ fn main() {
             println!(
                 "\nInitializing the backend...\n\nInitializing provider plugins...\n- Finding hetznercloud/hcloud versions matching \"~> 1.49\"...\n- Installing hetznercloud/hcloud v1.49.1...\n\nOpenTofu has been successfully initialized!"
             );
-            if Path::new(LOCK_FILE).exists() {
+            if lock_file().exists() {
                 eprintln!("Warning: a state lock is present");
             }
             0

@@ -1,0 +1,572 @@
+//! Provisioning runs end to end: the real `openova` binary starts a detached supervisor that
+//! drives the stand-in `tofu` (OpenTofu's documented -json messages), records everything in a
+//! real SQLite database, survives its launcher being killed, cancels gracefully and never lets
+//! a credential escape.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use openova::store::runs::{self, RunRecord, RunState};
+
+const OPENOVA: &str = env!("CARGO_BIN_EXE_openova");
+const FAKE_TOFU: &str = env!("CARGO_BIN_EXE_openova-fake-tofu");
+const TOKEN: &str = "hcloud-planted-token-5f3a9c1e7b";
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join("platform.toml"),
+            "provider = \"hetzner\"\n\n[organization]\nslug = \"acme\"\n",
+        )
+        .expect("write config");
+        Env { dir }
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("platform.toml")
+    }
+
+    /// `openova` with an isolated state directory, the planted token as the provider credential,
+    /// and the stand-in tofu told which credential it must see.
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(OPENOVA);
+        c.args(args)
+            .env("OPENOVA_STATE_DIR", self.state())
+            .env("HCLOUD_TOKEN", TOKEN)
+            .env("FAKE_TOFU_SECRET_VAR", "HCLOUD_TOKEN")
+            .env_remove("FAKE_TOFU_SCENARIO")
+            .env_remove("OPENOVA_LOG")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn bootstrap(&self, action: &str, extra: &[&str]) -> Command {
+        let config = self.config();
+        let mut args = vec![
+            "bootstrap",
+            action,
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "--tofu",
+            FAKE_TOFU,
+            "--yes",
+            "--no-wait-manager",
+        ];
+        args.extend_from_slice(extra);
+        self.cmd(&args)
+    }
+
+    fn db(&self) -> rusqlite::Connection {
+        runs::open(&self.state().join("openova.db")).expect("open db")
+    }
+
+    fn only_run(&self) -> RunRecord {
+        let list = runs::list_runs(&self.db(), 10).expect("list");
+        assert_eq!(list.len(), 1, "expected exactly one run");
+        list.into_iter().next().expect("one run")
+    }
+
+    /// Wait until `pred` holds for the newest run.
+    fn wait_run(&self, what: &str, pred: impl Fn(&RunRecord, &[String]) -> bool) -> RunRecord {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.state().join("openova.db").exists() {
+                let conn = self.db();
+                if let Some(run) = runs::list_runs(&conn, 1).expect("list").into_iter().next() {
+                    let kinds: Vec<String> = runs::events_after(&conn, &run.id, 0, 5000)
+                        .expect("events")
+                        .into_iter()
+                        .map(|e| e.kind)
+                        .collect();
+                    if pred(&run, &kinds) {
+                        return run;
+                    }
+                }
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_ended(&self, id: &str) -> RunRecord {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let run = runs::refresh_liveness(&self.db(), id).expect("run");
+            if run.state.is_terminal() {
+                return run;
+            }
+            assert!(Instant::now() < deadline, "run {id} did not end");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn logs(&self, id: &str) -> String {
+        let out = self.cmd(&["runs", "logs", id]).output().expect("runs logs");
+        assert!(
+            out.status.success(),
+            "runs logs failed: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn run_ok(c: &mut Command) -> Output {
+    let out = c.output().expect("spawn");
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Every process whose command line contains `needle` (other than ones we cannot read).
+fn procs_with_in_cmdline(needle: &str) -> Vec<String> {
+    let mut hits = Vec::new();
+    for e in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if let Ok(bytes) = std::fs::read(e.path().join("cmdline"))
+            && contains_bytes(&bytes, needle.as_bytes())
+        {
+            hits.push(format!("{pid}: {}", text(&bytes).replace('\0', " ")));
+        }
+    }
+    hits
+}
+
+#[test]
+fn bootstrap_apply_success_records_every_phase_and_succeeds() {
+    let env = Env::new();
+    let out = run_ok(&mut env.bootstrap("apply", &[]));
+    let stdout = text(&out.stdout);
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Succeeded);
+    assert!(
+        stdout.contains(&format!("run {} succeeded", run.id)),
+        "{stdout}"
+    );
+
+    let conn = env.db();
+    let events = runs::events_after(&conn, &run.id, 0, 5000).expect("events");
+    let states: Vec<&str> = events
+        .iter()
+        .filter(|e| e.kind == "state")
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            "run is now init",
+            "run is now plan",
+            "run is now apply",
+            "run is now handover",
+            "run is now succeeded"
+        ]
+    );
+    let completed = events.iter().filter(|e| e.kind == "apply_complete").count();
+    assert_eq!(completed, 4, "one apply_complete per resource");
+    // A message type we do not model is kept, with OpenTofu's own text.
+    let unknown = events
+        .iter()
+        .find(|e| e.kind == "ephemeral_summary")
+        .expect("unknown message type kept");
+    assert_eq!(unknown.message, "Ephemeral resources closed");
+    assert!(unknown.raw.contains("\"count\":0"));
+    // The workspace is private.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&run.workspace)
+        .expect("ws")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o700);
+}
+
+#[test]
+fn bootstrap_apply_failing_resource_fails_with_diagnostic_summary_and_detail() {
+    let env = Env::new();
+    let out = env
+        .bootstrap("apply", &[])
+        .env("FAKE_TOFU_SCENARIO", "fail")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Failed);
+    let err = run.error.expect("error recorded");
+    assert!(err.contains("server type cx99 not found"), "{err}");
+    assert!(err.contains("does not exist in location fsn1"), "{err}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("ERROR hcloud_server.control_plane[0]: Creation errored"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("The server type cx99 does not exist"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bootstrap_plan_stops_after_plan_and_changes_nothing() {
+    let env = Env::new();
+    run_ok(&mut env.bootstrap("plan", &[]));
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Succeeded);
+    let logs = env.logs(&run.id);
+    assert!(
+        logs.contains("Plan: 4 to add, 0 to change, 0 to destroy."),
+        "{logs}"
+    );
+    assert!(!logs.contains("Creating..."), "{logs}");
+}
+
+#[test]
+fn bootstrap_client_killed_mid_apply_run_completes_and_attach_shows_whole_log() {
+    let env = Env::new();
+    let mut client = env
+        .bootstrap("apply", &[])
+        .env("FAKE_TOFU_SCENARIO", "slow")
+        .env("FAKE_TOFU_STEP_MS", "500")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn client");
+    let run = env.wait_run("apply started", |r, kinds| {
+        r.state == RunState::Apply && kinds.iter().any(|k| k == "apply_start")
+    });
+    // The terminal dies: SIGHUP, then kill -9 for good measure.
+    let pid = nix::unistd::Pid::from_raw(client.id() as i32);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGHUP);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+    let _ = client.wait();
+
+    let out = env
+        .cmd(&["runs", "attach", &run.id])
+        .output()
+        .expect("attach");
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("run {} succeeded", run.id)),
+        "{stdout}"
+    );
+    for addr in [
+        "hcloud_network.main",
+        "hcloud_firewall.cluster",
+        "hcloud_server.control_plane[0]",
+        "hcloud_load_balancer.api",
+    ] {
+        assert!(
+            stdout.contains(&format!("{addr}: Creation complete")),
+            "missing {addr}:\n{stdout}"
+        );
+    }
+    // attach prints the whole log from the first event, not only what came after it started.
+    assert!(stdout.contains("supervisor started"), "{stdout}");
+    assert!(stdout.contains("Plan: 4 to add"), "{stdout}");
+    assert_eq!(env.wait_ended(&run.id).state, RunState::Succeeded);
+}
+
+#[test]
+fn runs_cancel_mid_apply_interrupts_tofu_and_leaves_no_lock() {
+    let env = Env::new();
+    let lock = env.dir.path().join("state.lock");
+    let out = run_ok(
+        env.bootstrap("apply", &["--detach"])
+            .env("FAKE_TOFU_SCENARIO", "slow")
+            .env("FAKE_TOFU_STEP_MS", "3000")
+            .env("FAKE_TOFU_LOCK_PATH", &lock),
+    );
+    assert!(text(&out.stdout).contains("openova runs attach"));
+    let run = env.wait_run("apply started", |_, kinds| {
+        kinds.iter().any(|k| k == "apply_start")
+    });
+    assert!(
+        lock.exists(),
+        "the stand-in holds the state lock while applying"
+    );
+
+    run_ok(&mut env.cmd(&["runs", "cancel", &run.id]));
+    let out = env
+        .cmd(&["runs", "attach", &run.id])
+        .output()
+        .expect("attach");
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stdout));
+    let ended = env.wait_ended(&run.id);
+    assert_eq!(ended.state, RunState::Cancelled);
+    let err = ended.error.expect("reason");
+    assert!(err.contains("interrupted with SIGINT"), "{err}");
+    assert!(
+        !err.contains("SIGTERM") && !err.contains("SIGKILL"),
+        "{err}"
+    );
+    assert!(
+        !lock.exists(),
+        "state lock left behind after a graceful cancel"
+    );
+    let logs = env.logs(&run.id);
+    assert!(logs.contains("Interrupt received"), "{logs}");
+}
+
+#[test]
+fn bootstrap_stale_lock_fails_with_force_unlock_command() {
+    let env = Env::new();
+    let lock = env.dir.path().join("state.lock");
+    std::fs::write(&lock, "5c1f7e6a-1111-4222-8333-0123456789ab apply").expect("plant lock");
+    let out = env
+        .bootstrap("apply", &[])
+        .env("FAKE_TOFU_LOCK_PATH", &lock)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let run = env.only_run();
+    let err = run.error.expect("error");
+    assert!(err.contains("The OpenTofu state is locked"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "tofu -chdir={} force-unlock 5c1f7e6a-1111-4222-8333-0123456789ab",
+            run.workspace
+        )),
+        "{err}"
+    );
+    assert!(text(&out.stdout).contains("force-unlock 5c1f7e6a-1111-4222-8333-0123456789ab"));
+}
+
+#[test]
+fn runs_show_supervisor_killed_reports_interrupted() {
+    let env = Env::new();
+    run_ok(
+        env.bootstrap("apply", &["--detach"])
+            .env("FAKE_TOFU_SCENARIO", "slow")
+            .env("FAKE_TOFU_STEP_MS", "400"),
+    );
+    let run = env.wait_run("apply started", |r, _| r.state == RunState::Apply);
+    let pid = run.supervisor_pid.expect("supervisor pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill supervisor");
+    // It was our grandchild's child: wait for the kernel to let go of it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while runs::pid_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = env.cmd(&["runs", "show", &run.id]).output().expect("show");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("state      interrupted"), "{stdout}");
+    assert!(stdout.contains("supervisor process ended"), "{stdout}");
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn planted_token_never_reaches_argv_logs_sqlite_workspace_or_output() {
+    let env = Env::new();
+    let mut client = env
+        .bootstrap("apply", &[])
+        .env("FAKE_TOFU_SCENARIO", "slow")
+        .env("FAKE_TOFU_STEP_MS", "300")
+        // The stand-in echoes the credential in a diagnostic, as a careless provider might.
+        .env("FAKE_TOFU_ECHO_SECRET", "1")
+        .env("OPENOVA_LOG", "debug")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut argv_hits = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut supervisor_env_checked = false;
+    while client.try_wait().expect("try_wait").is_none() {
+        argv_hits.extend(procs_with_in_cmdline(TOKEN));
+        if !supervisor_env_checked
+            && env.state().join("openova.db").exists()
+            && let Some(run) = runs::list_runs(&env.db(), 1)
+                .ok()
+                .and_then(|v| v.into_iter().next())
+            && let Some(pid) = run.supervisor_pid
+            && let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ"))
+        {
+            assert!(
+                !contains_bytes(&environ, TOKEN.as_bytes()),
+                "token in the supervisor's environment"
+            );
+            supervisor_env_checked = true;
+        }
+        assert!(Instant::now() < deadline, "run did not finish");
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert!(supervisor_env_checked, "the supervisor was never observed");
+    assert!(argv_hits.is_empty(), "token in argv: {argv_hits:?}");
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    client
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_end(&mut stdout)
+        .expect("read");
+    client
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_end(&mut stderr)
+        .expect("read");
+    assert!(
+        !contains_bytes(&stdout, TOKEN.as_bytes()),
+        "token on stdout"
+    );
+    assert!(
+        !contains_bytes(&stderr, TOKEN.as_bytes()),
+        "token on stderr"
+    );
+    // The echo was seen and masked, proving the path was exercised.
+    assert!(
+        text(&stdout).contains("[redacted HCLOUD_TOKEN]"),
+        "{}",
+        text(&stdout)
+    );
+
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Succeeded);
+    let files = files_under(&env.state());
+    assert!(files.iter().any(|f| f.ends_with("openova.db")));
+    for f in &files {
+        let bytes = std::fs::read(f).expect("read state file");
+        assert!(
+            !contains_bytes(&bytes, TOKEN.as_bytes()),
+            "token in {}",
+            f.display()
+        );
+    }
+    let logs = env
+        .cmd(&["runs", "logs", &run.id, "--json"])
+        .output()
+        .expect("logs");
+    assert!(!contains_bytes(&logs.stdout, TOKEN.as_bytes()));
+}
+
+#[test]
+fn bootstrap_missing_tofu_explains_and_starts_nothing() {
+    let env = Env::new();
+    let config = env.config();
+    let out = env
+        .cmd(&[
+            "bootstrap",
+            "apply",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--yes",
+        ])
+        .env("PATH", env.dir.path())
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("OpenTofu was not found: no `tofu` on PATH"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--tofu PATH"), "{stderr}");
+    assert!(!stderr.contains(TOKEN));
+    assert!(!env.state().join("runs").exists());
+}
+
+#[test]
+fn bootstrap_old_tofu_is_refused_with_both_versions() {
+    let env = Env::new();
+    let out = env
+        .bootstrap("plan", &[])
+        .env("FAKE_TOFU_VERSION", "1.5.7")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("is OpenTofu 1.5.7; openova needs 1.6.0 or newer"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bootstrap_apply_without_yes_and_no_terminal_refuses() {
+    let env = Env::new();
+    let config = env.config();
+    let out = env
+        .cmd(&[
+            "bootstrap",
+            "apply",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--tofu",
+            FAKE_TOFU,
+        ])
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("refusing to apply without --yes"));
+}
+
+#[test]
+fn bootstrap_apply_without_credentials_names_the_variable() {
+    let env = Env::new();
+    let out = env
+        .bootstrap("apply", &[])
+        .env_remove("HCLOUD_TOKEN")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("set HCLOUD_TOKEN"),
+        "{}",
+        text(&out.stderr)
+    );
+}
