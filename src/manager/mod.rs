@@ -1,10 +1,465 @@
-//! PLACEHOLDER (to be replaced by its owner): `openova manager`.
+//! `openova manager`: the in-cluster Lifecycle Manager. Owns the Platform and Component
+//! controllers, the delivery backends, leader election, the HTTP endpoint and the manifests that
+//! deploy it.
 
+pub mod component;
+pub mod delivery;
+pub mod deploy;
+pub mod http;
+pub mod leader;
+pub mod metrics;
+pub mod platform;
+pub mod schedule;
+pub mod stand_in;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, ApiResource, DynamicObject, ListParams};
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::{Controller, controller, watcher};
+use kube::{Client, ResourceExt};
+
+use crate::catalog::Catalog;
 use crate::cli::CmdResult;
+use crate::crd::consts;
+use crate::crd::{Component, Platform};
 
-#[derive(Debug, clap::Args)]
-pub struct ManagerArgs {}
+pub use metrics::Metrics;
 
-pub fn run(_args: ManagerArgs) -> CmdResult {
-    color_eyre::eyre::bail!("openova manager is not built yet")
+/// Arguments of `openova manager`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ManagerArgs {
+    /// Namespace holding the Platform and Component resources (and the Lease).
+    #[arg(long, env = "POD_NAMESPACE", default_value = consts::NAMESPACE)]
+    pub namespace: String,
+    /// Kubeconfig file to use outside a cluster (in a cluster the service account is used).
+    #[arg(long, env = "KUBECONFIG", value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Address for /healthz, /readyz and /metrics.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub listen: SocketAddr,
+    /// Identity in the leader election (the pod name in a cluster).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Seconds a leader's Lease stays valid without renewal; a standby takes over after that.
+    #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(2..=300))]
+    pub lease_seconds: u64,
+    /// Minutes between update checks against the catalog.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub update_check_minutes: u64,
+    /// Seconds an install or upgrade may take before it counts as failed, unless the Component
+    /// says otherwise.
+    #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+    pub upgrade_timeout_seconds: u64,
+}
+
+/// Tunables of a running manager.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub namespace: String,
+    pub identity: String,
+    pub lease: Duration,
+    pub update_check: Duration,
+    pub default_timeout: Duration,
+}
+
+impl Settings {
+    /// Settings for a manager in `namespace` with the defaults of the command line.
+    pub fn new(namespace: &str, identity: &str) -> Self {
+        Settings {
+            namespace: namespace.to_string(),
+            identity: identity.to_string(),
+            lease: Duration::from_secs(15),
+            update_check: Duration::from_secs(3600),
+            default_timeout: component::DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// What went wrong in the manager.
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    #[error("Kubernetes API call failed while {doing}: {source}")]
+    KubeApi {
+        doing: String,
+        #[source]
+        source: kube::Error,
+    },
+    #[error("catalog: {0}")]
+    Catalog(#[from] crate::catalog::LoadError),
+    #[error("catalog ConfigMap {namespace}/{name} has no `data.{key}` entry")]
+    CatalogKeyMissing {
+        namespace: String,
+        name: String,
+        key: &'static str,
+    },
+    #[error("finalizer components.openova.io/cleanup: {0}")]
+    Finalizer(#[source] Box<kube::runtime::finalizer::Error<ManagerError>>),
+    #[error("leader election on Lease openova-manager: {0}")]
+    Leader(#[from] kube_lease_manager::LeaseManagerError),
+    #[error("could not build the Kubernetes client configuration: {0}")]
+    ClientConfig(String),
+    #[error("could not listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl ManagerError {
+    pub(crate) fn kube(doing: impl Into<String>, source: kube::Error) -> Self {
+        ManagerError::KubeApi {
+            doing: doing.into(),
+            source,
+        }
+    }
+}
+
+/// Shared state of the controllers.
+pub struct Context {
+    pub client: Client,
+    pub namespace: String,
+    pub settings: Settings,
+    pub metrics: Arc<Metrics>,
+    platforms: Store<Platform>,
+    components: Store<Component>,
+    recorder: Recorder,
+    catalogs: Mutex<HashMap<String, (Arc<Catalog>, Instant)>>,
+    backoff: Mutex<HashMap<String, u32>>,
+}
+
+/// How long a catalog read from a ConfigMap is reused before it is read again.
+const CATALOG_TTL: Duration = Duration::from_secs(30);
+
+impl Context {
+    fn platform_of(&self, c: &Component) -> Option<Arc<Platform>> {
+        let name = c.labels().get(consts::LABEL_PLATFORM)?;
+        let ns = c.namespace()?;
+        self.platforms.get(&ObjectRef::new(name).within(&ns))
+    }
+
+    fn component(&self, ns: &str, name: &str) -> Option<Arc<Component>> {
+        self.components.get(&ObjectRef::new(name).within(ns))
+    }
+
+    fn components_in(&self, ns: &str) -> Vec<Arc<Component>> {
+        self.components
+            .state()
+            .into_iter()
+            .filter(|c| c.namespace().as_deref() == Some(ns))
+            .collect()
+    }
+
+    fn dynamic_api(
+        &self,
+        resource: &ApiResource,
+        namespaced: bool,
+        ns: &str,
+    ) -> Api<DynamicObject> {
+        if namespaced {
+            Api::namespaced_with(self.client.clone(), ns, resource)
+        } else {
+            Api::all_with(self.client.clone(), resource)
+        }
+    }
+
+    /// The catalog a Platform uses: the embedded one, or the one in its ConfigMap.
+    async fn catalog_for(&self, platform: Option<&Platform>) -> Result<Arc<Catalog>, ManagerError> {
+        let source = platform.and_then(|p| {
+            let cm = p.spec.catalog.as_ref()?.config_map.clone()?;
+            Some((p.namespace().unwrap_or_else(|| self.namespace.clone()), cm))
+        });
+        let key = match &source {
+            None => String::new(),
+            Some((ns, name)) => format!("{ns}/{name}"),
+        };
+        if let Ok(cache) = self.catalogs.lock()
+            && let Some((cat, at)) = cache.get(&key)
+            && (source.is_none() || at.elapsed() < CATALOG_TTL)
+        {
+            return Ok(cat.clone());
+        }
+        let catalog = match &source {
+            None => Arc::new(crate::catalog::embedded().clone()),
+            Some((ns, name)) => {
+                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ns);
+                let cm = api.get(name).await.map_err(|source| {
+                    ManagerError::kube(format!("reading the catalog ConfigMap {ns}/{name}"), source)
+                })?;
+                let text = cm
+                    .data
+                    .as_ref()
+                    .and_then(|d| d.get(crate::catalog::CONFIGMAP_KEY))
+                    .ok_or_else(|| ManagerError::CatalogKeyMissing {
+                        namespace: ns.clone(),
+                        name: name.clone(),
+                        key: crate::catalog::CONFIGMAP_KEY,
+                    })?;
+                Arc::new(crate::catalog::from_configmap_data(
+                    text,
+                    &format!("ConfigMap {ns}/{name}"),
+                )?)
+            }
+        };
+        if let Ok(mut cache) = self.catalogs.lock() {
+            cache.insert(key, (catalog.clone(), Instant::now()));
+        }
+        Ok(catalog)
+    }
+
+    /// Exponential back-off per object: 1 s, 2 s, 4 s … capped at 5 minutes.
+    fn next_backoff(&self, key: &str) -> Duration {
+        let attempts = self
+            .backoff
+            .lock()
+            .map(|mut m| {
+                let n = m.entry(key.to_string()).or_insert(0);
+                *n = n.saturating_add(1);
+                *n
+            })
+            .unwrap_or(1);
+        backoff_delay(attempts)
+    }
+
+    fn forget_backoff(&self, key: &str) {
+        if let Ok(mut m) = self.backoff.lock() {
+            m.remove(key);
+        }
+    }
+}
+
+/// Delay before retry number `attempts` (1-based): doubling from one second, at most five minutes.
+pub fn backoff_delay(attempts: u32) -> Duration {
+    let exp = attempts.saturating_sub(1).min(9);
+    Duration::from_secs(1u64 << exp).min(Duration::from_secs(300))
+}
+
+/// Whether the API server serves `resource` (its CRD is installed).
+async fn served(client: &Client, resource: &ApiResource, namespaced: bool, ns: &str) -> bool {
+    let api: Api<DynamicObject> = if namespaced {
+        Api::namespaced_with(client.clone(), ns, resource)
+    } else {
+        Api::all_with(client.clone(), resource)
+    };
+    match api.list(&ListParams::default().limit(1)).await {
+        Ok(_) => true,
+        Err(error) => {
+            tracing::warn!(kind = %resource.kind, %error, "delivery kind not served; its objects are not watched");
+            false
+        }
+    }
+}
+
+/// Run the Platform and Component controllers until `shutdown` resolves. Call only while
+/// holding the Lease.
+pub async fn run_controllers(
+    client: Client,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let ns = settings.namespace.clone();
+    let components: Api<Component> = Api::namespaced(client.clone(), &ns);
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
+    let wc = watcher::Config::default();
+
+    let hr = delivery::flux::helm_release_resource();
+    let release = delivery::crossplane::release_resource();
+    let mut comp_ctrl = Controller::new(components.clone(), wc.clone());
+    if served(&client, &hr, true, &ns).await {
+        comp_ctrl = comp_ctrl.owns_with(
+            Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &hr),
+            hr.clone(),
+            wc.clone(),
+        );
+    }
+    if served(&client, &release, false, &ns).await {
+        let ns2 = ns.clone();
+        comp_ctrl = comp_ctrl.watches_with(
+            Api::<DynamicObject>::all_with(client.clone(), &release),
+            release.clone(),
+            watcher::Config::default().labels(&format!(
+                "{}={}",
+                consts::LABEL_MANAGED_BY,
+                consts::MANAGED_BY
+            )),
+            move |r: DynamicObject| {
+                r.labels()
+                    .get(consts::LABEL_COMPONENT)
+                    .map(|c| ObjectRef::<Component>::new(c).within(&ns2))
+            },
+        );
+    }
+    let ns3 = ns.clone();
+    // A Component that changes or goes away wakes its dependencies: an uninstall that was
+    // refused because of it may proceed now.
+    comp_ctrl = comp_ctrl.watches(components.clone(), wc.clone(), move |c: Component| {
+        c.spec
+            .dependencies
+            .iter()
+            .map(|d| ObjectRef::new(d).within(&ns3))
+            .collect::<Vec<_>>()
+    });
+    let update_every = settings.update_check;
+    comp_ctrl = comp_ctrl.reconcile_all_on(futures::stream::unfold((), move |()| async move {
+        tokio::time::sleep(update_every).await;
+        Some(((), ()))
+    }));
+    let plat_ctrl = Controller::new(platforms, wc.clone())
+        .owns(components, wc)
+        // Component status changes arrive in bursts; one roll-up per burst is enough.
+        .with_config(controller::Config::default().debounce(Duration::from_millis(500)));
+
+    let reporter = Reporter {
+        controller: consts::MANAGER_NAME.to_string(),
+        instance: Some(settings.identity.clone()),
+    };
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        namespace: ns,
+        metrics: metrics.clone(),
+        platforms: plat_ctrl.store(),
+        components: comp_ctrl.store(),
+        recorder: Recorder::new(client, reporter),
+        catalogs: Mutex::new(HashMap::new()),
+        backoff: Mutex::new(HashMap::new()),
+        settings,
+    });
+
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stop = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|v| *v).await;
+    };
+    let comp_run = comp_ctrl
+        .graceful_shutdown_on(stop(stop_rx.clone()))
+        .run(
+            component::reconcile,
+            |c: Arc<Component>, error: &ManagerError, ctx: Arc<Context>| {
+                let key = format!("component/{}/{}", c.namespace().unwrap_or_default(), c.name_any());
+                let delay = ctx.next_backoff(&key);
+                tracing::warn!(component = %c.name_any(), %error, retry_in = ?delay, "reconcile failed");
+                controller::Action::requeue(delay)
+            },
+            ctx.clone(),
+        )
+        .for_each(|_| async {});
+    let plat_run = plat_ctrl
+        .graceful_shutdown_on(stop(stop_rx))
+        .run(
+            platform::reconcile,
+            |p: Arc<Platform>, error: &ManagerError, ctx: Arc<Context>| {
+                let delay = ctx.next_backoff(&format!("platform/{}", p.name_any()));
+                tracing::warn!(platform = %p.name_any(), %error, retry_in = ?delay, "reconcile failed");
+                controller::Action::requeue(delay)
+            },
+            ctx,
+        )
+        .for_each(|_| async {});
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    futures::join!(comp_run, plat_run);
+}
+
+/// A manager replica: serves HTTP, competes for the Lease and runs the controllers while leader.
+pub async fn run_manager(
+    client: Client,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<(), ManagerError> {
+    leader::run_elected(client, settings, metrics, shutdown).await
+}
+
+async fn client_config(args: &ManagerArgs) -> Result<kube::Config, ManagerError> {
+    {
+        let options = kube::config::KubeConfigOptions {
+            context: args.context.clone(),
+            ..Default::default()
+        };
+        match &args.kubeconfig {
+            Some(path) => {
+                let kc = kube::config::Kubeconfig::read_from(path)
+                    .map_err(|e| ManagerError::ClientConfig(format!("{}: {e}", path.display())))?;
+                kube::Config::from_custom_kubeconfig(kc, &options)
+                    .await
+                    .map_err(|e| ManagerError::ClientConfig(format!("{}: {e}", path.display())))
+            }
+            None if args.context.is_some() => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| ManagerError::ClientConfig(e.to_string())),
+            None => kube::Config::infer()
+                .await
+                .map_err(|e| ManagerError::ClientConfig(e.to_string())),
+        }
+    }
+}
+
+/// `openova manager`.
+pub fn run(args: ManagerArgs) -> CmdResult {
+    let _log_guard = crate::telemetry::init(crate::telemetry::LogTarget::Stderr);
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let config = client_config(&args).await?;
+        let client = Client::try_from(config).map_err(|e| ManagerError::ClientConfig(e.to_string()))?;
+        let identity = args.identity.clone().unwrap_or_else(|| {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "openova-manager".to_string());
+            format!("{host}-{}", std::process::id())
+        });
+        let settings = Settings {
+            namespace: args.namespace.clone(),
+            identity,
+            lease: Duration::from_secs(args.lease_seconds),
+            update_check: Duration::from_secs(args.update_check_minutes * 60),
+            default_timeout: Duration::from_secs(args.upgrade_timeout_seconds),
+        };
+        let metrics = Metrics::new();
+        let (addr, server) = http::serve(args.listen, metrics.clone())
+            .await
+            .map_err(|source| ManagerError::Listen {
+                addr: args.listen,
+                source,
+            })?;
+        tracing::info!(%addr, namespace = %settings.namespace, identity = %settings.identity, "manager started");
+        eprintln!("openova manager: serving /healthz /readyz /metrics on {addr}");
+        tokio::spawn(server);
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {}
+            }
+        };
+        run_manager(client, settings, metrics, shutdown).await?;
+        Ok::<_, color_eyre::Report>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_delay_doubles_and_caps_at_five_minutes() {
+        assert_eq!(backoff_delay(1), Duration::from_secs(1));
+        assert_eq!(backoff_delay(2), Duration::from_secs(2));
+        assert_eq!(backoff_delay(5), Duration::from_secs(16));
+        assert_eq!(backoff_delay(50), Duration::from_secs(300));
+    }
 }

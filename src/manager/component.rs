@@ -1,0 +1,859 @@
+//! The Component controller: renders a Component's delivery objects, watches their `Ready`
+//! condition, runs upgrades (now or scheduled) with a timeout and automatic rollback to the last
+//! good version, and handles uninstall through the finalizer (refused while dependents remain).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, OwnerReference, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::runtime::events::{Event, EventType};
+use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::delivery::{self, Readiness, RenderInput};
+use super::{Context, ManagerError, schedule};
+use crate::crd::consts::{self, condition};
+use crate::crd::{
+    Alert, AlertSeverity, Component, ComponentPhase, ComponentSpec, ComponentStatus,
+    DeliveryBackend, Health, UpgradeRecord, UpgradeState,
+};
+
+/// How long an install or upgrade may take when the Component does not say.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often to look at a rollout in progress (the watch on the delivery object usually wakes us
+/// earlier).
+const PROGRESS_REQUEUE: Duration = Duration::from_secs(5);
+
+/// The current time, truncated to whole seconds as the API stores it, so values written and read
+/// back compare equal.
+pub fn now() -> Timestamp {
+    Timestamp::from_second(Timestamp::now().as_second()).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// What the decision needs to know besides the Component itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observation {
+    /// Readiness of the primary delivery object; `None` when it does not exist.
+    pub readiness: Option<Readiness>,
+    pub now: Timestamp,
+    /// Whether the Platform's maintenance window (if any) is open now.
+    pub window_open: bool,
+    /// Dependencies that are not healthy yet (gates a Crossplane install, which has no ordering
+    /// of its own).
+    pub waiting_for: Vec<String>,
+    /// Newer catalog versions than the installed one, oldest first.
+    pub available_upgrades: Vec<String>,
+    pub timeout: Duration,
+}
+
+/// What to do about a Component.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// Version to render into the delivery objects; `None` renders nothing yet.
+    pub render: Option<String>,
+    /// The status to report (without `lastReconciled`).
+    pub status: ComponentStatus,
+    /// Kubernetes Event to publish for a transition.
+    pub event: Option<(EventType, &'static str, String)>,
+    pub requeue: Duration,
+}
+
+fn alert(
+    name: &str,
+    severity: AlertSeverity,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+) -> Alert {
+    Alert {
+        component: Some(name.to_string()),
+        severity,
+        reason: reason.to_string(),
+        message,
+        since: Time(now),
+    }
+}
+
+fn push_alert(status: &mut ComponentStatus, new: Alert) {
+    status.alerts.retain(|a| a.reason != new.reason);
+    status.alerts.push(new);
+}
+
+/// Decide the next step for `name` from its spec, its last status and what is observed. Pure:
+/// the same inputs give the same decision, and `now` only enters values at transitions, so a
+/// converged Component decides "nothing to change".
+pub fn decide(
+    name: &str,
+    spec: &ComponentSpec,
+    generation: Option<i64>,
+    old: &ComponentStatus,
+    obs: &Observation,
+) -> Decision {
+    let mut st = old.clone();
+    st.last_reconciled = None;
+    st.observed_generation = generation;
+    st.available_upgrades = obs.available_upgrades.clone();
+    let wanted = spec.version.clone();
+    let now = obs.now;
+    let mut event = None;
+    let mut requeue = Duration::from_secs(3600);
+
+    let Some(installed) = st.version.clone() else {
+        // First install.
+        if !obs.waiting_for.is_empty() {
+            st.phase = Some(ComponentPhase::Pending);
+            st.health = Some(Health::Unknown);
+            st.message = Some(format!(
+                "waiting for dependencies: {}",
+                obs.waiting_for.join(", ")
+            ));
+            return finish(name, spec, st, None, None, PROGRESS_REQUEUE * 2);
+        }
+        st.version = Some(wanted.clone());
+        st.phase = Some(ComponentPhase::Installing);
+        st.health = Some(Health::Installing);
+        st.message = None;
+        return finish(name, spec, st, Some(wanted), None, PROGRESS_REQUEUE);
+    };
+
+    let in_first_install =
+        st.phase == Some(ComponentPhase::Installing) && st.last_good_version.is_none();
+    let already_failed_to = st.upgrade.as_ref().is_some_and(|u| {
+        u.to == wanted && matches!(u.state, UpgradeState::RolledBack | UpgradeState::Failed)
+    });
+    let busy = matches!(
+        st.phase,
+        Some(ComponentPhase::Upgrading | ComponentPhase::RollingBack)
+    );
+
+    if installed != wanted && in_first_install {
+        // The wanted version changed before the first install finished: install that instead.
+        st.version = Some(wanted.clone());
+        return finish(name, spec, st, Some(wanted), None, PROGRESS_REQUEUE);
+    }
+    if installed != wanted && !already_failed_to && !busy {
+        let upgrade_at = spec.upgrade_at.as_ref().map(|t| t.0);
+        let due = upgrade_at.is_none_or(|at| at <= now) && obs.window_open;
+        if !due {
+            let keep = st.upgrade.as_ref().is_some_and(|u| {
+                u.to == wanted && u.from == installed && u.state == UpgradeState::Scheduled
+            });
+            if !keep {
+                st.upgrade = Some(UpgradeRecord {
+                    from: installed.clone(),
+                    to: wanted.clone(),
+                    started_at: Time(now),
+                    state: UpgradeState::Scheduled,
+                    scheduled_for: spec.upgrade_at.clone(),
+                    finished_at: None,
+                    message: None,
+                });
+            } else if let Some(u) = st.upgrade.as_mut() {
+                u.scheduled_for = spec.upgrade_at.clone();
+            }
+            requeue = schedule::wait_for(upgrade_at, now);
+            // Fall through: keep observing the installed version while waiting.
+        } else {
+            st.upgrade = Some(UpgradeRecord {
+                from: installed.clone(),
+                to: wanted.clone(),
+                started_at: Time(now),
+                state: UpgradeState::InProgress,
+                scheduled_for: spec.upgrade_at.clone(),
+                finished_at: None,
+                message: None,
+            });
+            st.version = Some(wanted.clone());
+            st.phase = Some(ComponentPhase::Upgrading);
+            st.health = Some(Health::Installing);
+            st.message = None;
+            let note = format!("upgrading {name} from {installed} to {wanted}");
+            return finish(
+                name,
+                spec,
+                st,
+                Some(wanted),
+                Some((EventType::Normal, "UpgradeStarted", note)),
+                PROGRESS_REQUEUE,
+            );
+        }
+    } else if installed == wanted
+        && st
+            .upgrade
+            .as_ref()
+            .is_some_and(|u| u.state == UpgradeState::Scheduled)
+    {
+        // The operator took the scheduled version back: nothing is pending any more.
+        st.upgrade = None;
+    }
+
+    // Observe the installed version.
+    let upgrading = st.phase == Some(ComponentPhase::Upgrading);
+    let timed_out = upgrading
+        && st.upgrade.as_ref().is_some_and(|u| {
+            now.duration_since(u.started_at.0).as_secs()
+                >= i64::try_from(obs.timeout.as_secs()).unwrap_or(i64::MAX)
+        });
+    let readiness = match (&obs.readiness, timed_out) {
+        (Some(Readiness::Failed { .. }), _) => obs.readiness.clone(),
+        (_, true) => Some(Readiness::Failed {
+            reason: "UpgradeTimeout".into(),
+            message: format!("not ready after {}s", obs.timeout.as_secs()),
+        }),
+        _ => obs.readiness.clone(),
+    };
+    match readiness {
+        None | Some(Readiness::Pending) | Some(Readiness::Progressing { .. }) => {
+            if let Some(Readiness::Progressing { message, .. }) = &readiness
+                && !message.is_empty()
+            {
+                st.message = Some(message.clone());
+            }
+            if matches!(
+                st.phase,
+                Some(
+                    ComponentPhase::Installing
+                        | ComponentPhase::Upgrading
+                        | ComponentPhase::RollingBack
+                )
+            ) {
+                requeue = requeue.min(PROGRESS_REQUEUE);
+            }
+        }
+        Some(Readiness::Ready { message, .. }) => {
+            let was = st.phase;
+            st.health = Some(Health::Healthy);
+            st.phase = Some(ComponentPhase::Running);
+            st.last_good_version = Some(installed.clone());
+            st.message = (!message.is_empty()).then_some(message);
+            match was {
+                Some(ComponentPhase::Upgrading) => {
+                    if let Some(u) = st.upgrade.as_mut() {
+                        u.state = UpgradeState::Succeeded;
+                        u.finished_at = Some(Time(now));
+                    }
+                    st.alerts.clear();
+                    let note = format!("{name} is ready at {installed}");
+                    event = Some((EventType::Normal, "UpgradeSucceeded", note));
+                }
+                Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None => {
+                    st.alerts.clear();
+                    let note = format!("{name} is installed at {installed}");
+                    event = Some((EventType::Normal, "Installed", note));
+                }
+                Some(ComponentPhase::RollingBack) => {
+                    let note = format!("{name} is ready again at {installed} after the rollback");
+                    event = Some((EventType::Normal, "RollbackSucceeded", note));
+                }
+                Some(ComponentPhase::Failed) => {
+                    st.alerts
+                        .retain(|a| a.reason != "InstallFailed" && a.reason != "Unhealthy");
+                }
+                _ => {}
+            }
+        }
+        Some(Readiness::Failed { reason, message }) => {
+            let why = if message.is_empty() {
+                reason.clone()
+            } else {
+                format!("{reason}: {message}")
+            };
+            st.message = Some(why.clone());
+            let rollback_to = st.last_good_version.clone().filter(|g| g != &installed);
+            match (st.phase, rollback_to) {
+                (Some(ComponentPhase::Upgrading), Some(good)) => {
+                    let from = st
+                        .upgrade
+                        .as_ref()
+                        .map(|u| u.from.clone())
+                        .unwrap_or(good.clone());
+                    if let Some(u) = st.upgrade.as_mut() {
+                        u.state = UpgradeState::RolledBack;
+                        u.finished_at = Some(Time(now));
+                        u.message = Some(why.clone());
+                    }
+                    st.version = Some(good.clone());
+                    st.phase = Some(ComponentPhase::RollingBack);
+                    st.health = Some(Health::Degraded);
+                    let text = format!(
+                        "upgrade of {name} from {from} to {installed} failed ({why}); rolled back to {good}"
+                    );
+                    push_alert(
+                        &mut st,
+                        alert(
+                            name,
+                            AlertSeverity::Warning,
+                            "UpgradeRolledBack",
+                            text.clone(),
+                            now,
+                        ),
+                    );
+                    return finish(
+                        name,
+                        spec,
+                        st,
+                        Some(good),
+                        Some((EventType::Warning, "UpgradeRolledBack", text)),
+                        PROGRESS_REQUEUE,
+                    );
+                }
+                (Some(ComponentPhase::Upgrading | ComponentPhase::RollingBack), _) => {
+                    if let Some(u) = st.upgrade.as_mut() {
+                        u.state = UpgradeState::Failed;
+                        u.finished_at.get_or_insert(Time(now));
+                        u.message = Some(why.clone());
+                    }
+                    st.phase = Some(ComponentPhase::Failed);
+                    st.health = Some(Health::Failed);
+                    let text = format!(
+                        "{name} failed at {installed} and could not be rolled back ({why})"
+                    );
+                    push_alert(
+                        &mut st,
+                        alert(
+                            name,
+                            AlertSeverity::Critical,
+                            "RollbackFailed",
+                            text.clone(),
+                            now,
+                        ),
+                    );
+                    event = Some((EventType::Warning, "RollbackFailed", text));
+                }
+                (Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None, _) => {
+                    st.phase = Some(ComponentPhase::Failed);
+                    st.health = Some(Health::Failed);
+                    let text = format!("install of {name} {installed} failed ({why})");
+                    push_alert(
+                        &mut st,
+                        alert(
+                            name,
+                            AlertSeverity::Critical,
+                            "InstallFailed",
+                            text.clone(),
+                            now,
+                        ),
+                    );
+                    event = Some((EventType::Warning, "InstallFailed", text));
+                }
+                (Some(ComponentPhase::Running), _) => {
+                    // Was healthy, now not: degraded, not failed; Flux keeps retrying.
+                    st.health = Some(Health::Degraded);
+                    let text = format!("{name} {installed} is not ready ({why})");
+                    push_alert(
+                        &mut st,
+                        alert(name, AlertSeverity::Warning, "Unhealthy", text.clone(), now),
+                    );
+                    event = Some((EventType::Warning, "Unhealthy", text));
+                }
+                (Some(ComponentPhase::Failed | ComponentPhase::Deleting), _) => {}
+            }
+        }
+    }
+    finish(name, spec, st, Some(installed), event, requeue)
+}
+
+fn finish(
+    _name: &str,
+    spec: &ComponentSpec,
+    mut st: ComponentStatus,
+    render: Option<String>,
+    event: Option<(EventType, &'static str, String)>,
+    requeue: Duration,
+) -> Decision {
+    set_conditions(&mut st, spec);
+    Decision {
+        render,
+        status: st,
+        event,
+        requeue,
+    }
+}
+
+/// Set a condition, keeping its transition time when its status did not change.
+pub fn set_condition(conditions: &mut Vec<Condition>, new: Condition) {
+    match conditions.iter_mut().find(|c| c.type_ == new.type_) {
+        Some(c) => {
+            let keep_time = c.status == new.status;
+            let time = if keep_time {
+                c.last_transition_time.clone()
+            } else {
+                new.last_transition_time.clone()
+            };
+            *c = Condition {
+                last_transition_time: time,
+                ..new
+            };
+        }
+        None => conditions.push(new),
+    }
+}
+
+fn cond(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: String,
+    generation: Option<i64>,
+) -> Condition {
+    Condition {
+        type_: type_.to_string(),
+        status: if status { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message,
+        observed_generation: generation,
+        last_transition_time: Time(now()),
+    }
+}
+
+fn set_conditions(st: &mut ComponentStatus, spec: &ComponentSpec) {
+    let generation = st.observed_generation;
+    let phase = st.phase.unwrap_or_default();
+    let healthy =
+        st.health == Some(Health::Healthy) && st.version.as_deref() == Some(spec.version.as_str());
+    let ready_msg = st.message.clone().unwrap_or_else(|| match &st.version {
+        Some(v) => format!("{} at {v}", phase.as_str()),
+        None => phase.as_str().to_string(),
+    });
+    let mut conditions = std::mem::take(&mut st.conditions);
+    set_condition(
+        &mut conditions,
+        cond(
+            condition::READY,
+            healthy,
+            phase.as_str(),
+            ready_msg,
+            generation,
+        ),
+    );
+    if let Some(u) = &st.upgrade {
+        let active = matches!(u.state, UpgradeState::Scheduled | UpgradeState::InProgress);
+        let msg = format!("{} → {}: {}", u.from, u.to, u.state.as_str());
+        set_condition(
+            &mut conditions,
+            cond(
+                condition::UPGRADING,
+                active,
+                u.state.as_str(),
+                msg,
+                generation,
+            ),
+        );
+    }
+    match st.alerts.last() {
+        Some(a) => set_condition(
+            &mut conditions,
+            cond(
+                condition::ALERT,
+                true,
+                &a.reason,
+                a.message.clone(),
+                generation,
+            ),
+        ),
+        None => {
+            if conditions.iter().any(|c| c.type_ == condition::ALERT) {
+                set_condition(
+                    &mut conditions,
+                    cond(
+                        condition::ALERT,
+                        false,
+                        "NoAlerts",
+                        String::new(),
+                        generation,
+                    ),
+                );
+            }
+        }
+    }
+    // Deletion sets UninstallBlocked itself; any other reconcile means it is no longer blocked.
+    conditions.retain(|c| c.type_ != condition::UNINSTALL_BLOCKED);
+    st.conditions = conditions;
+}
+
+/// Status with the fields that change on every write removed, for "did anything change?".
+pub fn comparable(status: &ComponentStatus) -> ComponentStatus {
+    ComponentStatus {
+        last_reconciled: None,
+        ..status.clone()
+    }
+}
+
+/// Reconcile one Component (entry point for the controller).
+pub async fn reconcile(c: Arc<Component>, ctx: Arc<Context>) -> Result<Action, ManagerError> {
+    let started = Instant::now();
+    let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
+    let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
+    let result = finalizer(&api, consts::FINALIZER, c, |event| async {
+        match event {
+            FinalizerEvent::Apply(c) => apply(c, &ctx).await,
+            FinalizerEvent::Cleanup(c) => cleanup(c, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| ManagerError::Finalizer(Box::new(e)));
+    ctx.metrics
+        .observe_reconcile("component", started.elapsed(), result.is_err());
+    result
+}
+
+fn backend_of(c: &Component, ctx: &Context) -> DeliveryBackend {
+    c.spec
+        .delivery
+        .or_else(|| ctx.platform_of(c).and_then(|p| p.spec.delivery))
+        .unwrap_or_default()
+}
+
+async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError> {
+    let name = c.name_any();
+    let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
+    let platform = ctx.platform_of(&c);
+    let catalog = ctx.catalog_for(platform.as_deref()).await?;
+    let backend = backend_of(&c, ctx);
+    let old = c.status.clone().unwrap_or_default();
+    let now = now();
+
+    let primary = delivery::primary_of(backend, &ns, &name);
+    let existing_primary = ctx.get_dynamic(&primary, &ns).await?;
+    let readiness = existing_primary.as_ref().map(delivery::readiness);
+
+    let waiting_for = if backend == DeliveryBackend::Crossplane {
+        c.spec
+            .dependencies
+            .iter()
+            .filter(|d| {
+                ctx.component(&ns, d)
+                    .and_then(|dep| dep.status.as_ref().and_then(|s| s.health))
+                    != Some(Health::Healthy)
+            })
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let installed = old
+        .version
+        .clone()
+        .unwrap_or_else(|| c.spec.version.clone());
+    let available_upgrades = catalog
+        .get(&name)
+        .map(|spec| {
+            spec.versions
+                .iter()
+                .filter(|v| crate::domain::upgrade::parse(&installed).is_ok_and(|i| v.version > i))
+                .map(|v| crate::domain::catalog::display_version(&v.version))
+                .collect()
+        })
+        .unwrap_or_default();
+    let window_open = platform
+        .as_ref()
+        .and_then(|p| p.spec.maintenance_window.as_ref())
+        .is_none_or(|w| schedule::window_open(w, now));
+    let timeout = c
+        .spec
+        .upgrade_timeout_seconds
+        .map(|s| Duration::from_secs(u64::from(s)))
+        .unwrap_or(ctx.settings.default_timeout);
+    let obs = Observation {
+        readiness,
+        now,
+        window_open,
+        waiting_for,
+        available_upgrades,
+        timeout,
+    };
+    let decision = decide(&name, &c.spec, c.metadata.generation, &old, &obs);
+
+    if let Some(version) = &decision.render {
+        let input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
+        for rendered in delivery::render(backend, &input) {
+            ctx.apply_dynamic(rendered).await?;
+        }
+    }
+
+    if comparable(&decision.status) != comparable(&old) {
+        let mut status = decision.status.clone();
+        status.last_reconciled = Some(Time(now));
+        let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
+        let patch = json!({
+            "apiVersion": consts::API_VERSION,
+            "kind": "Component",
+            "status": status,
+        });
+        api.patch_status(
+            &name,
+            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(|source| {
+            ManagerError::kube(
+                format!("writing the status of Component {ns}/{name}"),
+                source,
+            )
+        })?;
+        ctx.metrics.count_write();
+    }
+    if let Some((type_, reason, note)) = decision.event {
+        ctx.publish(&*c, type_, reason, note).await;
+    }
+    ctx.forget_backoff(&format!("component/{ns}/{name}"));
+    Ok(Action::requeue(decision.requeue))
+}
+
+/// The chart version to render for an operator-facing version: the catalog's wrapper chart
+/// version when the catalog knows it, else the version as written (without a leading `v`).
+pub fn chart_version(
+    catalog: &crate::domain::catalog::Catalog,
+    name: &str,
+    version: &str,
+) -> String {
+    catalog
+        .get(name)
+        .zip(crate::domain::upgrade::parse(version).ok())
+        .and_then(|(spec, v)| spec.version(&v).map(|e| e.chart_version.to_string()))
+        .unwrap_or_else(|| version.trim_start_matches('v').to_string())
+}
+
+fn render_input(
+    c: &Component,
+    ns: &str,
+    version: &str,
+    catalog: &crate::domain::catalog::Catalog,
+    platform: Option<&crate::crd::Platform>,
+) -> RenderInput {
+    let name = c.name_any();
+    let entry = catalog.get(&name);
+    let repository = c
+        .spec
+        .repository
+        .clone()
+        .or_else(|| platform.and_then(|p| p.spec.chart_repository.clone()))
+        .or_else(|| entry.map(|e| e.chart.repository.clone()))
+        .unwrap_or_else(|| "oci://ghcr.io/openova-io".to_string());
+    let target_namespace = c
+        .spec
+        .target_namespace
+        .clone()
+        .or_else(|| entry.map(|e| e.namespace.clone()))
+        .unwrap_or_else(|| name.clone());
+    let owner = c.controller_owner_ref(&()).map(|mut o: OwnerReference| {
+        o.block_owner_deletion = Some(true);
+        o
+    });
+    RenderInput {
+        namespace: ns.to_string(),
+        name: name.clone(),
+        chart: c.spec.chart.clone(),
+        chart_version: chart_version(catalog, &name, version),
+        repository,
+        target_namespace,
+        dependencies: c.spec.dependencies.clone(),
+        values: c.spec.values.clone(),
+        owner,
+    }
+}
+
+/// Uninstall: refused while other Components that are not being deleted depend on this one;
+/// otherwise delete the delivery objects and wait until they are gone.
+async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError> {
+    let name = c.name_any();
+    let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
+    let mut dependents: Vec<String> = ctx
+        .components_in(&ns)
+        .into_iter()
+        .filter(|o| o.metadata.deletion_timestamp.is_none())
+        .filter(|o| o.spec.dependencies.iter().any(|d| d == &name))
+        .map(|o| o.name_any())
+        .collect();
+    dependents.sort();
+    let mut st = c.status.clone().unwrap_or_default();
+    let old = st.clone();
+    st.phase = Some(ComponentPhase::Deleting);
+    if !dependents.is_empty() {
+        let msg = format!(
+            "uninstall of {name} refused: {} still depend on it; uninstall those first",
+            dependents.join(", ")
+        );
+        set_condition(
+            &mut st.conditions,
+            cond(
+                condition::UNINSTALL_BLOCKED,
+                true,
+                "DependentsInstalled",
+                msg.clone(),
+                c.metadata.generation,
+            ),
+        );
+        st.message = Some(msg.clone());
+        if comparable(&st) != comparable(&old) {
+            ctx.write_component_status(&ns, &name, st).await?;
+            ctx.publish(&*c, EventType::Warning, "UninstallRefused", msg)
+                .await;
+        }
+        // Dependents going away wake this Component through the dependency watch.
+        return Ok(Action::requeue(Duration::from_secs(30)));
+    }
+    let backend = backend_of(&c, ctx);
+    let mut remaining = 0;
+    for object in delivery::objects_of(backend, &ns, &name) {
+        if ctx.delete_dynamic(&object, &ns).await? {
+            remaining += 1;
+        }
+    }
+    if remaining > 0 {
+        st.message = Some(format!(
+            "removing {name}: waiting for its delivery objects to be deleted"
+        ));
+        if comparable(&st) != comparable(&old) {
+            ctx.write_component_status(&ns, &name, st).await?;
+        }
+        return Ok(Action::requeue(Duration::from_secs(2)));
+    }
+    ctx.publish(
+        &*c,
+        EventType::Normal,
+        "Uninstalled",
+        format!("{name} was uninstalled"),
+    )
+    .await;
+    Ok(Action::await_change())
+}
+
+impl Context {
+    async fn write_component_status(
+        &self,
+        ns: &str,
+        name: &str,
+        mut status: ComponentStatus,
+    ) -> Result<(), ManagerError> {
+        status.last_reconciled = Some(Time(now()));
+        let api: Api<Component> = Api::namespaced(self.client.clone(), ns);
+        let patch =
+            json!({ "apiVersion": consts::API_VERSION, "kind": "Component", "status": status });
+        api.patch_status(
+            name,
+            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(|source| {
+            ManagerError::kube(
+                format!("writing the status of Component {ns}/{name}"),
+                source,
+            )
+        })?;
+        self.metrics.count_write();
+        Ok(())
+    }
+
+    /// Publish a Kubernetes Event about `obj`. Failing to record an Event never fails the
+    /// reconcile: the same facts are in the status.
+    pub(crate) async fn publish<K: Resource<DynamicType = ()>>(
+        &self,
+        obj: &K,
+        type_: EventType,
+        reason: &str,
+        note: String,
+    ) {
+        let ev = Event {
+            type_,
+            reason: reason.to_string(),
+            note: Some(note),
+            action: "Reconcile".to_string(),
+            secondary: None,
+        };
+        if let Err(error) = self.recorder.publish(&ev, &obj.object_ref(&())).await {
+            tracing::warn!(%error, reason, "could not record a Kubernetes Event");
+        } else {
+            self.metrics.count_write();
+        }
+    }
+
+    /// Read a delivery object; `None` when it does not exist.
+    pub(crate) async fn get_dynamic(
+        &self,
+        object: &delivery::Primary,
+        ns: &str,
+    ) -> Result<Option<DynamicObject>, ManagerError> {
+        let api = self.dynamic_api(&object.resource, object.namespaced, ns);
+        api.get_opt(&object.name).await.map_err(|source| {
+            ManagerError::kube(
+                format!("reading {} {}", object.resource.kind, object.name),
+                source,
+            )
+        })
+    }
+
+    /// Apply a rendered object unless the existing one already matches (no write when nothing
+    /// changed).
+    pub(crate) async fn apply_dynamic(
+        &self,
+        rendered: delivery::Rendered,
+    ) -> Result<(), ManagerError> {
+        let name = rendered.object.metadata.name.clone().unwrap_or_default();
+        let ns = rendered
+            .object
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_default();
+        let api = self.dynamic_api(&rendered.resource, rendered.namespaced, &ns);
+        let kind = rendered.resource.kind.clone();
+        let existing = api
+            .get_opt(&name)
+            .await
+            .map_err(|source| ManagerError::kube(format!("reading {kind} {name}"), source))?;
+        if existing
+            .as_ref()
+            .is_some_and(|e| delivery::up_to_date(&rendered.object, e))
+        {
+            return Ok(());
+        }
+        api.patch(
+            &name,
+            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
+            &Patch::Apply(&rendered.object),
+        )
+        .await
+        .map_err(|source| ManagerError::kube(format!("applying {kind} {name}"), source))?;
+        self.metrics.count_write();
+        Ok(())
+    }
+
+    /// Delete a delivery object; returns whether it still exists (deletion pending).
+    async fn delete_dynamic(
+        &self,
+        object: &delivery::Primary,
+        ns: &str,
+    ) -> Result<bool, ManagerError> {
+        let api = self.dynamic_api(&object.resource, object.namespaced, ns);
+        let Some(existing) = api.get_opt(&object.name).await.map_err(|source| {
+            ManagerError::kube(
+                format!("reading {} {}", object.resource.kind, object.name),
+                source,
+            )
+        })?
+        else {
+            return Ok(false);
+        };
+        if existing.metadata.deletion_timestamp.is_none() {
+            match api.delete(&object.name, &DeleteParams::background()).await {
+                Ok(_) => self.metrics.count_write(),
+                Err(kube::Error::Api(e)) if e.code == 404 => return Ok(false),
+                Err(source) => {
+                    return Err(ManagerError::kube(
+                        format!("deleting {} {}", object.resource.kind, object.name),
+                        source,
+                    ));
+                }
+            }
+        }
+        // Deleted without finalizers means gone now; otherwise wait for its controller.
+        Ok(api.get_opt(&object.name).await.ok().flatten().is_some())
+    }
+}

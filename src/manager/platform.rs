@@ -1,0 +1,372 @@
+//! The Platform controller: keeps one Component per enabled entry of `spec.components` plus the
+//! dependencies the catalog requires (recording why), removes the rest leaves-first, and rolls
+//! the Components' state up into `Platform.status`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+
+use super::component::{now, set_condition};
+use super::{Context, ManagerError};
+use crate::crd::consts::{self, condition};
+use crate::crd::{
+    AvailableUpgrade, Component, ComponentSpec, Health, Platform, PlatformComponentStatus,
+    PlatformPhase, PlatformStatus,
+};
+use crate::domain::catalog::{Catalog, display_version};
+use crate::domain::health::{ComponentState, PlatformPhase as DomainPhase, rollup};
+use crate::domain::resolve::{Reason, install_plan};
+
+/// One Component the Platform wants, with why it is there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Wanted {
+    pub name: String,
+    pub spec: ComponentSpec,
+    /// Components that need it (empty when the operator asked for it).
+    pub required_by: Vec<String>,
+}
+
+/// Why a Platform's wish list cannot be turned into Components.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PlanError {
+    #[error("spec.components: {0}")]
+    Resolve(#[from] crate::domain::resolve::ResolveError),
+}
+
+/// The Components a Platform wants, in install order. `existing_version` gives the version of a
+/// Component that already exists, kept when the Platform entry names no version (so an upgrade
+/// written on the Component itself is not undone).
+pub fn wanted_components(
+    platform: &Platform,
+    catalog: &Catalog,
+    existing_version: impl Fn(&str) -> Option<String>,
+) -> Result<Vec<Wanted>, PlanError> {
+    let enabled: Vec<&str> = platform
+        .spec
+        .components
+        .iter()
+        .filter(|c| c.enabled)
+        .map(|c| c.name.as_str())
+        .collect();
+    let plan = install_plan(catalog, &BTreeSet::new(), &enabled, &[])?;
+    let in_plan: BTreeSet<&str> = plan.items.iter().map(|i| i.name.as_str()).collect();
+    let mut out = Vec::new();
+    for item in &plan.items {
+        let Some(entry) = catalog.get(&item.name) else {
+            continue;
+        };
+        let explicit = platform
+            .spec
+            .components
+            .iter()
+            .find(|c| c.name == item.name && c.enabled)
+            .and_then(|c| c.version.clone());
+        let version = explicit
+            .or_else(|| existing_version(&item.name))
+            .unwrap_or_else(|| display_version(&entry.latest().version));
+        let required_by = match item.reason {
+            Reason::Requested => Vec::new(),
+            _ => catalog
+                .dependents_of(&item.name)
+                .iter()
+                .filter(|d| in_plan.contains(d.as_str()))
+                .cloned()
+                .collect(),
+        };
+        out.push(Wanted {
+            name: item.name.clone(),
+            spec: ComponentSpec {
+                chart: entry.chart.name.clone(),
+                version,
+                category: Some(entry.category.as_str().to_string()),
+                dependencies: entry.requires.clone(),
+                values: None,
+                repository: platform.spec.chart_repository.clone(),
+                target_namespace: Some(entry.namespace.clone()),
+                delivery: platform.spec.delivery,
+                upgrade_at: None,
+                upgrade_timeout_seconds: None,
+            },
+            required_by,
+        });
+    }
+    Ok(out)
+}
+
+/// Which existing Components to delete now: those not wanted any more that no remaining
+/// Component depends on (leaves first; the rest follow on later passes).
+pub fn removable(existing: &[Arc<Component>], wanted: &BTreeSet<String>) -> Vec<String> {
+    let leaving: BTreeSet<String> = existing
+        .iter()
+        .map(|c| c.name_any())
+        .filter(|n| !wanted.contains(n))
+        .collect();
+    let mut out: Vec<String> = leaving
+        .iter()
+        .filter(|name| {
+            !existing.iter().any(|o| {
+                o.metadata.deletion_timestamp.is_none()
+                    && &o.name_any() != *name
+                    && o.spec.dependencies.iter().any(|d| d == *name)
+            })
+        })
+        .cloned()
+        .collect();
+    out.sort();
+    out
+}
+
+fn state_of(c: &Component) -> ComponentState {
+    match c.status.as_ref().and_then(|s| s.health) {
+        None => ComponentState::Pending,
+        Some(Health::Unknown) => ComponentState::Unknown,
+        Some(Health::Installing) => ComponentState::Installing,
+        Some(Health::Healthy) => ComponentState::Healthy,
+        Some(Health::Degraded) => ComponentState::Degraded,
+        Some(Health::Failed) => ComponentState::Failed,
+    }
+}
+
+/// Roll the Components' state up into a Platform status (without `lastReconciled`).
+pub fn rollup_status(
+    old: &PlatformStatus,
+    generation: Option<i64>,
+    components: &[Arc<Component>],
+    required_by: &BTreeMap<String, Vec<String>>,
+    problem: Option<&str>,
+) -> PlatformStatus {
+    let mut sorted: Vec<&Arc<Component>> = components.iter().collect();
+    sorted.sort_by_key(|c| c.name_any());
+    let health = rollup(sorted.iter().map(|c| state_of(c)));
+    let phase = if problem.is_some() {
+        PlatformPhase::Failed
+    } else {
+        match health.phase {
+            DomainPhase::Pending | DomainPhase::Unknown => PlatformPhase::Pending,
+            DomainPhase::Installing => PlatformPhase::Installing,
+            DomainPhase::Running => PlatformPhase::Running,
+            DomainPhase::Degraded => PlatformPhase::Degraded,
+            DomainPhase::Failed => PlatformPhase::Degraded,
+        }
+    };
+    let mut available = Vec::new();
+    let mut alerts = Vec::new();
+    let mut statuses = Vec::new();
+    for c in &sorted {
+        let name = c.name_any();
+        let st = c.status.clone().unwrap_or_default();
+        if let (Some(from), Some(to)) = (st.version.clone(), st.available_upgrades.last()) {
+            available.push(AvailableUpgrade {
+                component: name.clone(),
+                from,
+                to: to.clone(),
+            });
+        }
+        alerts.extend(st.alerts.iter().cloned());
+        statuses.push(PlatformComponentStatus {
+            name: name.clone(),
+            status: st.health.unwrap_or_default(),
+            version: st.version.clone(),
+            required_by: required_by.get(&name).cloned().unwrap_or_default(),
+        });
+    }
+    let mut conditions = old.conditions.clone();
+    let (ok, reason, message) = match problem {
+        Some(p) => (false, "InvalidSpec", p.to_string()),
+        None => (
+            true,
+            "ComponentsInPlace",
+            format!("{} components, {} healthy", health.total, health.healthy),
+        ),
+    };
+    set_condition(
+        &mut conditions,
+        Condition {
+            type_: condition::RECONCILED.to_string(),
+            status: if ok { "True" } else { "False" }.to_string(),
+            reason: reason.to_string(),
+            message,
+            observed_generation: generation,
+            last_transition_time: Time(now()),
+        },
+    );
+    PlatformStatus {
+        phase: Some(phase),
+        health_percent: Some(health.percent),
+        upgrade_count: Some(u32::try_from(available.len()).unwrap_or(u32::MAX)),
+        available_upgrades: available,
+        alert_count: Some(u32::try_from(alerts.len()).unwrap_or(u32::MAX)),
+        alerts,
+        components: statuses,
+        conditions,
+        observed_generation: generation,
+        last_reconciled: None,
+    }
+}
+
+fn comparable(status: &PlatformStatus) -> PlatformStatus {
+    PlatformStatus {
+        last_reconciled: None,
+        ..status.clone()
+    }
+}
+
+fn component_up_to_date(existing: &Component, want: &Wanted, platform: &str) -> bool {
+    let labels = existing.labels();
+    let annotations = existing.annotations();
+    let required_by = want.required_by.join(",");
+    existing.spec.chart == want.spec.chart
+        && existing.spec.version == want.spec.version
+        && existing.spec.category == want.spec.category
+        && existing.spec.dependencies == want.spec.dependencies
+        && existing.spec.repository == want.spec.repository
+        && existing.spec.target_namespace == want.spec.target_namespace
+        && existing.spec.delivery == want.spec.delivery
+        && labels.get(consts::LABEL_PLATFORM).map(String::as_str) == Some(platform)
+        && annotations
+            .get(consts::ANNOTATION_REQUIRED_BY)
+            .map(String::as_str)
+            == Some(required_by.as_str())
+        && existing.finalizers().iter().any(|f| f == consts::FINALIZER)
+}
+
+/// Reconcile one Platform (entry point for the controller).
+pub async fn reconcile(p: Arc<Platform>, ctx: Arc<Context>) -> Result<Action, ManagerError> {
+    let started = Instant::now();
+    let result = apply(&p, &ctx).await;
+    ctx.metrics
+        .observe_reconcile("platform", started.elapsed(), result.is_err());
+    if result.is_ok() {
+        ctx.forget_backoff(&format!("platform/{}", p.name_any()));
+    }
+    result
+}
+
+async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
+    let name = p.name_any();
+    let ns = p.namespace().unwrap_or_else(|| ctx.namespace.clone());
+    let mine: Vec<Arc<Component>> = ctx
+        .components_in(&ns)
+        .into_iter()
+        .filter(|c| c.labels().get(consts::LABEL_PLATFORM) == Some(&name))
+        .collect();
+    let old = p.status.clone().unwrap_or_default();
+
+    let (problem, required_by) = match ctx.catalog_for(Some(p)).await {
+        Err(e) => (Some(e.to_string()), BTreeMap::new()),
+        Ok(catalog) => {
+            let existing_version = |n: &str| {
+                mine.iter()
+                    .find(|c| c.name_any() == n)
+                    .map(|c| c.spec.version.clone())
+            };
+            match wanted_components(p, &catalog, existing_version) {
+                Err(e) => (Some(e.to_string()), BTreeMap::new()),
+                Ok(wanted) => {
+                    let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
+                    let owner = p.controller_owner_ref(&());
+                    for w in &wanted {
+                        let existing = mine.iter().find(|c| c.name_any() == w.name);
+                        if existing.is_some_and(|e| {
+                            e.metadata.deletion_timestamp.is_some()
+                                || component_up_to_date(e, w, &name)
+                        }) {
+                            continue;
+                        }
+                        let obj = json!({
+                            "apiVersion": consts::API_VERSION,
+                            "kind": "Component",
+                            "metadata": {
+                                "name": w.name,
+                                "namespace": ns,
+                                "labels": {
+                                    consts::LABEL_PLATFORM: name,
+                                    consts::LABEL_MANAGED_BY: consts::MANAGED_BY,
+                                },
+                                "annotations": { consts::ANNOTATION_REQUIRED_BY: w.required_by.join(",") },
+                                "ownerReferences": owner.iter().collect::<Vec<_>>(),
+                                "finalizers": [consts::FINALIZER],
+                            },
+                            "spec": w.spec,
+                        });
+                        api.patch(
+                            &w.name,
+                            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
+                            &Patch::Apply(&obj),
+                        )
+                        .await
+                        .map_err(|source| {
+                            ManagerError::kube(
+                                format!("applying Component {ns}/{}", w.name),
+                                source,
+                            )
+                        })?;
+                        ctx.metrics.count_write();
+                    }
+                    let wanted_names: BTreeSet<String> =
+                        wanted.iter().map(|w| w.name.clone()).collect();
+                    for gone in removable(&mine, &wanted_names) {
+                        let c = mine.iter().find(|c| c.name_any() == gone);
+                        if c.is_some_and(|c| c.metadata.deletion_timestamp.is_some()) {
+                            continue;
+                        }
+                        match api.delete(&gone, &DeleteParams::background()).await {
+                            Ok(_) => ctx.metrics.count_write(),
+                            Err(kube::Error::Api(e)) if e.code == 404 => {}
+                            Err(source) => {
+                                return Err(ManagerError::kube(
+                                    format!("deleting Component {ns}/{gone}"),
+                                    source,
+                                ));
+                            }
+                        }
+                    }
+                    let rb = wanted
+                        .iter()
+                        .map(|w| (w.name.clone(), w.required_by.clone()))
+                        .collect();
+                    (None, rb)
+                }
+            }
+        }
+    };
+
+    let status = rollup_status(
+        &old,
+        p.metadata.generation,
+        &mine,
+        &required_by,
+        problem.as_deref(),
+    );
+    if comparable(&status) != comparable(&old) {
+        let mut status = status;
+        status.last_reconciled = Some(Time(now()));
+        let api: Api<Platform> = Api::namespaced(ctx.client.clone(), &ns);
+        let patch =
+            json!({ "apiVersion": consts::API_VERSION, "kind": "Platform", "status": status });
+        api.patch_status(
+            &name,
+            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
+            &Patch::Apply(&patch),
+        )
+        .await
+        .map_err(|source| {
+            ManagerError::kube(
+                format!("writing the status of Platform {ns}/{name}"),
+                source,
+            )
+        })?;
+        ctx.metrics.count_write();
+    }
+    ctx.metrics.set_component_health(&mine);
+    let interval = p.spec.update_check_interval_minutes.unwrap_or(60);
+    Ok(Action::requeue(Duration::from_secs(
+        u64::from(interval) * 60,
+    )))
+}

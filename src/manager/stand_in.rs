@@ -1,0 +1,167 @@
+//! A stand-in for Flux's helm-controller (and Crossplane's provider-helm) on an API server without
+//! them: it watches delivery objects and sets their `Ready` condition for the current generation,
+//! the way the real controllers report a release. Chart versions listed as failing turn
+//! Ready=False, so upgrade failures and rollbacks can be exercised. Used by tests, benchmarks and
+//! local playgrounds; never by the manager itself.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams};
+use kube::runtime::watcher;
+use kube::{Client, ResourceExt};
+use serde_json::{Value, json};
+
+use super::delivery::{self, Readiness};
+
+/// What the stand-in reports.
+#[derive(Clone, Debug, Default)]
+pub struct StandIn {
+    /// Chart versions whose install or upgrade fails (Ready=False, reason UpgradeFailed).
+    pub failing_versions: BTreeSet<String>,
+    /// How long a release takes before it reports.
+    pub delay: Duration,
+}
+
+/// Field manager of the stand-in's status writes.
+const FIELD_MANAGER: &str = "helm-controller-stand-in";
+
+fn chart_version(obj: &DynamicObject) -> Option<String> {
+    let spec = obj.data.get("spec")?;
+    spec.pointer("/chart/spec/version")
+        .or_else(|| spec.pointer("/forProvider/chart/version"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+}
+
+fn depends_on(obj: &DynamicObject) -> Vec<String> {
+    obj.data
+        .pointer("/spec/dependsOn")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.get("name").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl StandIn {
+    /// The status the real controller would write now, or `None` when the current one stands.
+    fn next_status(
+        &self,
+        obj: &DynamicObject,
+        ready: &BTreeMap<String, bool>,
+    ) -> Option<(bool, &'static str, String)> {
+        let version = chart_version(obj)?;
+        let blocked: Vec<String> = depends_on(obj)
+            .into_iter()
+            .filter(|d| ready.get(d) != Some(&true))
+            .collect();
+        let (ok, reason, message) = if !blocked.is_empty() {
+            (
+                false,
+                "DependencyNotReady",
+                format!("dependencies not ready: {}", blocked.join(", ")),
+            )
+        } else if self.failing_versions.contains(&version) {
+            (
+                false,
+                "UpgradeFailed",
+                format!("Helm upgrade to {version} failed: pods not ready"),
+            )
+        } else {
+            (
+                true,
+                "UpgradeSucceeded",
+                format!("Helm release at {version} is ready"),
+            )
+        };
+        let current = delivery::readiness(obj);
+        let same = match &current {
+            Readiness::Ready { reason: r, .. } => ok && r == reason,
+            Readiness::Failed { reason: r, .. } => !ok && r == reason,
+            _ => false,
+        };
+        (!same).then_some((ok, reason, message))
+    }
+
+    /// Play the controller for `resource` objects (in `namespace`, or cluster-wide) until the
+    /// watch ends.
+    pub async fn run(self, client: Client, resource: ApiResource, namespace: Option<String>) {
+        let api: Api<DynamicObject> = match &namespace {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, &resource),
+            None => Api::all_with(client.clone(), &resource),
+        };
+        let mut objects: BTreeMap<String, DynamicObject> = BTreeMap::new();
+        let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
+        while let Some(event) = stream.next().await {
+            let touched = match event {
+                Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
+                    let name = o.name_any();
+                    objects.insert(name.clone(), o);
+                    name
+                }
+                Ok(watcher::Event::Delete(o)) => {
+                    objects.remove(&o.name_any());
+                    continue;
+                }
+                Ok(watcher::Event::Init | watcher::Event::InitDone) | Err(_) => continue,
+            };
+            let ready: BTreeMap<String, bool> = objects
+                .iter()
+                .map(|(n, o)| {
+                    (
+                        n.clone(),
+                        matches!(delivery::readiness(o), Readiness::Ready { .. }),
+                    )
+                })
+                .collect();
+            // The touched object, and everything waiting on it.
+            let mut check = vec![touched.clone()];
+            check.extend(
+                objects
+                    .values()
+                    .filter(|o| depends_on(o).contains(&touched))
+                    .map(|o| o.name_any()),
+            );
+            for name in check {
+                let Some(obj) = objects.get(&name) else {
+                    continue;
+                };
+                let Some((ok, reason, message)) = self.next_status(obj, &ready) else {
+                    continue;
+                };
+                if !self.delay.is_zero() {
+                    tokio::time::sleep(self.delay).await;
+                }
+                let generation = obj.metadata.generation.unwrap_or(1);
+                let status = json!({
+                    "status": {
+                        "observedGeneration": generation,
+                        "lastAttemptedRevision": chart_version(obj),
+                        "conditions": [{
+                            "type": "Ready",
+                            "status": if ok { "True" } else { "False" },
+                            "reason": reason,
+                            "message": message,
+                            "observedGeneration": generation,
+                            "lastTransitionTime": k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                        }]
+                    }
+                });
+                if let Err(error) = api
+                    .patch_status(
+                        &name,
+                        &PatchParams::apply(FIELD_MANAGER),
+                        &Patch::Merge(&status),
+                    )
+                    .await
+                {
+                    tracing::debug!(%error, name, "stand-in could not write a status");
+                }
+            }
+        }
+    }
+}
