@@ -764,8 +764,8 @@ mod tests {
         fn raw_sub(a: &N, b: &N) -> N {
             let mut out = Vec::new();
             let mut borrow = 0i64;
-            for i in 0..a.len() {
-                let mut d = i64::from(a[i]) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
+            for (i, x) in a.iter().enumerate() {
+                let mut d = i64::from(*x) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
                 borrow = 0;
                 if d < 0 {
                     d += 1 << 32;

@@ -1,0 +1,507 @@
+//! The embedded OpenTofu modules against the Rust side of their variable contract: every file
+//! parses, the tfvars writer and the modules agree on names, secrets only travel as sensitive
+//! variables through the environment, and every module hands back a sensitive kubeconfig.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::str::FromStr;
+
+use hcl::{Block, Body, Expression};
+use secrecy::ExposeSecret;
+
+use openova::domain::naming::{BuildingBlock, ClusterId, EnvType, Location, Provider};
+use openova::provision::modules;
+use openova::provision::tfvars::{
+    self, ClusterSpec, RunValues, S3Backend, StateBackend, TfVars, WireguardKeyPair,
+};
+
+const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
+
+/// Files that make up the shared contract and must be byte-identical in every module.
+const SHARED_FILES: &[&str] = &["variables.tf", "common.tf", "pki.tf", "outputs.tf"];
+
+fn location_of(provider: Provider, index: usize) -> Location {
+    provider
+        .locations()
+        .nth(index)
+        .expect("provider has locations")
+}
+
+fn spec(provider: Provider, index: u8) -> ClusterSpec {
+    ClusterSpec {
+        organization: "acme".into(),
+        domain: "acme.example.com".into(),
+        id: ClusterId {
+            provider,
+            location: location_of(provider, usize::from(index)),
+            building_block: BuildingBlock::Rtz,
+            env_type: EnvType::Prod,
+        },
+        region_index: index,
+        control_plane_size: provider.default_control_plane_size().into(),
+        control_plane_count: 3,
+        worker_size: provider.default_worker_size().into(),
+        worker_count: 3,
+    }
+}
+
+/// The richest variables the writer can produce: second region, mesh, ssh allowed, OCI
+/// compartment. Returns the JSON object as written.
+fn full_tfvars(
+    provider: Provider,
+    peer_public_key: &str,
+) -> serde_json::Map<String, serde_json::Value> {
+    let mut run = RunValues::new(SSH_KEY);
+    run.ssh_allowed_cidrs = vec!["198.51.100.0/24".into()];
+    run.oci_compartment_ocid = Some("ocid1.compartment.oc1..aaaa".into());
+    run.wireguard = Some(
+        tfvars::wireguard_mesh(1, "peer", peer_public_key, Some("203.0.113.9:51820")).unwrap(),
+    );
+    let vars = TfVars::for_cluster(&spec(provider, 1), &run).unwrap();
+    match serde_json::from_str(&vars.to_json().unwrap()).unwrap() {
+        serde_json::Value::Object(map) => map,
+        other => panic!("tfvars is not a JSON object: {other}"),
+    }
+}
+
+fn module_text(provider: Provider, file: &str) -> String {
+    let path = Path::new(modules::module_dir_name(provider)).join(file);
+    let f = modules::files(provider)
+        .unwrap()
+        .into_iter()
+        .find(|f| f.path == path)
+        .unwrap_or_else(|| panic!("{} missing", path.display()));
+    String::from_utf8(f.contents.to_vec()).unwrap()
+}
+
+/// All `.tf` files of a module parsed into one list of top-level blocks.
+fn module_blocks(provider: Provider) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    for f in modules::tf_files(provider).unwrap() {
+        let text = std::str::from_utf8(f.contents).unwrap();
+        let body: Body =
+            hcl::parse(text).unwrap_or_else(|e| panic!("{} does not parse: {e}", f.path.display()));
+        blocks.extend(body.into_blocks());
+    }
+    blocks
+}
+
+fn blocks_of<'a>(blocks: &'a [Block], kind: &'a str) -> impl Iterator<Item = &'a Block> {
+    blocks.iter().filter(move |b| b.identifier() == kind)
+}
+
+fn label(b: &Block) -> &str {
+    b.labels().first().map(|l| l.as_str()).unwrap_or_default()
+}
+
+fn attr<'a>(b: &'a Block, key: &str) -> Option<&'a Expression> {
+    b.body()
+        .attributes()
+        .find(|a| a.key() == key)
+        .map(|a| a.expr())
+}
+
+fn variables(provider: Provider) -> BTreeMap<String, Block> {
+    blocks_of(&module_blocks(provider), "variable")
+        .map(|b| (label(b).to_owned(), b.clone()))
+        .collect()
+}
+
+fn is_sensitive(b: &Block) -> bool {
+    matches!(attr(b, "sensitive"), Some(Expression::Bool(true)))
+}
+
+/// The variable a `TF_VAR_x` environment name sets.
+fn env_variable(name: &str) -> &str {
+    name.strip_prefix("TF_VAR_")
+        .unwrap_or_else(|| panic!("{name} is not a TF_VAR_ variable"))
+}
+
+#[test]
+fn module_files_every_tf_and_template_parses() {
+    for p in Provider::ALL {
+        let tf = modules::tf_files(*p).unwrap();
+        assert!(tf.len() >= 6, "{p}: only {} .tf files", tf.len());
+        for f in modules::files(*p).unwrap() {
+            let text = std::str::from_utf8(f.contents).unwrap();
+            match f.path.extension().and_then(|e| e.to_str()) {
+                Some("tf") => {
+                    hcl::parse(text).unwrap_or_else(|e| panic!("{}: {e}", f.path.display()));
+                }
+                Some("tftpl") => {
+                    hcl::Template::from_str(text)
+                        .unwrap_or_else(|e| panic!("{}: {e}", f.path.display()));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[test]
+fn module_shared_contract_files_are_identical_in_every_module() {
+    for file in SHARED_FILES {
+        let reference = module_text(Provider::Hetzner, file);
+        for p in Provider::ALL {
+            assert_eq!(
+                module_text(*p, file),
+                reference,
+                "{p}/{file} drifted from hetzner/{file}: edit one copy and copy it to the others"
+            );
+        }
+    }
+}
+
+#[test]
+fn module_contract_variables_have_same_names_in_every_module_apart_from_credentials() {
+    let without_credentials = |p: Provider| -> BTreeSet<String> {
+        let creds: BTreeSet<&str> = tfvars::credential_env_names(p)
+            .iter()
+            .map(|n| env_variable(n))
+            .collect();
+        variables(p)
+            .into_keys()
+            .filter(|v| !creds.contains(v.as_str()))
+            .collect()
+    };
+    let hetzner = without_credentials(Provider::Hetzner);
+    for name in [
+        "location",
+        "control_plane_size",
+        "worker_size",
+        "cluster_name",
+        "wireguard",
+    ] {
+        assert!(hetzner.contains(name), "hetzner lacks {name}");
+    }
+    for p in Provider::ALL {
+        let vars = without_credentials(*p);
+        // Provider-only tuning knobs are allowed as long as they have defaults, so the one
+        // tfvars shape still satisfies every module.
+        let own = variables(*p);
+        let reference = variables(Provider::Hetzner);
+        for extra in vars.difference(&hetzner) {
+            assert!(
+                attr(&own[extra], "default").is_some(),
+                "{p}: provider-only variable {extra} needs a default"
+            );
+        }
+        for missing in hetzner.difference(&vars) {
+            assert!(
+                attr(&reference[missing], "default").is_some(),
+                "{p} lacks {missing}, which hetzner requires"
+            );
+        }
+        for shared in ["location", "control_plane_size", "worker_size"] {
+            assert!(
+                vars.contains(shared),
+                "{p} lacks the contract variable {shared}"
+            );
+        }
+    }
+}
+
+#[test]
+fn contract_every_emitted_variable_exists_in_the_module() {
+    let key = WireguardKeyPair::generate();
+    for p in Provider::ALL {
+        let vars = variables(*p);
+        let emitted = full_tfvars(*p, &key.public_key);
+        for name in emitted.keys() {
+            if name == "oci_compartment_ocid" && *p != Provider::Oci {
+                panic!("{p}: the writer emitted OCI's compartment for another provider");
+            }
+            assert!(
+                vars.contains_key(name),
+                "{p}: tfvars emits {name} but the module declares no such variable"
+            );
+        }
+        let minimal = TfVars::for_cluster(&spec(*p, 0), &RunValues::new(SSH_KEY)).unwrap();
+        let minimal: serde_json::Value = serde_json::from_str(&minimal.to_json().unwrap()).unwrap();
+        for name in minimal.as_object().unwrap().keys() {
+            assert!(vars.contains_key(name), "{p}: unknown variable {name}");
+        }
+    }
+}
+
+#[test]
+fn contract_every_required_variable_is_emitted_or_passed_as_secret_env() {
+    for p in Provider::ALL {
+        let minimal = TfVars::for_cluster(&spec(*p, 0), &RunValues::new(SSH_KEY)).unwrap();
+        let minimal: serde_json::Value = serde_json::from_str(&minimal.to_json().unwrap()).unwrap();
+        let emitted: BTreeSet<&str> = minimal
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let from_env: BTreeSet<&str> = tfvars::secret_env_names(*p)
+            .into_iter()
+            .filter_map(|n| n.strip_prefix("TF_VAR_"))
+            .collect();
+        for (name, block) in variables(*p) {
+            if attr(&block, "default").is_none() {
+                assert!(
+                    emitted.contains(name.as_str()) || from_env.contains(name.as_str()),
+                    "{p}: required variable {name} is neither in tfvars nor in a secret environment variable"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn contract_secret_variables_are_sensitive_and_every_credential_has_one() {
+    for p in Provider::ALL {
+        let vars = variables(*p);
+        for env in tfvars::secret_env_names(*p) {
+            let Some(name) = env.strip_prefix("TF_VAR_") else {
+                // The backend keys are read by OpenTofu's S3 backend itself, not by the module.
+                assert!(tfvars::BACKEND_SECRET_ENV.contains(&env), "{p}: {env}");
+                continue;
+            };
+            let block = vars
+                .get(name)
+                .unwrap_or_else(|| panic!("{p}: {env} sets no variable of the module"));
+            assert!(
+                is_sensitive(block),
+                "{p}: variable {name} carries a secret but is not sensitive"
+            );
+        }
+        // The reverse: nothing that looks like a credential is a plain tfvars variable.
+        for (name, block) in &vars {
+            let secretish = ["token", "secret", "private_key", "password"]
+                .iter()
+                .any(|w| name.contains(w));
+            if secretish {
+                assert!(
+                    is_sensitive(block),
+                    "{p}: {name} looks secret but is not sensitive"
+                );
+                assert!(
+                    tfvars::secret_env_names(*p).contains(&format!("TF_VAR_{name}").as_str()),
+                    "{p}: {name} is sensitive but the runner would not pass it from the environment"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn module_outputs_include_sensitive_kubeconfig_and_mesh_endpoint() {
+    for p in Provider::ALL {
+        let blocks = module_blocks(*p);
+        let outputs: BTreeMap<&str, &Block> = blocks_of(&blocks, "output")
+            .map(|b| (label(b), b))
+            .collect();
+        let kubeconfig = outputs
+            .get("kubeconfig")
+            .unwrap_or_else(|| panic!("{p}: no kubeconfig output"));
+        assert!(
+            is_sensitive(kubeconfig),
+            "{p}: kubeconfig output is not sensitive"
+        );
+        for name in [
+            "api_endpoint",
+            "load_balancer_ip",
+            "wireguard_endpoint",
+            "cluster_name",
+        ] {
+            assert!(outputs.contains_key(name), "{p}: no {name} output");
+        }
+        for (name, b) in &outputs {
+            if *name != "kubeconfig" && *name != "server_ca_certificate" {
+                let text = format!("{:?}", attr(b, "value"));
+                assert!(
+                    !text.contains("private_key") && !text.contains("k3s_token"),
+                    "{p}: output {name} exposes key material without being sensitive"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn module_pki_admin_certificate_is_system_masters_signed_by_client_ca() {
+    let pki = module_text(Provider::Hetzner, "pki.tf");
+    let body = hcl::parse(&pki).unwrap();
+    let blocks: Vec<Block> = body.into_blocks().collect();
+    let resources: BTreeMap<String, &Block> = blocks_of(&blocks, "resource")
+        .map(|b| {
+            let l: Vec<&str> = b.labels().iter().map(|l| l.as_str()).collect();
+            (l.join("."), b)
+        })
+        .collect();
+    let csr = resources["tls_cert_request.admin"];
+    let subject = csr
+        .body()
+        .blocks()
+        .find(|b| b.identifier() == "subject")
+        .unwrap();
+    let org = subject
+        .body()
+        .attributes()
+        .find(|a| a.key() == "organization")
+        .unwrap();
+    assert_eq!(org.expr(), &Expression::String("system:masters".into()));
+    let signed = format!(
+        "{:?}",
+        attr(resources["tls_locally_signed_cert.admin"], "ca_cert_pem")
+    );
+    assert!(
+        signed.contains("client"),
+        "admin cert must be signed by the client CA: {signed}"
+    );
+    assert!(resources.contains_key("random_password.k3s_token"));
+    for ca in ["server", "client", "request-header"] {
+        assert!(
+            pki.contains(&format!("\"{ca}\"")),
+            "k3s CA {ca} not generated"
+        );
+    }
+}
+
+#[test]
+fn module_every_template_reference_names_an_existing_template() {
+    let re = regex::Regex::new(r#"\$\{local\.templates\}/([A-Za-z0-9._-]+)"#).unwrap();
+    for p in Provider::ALL {
+        let files = modules::files(*p).unwrap();
+        let present: BTreeSet<String> = files
+            .iter()
+            .filter(|f| f.path.starts_with("shared/templates"))
+            .filter_map(|f| f.path.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect();
+        let mut seen = 0;
+        for f in files
+            .iter()
+            .filter(|f| f.path.extension().is_some_and(|e| e == "tf"))
+        {
+            let text = std::str::from_utf8(f.contents).unwrap();
+            for cap in re.captures_iter(text) {
+                seen += 1;
+                assert!(
+                    present.contains(&cap[1]),
+                    "{p}: {} uses missing template {}",
+                    f.path.display(),
+                    &cap[1]
+                );
+            }
+        }
+        assert!(seen >= 3, "{p}: cloud-init templates are not rendered");
+    }
+}
+
+#[test]
+fn module_main_defines_the_locals_common_tf_reads() {
+    for p in Provider::ALL {
+        let main = hcl::parse(&module_text(*p, "main.tf")).unwrap();
+        let defined: BTreeSet<String> = main
+            .blocks()
+            .filter(|b| b.identifier() == "locals")
+            .flat_map(|b| b.body().attributes().map(|a| a.key().to_owned()))
+            .collect();
+        for needed in [
+            "provider_name",
+            "api_public_host",
+            "api_internal_host",
+            "control_plane_public_ips",
+        ] {
+            assert!(
+                defined.contains(needed),
+                "{p}: main.tf does not define local.{needed}"
+            );
+        }
+        let versions = module_text(*p, "versions.tf");
+        assert!(
+            versions.contains("required_version = \">= 1.6.0\""),
+            "{p}: required_version"
+        );
+        assert!(versions.contains("hashicorp/tls") && versions.contains("hashicorp/random"));
+    }
+}
+
+#[test]
+fn module_contract_variables_are_validated_in_hcl() {
+    // Free-form inputs without a rule: the image names, which the cloud validates itself.
+    let unvalidated: BTreeSet<&str> = ["image", "image_name"].into();
+    for p in Provider::ALL {
+        for (name, block) in variables(*p) {
+            let has_rule = block
+                .body()
+                .blocks()
+                .any(|b| b.identifier() == "validation");
+            assert!(
+                has_rule || unvalidated.contains(name.as_str()),
+                "{p}: variable {name} has no validation block"
+            );
+        }
+    }
+}
+
+/// Everything a run writes into its workspace, with a provider token and a WireGuard private
+/// key alive in the same process: neither may reach a file.
+#[test]
+fn workspace_planted_secrets_never_reach_any_file() {
+    let token = "PLANTEDhcloudTOKEN0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ";
+    assert_eq!(token.len(), 64);
+    for p in Provider::ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("runs").join("r-1");
+        let own = WireguardKeyPair::generate();
+        let peer = WireguardKeyPair::generate();
+        let root = modules::extract(*p, &ws).unwrap();
+
+        let mut run = RunValues::new(SSH_KEY);
+        run.wireguard = Some(tfvars::wireguard_mesh(0, "peer", &peer.public_key, None).unwrap());
+        let vars = TfVars::for_cluster(&spec(*p, 0), &run).unwrap();
+        tfvars::write_tfvars(&root.join(tfvars::TFVARS_FILE), &vars).unwrap();
+        let backend = StateBackend::S3(S3Backend {
+            bucket: "prod-tf-state".into(),
+            key: format!("openova/{}.tfstate", vars.cluster_name),
+            region: "eu-central".into(),
+            endpoint: Some("https://fsn1.your-objectstorage.com".into()),
+            lockfile: true,
+        });
+        tfvars::write_backend(&root, &backend).unwrap();
+        tfvars::write_cli_config(&ws.join("tofu.rc"), Path::new("/srv/mirror")).unwrap();
+
+        let planted = [
+            token,
+            own.private_key.expose_secret(),
+            peer.private_key.expose_secret(),
+        ];
+        let mut files = 0;
+        for entry in walk(&ws) {
+            let bytes = std::fs::read(&entry).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for secret in planted {
+                assert!(
+                    !text.contains(secret),
+                    "{p}: a secret reached {}",
+                    entry.display()
+                );
+            }
+            files += 1;
+        }
+        assert!(files >= 10, "{p}: only {files} files written");
+        let written = std::fs::read_to_string(root.join(tfvars::TFVARS_FILE)).unwrap();
+        assert!(
+            written.contains(&peer.public_key),
+            "{p}: the peer's public key must be in tfvars"
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
