@@ -740,7 +740,7 @@ pub fn parse_ssh_public_key(field: &str, line: &str) -> Result<SshPublicKey, Fie
         .and_then(|n| blob.get(4..4 + n));
     if named != Some(key_type.as_bytes()) {
         return err(format!(
-            "the key data does not hold a {key_type} key (truncated or mixed-up paste?)"
+            "the key data is not a {key_type} key (truncated or mixed-up paste?)"
         ));
     }
     let rest: Vec<&str> = parts.collect();
@@ -1390,7 +1390,7 @@ mod tests {
         assert!(f("ssh-ed25519 !!!notbase64").contains("not valid base64"));
         // A valid ed25519 body labelled as RSA.
         let mislabeled = ED25519.replacen("ssh-ed25519", "ssh-rsa", 1);
-        assert!(f(&mislabeled).contains("does not hold a ssh-rsa key"));
+        assert!(f(&mislabeled).contains("is not a ssh-rsa key"));
         assert!(f("ssh-ed25519 AAAA\nssh-rsa AAAA").contains("single line"));
         let private = "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA";
         let msg = f(private);

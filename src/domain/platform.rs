@@ -474,7 +474,7 @@ impl PlatformConfig {
                 check(Err(FieldError::new(
                     format!("{p}.location"),
                     format!(
-                        "{:?} is a {} location, but provider is {} ({}), which offers {}",
+                        "{:?} belongs to {}, but provider is {} ({}), which offers {}",
                         r.location.code(),
                         r.location.provider().name(),
                         self.provider.code(),
@@ -868,10 +868,26 @@ fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
 // ---------------------------------------------------------------------------------------------
 
 fn syntax_error(text: &str, e: &toml::de::Error) -> ConfigError {
+    let mut message = e.message().trim().to_owned();
+    if message == "duplicate key"
+        && let Some(key) = e.span().and_then(|s| text.get(s))
+    {
+        message = format!(
+            "duplicate key `{}`: each key may appear once per table",
+            key.trim()
+        );
+    }
     ConfigError::Syntax {
-        message: e.message().trim().to_owned(),
+        message,
         at: e.span().map(|s| Position::of_offset(text, s.start)),
     }
+}
+
+/// Serde names Rust types in its messages; operators read TOML.
+fn plain_words(message: &str) -> String {
+    message
+        .replace("expected u32", "expected a whole number, 0 or more")
+        .replace("expected a string", "expected a quoted string")
 }
 
 fn check_header(text: &str, doc: &DeTable<'_>) -> Result<(), ConfigError> {
@@ -913,7 +929,7 @@ fn check_header(text: &str, doc: &DeTable<'_>) -> Result<(), ConfigError> {
 }
 
 fn typed_error(text: &str, doc: &DeTable<'_>, e: &toml::de::Error) -> ConfigError {
-    let message = e.message().trim().to_owned();
+    let message = plain_words(e.message().trim());
     let span = e.span();
     let at = span.as_ref().map(|s| Position::of_offset(text, s.start));
     let path = span.as_ref().and_then(|s| path_at(doc, s));
@@ -1351,7 +1367,7 @@ mod tests {
         cfg.regions[1].location = Location::Fra;
         assert_eq!(
             one_error(&cfg),
-            "regions[1].location: \"fra\" is a Oracle Cloud (OCI) location, but provider is hz (Hetzner Cloud), which offers fsn, nbg, hel, ash, hil"
+            "regions[1].location: \"fra\" belongs to Oracle Cloud (OCI), but provider is hz (Hetzner Cloud), which offers fsn, nbg, hel, ash, hil"
         );
     }
 
