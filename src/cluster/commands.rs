@@ -1,0 +1,291 @@
+//! Intent the console writes to a cluster: install, uninstall, upgrade now, upgrade later.
+//!
+//! Every write is a server-side apply with the field manager `openova-console`; the Lifecycle
+//! Manager does the actual work. Each apply carries the complete intent for the fields the console
+//! owns (never a partial spec), because server-side apply removes owned fields that a later apply
+//! leaves out. `Platform.spec.components` is an atomic list, so it is read, changed and applied
+//! back with the `resourceVersion` it was read at, and retried when someone else wrote in between.
+
+use kube::api::{Api, DeleteParams, Patch, PatchParams};
+use kube::core::ObjectMeta;
+use serde_json::json;
+
+use super::connect::ClusterConn;
+use super::error::{CallSite, ClusterError};
+use crate::crd::consts;
+use crate::crd::{Component, ComponentSpec, Platform, PlatformComponent};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+
+/// How often an update of a changing object is retried before giving up.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// What an uninstall did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UninstallOutcome {
+    /// The Platform entry was disabled; the manager removes the Component (or refuses while
+    /// dependents are installed, and says so in the Component's conditions).
+    Disabled,
+    /// The Component was not part of the Platform and has been deleted directly.
+    Deleted,
+    /// Nothing to do: neither an enabled entry nor a Component existed.
+    NotInstalled,
+}
+
+fn apply_params() -> PatchParams {
+    // force: the operator's explicit action wins over values another manager set earlier.
+    PatchParams::apply(consts::FIELD_MANAGER_CONSOLE).force()
+}
+
+fn site<'a>(conn: &'a ClusterConn, verb: &'a str, resource: &'a str) -> CallSite<'a> {
+    CallSite {
+        context: &conn.context,
+        address: &conn.server_url,
+        verb,
+        resource,
+    }
+}
+
+const PLATFORMS: &str = "platforms.openova.io";
+const COMPONENTS: &str = "components.openova.io";
+
+fn map_err(
+    e: kube::Error,
+    conn: &ClusterConn,
+    verb: &str,
+    resource: &str,
+    kind: &str,
+    name: &str,
+) -> ClusterError {
+    if let kube::Error::Api(status) = &e
+        && status.code == 404
+    {
+        let about_object = status.details.as_ref().is_some_and(|d| !d.name.is_empty());
+        return if about_object {
+            ClusterError::NotFound {
+                kind: kind.to_owned(),
+                name: name.to_owned(),
+                namespace: conn.namespace.clone(),
+            }
+        } else {
+            ClusterError::CrdsMissing {
+                context: conn.context.clone(),
+                crd: resource.to_owned(),
+            }
+        };
+    }
+    ClusterError::from_kube(e, site(conn, verb, resource))
+}
+
+fn is_conflict(e: &kube::Error) -> bool {
+    matches!(e, kube::Error::Api(s) if s.code == 409)
+}
+
+/// Installs a component: applies the Component with `spec`, then adds (or re-enables) its entry
+/// in `Platform.spec.components` at `spec.version`.
+pub async fn install(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    spec: &ComponentSpec,
+) -> Result<(), ClusterError> {
+    // Fail before writing anything when the Platform is not there.
+    get_platform(conn, platform).await?;
+    let mut component = Component::new(name, spec.clone());
+    component.metadata = ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(conn.namespace.clone()),
+        labels: Some([(consts::LABEL_PLATFORM.to_owned(), platform.to_owned())].into()),
+        ..Default::default()
+    };
+    let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    api.patch(name, &apply_params(), &Patch::Apply(&component))
+        .await
+        .map_err(|e| map_err(e, conn, "patch", COMPONENTS, "Component", name))?;
+    let version = spec.version.clone();
+    update_platform_entries(conn, platform, |entries| {
+        match entries.iter_mut().find(|e| e.name == name) {
+            Some(entry) => {
+                let changed = !entry.enabled || entry.version.as_deref() != Some(&version);
+                entry.enabled = true;
+                entry.version = Some(version.clone());
+                changed
+            }
+            None => {
+                entries.push(PlatformComponent {
+                    name: name.to_owned(),
+                    version: Some(version.clone()),
+                    enabled: true,
+                });
+                true
+            }
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Uninstalls a component: disables its Platform entry (the manager removes it in dependency
+/// order and refuses while dependents remain), or deletes a Component the Platform never listed.
+pub async fn uninstall(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+) -> Result<UninstallOutcome, ClusterError> {
+    let p = get_platform(conn, platform).await?;
+    if p.spec.components.iter().any(|e| e.name == name) {
+        let changed = update_platform_entries(conn, platform, |entries| {
+            match entries.iter_mut().find(|e| e.name == name) {
+                Some(entry) if entry.enabled => {
+                    entry.enabled = false;
+                    true
+                }
+                _ => false,
+            }
+        })
+        .await?;
+        return Ok(if changed {
+            UninstallOutcome::Disabled
+        } else {
+            UninstallOutcome::NotInstalled
+        });
+    }
+    let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    match api.delete(name, &DeleteParams::default()).await {
+        Ok(_) => Ok(UninstallOutcome::Deleted),
+        Err(kube::Error::Api(s)) if s.code == 404 && s.details.is_some() => {
+            Ok(UninstallOutcome::NotInstalled)
+        }
+        Err(e) => Err(map_err(e, conn, "delete", COMPONENTS, "Component", name)),
+    }
+}
+
+/// Upgrades (or downgrades) a component now: `spec.version` on the Component and its Platform
+/// entry; clears a scheduled time the console set earlier.
+pub async fn set_version(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    version: &str,
+) -> Result<(), ClusterError> {
+    change_version(conn, platform, name, version, None).await
+}
+
+/// Schedules an upgrade: the new version with `spec.upgradeAt`; the manager starts it at that
+/// time, inside the Platform's maintenance window when one is set.
+pub async fn schedule_upgrade(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    version: &str,
+    at: Time,
+) -> Result<(), ClusterError> {
+    change_version(conn, platform, name, version, Some(at)).await
+}
+
+async fn change_version(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    version: &str,
+    at: Option<Time>,
+) -> Result<(), ClusterError> {
+    get_platform(conn, platform).await?;
+    let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = api
+            .get(name)
+            .await
+            .map_err(|e| map_err(e, conn, "get", COMPONENTS, "Component", name))?;
+        let mut spec = current.spec.clone();
+        spec.version = version.to_owned();
+        spec.upgrade_at = at.clone();
+        let patch = json!({
+            "apiVersion": consts::API_VERSION,
+            "kind": "Component",
+            "metadata": {
+                "name": name,
+                "namespace": conn.namespace,
+                "resourceVersion": current.metadata.resource_version,
+            },
+            "spec": spec,
+        });
+        match api
+            .patch(name, &apply_params(), &Patch::Apply(&patch))
+            .await
+        {
+            Ok(_) => break,
+            Err(e) if is_conflict(&e) && attempt < MAX_ATTEMPTS => continue,
+            Err(e) if is_conflict(&e) => {
+                return Err(ClusterError::Conflict {
+                    kind: "Component".into(),
+                    name: name.to_owned(),
+                    attempts: attempt,
+                });
+            }
+            Err(e) => return Err(map_err(e, conn, "patch", COMPONENTS, "Component", name)),
+        }
+    }
+    update_platform_entries(conn, platform, |entries| {
+        match entries.iter_mut().find(|e| e.name == name) {
+            Some(entry) if entry.version.as_deref() != Some(version) => {
+                entry.version = Some(version.to_owned());
+                true
+            }
+            _ => false,
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+async fn get_platform(conn: &ClusterConn, platform: &str) -> Result<Platform, ClusterError> {
+    let api: Api<Platform> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    api.get(platform)
+        .await
+        .map_err(|e| map_err(e, conn, "get", PLATFORMS, "Platform", platform))
+}
+
+/// Reads the Platform, lets `change` edit its component list (returning whether it changed
+/// anything) and applies the list back at the read `resourceVersion`. Returns whether it wrote.
+async fn update_platform_entries(
+    conn: &ClusterConn,
+    platform: &str,
+    mut change: impl FnMut(&mut Vec<PlatformComponent>) -> bool,
+) -> Result<bool, ClusterError> {
+    let api: Api<Platform> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    for attempt in 1..=MAX_ATTEMPTS {
+        let current = get_platform(conn, platform).await?;
+        let mut entries = current.spec.components.clone();
+        if !change(&mut entries) {
+            return Ok(false);
+        }
+        let patch = json!({
+            "apiVersion": consts::API_VERSION,
+            "kind": "Platform",
+            "metadata": {
+                "name": platform,
+                "namespace": conn.namespace,
+                "resourceVersion": current.metadata.resource_version,
+            },
+            "spec": { "components": entries },
+        });
+        match api
+            .patch(platform, &apply_params(), &Patch::Apply(&patch))
+            .await
+        {
+            Ok(_) => return Ok(true),
+            Err(e) if is_conflict(&e) => {
+                tracing::debug!(platform, attempt, "Platform changed meanwhile; retrying");
+                continue;
+            }
+            Err(e) => return Err(map_err(e, conn, "patch", PLATFORMS, "Platform", platform)),
+        }
+    }
+    Err(ClusterError::Conflict {
+        kind: "Platform".into(),
+        name: platform.to_owned(),
+        attempts: MAX_ATTEMPTS,
+    })
+}
