@@ -857,3 +857,312 @@ impl Context {
         Ok(api.get_opt(&object.name).await.ok().flatten().is_some())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(version: &str) -> ComponentSpec {
+        ComponentSpec {
+            chart: "bp-grafana".into(),
+            version: version.into(),
+            category: None,
+            dependencies: vec![],
+            values: None,
+            repository: None,
+            target_namespace: None,
+            delivery: None,
+            upgrade_at: None,
+            upgrade_timeout_seconds: None,
+        }
+    }
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().expect("timestamp")
+    }
+
+    fn obs(readiness: Option<Readiness>, now: &str) -> Observation {
+        Observation {
+            readiness,
+            now: ts(now),
+            window_open: true,
+            waiting_for: vec![],
+            available_upgrades: vec![],
+            timeout: Duration::from_secs(300),
+        }
+    }
+
+    fn ready() -> Option<Readiness> {
+        Some(Readiness::Ready {
+            reason: "UpgradeSucceeded".into(),
+            message: String::new(),
+        })
+    }
+
+    fn failed() -> Option<Readiness> {
+        Some(Readiness::Failed {
+            reason: "UpgradeFailed".into(),
+            message: "pods not ready".into(),
+        })
+    }
+
+    fn running_at(version: &str) -> ComponentStatus {
+        let d = decide(
+            "grafana",
+            &spec(version),
+            Some(1),
+            &ComponentStatus::default(),
+            &obs(None, "2026-11-25T10:00:00Z"),
+        );
+        decide(
+            "grafana",
+            &spec(version),
+            Some(1),
+            &d.status,
+            &obs(ready(), "2026-11-25T10:01:00Z"),
+        )
+        .status
+    }
+
+    fn condition<'a>(st: &'a ComponentStatus, t: &str) -> Option<&'a Condition> {
+        st.conditions.iter().find(|c| c.type_ == t)
+    }
+
+    #[test]
+    fn decide_new_component_renders_wanted_version_and_installs() {
+        let d = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &obs(None, "2026-11-25T10:00:00Z"),
+        );
+        assert_eq!(d.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(d.status.phase, Some(ComponentPhase::Installing));
+        assert_eq!(d.status.health, Some(Health::Installing));
+    }
+
+    #[test]
+    fn decide_ready_install_becomes_healthy_with_last_good_version() {
+        let st = running_at("v1.0.0");
+        assert_eq!(st.phase, Some(ComponentPhase::Running));
+        assert_eq!(st.health, Some(Health::Healthy));
+        assert_eq!(st.last_good_version.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            condition(&st, condition::READY).map(|c| c.status.as_str()),
+            Some("True")
+        );
+    }
+
+    #[test]
+    fn decide_converged_component_changes_nothing() {
+        let st = running_at("v1.0.0");
+        let d = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &st,
+            &obs(ready(), "2026-11-25T11:00:00Z"),
+        );
+        assert_eq!(comparable(&d.status), comparable(&st));
+        assert!(d.event.is_none());
+    }
+
+    #[test]
+    fn decide_failed_upgrade_rolls_back_to_last_good_with_alert_and_event() {
+        let st = running_at("v1.0.0");
+        let start = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &st,
+            &obs(ready(), "2026-11-25T11:00:00Z"),
+        );
+        assert_eq!(start.render.as_deref(), Some("v1.1.0"));
+        assert_eq!(start.status.phase, Some(ComponentPhase::Upgrading));
+        let up = start.status.upgrade.clone().expect("record");
+        assert_eq!(
+            (up.from.as_str(), up.to.as_str(), up.state),
+            ("v1.0.0", "v1.1.0", UpgradeState::InProgress)
+        );
+
+        let fail = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &start.status,
+            &obs(failed(), "2026-11-25T11:02:00Z"),
+        );
+        assert_eq!(
+            fail.render.as_deref(),
+            Some("v1.0.0"),
+            "renders the last good version again"
+        );
+        assert_eq!(fail.status.phase, Some(ComponentPhase::RollingBack));
+        assert_eq!(
+            fail.status.upgrade.as_ref().map(|u| u.state),
+            Some(UpgradeState::RolledBack)
+        );
+        assert_eq!(fail.status.alerts.len(), 1);
+        assert_eq!(fail.status.alerts[0].reason, "UpgradeRolledBack");
+        assert!(fail.status.alerts[0].message.contains("pods not ready"));
+        let (ty, reason, _) = fail.event.clone().expect("event");
+        assert_eq!((ty, reason), (EventType::Warning, "UpgradeRolledBack"));
+        assert_eq!(
+            condition(&fail.status, condition::ALERT).map(|c| c.status.as_str()),
+            Some("True")
+        );
+
+        // Back on the old version and ready: running, alert kept, no retry of the failed version.
+        let back = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &fail.status,
+            &obs(ready(), "2026-11-25T11:03:00Z"),
+        );
+        assert_eq!(back.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(back.status.phase, Some(ComponentPhase::Running));
+        assert_eq!(back.status.health, Some(Health::Healthy));
+        assert_eq!(back.status.alerts.len(), 1);
+        let again = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &back.status,
+            &obs(ready(), "2026-11-25T11:10:00Z"),
+        );
+        assert_eq!(again.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(comparable(&again.status), comparable(&back.status));
+    }
+
+    #[test]
+    fn decide_upgrade_without_ready_in_time_rolls_back() {
+        let st = running_at("v1.0.0");
+        let start = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &st,
+            &obs(ready(), "2026-11-25T11:00:00Z"),
+        );
+        let pending = Some(Readiness::Pending);
+        let still = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &start.status,
+            &obs(pending.clone(), "2026-11-25T11:04:00Z"),
+        );
+        assert_eq!(still.status.phase, Some(ComponentPhase::Upgrading));
+        let late = decide(
+            "grafana",
+            &spec("v1.1.0"),
+            Some(2),
+            &still.status,
+            &obs(pending, "2026-11-25T11:05:01Z"),
+        );
+        assert_eq!(late.status.phase, Some(ComponentPhase::RollingBack));
+        assert!(
+            late.status
+                .upgrade
+                .as_ref()
+                .and_then(|u| u.message.clone())
+                .unwrap_or_default()
+                .contains("UpgradeTimeout")
+        );
+    }
+
+    #[test]
+    fn decide_scheduled_upgrade_waits_for_its_time() {
+        let st = running_at("v1.0.0");
+        let mut s = spec("v1.1.0");
+        s.upgrade_at = Some(Time(ts("2026-11-25T12:00:00Z")));
+        let wait = decide(
+            "grafana",
+            &s,
+            Some(2),
+            &st,
+            &obs(ready(), "2026-11-25T11:59:30Z"),
+        );
+        assert_eq!(wait.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            wait.status.upgrade.as_ref().map(|u| u.state),
+            Some(UpgradeState::Scheduled)
+        );
+        assert_eq!(wait.requeue, Duration::from_secs(30));
+        assert_eq!(
+            condition(&wait.status, condition::UPGRADING).map(|c| c.status.as_str()),
+            Some("True")
+        );
+        let go = decide(
+            "grafana",
+            &s,
+            Some(2),
+            &wait.status,
+            &obs(ready(), "2026-11-25T12:00:00Z"),
+        );
+        assert_eq!(go.render.as_deref(), Some("v1.1.0"));
+        assert_eq!(go.status.phase, Some(ComponentPhase::Upgrading));
+    }
+
+    #[test]
+    fn decide_closed_maintenance_window_holds_upgrade() {
+        let st = running_at("v1.0.0");
+        let mut o = obs(ready(), "2026-11-25T11:00:00Z");
+        o.window_open = false;
+        let d = decide("grafana", &spec("v1.1.0"), Some(2), &st, &o);
+        assert_eq!(d.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            d.status.upgrade.as_ref().map(|u| u.state),
+            Some(UpgradeState::Scheduled)
+        );
+    }
+
+    #[test]
+    fn decide_failed_first_install_is_failed_with_critical_alert() {
+        let d = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &obs(None, "2026-11-25T10:00:00Z"),
+        );
+        let f = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &d.status,
+            &obs(failed(), "2026-11-25T10:01:00Z"),
+        );
+        assert_eq!(f.status.phase, Some(ComponentPhase::Failed));
+        assert_eq!(f.status.health, Some(Health::Failed));
+        assert_eq!(f.status.alerts[0].severity, AlertSeverity::Critical);
+        assert_eq!(f.event.map(|e| e.1), Some("InstallFailed"));
+    }
+
+    #[test]
+    fn decide_crossplane_waits_for_unhealthy_dependencies() {
+        let mut o = obs(None, "2026-11-25T10:00:00Z");
+        o.waiting_for = vec!["cnpg".into()];
+        let d = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &o,
+        );
+        assert_eq!(d.render, None);
+        assert_eq!(d.status.phase, Some(ComponentPhase::Pending));
+        assert!(d.status.message.unwrap_or_default().contains("cnpg"));
+    }
+
+    #[test]
+    fn chart_version_unknown_to_catalog_strips_leading_v() {
+        let catalog = crate::catalog::embedded();
+        assert_eq!(
+            chart_version(catalog, "no-such-component", "v2.3.4"),
+            "2.3.4"
+        );
+    }
+}

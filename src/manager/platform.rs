@@ -370,3 +370,89 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
         u64::from(interval) * 60,
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seed() -> Platform {
+        serde_saphyr::from_str(include_str!("../../deploy/examples/platform.yaml")).expect("seed")
+    }
+
+    #[test]
+    fn wanted_components_seed_adds_required_dependencies_with_reason() {
+        let catalog = crate::catalog::embedded();
+        let wanted = wanted_components(&seed(), catalog, |_| None).expect("plan");
+        let names: Vec<&str> = wanted.iter().map(|w| w.name.as_str()).collect();
+        for n in ["cilium", "grafana", "cnpg"] {
+            assert!(names.contains(&n), "{n} missing from {names:?}");
+        }
+        // Every dependency of a wanted component is wanted too, and comes earlier.
+        for (i, w) in wanted.iter().enumerate() {
+            for d in &w.spec.dependencies {
+                let at = names
+                    .iter()
+                    .position(|n| n == d)
+                    .expect("dependency planned");
+                assert!(at < i, "{d} must come before {}", w.name);
+            }
+        }
+        let grafana = wanted
+            .iter()
+            .find(|w| w.name == "grafana")
+            .expect("grafana");
+        assert!(grafana.required_by.is_empty(), "requested directly");
+        assert_eq!(grafana.spec.version, "v11.4.0", "explicit version kept");
+        let added: Vec<&Wanted> = wanted
+            .iter()
+            .filter(|w| !w.required_by.is_empty())
+            .collect();
+        assert!(!added.is_empty(), "grafana pulls in dependencies");
+        assert!(
+            added
+                .iter()
+                .all(|w| !["cilium", "grafana", "cnpg"].contains(&w.name.as_str()))
+        );
+    }
+
+    #[test]
+    fn wanted_components_unknown_name_is_an_error_naming_it() {
+        let mut p = seed();
+        p.spec.components[0].name = "grafanna".into();
+        let err = wanted_components(&p, crate::catalog::embedded(), |_| None).expect_err("unknown");
+        assert!(err.to_string().contains("grafanna"), "{err}");
+    }
+
+    fn comp(name: &str, deps: &[&str]) -> Arc<Component> {
+        let mut c = Component::new(
+            name,
+            ComponentSpec {
+                chart: name.into(),
+                version: "v1.0.0".into(),
+                category: None,
+                dependencies: deps.iter().map(|d| d.to_string()).collect(),
+                values: None,
+                repository: None,
+                target_namespace: None,
+                delivery: None,
+                upgrade_at: None,
+                upgrade_timeout_seconds: None,
+            },
+        );
+        c.metadata.namespace = Some("openova-system".into());
+        Arc::new(c)
+    }
+
+    #[test]
+    fn removable_deletes_leaves_before_their_dependencies() {
+        let existing = vec![
+            comp("cnpg", &[]),
+            comp("harbor", &["cnpg"]),
+            comp("cilium", &[]),
+        ];
+        let wanted: BTreeSet<String> = ["cilium".to_string()].into();
+        assert_eq!(removable(&existing, &wanted), vec!["harbor".to_string()]);
+        let after = vec![comp("cnpg", &[]), comp("cilium", &[])];
+        assert_eq!(removable(&after, &wanted), vec!["cnpg".to_string()]);
+    }
+}
