@@ -1,10 +1,180 @@
-//! PLACEHOLDER (to be replaced by its owner): `openova tui manage`.
+//! Owns `openova tui manage`: the day-2 console attached to one or two clusters' `Platform` and
+//! `Component` resources. State lives in `model`, reactions in `update`, drawing in `panes` and
+//! `dialogs`; this file wires them to the terminal runtime and the cluster watchers.
 
-use crate::cli::CmdResult;
+pub mod dialogs;
+pub mod feed;
+pub mod fixtures;
+pub mod model;
+pub mod panes;
+pub mod update;
 
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+
+use ratatui::Frame;
+
+use crate::tui::runtime::{App, Input};
+use crate::tui::theme::Theme;
+
+use model::Model;
+use update::{Effect, Msg};
+
+/// Arguments of `openova tui manage`.
 #[derive(Debug, clap::Args)]
-pub struct ManageArgs {}
+pub struct ManageArgs {
+    /// Kubeconfig context to attach to; give it twice to watch both regions (`:ctx` switches).
+    #[arg(long = "context", required = true, num_args = 1, action = clap::ArgAction::Append)]
+    pub contexts: Vec<String>,
+    /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Namespace holding the Platform and Component resources.
+    #[arg(long, default_value = "openova-system")]
+    pub namespace: String,
+    /// Watch only: every install, uninstall and upgrade action is disabled.
+    #[arg(long)]
+    pub readonly: bool,
+    /// Theme: an embedded name (default, light, high-contrast, mono) or a theme file.
+    #[arg(long)]
+    pub theme: Option<String>,
+}
 
-pub fn run(_args: ManageArgs) -> CmdResult {
-    color_eyre::eyre::bail!("openova tui manage is not built yet")
+/// The console as an application of the shared runtime.
+pub struct Console {
+    pub model: Model,
+    pub theme: Theme,
+}
+
+impl Console {
+    pub fn new(model: Model, theme: Theme) -> Console {
+        Console { model, theme }
+    }
+
+    /// Apply a console message; the runtime-independent entry point (used by benches and tests).
+    pub fn apply(&mut self, msg: Msg) -> update::Outcome {
+        let out = update::update(&mut self.model, msg);
+        for e in &out.effects {
+            if let Effect::SetTheme(name) = e
+                && let Ok(t) = Theme::builtin(name)
+            {
+                self.theme = t;
+            }
+        }
+        out
+    }
+}
+
+impl App for Console {
+    type Msg = Msg;
+    type Effect = Effect;
+
+    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+        let msg = match input {
+            Input::Key(k) => Msg::Key(k),
+            Input::Resize(..) => Msg::Resized,
+            Input::Msg(m) => m,
+            Input::Paste(text) => {
+                // Paste goes into whichever text field is open, character by character, so the
+                // field's own filtering of control characters applies.
+                let mut effects = Vec::new();
+                for ch in text.chars().filter(|c| !c.is_control()) {
+                    let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(ch));
+                    if self.accepts_text() {
+                        effects.extend(self.apply(Msg::Key(key)).effects);
+                    }
+                }
+                return effects;
+            }
+            Input::Tick => return Vec::new(),
+            Input::Terminate => {
+                self.model.quit = true;
+                return Vec::new();
+            }
+        };
+        self.apply(msg).effects
+    }
+
+    fn render(&self, frame: &mut Frame) {
+        panes::render(&self.model, frame, &self.theme);
+    }
+
+    fn finished(&self) -> bool {
+        self.model.quit
+    }
+}
+
+impl Console {
+    fn accepts_text(&self) -> bool {
+        matches!(
+            self.model.dialogs.last(),
+            Some(model::Dialog::Command { .. }) | Some(model::Dialog::Schedule(_))
+        ) || (self.model.dialogs.is_empty() && self.model.components.filtering)
+    }
+}
+
+fn choose_theme(arg: Option<&str>) -> color_eyre::Result<Theme> {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Ok(match arg {
+        _ if no_color => Theme::mono(),
+        Some(name) if crate::tui::theme::BUILTIN.contains(&name) => Theme::builtin(name)?,
+        Some(path) => Theme::from_file(std::path::Path::new(path))?,
+        None => Theme::select(None)?,
+    })
+}
+
+/// Run the console until the operator quits or the session ends.
+pub fn run(args: ManageArgs) -> crate::cli::CmdResult {
+    if args.contexts.len() > 2 {
+        color_eyre::eyre::bail!(
+            "--context: given {} times; the console attaches to at most two clusters (one per region)",
+            args.contexts.len()
+        );
+    }
+    let theme = choose_theme(args.theme.as_deref())?;
+    let _log = crate::telemetry::init(crate::telemetry::LogTarget::File);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let opts = crate::cluster::ConnectOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: None,
+            namespace: Some(args.namespace.clone()),
+        };
+        // Kubeconfig mistakes (unknown context, unreadable file) are reported before the screen
+        // opens; reachability is shown on the screen, where it can change.
+        let conns = crate::cluster::connect_contexts(&opts, &args.contexts).await?;
+        let clusters = conns
+            .iter()
+            .map(|c| model::ClusterView::new(c.context.clone(), c.server_url.clone()))
+            .collect();
+        let catalog = crate::catalog::embedded();
+        let mut m = Model::new(
+            clusters,
+            args.namespace.clone(),
+            args.readonly,
+            feed::catalog_entries(catalog),
+        );
+        m.themes = crate::tui::theme::BUILTIN
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        m.theme = theme.name.clone();
+        let mut console = Console::new(m, theme);
+        let (tx, rx) = crate::tui::runtime::channel();
+        for (i, conn) in conns.iter().enumerate() {
+            feed::spawn(i, conn.clone(), tx.clone());
+        }
+        let mut runner = feed::Runner {
+            conns,
+            catalog: std::sync::Arc::new(catalog.clone()),
+        };
+        let mut guard = crate::tui::terminal::TerminalGuard::enter()?;
+        crate::tui::runtime::run(guard.terminal(), &mut console, &mut runner, tx, rx).await?;
+        drop(guard);
+        Ok(std::process::ExitCode::SUCCESS)
+    })
 }

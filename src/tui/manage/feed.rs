@@ -1,0 +1,588 @@
+//! Owns the console's link to its clusters: turns watcher reports (Platform, Component, Events,
+//! the manager's Lease) into console messages, and performs the console's writes (intent only:
+//! create, patch and delete `Component`s) as effects that report back.
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures::StreamExt as _;
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{ConfigMap, Event as KubeEvent};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::runtime::watcher;
+use time::OffsetDateTime;
+use tokio::sync::mpsc::{self, UnboundedSender};
+
+use super::model::{
+    CatalogEntry, ComponentView, ConditionView, Endpoint, EventView, Group, Health, PlatformView,
+    RollbackView, Severity,
+};
+use super::update::{ClusterMsg, Effect, Msg, When};
+use crate::cluster::commands;
+use crate::cluster::connect::ClusterConn;
+use crate::cluster::error::ClusterError;
+use crate::cluster::watch::{self, ClusterMsg as WatchMsg, WatchedKind};
+use crate::crd::{self, Component, ComponentSpec, Platform, consts};
+use crate::domain::catalog::{Catalog, Category};
+use crate::tui::runtime::EffectRunner;
+
+/// How often the manager's Lease is re-judged: a Lease that stops being renewed produces no
+/// watch event, so expiry has to be noticed by looking at the clock.
+const LEASE_CHECK: Duration = Duration::from_secs(5);
+
+fn ts(t: &Time) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok()
+}
+
+fn condition(c: &Condition) -> ConditionView {
+    ConditionView {
+        kind: c.type_.clone(),
+        status: c.status.clone(),
+        reason: c.reason.clone(),
+        message: c.message.clone(),
+        at: ts(&c.last_transition_time),
+    }
+}
+
+/// The catalog as the console shows it.
+pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
+    let mut out: Vec<CatalogEntry> = catalog
+        .components()
+        .iter()
+        .map(|c| CatalogEntry {
+            name: c.name.clone(),
+            title: c.title.clone(),
+            group: match c.category {
+                Category::Mandatory => Group::Mandatory,
+                Category::ALaCarte => Group::ALaCarte,
+                Category::MetaPlatform => Group::MetaPlatform,
+            },
+            summary: c.description.clone(),
+            version: crate::domain::catalog::display_version(&c.latest().version),
+            requires: c.requires.clone(),
+            optional: c
+                .optional
+                .iter()
+                .map(|o| (o.name.clone(), o.reason.clone()))
+                .collect(),
+            changelog: c
+                .versions
+                .iter()
+                .rev()
+                .map(|v| {
+                    (
+                        crate::domain::catalog::display_version(&v.version),
+                        v.changes.join("; "),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    out.extend(catalog.meta_platforms().iter().map(|m| {
+        CatalogEntry {
+            name: m.name.clone(),
+            title: m.title.clone(),
+            group: Group::MetaPlatform,
+            summary: m.description.clone(),
+            version: String::new(),
+            requires: m.requires.clone(),
+            optional: m
+                .optional
+                .iter()
+                .map(|o| (o.name.clone(), o.reason.clone()))
+                .collect(),
+            changelog: Vec::new(),
+        }
+    }));
+    out
+}
+
+fn health(h: Option<crd::Health>) -> Health {
+    match h {
+        Some(crd::Health::Healthy) => Health::Healthy,
+        Some(crd::Health::Installing) => Health::Progressing,
+        Some(crd::Health::Degraded) => Health::Degraded,
+        Some(crd::Health::Failed) => Health::Failed,
+        Some(crd::Health::Unknown) | None => Health::Unknown,
+    }
+}
+
+/// A watched Component as the console shows it.
+pub fn component_view(c: &Component) -> ComponentView {
+    let status = c.status.clone().unwrap_or_default();
+    let name = c.metadata.name.clone().unwrap_or_default();
+    let rollback = status.upgrade.as_ref().and_then(|u| {
+        (u.state == crd::UpgradeState::RolledBack).then(|| RollbackView {
+            from: u.to.clone(),
+            to: u.from.clone(),
+            reason: u
+                .message
+                .clone()
+                .unwrap_or_else(|| "the new version did not become ready".into()),
+            at: u.finished_at.as_ref().and_then(ts),
+        })
+    });
+    let scheduled = match &status.upgrade {
+        Some(u) if u.state == crd::UpgradeState::Scheduled => Some(
+            u.scheduled_for
+                .as_ref()
+                .and_then(ts)
+                .map(format_utc)
+                .unwrap_or_else(|| "for the maintenance window".into()),
+        ),
+        _ => None,
+    };
+    let values = c
+        .spec
+        .values
+        .as_ref()
+        .and_then(|v| serde_saphyr::to_string(v).ok())
+        .unwrap_or_default();
+    ComponentView {
+        name,
+        version: c.spec.version.clone(),
+        installed_version: status.version.clone(),
+        category: c.spec.category.clone().unwrap_or_default(),
+        dependencies: c.spec.dependencies.clone(),
+        phase: status
+            .phase
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_default(),
+        health: health(status.health),
+        endpoints: status
+            .endpoints
+            .iter()
+            .map(|e| Endpoint {
+                name: e.name.clone(),
+                url: e.url.clone(),
+            })
+            .collect(),
+        conditions: status.conditions.iter().map(condition).collect(),
+        values,
+        available_upgrades: status.available_upgrades.clone(),
+        last_good_version: status.last_good_version.clone(),
+        rollback,
+        scheduled,
+    }
+}
+
+fn format_utc(t: OffsetDateTime) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute()
+    )
+}
+
+/// A watched Platform as the console shows it.
+pub fn platform_view(p: &Platform) -> PlatformView {
+    let status = p.status.clone().unwrap_or_default();
+    PlatformView {
+        name: p.metadata.name.clone().unwrap_or_default(),
+        organization: p.spec.organization.name.clone(),
+        domain: p.spec.organization.domain.clone(),
+        phase: status.phase.map(|ph| format!("{ph:?}")).unwrap_or_default(),
+        regions: p
+            .spec
+            .regions
+            .iter()
+            .map(|r| (r.cluster.clone(), r.location.clone()))
+            .collect(),
+        conditions: status.conditions.iter().map(condition).collect(),
+        last_reconciled: status.last_reconciled.as_ref().and_then(ts),
+    }
+}
+
+fn event_view(e: &KubeEvent) -> Option<EventView> {
+    let at = e
+        .last_timestamp
+        .as_ref()
+        .or(e.first_timestamp.as_ref())
+        .and_then(ts)
+        .or_else(|| {
+            e.event_time
+                .as_ref()
+                .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+        })
+        .or_else(|| e.metadata.creation_timestamp.as_ref().and_then(ts))?;
+    Some(EventView {
+        at,
+        severity: if e.type_.as_deref() == Some("Warning") {
+            Severity::Warning
+        } else {
+            Severity::Normal
+        },
+        object: format!(
+            "{}/{}",
+            e.involved_object.kind.clone().unwrap_or_default(),
+            e.involved_object.name.clone().unwrap_or_default()
+        ),
+        reason: e.reason.clone().unwrap_or_default(),
+        message: e.message.clone().unwrap_or_default(),
+    })
+}
+
+fn connection_msg(error: &ClusterError) -> ClusterMsg {
+    match error {
+        ClusterError::CrdsMissing { .. } => ClusterMsg::CrdsMissing,
+        ClusterError::Forbidden { verb, resource, .. } => ClusterMsg::Forbidden {
+            verb: verb.clone(),
+            resource: resource.clone(),
+        },
+        ClusterError::KubeconfigInvalid { .. } | ClusterError::Unauthorized { .. } => {
+            ClusterMsg::KubeconfigInvalid {
+                error: error.to_string(),
+            }
+        }
+        ClusterError::Unreachable { reason, .. } | ClusterError::Tls { reason, .. } => {
+            ClusterMsg::Unreachable {
+                error: reason.clone(),
+            }
+        }
+        other => ClusterMsg::Unreachable {
+            error: other.to_string(),
+        },
+    }
+}
+
+fn send(tx: &UnboundedSender<Msg>, cluster: usize, msg: ClusterMsg) -> bool {
+    tx.send(Msg::Cluster { cluster, msg }).is_ok()
+}
+
+/// Start every watch for cluster `idx`. The tasks end when the console's channel closes.
+pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
+    let (wtx, mut wrx) = mpsc::channel(256);
+    let watches = watch::watch(&conn, wtx);
+    {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            // Owning `watches` here keeps the watcher tasks alive exactly as long as this one.
+            let watches = watches;
+            while let Some(ev) = wrx.recv().await {
+                let msg = match ev.msg {
+                    WatchMsg::ComponentApplied(c) => {
+                        ClusterMsg::ComponentChanged(Box::new(component_view(&c)))
+                    }
+                    WatchMsg::ComponentDeleted(c) => {
+                        ClusterMsg::ComponentDeleted(c.metadata.name.clone().unwrap_or_default())
+                    }
+                    WatchMsg::PlatformApplied(p) => {
+                        ClusterMsg::PlatformChanged(Some(platform_view(&p)))
+                    }
+                    WatchMsg::PlatformDeleted(_) => ClusterMsg::PlatformChanged(
+                        watches.platforms.state().first().map(|p| platform_view(p)),
+                    ),
+                    WatchMsg::Synced {
+                        kind: WatchedKind::Component,
+                    } => ClusterMsg::ComponentsListed(
+                        watches
+                            .components
+                            .state()
+                            .iter()
+                            .map(|c| component_view(c))
+                            .collect(),
+                    ),
+                    WatchMsg::Synced {
+                        kind: WatchedKind::Platform,
+                    } => ClusterMsg::PlatformChanged(
+                        watches.platforms.state().first().map(|p| platform_view(p)),
+                    ),
+                    WatchMsg::Disconnected { error, .. } => connection_msg(&error),
+                    WatchMsg::Reconnected { .. } => ClusterMsg::Connected,
+                };
+                if !send(&tx, idx, msg) {
+                    return;
+                }
+            }
+        });
+    }
+    spawn_events(idx, &conn, tx.clone());
+    spawn_lease(idx, &conn, tx);
+}
+
+fn spawn_events(idx: usize, conn: &ClusterConn, tx: UnboundedSender<Msg>) {
+    let api: kube::Api<KubeEvent> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
+    tokio::spawn(async move {
+        let stream = watcher::watcher(api, watcher::Config::default());
+        let mut stream = std::pin::pin!(kube::runtime::WatchStreamExt::default_backoff(stream));
+        while let Some(item) = stream.next().await {
+            // Failures of this watch are not reported: the Component watch already says when
+            // the server is unreachable, and Events are supplementary.
+            let Ok(ev) = item else { continue };
+            let obj = match ev {
+                watcher::Event::Apply(o) | watcher::Event::InitApply(o) => o,
+                _ => continue,
+            };
+            if let Some(view) = event_view(&obj)
+                && !send(&tx, idx, ClusterMsg::EventSeen(view))
+            {
+                return;
+            }
+        }
+    });
+}
+
+fn lease_alive(l: &Lease, now: OffsetDateTime) -> bool {
+    let Some(spec) = &l.spec else { return false };
+    if spec.holder_identity.as_deref().unwrap_or("").is_empty() {
+        return false;
+    }
+    let Some(renew) = spec
+        .renew_time
+        .as_ref()
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+    else {
+        return false;
+    };
+    let duration = i64::from(spec.lease_duration_seconds.unwrap_or(15));
+    // One extra lease period of grace: a renewal in flight is not a dead manager.
+    renew + time::Duration::seconds(duration * 2) >= now
+}
+
+fn spawn_lease(idx: usize, conn: &ClusterConn, tx: UnboundedSender<Msg>) {
+    let api: kube::Api<Lease> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
+    tokio::spawn(async move {
+        let cfg =
+            watcher::Config::default().fields(&format!("metadata.name={}", consts::LEASE_NAME));
+        let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, cfg));
+        let mut stream = std::pin::pin!(stream);
+        let mut lease: Option<Lease> = None;
+        let mut listed = false;
+        let mut last: Option<bool> = None;
+        let mut tick = tokio::time::interval(LEASE_CHECK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                item = stream.next() => {
+                    let Some(item) = item else { return };
+                    match item {
+                        Ok(watcher::Event::Apply(l)) | Ok(watcher::Event::InitApply(l)) => lease = Some(l),
+                        Ok(watcher::Event::Delete(_)) => lease = None,
+                        Ok(watcher::Event::Init) => lease = None,
+                        Ok(watcher::Event::InitDone) => listed = true,
+                        Err(_) => continue,
+                    }
+                }
+                _ = tick.tick() => {}
+            }
+            if !listed {
+                continue;
+            }
+            let alive = lease
+                .as_ref()
+                .is_some_and(|l| lease_alive(l, OffsetDateTime::now_utc()));
+            // Only changes are sent: every message costs a redraw.
+            if last != Some(alive) {
+                last = Some(alive);
+                if !send(&tx, idx, ClusterMsg::ManagerRunning(alive)) {
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Performs the console's effects against the attached clusters.
+pub struct Runner {
+    pub conns: Vec<ClusterConn>,
+    pub catalog: Arc<Catalog>,
+}
+
+/// The Component spec the console writes for `name` at `version`, from the catalog; None for
+/// names without a chart (meta-platforms are bundles of their members).
+pub fn component_spec(catalog: &Catalog, name: &str, version: &str) -> Option<ComponentSpec> {
+    let c = catalog.get(name)?;
+    Some(ComponentSpec {
+        chart: c.chart.name.clone(),
+        version: version.to_string(),
+        category: Some(c.category.as_str().to_string()),
+        dependencies: c.requires.clone(),
+        values: None,
+        repository: Some(c.chart.repository.clone()),
+        target_namespace: Some(c.namespace.clone()),
+        delivery: None,
+        upgrade_at: None,
+        upgrade_timeout_seconds: None,
+    })
+}
+
+fn report(tx: &UnboundedSender<Msg>, cluster: usize, what: String, r: Result<(), ClusterError>) {
+    let msg = match r {
+        Ok(()) => ClusterMsg::WriteDone { what },
+        Err(e) => ClusterMsg::WriteFailed {
+            what,
+            error: e.to_string(),
+        },
+    };
+    let _ = tx.send(Msg::Cluster { cluster, msg });
+}
+
+fn parse_time(rfc3339: &str) -> Result<Time, String> {
+    serde_json::from_value(serde_json::Value::String(rfc3339.to_string()))
+        .map_err(|e| format!("time {rfc3339:?}: {e}"))
+}
+
+impl EffectRunner<Effect, Msg> for Runner {
+    fn perform(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let conn_of = |i: usize| self.conns.get(i).cloned();
+        match effect {
+            Effect::Copy(text) => {
+                // OSC 52: the terminal (even at the far end of ssh) puts it on the clipboard.
+                let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{b64}\x07");
+                let _ = out.flush();
+            }
+            Effect::SetTheme(_) => {}
+            Effect::RefreshCatalog => {
+                let conns = self.conns.clone();
+                tokio::spawn(async move {
+                    let msg = refresh_catalog(&conns).await;
+                    let _ = tx.send(msg);
+                });
+            }
+            Effect::Install {
+                cluster,
+                platform,
+                components,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                let catalog = self.catalog.clone();
+                tokio::spawn(async move {
+                    let names: Vec<&str> = components.iter().map(|(n, _)| n.as_str()).collect();
+                    let what = format!("install {}", names.join(", "));
+                    let mut result = Ok(());
+                    // Dependencies first: the manager orders delivery anyway, but a partial
+                    // failure then leaves only complete prerequisites behind.
+                    for (name, version) in &components {
+                        let Some(spec) = component_spec(&catalog, name, version) else {
+                            continue;
+                        };
+                        if let Err(e) = commands::install(&conn, &platform, name, &spec).await {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    report(&tx, cluster, what, result);
+                });
+            }
+            Effect::Uninstall {
+                cluster,
+                platform,
+                name,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let r = commands::uninstall(&conn, &platform, &name)
+                        .await
+                        .map(|_| ());
+                    report(&tx, cluster, format!("uninstall {name}"), r);
+                });
+            }
+            Effect::SetVersion {
+                cluster,
+                platform,
+                name,
+                version,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let r = commands::set_version(&conn, &platform, &name, &version).await;
+                    report(&tx, cluster, format!("upgrade {name} to {version}"), r);
+                });
+            }
+            Effect::ScheduleUpgrade {
+                cluster,
+                platform,
+                name,
+                version,
+                when,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    // For the maintenance window the earliest time is now; the manager then
+                    // waits for the Platform's window to open.
+                    let at = match &when {
+                        When::At(at) => parse_time(at),
+                        When::MaintenanceWindow => Ok(Time(k8s_openapi::jiff::Timestamp::now())),
+                    };
+                    let what = format!("schedule {name} {version}");
+                    match at {
+                        Ok(at) => {
+                            let r =
+                                commands::schedule_upgrade(&conn, &platform, &name, &version, at)
+                                    .await;
+                            report(&tx, cluster, what, r);
+                        }
+                        Err(error) => {
+                            let _ = tx.send(Msg::Cluster {
+                                cluster,
+                                msg: ClusterMsg::WriteFailed { what, error },
+                            });
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Reload the catalog: from the ConfigMap the Platform names, else the embedded one.
+async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
+    let Some(conn) = conns.first() else {
+        return Msg::CatalogRefreshFailed {
+            error: "no cluster attached".into(),
+        };
+    };
+    let platforms: kube::Api<Platform> =
+        kube::Api::namespaced(conn.client.clone(), &conn.namespace);
+    let cm_name = match platforms.list(&Default::default()).await {
+        Ok(list) => list
+            .items
+            .first()
+            .and_then(|p| p.spec.catalog.as_ref())
+            .and_then(|c| c.config_map.clone()),
+        Err(e) => {
+            return Msg::CatalogRefreshFailed {
+                error: crate::cluster::error::chain_text(&e),
+            };
+        }
+    };
+    let Some(cm_name) = cm_name else {
+        return Msg::CatalogRefreshed {
+            source: "embedded".into(),
+            entries: catalog_entries(crate::catalog::embedded()),
+        };
+    };
+    let cms: kube::Api<ConfigMap> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
+    let origin = format!("ConfigMap {}/{cm_name}", conn.namespace);
+    match cms.get(&cm_name).await {
+        Ok(cm) => {
+            let data: BTreeMap<String, String> = cm.data.unwrap_or_default();
+            match data.get(consts::CATALOG_CONFIGMAP_KEY) {
+                Some(text) => match crate::catalog::from_configmap_data(text, &origin) {
+                    Ok(cat) => Msg::CatalogRefreshed {
+                        source: origin,
+                        entries: catalog_entries(&cat),
+                    },
+                    Err(e) => Msg::CatalogRefreshFailed {
+                        error: e.to_string(),
+                    },
+                },
+                None => Msg::CatalogRefreshFailed {
+                    error: format!("{origin} has no data.{}", consts::CATALOG_CONFIGMAP_KEY),
+                },
+            }
+        }
+        Err(e) => Msg::CatalogRefreshFailed {
+            error: format!("{origin}: {}", crate::cluster::error::chain_text(&e)),
+        },
+    }
+}

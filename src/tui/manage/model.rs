@@ -1,0 +1,650 @@
+//! The console's state: what the watchers have reported about each attached cluster, the catalog,
+//! and what the operator is looking at. Owned by one task; changed only by `update`.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use crate::tui::widgets::field::TextField;
+use time::OffsetDateTime;
+
+/// Kubernetes Events and condition changes kept per cluster; older ones are dropped so memory
+/// stays flat on a chatty cluster.
+pub const MAX_EVENTS: usize = 1_000;
+/// Points in the health sparkline.
+pub const HEALTH_HISTORY: usize = 60;
+
+/// The five panes, in tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pane {
+    Dashboard,
+    Components,
+    Upgrades,
+    Alerts,
+    Settings,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 5] = [
+        Pane::Dashboard,
+        Pane::Components,
+        Pane::Upgrades,
+        Pane::Alerts,
+        Pane::Settings,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Pane::Dashboard => "Dashboard",
+            Pane::Components => "Components",
+            Pane::Upgrades => "Upgrades",
+            Pane::Alerts => "Alerts & events",
+            Pane::Settings => "Settings",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        Pane::ALL.iter().position(|p| *p == self).unwrap_or(0)
+    }
+}
+
+/// The catalog's three sections, in display order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    Mandatory,
+    ALaCarte,
+    MetaPlatform,
+}
+
+impl Group {
+    pub fn heading(self) -> &'static str {
+        match self {
+            Group::Mandatory => "MANDATORY (Core Platform)",
+            Group::ALaCarte => "A LA CARTE (Optional)",
+            Group::MetaPlatform => "META-PLATFORMS",
+        }
+    }
+}
+
+/// Health as the manager reports it on a Component.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Health {
+    Healthy,
+    Progressing,
+    Degraded,
+    Failed,
+    Unknown,
+}
+
+impl Health {
+    pub fn label(self) -> &'static str {
+        match self {
+            Health::Healthy => "Healthy",
+            Health::Progressing => "Progressing",
+            Health::Degraded => "Degraded",
+            Health::Failed => "Failed",
+            Health::Unknown => "Unknown",
+        }
+    }
+
+    /// Parse the manager's vocabulary; anything unfamiliar is shown as Unknown rather than
+    /// guessed healthy.
+    pub fn parse(s: &str) -> Health {
+        match s.to_ascii_lowercase().as_str() {
+            "healthy" | "ready" | "installed" => Health::Healthy,
+            "progressing" | "installing" | "upgrading" | "pending" | "rollingback" => {
+                Health::Progressing
+            }
+            "degraded" => Health::Degraded,
+            "failed" | "error" => Health::Failed,
+            _ => Health::Unknown,
+        }
+    }
+}
+
+/// A catalog entry: what can be installed, independent of any cluster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogEntry {
+    pub name: String,
+    pub title: String,
+    pub group: Group,
+    pub summary: String,
+    pub version: String,
+    /// Components that must be installed first (direct only; the dialog computes the closure).
+    pub requires: Vec<String>,
+    /// Components that add to this one but are not needed, with a short reason.
+    pub optional: Vec<(String, String)>,
+    /// Release notes, newest first: (version, notes).
+    pub changelog: Vec<(String, String)>,
+}
+
+/// A service URL a component publishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub name: String,
+    pub url: String,
+}
+
+/// One status condition, as shown in details and in the alerts pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConditionView {
+    pub kind: String,
+    pub status: String,
+    pub reason: String,
+    pub message: String,
+    pub at: Option<OffsetDateTime>,
+}
+
+/// An automatic rollback the manager performed after a failed upgrade.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RollbackView {
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub at: Option<OffsetDateTime>,
+}
+
+/// A `Component` resource as the watcher last saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentView {
+    pub name: String,
+    /// Desired version (`spec.version`).
+    pub version: String,
+    /// Version the manager reports as running, when it has reported.
+    pub installed_version: Option<String>,
+    pub category: String,
+    pub dependencies: Vec<String>,
+    pub phase: String,
+    pub health: Health,
+    pub endpoints: Vec<Endpoint>,
+    pub conditions: Vec<ConditionView>,
+    /// `spec.values`, rendered as YAML for the details dialog.
+    pub values: String,
+    pub available_upgrades: Vec<String>,
+    pub last_good_version: Option<String>,
+    pub rollback: Option<RollbackView>,
+    /// `spec.schedule` of a pending upgrade, as written.
+    pub scheduled: Option<String>,
+}
+
+impl ComponentView {
+    pub fn shown_version(&self) -> &str {
+        self.installed_version.as_deref().unwrap_or(&self.version)
+    }
+
+    /// The newest upgrade the manager offers, if any.
+    pub fn upgrade(&self) -> Option<&str> {
+        self.available_upgrades.last().map(String::as_str)
+    }
+}
+
+/// The `Platform` resource's summary.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PlatformView {
+    pub name: String,
+    pub organization: String,
+    pub domain: String,
+    pub phase: String,
+    pub regions: Vec<(String, String)>,
+    pub conditions: Vec<ConditionView>,
+    pub last_reconciled: Option<OffsetDateTime>,
+}
+
+/// Severity of an alert/event line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Normal,
+    Warning,
+}
+
+/// A Kubernetes Event or a condition change, for the alerts pane and the dashboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventView {
+    pub at: OffsetDateTime,
+    pub severity: Severity,
+    /// `Kind/name` of the object the event is about.
+    pub object: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// What we know about the connection to one cluster. Every state other than `Live` is shown
+/// instead of (never alongside an empty) data view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Live,
+    Unreachable { error: String },
+    CrdsMissing,
+    Forbidden { verb: String, resource: String },
+    KubeconfigInvalid { error: String },
+}
+
+/// One attached cluster (one `--context`).
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    pub context: String,
+    pub address: String,
+    pub connection: Connection,
+    /// False when the manager's lease is missing or expired; data may be stale.
+    pub manager_running: Option<bool>,
+    pub platform: Option<PlatformView>,
+    pub components: BTreeMap<String, ComponentView>,
+    pub events: VecDeque<EventView>,
+    pub health_history: VecDeque<u64>,
+    /// Components we asked to install and have not yet seen healthy.
+    pub pending: BTreeSet<String>,
+    /// The initial list from the watcher has arrived.
+    pub synced: bool,
+}
+
+impl ClusterView {
+    pub fn new(context: impl Into<String>, address: impl Into<String>) -> Self {
+        ClusterView {
+            context: context.into(),
+            address: address.into(),
+            connection: Connection::Connecting,
+            manager_running: None,
+            platform: None,
+            components: BTreeMap::new(),
+            events: VecDeque::new(),
+            health_history: VecDeque::new(),
+            pending: BTreeSet::new(),
+            synced: false,
+        }
+    }
+
+    /// Percentage of installed components that are healthy; None when nothing is installed.
+    pub fn health_percent(&self) -> Option<u64> {
+        if self.components.is_empty() {
+            return None;
+        }
+        let healthy = self
+            .components
+            .values()
+            .filter(|c| c.health == Health::Healthy)
+            .count() as u64;
+        Some(healthy * 100 / self.components.len() as u64)
+    }
+
+    pub fn upgrades_available(&self) -> usize {
+        self.components
+            .values()
+            .filter(|c| c.upgrade().is_some())
+            .count()
+    }
+
+    /// Alerts: components not healthy plus warning events still in the window.
+    pub fn alert_count(&self) -> usize {
+        self.components
+            .values()
+            .filter(|c| matches!(c.health, Health::Degraded | Health::Failed))
+            .count()
+            + self
+                .events
+                .iter()
+                .filter(|e| e.severity == Severity::Warning)
+                .count()
+    }
+
+    pub fn push_event(&mut self, ev: EventView) {
+        // Newest first; a watcher replays events on reconnect, so skip exact repeats.
+        if self.events.iter().any(|e| *e == ev) {
+            return;
+        }
+        let pos = self
+            .events
+            .iter()
+            .position(|e| e.at <= ev.at)
+            .unwrap_or(self.events.len());
+        self.events.insert(pos, ev);
+        self.events.truncate(MAX_EVENTS);
+    }
+
+    pub fn record_health(&mut self) {
+        if let Some(p) = self.health_percent()
+            && self.health_history.back() != Some(&p)
+        {
+            self.health_history.push_back(p);
+            while self.health_history.len() > HEALTH_HISTORY {
+                self.health_history.pop_front();
+            }
+        }
+    }
+}
+
+/// A row of the components pane: a catalog entry, the installed resource, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Row<'a> {
+    Heading(Group),
+    Item {
+        name: &'a str,
+        group: Group,
+        installed: Option<&'a ComponentView>,
+        entry: Option<&'a CatalogEntry>,
+    },
+}
+
+/// State of the components pane.
+#[derive(Debug, Clone)]
+pub struct ComponentsState {
+    pub installed_only: bool,
+    pub filter: TextField,
+    pub filtering: bool,
+    /// Name of the selected component (stable while rows come and go).
+    pub selected: Option<String>,
+}
+
+/// The dependency dialog: what installing `target` brings along.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallDialog {
+    pub target: String,
+    /// Required components in install order, with whether each is already installed.
+    pub required: Vec<(String, bool)>,
+    /// Optional components: name, reason, checked.
+    pub optional: Vec<(String, String, bool)>,
+    /// Focus: 0..optional.len() are the checkboxes, then Cancel, then Install.
+    pub focus: usize,
+}
+
+impl InstallDialog {
+    pub fn cancel_index(&self) -> usize {
+        self.optional.len()
+    }
+    pub fn install_index(&self) -> usize {
+        self.optional.len() + 1
+    }
+}
+
+/// Uninstall: either refused (dependents installed) or waiting for confirmation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UninstallDialog {
+    pub target: String,
+    /// Installed components that depend on the target, directly or not.
+    pub would_break: Vec<String>,
+}
+
+/// When a scheduled upgrade runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScheduleChoice {
+    At,
+    MaintenanceWindow,
+}
+
+#[derive(Debug, Clone)]
+pub struct ScheduleDialog {
+    pub name: String,
+    pub from: String,
+    pub to: String,
+    pub choice: ScheduleChoice,
+    /// "YYYY-MM-DD HH:MM" (UTC) for `At`.
+    pub input: TextField,
+    pub error: Option<String>,
+}
+
+/// A confirmation that carries the intent it confirms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    UpgradeNow {
+        name: String,
+        from: String,
+        to: String,
+    },
+    Quit,
+}
+
+/// Dialogs stack on top of the panes; the top one gets keys first.
+#[derive(Debug, Clone)]
+pub enum Dialog {
+    Help,
+    Details {
+        name: String,
+        scroll: u16,
+    },
+    Install(InstallDialog),
+    Uninstall(UninstallDialog),
+    Schedule(ScheduleDialog),
+    Confirm(Confirm),
+    Command {
+        input: TextField,
+        error: Option<String>,
+    },
+}
+
+/// Settings rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SettingsRow {
+    Context(usize),
+    Namespace,
+    Theme,
+    RefreshCatalog,
+    ReadOnly,
+}
+
+/// The whole console state.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub clusters: Vec<ClusterView>,
+    pub active: usize,
+    pub namespace: String,
+    pub readonly: bool,
+    pub theme: String,
+    pub themes: Vec<String>,
+    pub pane: Pane,
+    pub catalog: Vec<CatalogEntry>,
+    pub catalog_source: String,
+    pub components: ComponentsState,
+    pub upgrades_selected: usize,
+    pub alerts_scroll: usize,
+    pub dashboard_link: usize,
+    pub settings_selected: usize,
+    pub dialogs: Vec<Dialog>,
+    /// One line at the bottom: what just happened (copied, written, refused…).
+    pub status: Option<String>,
+    /// Writes in flight; quitting asks while any run.
+    pub writes_in_flight: usize,
+    pub quit: bool,
+}
+
+impl Model {
+    pub fn new(
+        clusters: Vec<ClusterView>,
+        namespace: impl Into<String>,
+        readonly: bool,
+        catalog: Vec<CatalogEntry>,
+    ) -> Model {
+        Model {
+            clusters,
+            active: 0,
+            namespace: namespace.into(),
+            readonly,
+            theme: "default".into(),
+            themes: vec!["default".into()],
+            pane: Pane::Dashboard,
+            catalog,
+            catalog_source: "embedded".into(),
+            components: ComponentsState {
+                installed_only: true,
+                filter: TextField::new(""),
+                filtering: false,
+                selected: None,
+            },
+            upgrades_selected: 0,
+            alerts_scroll: 0,
+            dashboard_link: 0,
+            settings_selected: 0,
+            dialogs: Vec::new(),
+            status: None,
+            writes_in_flight: 0,
+            quit: false,
+        }
+    }
+
+    pub fn cluster(&self) -> &ClusterView {
+        // Invariant: `new` callers pass at least one cluster (enforced by ManageArgs).
+        &self.clusters[self.active.min(self.clusters.len().saturating_sub(1))]
+    }
+
+    pub fn cluster_mut(&mut self) -> &mut ClusterView {
+        let i = self.active.min(self.clusters.len().saturating_sub(1));
+        &mut self.clusters[i]
+    }
+
+    pub fn entry(&self, name: &str) -> Option<&CatalogEntry> {
+        self.catalog.iter().find(|e| e.name == name)
+    }
+
+    pub fn group_of(&self, name: &str, category: &str) -> Group {
+        if let Some(e) = self.entry(name) {
+            return e.group;
+        }
+        match category {
+            "mandatory" | "core" => Group::Mandatory,
+            "meta" | "meta-platform" | "product" => Group::MetaPlatform,
+            _ => Group::ALaCarte,
+        }
+    }
+
+    /// Rows of the components pane after the installed-only toggle and the filter.
+    pub fn component_rows(&self) -> Vec<Row<'_>> {
+        let cluster = self.cluster();
+        let filter = self.components.filter.value().to_ascii_lowercase();
+        let mut items: Vec<(Group, &str, Option<&ComponentView>, Option<&CatalogEntry>)> =
+            Vec::new();
+        for c in cluster.components.values() {
+            items.push((
+                self.group_of(&c.name, &c.category),
+                &c.name,
+                Some(c),
+                self.entry(&c.name),
+            ));
+        }
+        if !self.components.installed_only {
+            for e in &self.catalog {
+                if !cluster.components.contains_key(&e.name) {
+                    items.push((e.group, &e.name, None, Some(e)));
+                }
+            }
+        }
+        items.retain(|(_, name, _, entry)| {
+            filter.is_empty()
+                || name.to_ascii_lowercase().contains(&filter)
+                || entry.is_some_and(|e| e.title.to_ascii_lowercase().contains(&filter))
+        });
+        items.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let mut rows = Vec::with_capacity(items.len() + 3);
+        let mut last = None;
+        for (group, name, installed, entry) in items {
+            if last != Some(group) {
+                rows.push(Row::Heading(group));
+                last = Some(group);
+            }
+            rows.push(Row::Item {
+                name,
+                group,
+                installed,
+                entry,
+            });
+        }
+        rows
+    }
+
+    /// Names of selectable component rows, in order.
+    pub fn component_names(&self) -> Vec<String> {
+        self.component_rows()
+            .into_iter()
+            .filter_map(|r| match r {
+                Row::Item { name, .. } => Some(name.to_string()),
+                Row::Heading(_) => None,
+            })
+            .collect()
+    }
+
+    /// The selected component name, falling back to the first visible one.
+    pub fn selected_component(&self) -> Option<String> {
+        let names = self.component_names();
+        match &self.components.selected {
+            Some(s) if names.contains(s) => Some(s.clone()),
+            _ => names.into_iter().next(),
+        }
+    }
+
+    /// Installed components with an upgrade on offer, by name.
+    pub fn upgrade_rows(&self) -> Vec<&ComponentView> {
+        self.cluster()
+            .components
+            .values()
+            .filter(|c| c.upgrade().is_some() || c.rollback.is_some() || c.scheduled.is_some())
+            .collect()
+    }
+
+    /// Quick links: every endpoint that looks like a URL an operator would open.
+    pub fn quick_links(&self) -> Vec<(&str, &Endpoint)> {
+        self.cluster()
+            .components
+            .values()
+            .flat_map(|c| c.endpoints.iter().map(move |e| (c.name.as_str(), e)))
+            .collect()
+    }
+
+    pub fn settings_rows(&self) -> Vec<SettingsRow> {
+        let mut rows: Vec<SettingsRow> =
+            (0..self.clusters.len()).map(SettingsRow::Context).collect();
+        rows.extend([
+            SettingsRow::Namespace,
+            SettingsRow::Theme,
+            SettingsRow::RefreshCatalog,
+            SettingsRow::ReadOnly,
+        ]);
+        rows
+    }
+
+    /// Required components of `name`, dependencies first, from the catalog (and, for components
+    /// already installed but unknown to the catalog, from their own spec).
+    pub fn requirements(&self, name: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut seen = BTreeSet::new();
+        self.visit_requirements(name, &mut seen, &mut out);
+        out.retain(|n| n != name);
+        out
+    }
+
+    fn visit_requirements(&self, name: &str, seen: &mut BTreeSet<String>, out: &mut Vec<String>) {
+        if !seen.insert(name.to_string()) {
+            return;
+        }
+        let deps: Vec<String> = match self.entry(name) {
+            Some(e) => e.requires.clone(),
+            None => self
+                .cluster()
+                .components
+                .get(name)
+                .map(|c| c.dependencies.clone())
+                .unwrap_or_default(),
+        };
+        for d in deps {
+            self.visit_requirements(&d, seen, out);
+        }
+        out.push(name.to_string());
+    }
+
+    /// Installed components that would break if `name` went away (transitive dependents).
+    pub fn dependents(&self, name: &str) -> Vec<String> {
+        let cluster = self.cluster();
+        let mut broken = BTreeSet::new();
+        let mut frontier = vec![name.to_string()];
+        while let Some(n) = frontier.pop() {
+            for c in cluster.components.values() {
+                let deps = self
+                    .entry(&c.name)
+                    .map(|e| e.requires.clone())
+                    .unwrap_or_else(|| c.dependencies.clone());
+                if (deps.contains(&n) || c.dependencies.contains(&n))
+                    && c.name != name
+                    && broken.insert(c.name.clone())
+                {
+                    frontier.push(c.name.clone());
+                }
+            }
+        }
+        broken.into_iter().collect()
+    }
+}

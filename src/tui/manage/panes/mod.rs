@@ -1,0 +1,255 @@
+//! Owns the console's screen layout: header with the cluster, pane tabs, the honest connection
+//! states, the active pane, status line, key hints and the dialog stack on top.
+
+pub mod alerts;
+pub mod components;
+pub mod dashboard;
+pub mod settings;
+pub mod upgrades;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+use super::model::{ClusterView, Connection, Health, Model, Pane};
+use crate::tui::keymap::KeyHint;
+use crate::tui::theme::Theme;
+use crate::tui::widgets::footer::render_footer;
+
+/// Draw the whole console. Pure: reads the model, writes only to the frame.
+pub fn render(model: &Model, frame: &mut Frame, theme: &Theme) {
+    let area = frame.area();
+    let [header, tabs, body, status, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(model, frame, header, theme);
+    render_tabs(model, frame, tabs, theme);
+    let body = render_banner(model, frame, body, theme);
+    let blocked = blocking_state(model.cluster(), &model.namespace);
+    match (model.pane, blocked) {
+        (Pane::Settings, _) => settings::render(model, frame, body, theme),
+        (_, Some(lines)) => render_state(frame, body, lines, theme),
+        (Pane::Dashboard, None) => dashboard::render(model, frame, body, theme),
+        (Pane::Components, None) => components::render(model, frame, body, theme),
+        (Pane::Upgrades, None) => upgrades::render(model, frame, body, theme),
+        (Pane::Alerts, None) => alerts::render(model, frame, body, theme),
+    }
+    if let Some(msg) = &model.status {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                crate::tui::widgets::truncate(msg, status.width as usize),
+                theme.accent,
+            ))),
+            status,
+        );
+    }
+    render_footer(frame, footer, &key_hints(model), theme);
+    super::dialogs::render(model, frame, area, theme);
+}
+
+fn render_header(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let c = model.cluster();
+    let mut right = vec![Span::styled(
+        format!("[Cluster: {}]", c.context),
+        theme.title,
+    )];
+    if model.clusters.len() > 1 {
+        right.push(Span::styled(
+            format!(" {}/{}", model.active + 1, model.clusters.len()),
+            theme.muted,
+        ));
+    }
+    if model.readonly {
+        right.push(Span::styled(" READ-ONLY", theme.warn));
+    }
+    let right_w: usize = right.iter().map(|s| s.width()).sum();
+    let left = "OpenOva Lifecycle Manager";
+    let pad = (area.width as usize).saturating_sub(left.len() + right_w);
+    let mut spans = vec![Span::styled(left, theme.title), Span::raw(" ".repeat(pad))];
+    spans.extend(right);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_tabs(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut spans = Vec::new();
+    for (i, p) in Pane::ALL.iter().enumerate() {
+        let label = format!(" {} {} ", i + 1, p.title());
+        let style = if *p == model.pane {
+            theme.selected
+        } else {
+            theme.muted
+        };
+        spans.push(Span::styled(label, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// One-line warnings above the pane for states where data may be shown but is not current.
+/// Returns the area left for the pane.
+fn render_banner(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) -> Rect {
+    let c = model.cluster();
+    let text = match &c.connection {
+        Connection::Unreachable { .. } if c.synced => Some((
+            format!(
+                "API server unreachable at {} — retrying; showing the last known state",
+                c.address
+            ),
+            theme.error,
+        )),
+        Connection::Live if c.manager_running == Some(false) => Some((
+            format!(
+                "Lifecycle Manager not running in {} — intent is recorded but nothing is reconciled",
+                model.namespace
+            ),
+            theme.warn,
+        )),
+        _ => None,
+    };
+    let Some((text, style)) = text else {
+        return area;
+    };
+    let [banner, rest] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(
+            crate::tui::widgets::truncate(&text, banner.width as usize),
+            style,
+        ))),
+        banner,
+    );
+    rest
+}
+
+/// When the cluster cannot be shown at all, the lines that say why (instead of an empty pane).
+pub fn blocking_state(c: &ClusterView, namespace: &str) -> Option<Vec<String>> {
+    let lines = match &c.connection {
+        Connection::Live if c.synced => return None,
+        Connection::Unreachable { .. } if c.synced => return None,
+        Connection::Live | Connection::Connecting => vec![
+            format!("Connecting to {} ({})…", c.address, c.context),
+            "Listing Platform and Component resources.".into(),
+        ],
+        Connection::Unreachable { error } => vec![
+            format!("API server unreachable at {}", c.address),
+            error.clone(),
+            "Retrying in the background; this screen updates when the cluster answers.".into(),
+        ],
+        Connection::CrdsMissing => vec![
+            format!("The openova CRDs are not installed on {}.", c.context),
+            "Install them with:".into(),
+            format!(
+                "  openova crds | kubectl --context {} apply -f -",
+                c.context
+            ),
+            "The console picks them up as soon as they exist.".into(),
+        ],
+        Connection::Forbidden { verb, resource } => vec![
+            format!(
+                "Forbidden: these credentials may not {verb} {resource} in namespace {namespace}."
+            ),
+            format!("Context {} ({}).", c.context, c.address),
+            "Ask for a Role that grants it, or use another --context.".into(),
+        ],
+        Connection::KubeconfigInvalid { error } => {
+            vec![format!("Cannot use context {}:", c.context), error.clone()]
+        }
+    };
+    Some(lines)
+}
+
+fn render_state(frame: &mut Frame, area: Rect, lines: Vec<String>, theme: &Theme) {
+    let mut text: Vec<Line> = Vec::with_capacity(lines.len() + 1);
+    text.push(Line::from(""));
+    for (i, l) in lines.into_iter().enumerate() {
+        let style = if i == 0 { theme.error } else { theme.text };
+        text.push(Line::from(Span::styled(l, style)));
+    }
+    frame.render_widget(
+        Paragraph::new(text).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.border),
+        ),
+        area,
+    );
+}
+
+/// Key hints for the current pane (write actions are marked in read-only mode).
+pub fn key_hints(model: &Model) -> Vec<KeyHint> {
+    let mut hints = match model.pane {
+        Pane::Dashboard => vec![
+            KeyHint::new("←/→", "link"),
+            KeyHint::new("Enter", "copy URL"),
+        ],
+        Pane::Components if model.components.filtering => vec![
+            KeyHint::new("Enter", "apply filter"),
+            KeyHint::new("Esc", "clear filter"),
+        ],
+        Pane::Components if model.readonly => vec![
+            KeyHint::new("/", "filter"),
+            KeyHint::new("a", "all/installed"),
+            KeyHint::new("Enter", "details"),
+            KeyHint::new("i/d/u", "disabled (read-only)"),
+        ],
+        Pane::Components => vec![
+            KeyHint::new("/", "filter"),
+            KeyHint::new("a", "all/installed"),
+            KeyHint::new("Enter", "details"),
+            KeyHint::new("i", "install"),
+            KeyHint::new("d", "uninstall"),
+            KeyHint::help_only("u", "upgrade"),
+            KeyHint::help_only("↑/↓ PgUp/PgDn", "move"),
+        ],
+        Pane::Upgrades if model.readonly => vec![KeyHint::new("u/s", "disabled (read-only)")],
+        Pane::Upgrades => vec![
+            KeyHint::new("u", "upgrade now"),
+            KeyHint::new("s", "schedule"),
+        ],
+        Pane::Alerts => vec![KeyHint::new("↑/↓", "scroll")],
+        Pane::Settings => vec![KeyHint::new("Enter", "change")],
+    };
+    // Global keys go last but are few enough that `?` and `q` always fit at 80 columns.
+    hints.extend([
+        KeyHint::new("?", "help"),
+        KeyHint::new("q", "quit"),
+        KeyHint::help_only("1-5 / Tab", "switch pane"),
+        KeyHint::help_only(":", "command line"),
+        KeyHint::help_only(":ctx [NAME]", "switch cluster"),
+    ]);
+    hints
+}
+
+/// The glyph and style for a health value.
+pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
+    let style = health_style(h, theme);
+    Span::styled(format!("● {}", h.label()), style)
+}
+
+pub fn health_style(h: Health, theme: &Theme) -> Style {
+    match h {
+        Health::Healthy => theme.ok,
+        Health::Progressing => theme.accent,
+        Health::Degraded => theme.warn,
+        Health::Failed => theme.error,
+        Health::Unknown => theme.muted,
+    }
+}
+
+/// `HH:MM:SS` in UTC; the console never shows relative times because they would need a
+/// redraw every second.
+pub fn clock(t: &time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!("{:02}:{:02}:{:02}", t.hour(), t.minute(), t.second())
+}
+
+/// A bar of `width` cells filled to `percent`.
+pub fn bar(percent: u64, width: usize) -> String {
+    let filled = (percent.min(100) as usize * width).div_ceil(100);
+    format!("{}{}", "█".repeat(filled), "░".repeat(width - filled))
+}

@@ -1,0 +1,481 @@
+//! update() behaviour and golden screens (mono theme, fixed clock) for every pane and dialog at
+//! 80×24 and 120×40.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::fixtures;
+use super::model::{Connection, Dialog, Health, Model, Pane};
+use super::update::{ClusterMsg, Effect, Msg, When, update};
+use crate::tui::theme::Theme;
+
+fn key(code: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+
+fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+fn keys(model: &mut Model, s: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for c in s.chars() {
+        effects.extend(update(model, ch(c)).effects);
+    }
+    effects
+}
+
+fn screen(model: &Model, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::mono();
+    t.draw(|f| super::panes::render(model, f, &theme)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Snapshot a state at both sizes.
+fn snap(name: &str, model: &Model) {
+    insta::assert_snapshot!(format!("{name}__80x24"), screen(model, 80, 24));
+    insta::assert_snapshot!(format!("{name}__120x40"), screen(model, 120, 40));
+}
+
+fn on(pane: Pane) -> Model {
+    let mut m = fixtures::sample();
+    m.pane = pane;
+    m
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshot_dashboard() {
+    snap("dashboard__one_region", &fixtures::sample());
+    snap("dashboard__two_regions", &fixtures::sample_two_regions());
+}
+
+#[test]
+fn snapshot_components() {
+    snap("components__installed_only", &on(Pane::Components));
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    snap("components__all", &m);
+    keys(&mut m, "/fer");
+    snap("components__filtering", &m);
+    let mut ro = on(Pane::Components);
+    ro.readonly = true;
+    keys(&mut ro, "a");
+    snap("components__readonly", &ro);
+}
+
+#[test]
+fn snapshot_upgrades_alerts_settings() {
+    snap("upgrades__rollback_and_changelog", &on(Pane::Upgrades));
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "j");
+    snap("upgrades__grafana_selected", &m);
+    snap("alerts__events", &on(Pane::Alerts));
+    let mut s = fixtures::sample_two_regions();
+    s.pane = Pane::Settings;
+    snap("settings__two_contexts", &s);
+}
+
+#[test]
+fn snapshot_honest_states() {
+    let mut m = fixtures::sample();
+    let c = m.cluster_mut();
+    c.connection = Connection::Connecting;
+    c.synced = false;
+    c.components.clear();
+    snap("state__connecting", &m);
+    m.cluster_mut().connection = Connection::Unreachable {
+        error: "connection refused (os error 111)".into(),
+    };
+    snap("state__unreachable", &m);
+    m.cluster_mut().connection = Connection::CrdsMissing;
+    snap("state__crds_missing", &m);
+    m.cluster_mut().connection = Connection::Forbidden {
+        verb: "list".into(),
+        resource: "components.openova.io".into(),
+    };
+    snap("state__forbidden", &m);
+    let mut stale = fixtures::sample();
+    stale.cluster_mut().connection = Connection::Unreachable {
+        error: "connection refused".into(),
+    };
+    snap("state__unreachable_with_last_known", &stale);
+    let mut nomgr = fixtures::sample();
+    nomgr.cluster_mut().manager_running = Some(false);
+    snap("state__manager_not_running", &nomgr);
+}
+
+#[test]
+fn snapshot_dialogs() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ai-hub".into());
+    keys(&mut m, "i");
+    snap("dialog__install_ai_hub", &m);
+
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("cnpg".into());
+    keys(&mut m, "d");
+    snap("dialog__uninstall_refused", &m);
+
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    keys(&mut m, "d");
+    snap("dialog__uninstall_confirm", &m);
+
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("grafana".into());
+    update(&mut m, key(KeyCode::Enter));
+    snap("dialog__details_grafana", &m);
+
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "u");
+    snap("dialog__confirm_upgrade", &m);
+
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "s");
+    update(&mut m, key(KeyCode::Tab));
+    keys(&mut m, "2026-02-09 02:00");
+    snap("dialog__schedule", &m);
+
+    let mut m = on(Pane::Dashboard);
+    keys(&mut m, "?");
+    snap("dialog__help", &m);
+
+    let mut m = on(Pane::Dashboard);
+    keys(&mut m, ":ctx nowhere");
+    update(&mut m, key(KeyCode::Enter));
+    snap("dialog__command_error", &m);
+}
+
+// ---------------------------------------------------------------- update()
+
+#[test]
+fn install_with_dependency_writes_dependencies_first_and_tracks_progress() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ferretdb".into());
+    keys(&mut m, "i");
+    let Some(Dialog::Install(d)) = m.dialogs.last() else {
+        panic!("install dialog expected, got {:?}", m.dialogs)
+    };
+    // cnpg (and what it needs) is already installed: the dialog says so and installs nothing else.
+    assert!(
+        d.required
+            .iter()
+            .any(|(n, already)| n == "cnpg" && *already)
+    );
+    let effects = update(&mut m, key(KeyCode::Enter)).effects;
+    assert_eq!(
+        effects,
+        vec![Effect::Install {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            components: vec![("ferretdb".into(), "1.24.0".into())]
+        }]
+    );
+    assert!(m.dialogs.is_empty());
+    assert!(m.cluster().pending.contains("ferretdb"));
+    // The watcher reports progress, then health: the pending mark clears and the status says so.
+    let mut f = fixtures::sample().cluster().components["cnpg"].clone();
+    f.name = "ferretdb".into();
+    f.health = Health::Progressing;
+    f.phase = "Installing".into();
+    let out = update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(f.clone())),
+        },
+    );
+    assert!(out.changed);
+    assert!(m.cluster().pending.contains("ferretdb"));
+    f.health = Health::Healthy;
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(f)),
+        },
+    );
+    assert!(!m.cluster().pending.contains("ferretdb"));
+    assert_eq!(
+        m.status.as_deref(),
+        Some("ferretdb is installed and healthy")
+    );
+}
+
+#[test]
+fn install_meta_platform_orders_missing_requirements_before_target() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ai-hub".into());
+    keys(&mut m, "i");
+    // Tick the first optional (Neo4j), then move to Install.
+    update(&mut m, key(KeyCode::Tab)); // wraps from Install to the first checkbox
+    update(&mut m, ch(' '));
+    update(&mut m, key(KeyCode::BackTab)); // back to Install
+    let effects = update(&mut m, key(KeyCode::Enter)).effects;
+    let Some(Effect::Install { components, .. }) = effects.first() else {
+        panic!("install effect expected, got {effects:?}")
+    };
+    let names: Vec<&str> = components.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["knative", "kserve", "vllm", "milvus", "neo4j", "ai-hub"]
+    );
+}
+
+#[test]
+fn install_cancel_writes_nothing() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ferretdb".into());
+    keys(&mut m, "i");
+    update(&mut m, key(KeyCode::Left)); // to Cancel
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty());
+    assert!(m.dialogs.is_empty());
+    assert!(m.cluster().pending.is_empty());
+}
+
+#[test]
+fn uninstall_with_dependents_is_refused_and_lists_them() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("flux".into());
+    keys(&mut m, "d");
+    let Some(Dialog::Uninstall(d)) = m.dialogs.last() else {
+        panic!("uninstall dialog expected")
+    };
+    assert_eq!(d.would_break, ["cnpg", "grafana", "valkey"]);
+    let out = update(&mut m, ch('y'));
+    assert!(out.effects.is_empty(), "refused uninstall must not write");
+}
+
+#[test]
+fn uninstall_leaf_confirmed_writes_delete() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    keys(&mut m, "d");
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Uninstall {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "valkey".into()
+        }]
+    );
+}
+
+#[test]
+fn readonly_refuses_every_write_and_says_why() {
+    let mut m = on(Pane::Components);
+    m.readonly = true;
+    keys(&mut m, "a");
+    for (sel, k) in [("ferretdb", 'i'), ("valkey", 'd'), ("grafana", 'u')] {
+        m.components.selected = Some(sel.into());
+        let out = update(&mut m, ch(k));
+        assert!(out.effects.is_empty());
+        assert!(
+            m.dialogs.is_empty(),
+            "{k} opened a dialog in read-only mode"
+        );
+        assert!(m.status.as_deref().unwrap_or("").contains("read-only"));
+    }
+    m.pane = Pane::Upgrades;
+    for k in ['u', 's'] {
+        assert!(update(&mut m, ch(k)).effects.is_empty());
+        assert!(m.dialogs.is_empty());
+    }
+}
+
+#[test]
+fn upgrade_now_confirmed_sets_version() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "u");
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::SetVersion {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            version: "1.16.3".into()
+        }]
+    );
+}
+
+#[test]
+fn schedule_bad_time_names_the_format_and_keeps_dialog() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "s");
+    update(&mut m, key(KeyCode::Tab));
+    keys(&mut m, "tomorrow");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty());
+    let Some(Dialog::Schedule(d)) = m.dialogs.last() else {
+        panic!("dialog must stay open")
+    };
+    assert!(
+        d.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("YYYY-MM-DD HH:MM")
+    );
+}
+
+#[test]
+fn schedule_valid_time_writes_rfc3339() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "s");
+    update(&mut m, key(KeyCode::Tab));
+    keys(&mut m, "2026-02-09 02:00");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        vec![Effect::ScheduleUpgrade {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            version: "1.16.3".into(),
+            when: When::At("2026-02-09T02:00:00Z".into())
+        }]
+    );
+}
+
+#[test]
+fn ctx_command_switches_cluster_and_header_follows() {
+    let mut m = fixtures::sample_two_regions();
+    keys(&mut m, ":ctx hz-hel-rtz-prod");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.active, 1);
+    assert!(
+        screen(&m, 80, 24)
+            .lines()
+            .next()
+            .unwrap()
+            .contains("hz-hel-rtz-prod")
+    );
+    keys(&mut m, ":ctx");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.active, 0);
+}
+
+#[test]
+fn ctx_command_unknown_name_lists_attached_contexts() {
+    let mut m = fixtures::sample_two_regions();
+    keys(&mut m, ":ctx prod");
+    update(&mut m, key(KeyCode::Enter));
+    let Some(Dialog::Command { error: Some(e), .. }) = m.dialogs.last() else {
+        panic!("error expected")
+    };
+    assert!(
+        e.contains("hz-fsn-rtz-prod") && e.contains("hz-hel-rtz-prod"),
+        "{e}"
+    );
+}
+
+#[test]
+fn filter_narrows_rows_and_escape_clears() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a/kaf");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.component_names(), ["strimzi"]);
+    update(&mut m, key(KeyCode::Esc));
+    assert!(m.component_names().len() > 1);
+}
+
+#[test]
+fn installed_only_toggle_defaults_on_and_hides_catalog() {
+    let mut m = on(Pane::Components);
+    assert!(!m.component_names().contains(&"ferretdb".to_string()));
+    keys(&mut m, "a");
+    assert!(m.component_names().contains(&"ferretdb".to_string()));
+}
+
+#[test]
+fn dashboard_enter_copies_selected_link() {
+    let mut m = on(Pane::Dashboard);
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Copy("cnpg-primary.data.svc".into())]
+    );
+    update(&mut m, key(KeyCode::Right));
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Copy("https://grafana.acme.io".into())]
+    );
+}
+
+#[test]
+fn events_are_bounded_and_newest_first() {
+    let m = fixtures::large(10, 5_000);
+    let ev = &m.cluster().events;
+    assert_eq!(ev.len(), super::model::MAX_EVENTS);
+    assert!(ev.iter().zip(ev.iter().skip(1)).all(|(a, b)| a.at >= b.at));
+}
+
+#[test]
+fn identical_watch_event_changes_nothing() {
+    let mut m = fixtures::sample();
+    let same = m.cluster().components["cnpg"].clone();
+    let out = update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(same)),
+        },
+    );
+    assert!(!out.changed);
+}
+
+#[test]
+fn unreachable_then_reconnect_restores_live_view() {
+    let mut m = fixtures::sample();
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::Unreachable {
+                error: "connection refused".into(),
+            },
+        },
+    );
+    assert!(screen(&m, 80, 24).contains("unreachable at https://10.0.1.10:6443"));
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::Connected,
+        },
+    );
+    assert!(!screen(&m, 80, 24).contains("unreachable"));
+}
+
+#[test]
+fn quit_with_write_in_flight_asks_first() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "u");
+    update(&mut m, ch('y'));
+    keys(&mut m, "q");
+    assert!(!m.quit);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Confirm(_))));
+    update(&mut m, ch('y'));
+    assert!(m.quit);
+}

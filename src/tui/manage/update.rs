@@ -1,0 +1,949 @@
+//! How the console reacts: `update` turns a key or a watcher report into state changes and the
+//! writes to perform, without doing any I/O itself.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::tui::widgets::field::TextField;
+
+use super::model::{
+    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, Health, InstallDialog,
+    Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
+};
+
+/// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClusterMsg {
+    Connecting,
+    Connected,
+    Unreachable {
+        error: String,
+    },
+    CrdsMissing,
+    Forbidden {
+        verb: String,
+        resource: String,
+    },
+    KubeconfigInvalid {
+        error: String,
+    },
+    ManagerRunning(bool),
+    PlatformChanged(Option<PlatformView>),
+    ComponentChanged(Box<ComponentView>),
+    ComponentDeleted(String),
+    /// A complete list (at start or after a re-list): exactly these Components exist.
+    ComponentsListed(Vec<ComponentView>),
+    EventSeen(EventView),
+    WriteDone {
+        what: String,
+    },
+    WriteFailed {
+        what: String,
+        error: String,
+    },
+}
+
+/// Everything `update` can react to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resized,
+    Cluster {
+        cluster: usize,
+        msg: ClusterMsg,
+    },
+    CatalogRefreshed {
+        source: String,
+        entries: Vec<super::model::CatalogEntry>,
+    },
+    CatalogRefreshFailed {
+        error: String,
+    },
+}
+
+/// A scheduled upgrade's timing, as written to the Component.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum When {
+    /// RFC 3339 UTC instant.
+    At(String),
+    MaintenanceWindow,
+}
+
+/// Work for the effect runner; each reports back as `ClusterMsg::WriteDone`/`WriteFailed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Create Components (dependencies first) with the given versions.
+    Install {
+        cluster: usize,
+        platform: String,
+        components: Vec<(String, String)>,
+    },
+    Uninstall {
+        cluster: usize,
+        platform: String,
+        name: String,
+    },
+    SetVersion {
+        cluster: usize,
+        platform: String,
+        name: String,
+        version: String,
+    },
+    ScheduleUpgrade {
+        cluster: usize,
+        platform: String,
+        name: String,
+        version: String,
+        when: When,
+    },
+    /// Put text on the operator's clipboard through the terminal (OSC 52).
+    Copy(String),
+    RefreshCatalog,
+    SetTheme(String),
+}
+
+/// The result of one `update`: the work to do and whether the screen must be redrawn.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    pub effects: Vec<Effect>,
+    pub changed: bool,
+}
+
+impl Outcome {
+    fn changed() -> Outcome {
+        Outcome {
+            effects: Vec::new(),
+            changed: true,
+        }
+    }
+    fn unchanged() -> Outcome {
+        Outcome::default()
+    }
+    fn effect(e: Effect) -> Outcome {
+        Outcome {
+            effects: vec![e],
+            changed: true,
+        }
+    }
+}
+
+const READONLY_REFUSAL: &str = "read-only mode: writes are disabled (started with --readonly)";
+
+/// Apply one message to the model.
+pub fn update(model: &mut Model, msg: Msg) -> Outcome {
+    match msg {
+        Msg::Key(key) if key.kind != KeyEventKind::Release => handle_key(model, key),
+        Msg::Key(_) => Outcome::unchanged(),
+        Msg::Resized => Outcome::changed(),
+        Msg::Cluster { cluster, msg } => handle_cluster(model, cluster, msg),
+        Msg::CatalogRefreshed { source, entries } => {
+            model.catalog = entries;
+            model.status = Some(format!(
+                "catalog refreshed from {source}: {} components",
+                model.catalog.len()
+            ));
+            model.catalog_source = source;
+            Outcome::changed()
+        }
+        Msg::CatalogRefreshFailed { error } => {
+            model.status = Some(format!("catalog refresh failed: {error}"));
+            Outcome::changed()
+        }
+    }
+}
+
+fn handle_cluster(model: &mut Model, idx: usize, msg: ClusterMsg) -> Outcome {
+    let visible = idx == model.active || model.pane == Pane::Dashboard;
+    let Some(cluster) = model.clusters.get_mut(idx) else {
+        return Outcome::unchanged();
+    };
+    let changed = apply_cluster(cluster, msg, &mut model.status, &mut model.writes_in_flight);
+    // A report about a cluster that is not on screen still updates state, but only the
+    // dashboard's tiles show the other cluster; elsewhere there is nothing to redraw.
+    Outcome {
+        effects: Vec::new(),
+        changed: changed && visible,
+    }
+}
+
+fn set_connection(cluster: &mut ClusterView, c: Connection) -> bool {
+    if cluster.connection == c {
+        return false;
+    }
+    cluster.connection = c;
+    true
+}
+
+fn apply_cluster(
+    cluster: &mut ClusterView,
+    msg: ClusterMsg,
+    status: &mut Option<String>,
+    in_flight: &mut usize,
+) -> bool {
+    match msg {
+        ClusterMsg::Connecting => set_connection(cluster, Connection::Connecting),
+        ClusterMsg::Connected => set_connection(cluster, Connection::Live),
+        ClusterMsg::Unreachable { error } => {
+            set_connection(cluster, Connection::Unreachable { error })
+        }
+        ClusterMsg::CrdsMissing => set_connection(cluster, Connection::CrdsMissing),
+        ClusterMsg::Forbidden { verb, resource } => {
+            set_connection(cluster, Connection::Forbidden { verb, resource })
+        }
+        ClusterMsg::KubeconfigInvalid { error } => {
+            set_connection(cluster, Connection::KubeconfigInvalid { error })
+        }
+        ClusterMsg::ManagerRunning(running) => {
+            if cluster.manager_running == Some(running) {
+                return false;
+            }
+            cluster.manager_running = Some(running);
+            true
+        }
+        ClusterMsg::PlatformChanged(p) => {
+            if cluster.platform == p {
+                return false;
+            }
+            cluster.platform = p;
+            true
+        }
+        ClusterMsg::ComponentChanged(c) => {
+            if cluster.components.get(&c.name) == Some(&*c) {
+                return false;
+            }
+            if c.health == Health::Healthy && cluster.pending.remove(&c.name) {
+                *status = Some(format!("{} is installed and healthy", c.name));
+            }
+            cluster.components.insert(c.name.clone(), *c);
+            if cluster.connection != Connection::Live {
+                cluster.connection = Connection::Live;
+            }
+            cluster.record_health();
+            true
+        }
+        ClusterMsg::ComponentDeleted(name) => {
+            if cluster.components.remove(&name).is_none() {
+                return false;
+            }
+            cluster.record_health();
+            true
+        }
+        ClusterMsg::ComponentsListed(list) => {
+            let was = cluster.synced;
+            cluster.synced = true;
+            let mut changed = !was;
+            let fresh: std::collections::BTreeMap<String, ComponentView> =
+                list.into_iter().map(|c| (c.name.clone(), c)).collect();
+            if fresh != cluster.components {
+                for (name, c) in &fresh {
+                    if c.health == Health::Healthy && cluster.pending.remove(name) {
+                        *status = Some(format!("{name} is installed and healthy"));
+                    }
+                }
+                cluster.components = fresh;
+                changed = true;
+            }
+            cluster.record_health();
+            set_connection(cluster, Connection::Live) || changed
+        }
+        ClusterMsg::EventSeen(ev) => {
+            let before = cluster.events.front().cloned();
+            let len = cluster.events.len();
+            cluster.push_event(ev);
+            cluster.events.front().cloned() != before || cluster.events.len() != len
+        }
+        ClusterMsg::WriteDone { what } => {
+            *in_flight = in_flight.saturating_sub(1);
+            *status = Some(format!("{what}: written; waiting for the manager"));
+            true
+        }
+        ClusterMsg::WriteFailed { what, error } => {
+            *in_flight = in_flight.saturating_sub(1);
+            *status = Some(format!("{what} failed: {error}"));
+            true
+        }
+    }
+}
+
+fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+        return request_quit(model);
+    }
+    if !model.dialogs.is_empty() {
+        return handle_dialog_key(model, key);
+    }
+    if model.pane == Pane::Components && model.components.filtering {
+        return handle_filter_key(model, key);
+    }
+    match key.code {
+        KeyCode::Char('q') => return request_quit(model),
+        KeyCode::Char('?') => {
+            model.dialogs.push(Dialog::Help);
+            return Outcome::changed();
+        }
+        KeyCode::Char(':') => {
+            model.dialogs.push(Dialog::Command {
+                input: TextField::new(""),
+                error: None,
+            });
+            return Outcome::changed();
+        }
+        KeyCode::Tab => return switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
+        KeyCode::BackTab => {
+            return switch_pane(
+                model,
+                (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
+            );
+        }
+        KeyCode::Char(c @ '1'..='5') => {
+            return switch_pane(model, (c as usize) - ('1' as usize));
+        }
+        _ => {}
+    }
+    match model.pane {
+        Pane::Dashboard => dashboard_key(model, key),
+        Pane::Components => components_key(model, key),
+        Pane::Upgrades => upgrades_key(model, key),
+        Pane::Alerts => alerts_key(model, key),
+        Pane::Settings => settings_key(model, key),
+    }
+}
+
+fn switch_pane(model: &mut Model, i: usize) -> Outcome {
+    let pane = Pane::ALL[i % Pane::ALL.len()];
+    if pane == model.pane {
+        return Outcome::unchanged();
+    }
+    model.pane = pane;
+    Outcome::changed()
+}
+
+fn request_quit(model: &mut Model) -> Outcome {
+    if model.writes_in_flight > 0 {
+        model.dialogs.push(Dialog::Confirm(Confirm::Quit));
+        return Outcome::changed();
+    }
+    model.quit = true;
+    Outcome::changed()
+}
+
+/// Move a selection index within `len` rows; returns whether it moved.
+fn step(sel: &mut usize, len: usize, key: &KeyEvent) -> bool {
+    if len == 0 {
+        return false;
+    }
+    let old = *sel;
+    let cur = (*sel).min(len - 1);
+    *sel = match key.code {
+        KeyCode::Up | KeyCode::Char('k') => cur.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => (cur + 1).min(len - 1),
+        KeyCode::PageUp => cur.saturating_sub(10),
+        KeyCode::PageDown => (cur + 10).min(len - 1),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => len - 1,
+        _ => cur,
+    };
+    *sel != old
+}
+
+fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let links: Vec<String> = model
+        .quick_links()
+        .iter()
+        .map(|(_, e)| e.url.clone())
+        .collect();
+    if key.code == KeyCode::Enter {
+        let Some(url) = links.get(model.dashboard_link.min(links.len().saturating_sub(1))) else {
+            return Outcome::unchanged();
+        };
+        model.status = Some(format!("copied {url} to the clipboard"));
+        return Outcome::effect(Effect::Copy(url.clone()));
+    }
+    let mut sel = model.dashboard_link;
+    let moved = match key.code {
+        KeyCode::Left | KeyCode::Char('h') | KeyCode::Up | KeyCode::Char('k') => {
+            sel = sel.saturating_sub(1);
+            true
+        }
+        KeyCode::Right | KeyCode::Char('l') | KeyCode::Down | KeyCode::Char('j') => {
+            sel = (sel + 1).min(links.len().saturating_sub(1));
+            true
+        }
+        _ => false,
+    };
+    if moved && sel != model.dashboard_link {
+        model.dashboard_link = sel;
+        return Outcome::changed();
+    }
+    Outcome::unchanged()
+}
+
+fn handle_filter_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    match key.code {
+        KeyCode::Enter => {
+            model.components.filtering = false;
+        }
+        KeyCode::Esc => {
+            model.components.filtering = false;
+            model.components.filter.set("");
+        }
+        _ => {
+            model.components.filter.handle_key(&key);
+        }
+    }
+    Outcome::changed()
+}
+
+fn components_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let names = model.component_names();
+    let current = model.selected_component();
+    let mut idx = current
+        .as_ref()
+        .and_then(|c| names.iter().position(|n| n == c))
+        .unwrap_or(0);
+    if step(&mut idx, names.len(), &key) {
+        model.components.selected = names.get(idx).cloned();
+        return Outcome::changed();
+    }
+    match key.code {
+        KeyCode::Char('/') => {
+            model.components.filtering = true;
+            Outcome::changed()
+        }
+        KeyCode::Esc if !model.components.filter.value().is_empty() => {
+            model.components.filter.set("");
+            Outcome::changed()
+        }
+        KeyCode::Char('a') => {
+            model.components.installed_only = !model.components.installed_only;
+            Outcome::changed()
+        }
+        KeyCode::Enter => match current {
+            Some(name) => {
+                model.dialogs.push(Dialog::Details { name, scroll: 0 });
+                Outcome::changed()
+            }
+            None => Outcome::unchanged(),
+        },
+        KeyCode::Char('i') | KeyCode::Char('+') => match current {
+            Some(name) => open_install(model, &name),
+            None => Outcome::unchanged(),
+        },
+        KeyCode::Char('d') | KeyCode::Char('-') | KeyCode::Delete => match current {
+            Some(name) => open_uninstall(model, &name),
+            None => Outcome::unchanged(),
+        },
+        KeyCode::Char('u') => match current {
+            Some(name) => open_upgrade(model, &name),
+            None => Outcome::unchanged(),
+        },
+        _ => Outcome::unchanged(),
+    }
+}
+
+fn refuse_readonly(model: &mut Model) -> Outcome {
+    model.status = Some(READONLY_REFUSAL.into());
+    Outcome::changed()
+}
+
+/// Open the dependency dialog for `name` (or say why not).
+pub fn open_install(model: &mut Model, name: &str) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    if model.cluster().components.contains_key(name) {
+        model.status = Some(format!("{name} is already installed"));
+        return Outcome::changed();
+    }
+    let Some(entry) = model.entry(name).cloned() else {
+        model.status = Some(format!("{name} is not in the catalog"));
+        return Outcome::changed();
+    };
+    let installed = &model.cluster().components;
+    let required = model
+        .requirements(name)
+        .into_iter()
+        .map(|n| {
+            let already = installed.contains_key(&n);
+            (n, already)
+        })
+        .collect();
+    let optional = entry
+        .optional
+        .iter()
+        .filter(|(n, _)| !installed.contains_key(n))
+        .map(|(n, why)| (n.clone(), why.clone(), false))
+        .collect::<Vec<_>>();
+    let focus = optional.len() + 1;
+    model.dialogs.push(Dialog::Install(InstallDialog {
+        target: name.to_string(),
+        required,
+        optional,
+        focus,
+    }));
+    Outcome::changed()
+}
+
+fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    if !model.cluster().components.contains_key(name) {
+        model.status = Some(format!("{name} is not installed"));
+        return Outcome::changed();
+    }
+    let would_break = model.dependents(name);
+    model.dialogs.push(Dialog::Uninstall(UninstallDialog {
+        target: name.to_string(),
+        would_break,
+    }));
+    Outcome::changed()
+}
+
+fn open_upgrade(model: &mut Model, name: &str) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let Some(c) = model.cluster().components.get(name) else {
+        model.status = Some(format!("{name} is not installed"));
+        return Outcome::changed();
+    };
+    let Some(to) = c.upgrade().map(str::to_string) else {
+        model.status = Some(format!("{name} is up to date"));
+        return Outcome::changed();
+    };
+    let from = c.shown_version().to_string();
+    model.dialogs.push(Dialog::Confirm(Confirm::UpgradeNow {
+        name: name.to_string(),
+        from,
+        to,
+    }));
+    Outcome::changed()
+}
+
+fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let rows: Vec<(String, String, Option<String>)> = model
+        .upgrade_rows()
+        .iter()
+        .map(|c| {
+            (
+                c.name.clone(),
+                c.shown_version().to_string(),
+                c.upgrade().map(str::to_string),
+            )
+        })
+        .collect();
+    if step(&mut model.upgrades_selected, rows.len(), &key) {
+        return Outcome::changed();
+    }
+    let Some((name, from, to)) = rows
+        .get(model.upgrades_selected.min(rows.len().saturating_sub(1)))
+        .cloned()
+    else {
+        return Outcome::unchanged();
+    };
+    match key.code {
+        KeyCode::Char('u') | KeyCode::Enter => open_upgrade(model, &name),
+        KeyCode::Char('s') => {
+            if model.readonly {
+                return refuse_readonly(model);
+            }
+            let Some(to) = to else {
+                model.status = Some(format!("{name} is up to date"));
+                return Outcome::changed();
+            };
+            model.dialogs.push(Dialog::Schedule(ScheduleDialog {
+                name,
+                from,
+                to,
+                choice: ScheduleChoice::MaintenanceWindow,
+                input: TextField::new(""),
+                error: None,
+            }));
+            Outcome::changed()
+        }
+        _ => Outcome::unchanged(),
+    }
+}
+
+fn alerts_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let len = model.cluster().events.len();
+    if step(&mut model.alerts_scroll, len, &key) {
+        return Outcome::changed();
+    }
+    Outcome::unchanged()
+}
+
+fn settings_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let rows = model.settings_rows();
+    if step(&mut model.settings_selected, rows.len(), &key) {
+        return Outcome::changed();
+    }
+    if key.code != KeyCode::Enter && key.code != KeyCode::Char(' ') {
+        return Outcome::unchanged();
+    }
+    match rows.get(model.settings_selected).copied() {
+        Some(SettingsRow::Context(i)) => switch_cluster(model, i),
+        Some(SettingsRow::Theme) => {
+            let pos = model
+                .themes
+                .iter()
+                .position(|t| *t == model.theme)
+                .unwrap_or(0);
+            let next = model.themes[(pos + 1) % model.themes.len().max(1)].clone();
+            if next == model.theme {
+                return Outcome::unchanged();
+            }
+            model.theme = next.clone();
+            Outcome::effect(Effect::SetTheme(next))
+        }
+        Some(SettingsRow::RefreshCatalog) => {
+            model.status = Some("refreshing the catalog…".into());
+            Outcome::effect(Effect::RefreshCatalog)
+        }
+        Some(SettingsRow::ReadOnly) => {
+            // Turning read-only on is always allowed; turning it off from the screen would let a
+            // stray key undo a deliberate --readonly, so that needs a restart.
+            if model.readonly {
+                model.status =
+                    Some("read-only mode stays on until the console is restarted".into());
+            } else {
+                model.readonly = true;
+                model.status = Some("read-only mode on: every write action is disabled".into());
+            }
+            Outcome::changed()
+        }
+        Some(SettingsRow::Namespace) | None => Outcome::unchanged(),
+    }
+}
+
+fn switch_cluster(model: &mut Model, i: usize) -> Outcome {
+    if i >= model.clusters.len() || i == model.active {
+        return Outcome::unchanged();
+    }
+    model.active = i;
+    model.upgrades_selected = 0;
+    model.alerts_scroll = 0;
+    model.dashboard_link = 0;
+    model.status = Some(format!("now showing {}", model.clusters[i].context));
+    Outcome::changed()
+}
+
+fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
+    let mut words = line.split_whitespace();
+    match words.next() {
+        Some("ctx") | Some("context") => {
+            let names: Vec<&str> = model.clusters.iter().map(|c| c.context.as_str()).collect();
+            match words.next() {
+                Some(name) => match names.iter().position(|n| *n == name) {
+                    Some(i) => Ok(switch_cluster(model, i)),
+                    None => Err(format!(
+                        "no attached context named {name:?}; attached: {}",
+                        names.join(", ")
+                    )),
+                },
+                // Without a name, cycle: with two regions this is the common case.
+                None => Ok(switch_cluster(
+                    model,
+                    (model.active + 1) % model.clusters.len(),
+                )),
+            }
+        }
+        Some("q") | Some("quit") => Ok(request_quit(model)),
+        Some(word) => {
+            let pane = match word {
+                "dashboard" => Some(Pane::Dashboard),
+                "components" => Some(Pane::Components),
+                "upgrades" => Some(Pane::Upgrades),
+                "alerts" | "events" => Some(Pane::Alerts),
+                "settings" => Some(Pane::Settings),
+                _ => None,
+            };
+            match pane {
+                Some(p) => Ok(switch_pane(model, p.index())),
+                None => Err(format!(
+                    "unknown command {word:?}; try ctx [NAME], dashboard, components, upgrades, alerts, settings, quit"
+                )),
+            }
+        }
+        None => Ok(Outcome::changed()),
+    }
+}
+
+fn handle_dialog_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    let Some(top) = model.dialogs.pop() else {
+        return Outcome::unchanged();
+    };
+    match top {
+        Dialog::Help => {
+            if !matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+            ) {
+                model.dialogs.push(Dialog::Help);
+                return Outcome::unchanged();
+            }
+            Outcome::changed()
+        }
+        Dialog::Details { name, scroll } => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Outcome::changed(),
+            KeyCode::Down | KeyCode::Char('j') => {
+                model.dialogs.push(Dialog::Details {
+                    name,
+                    scroll: scroll.saturating_add(1),
+                });
+                Outcome::changed()
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                model.dialogs.push(Dialog::Details {
+                    name,
+                    scroll: scroll.saturating_sub(1),
+                });
+                Outcome::changed()
+            }
+            _ => {
+                model.dialogs.push(Dialog::Details { name, scroll });
+                Outcome::unchanged()
+            }
+        },
+        Dialog::Install(mut d) => match key.code {
+            KeyCode::Esc => Outcome::changed(),
+            KeyCode::Tab | KeyCode::Down | KeyCode::Right | KeyCode::Char('j') => {
+                d.focus = (d.focus + 1) % (d.optional.len() + 2);
+                model.dialogs.push(Dialog::Install(d));
+                Outcome::changed()
+            }
+            KeyCode::BackTab | KeyCode::Up | KeyCode::Left | KeyCode::Char('k') => {
+                d.focus = (d.focus + d.optional.len() + 1) % (d.optional.len() + 2);
+                model.dialogs.push(Dialog::Install(d));
+                Outcome::changed()
+            }
+            KeyCode::Char(' ') if d.focus < d.optional.len() => {
+                d.optional[d.focus].2 = !d.optional[d.focus].2;
+                model.dialogs.push(Dialog::Install(d));
+                Outcome::changed()
+            }
+            KeyCode::Enter | KeyCode::Char(' ') => {
+                if d.focus < d.optional.len() {
+                    d.optional[d.focus].2 = !d.optional[d.focus].2;
+                    model.dialogs.push(Dialog::Install(d));
+                    return Outcome::changed();
+                }
+                if d.focus == d.cancel_index() {
+                    return Outcome::changed();
+                }
+                confirm_install(model, d)
+            }
+            _ => {
+                model.dialogs.push(Dialog::Install(d));
+                Outcome::unchanged()
+            }
+        },
+        Dialog::Uninstall(d) => match key.code {
+            KeyCode::Char('y') | KeyCode::Enter if d.would_break.is_empty() => {
+                if model.readonly {
+                    return refuse_readonly(model);
+                }
+                let platform = match platform_name(model) {
+                    Ok(p) => p,
+                    Err(o) => return o,
+                };
+                model.writes_in_flight += 1;
+                model.status = Some(format!("uninstalling {}…", d.target));
+                Outcome::effect(Effect::Uninstall {
+                    cluster: model.active,
+                    platform,
+                    name: d.target,
+                })
+            }
+            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Enter | KeyCode::Char('q') => {
+                Outcome::changed()
+            }
+            _ => {
+                model.dialogs.push(Dialog::Uninstall(d));
+                Outcome::unchanged()
+            }
+        },
+        Dialog::Schedule(mut d) => match key.code {
+            KeyCode::Esc => Outcome::changed(),
+            KeyCode::Tab | KeyCode::BackTab => {
+                d.choice = match d.choice {
+                    ScheduleChoice::At => ScheduleChoice::MaintenanceWindow,
+                    ScheduleChoice::MaintenanceWindow => ScheduleChoice::At,
+                };
+                d.error = None;
+                model.dialogs.push(Dialog::Schedule(d));
+                Outcome::changed()
+            }
+            KeyCode::Enter => {
+                let when = match d.choice {
+                    ScheduleChoice::MaintenanceWindow => When::MaintenanceWindow,
+                    ScheduleChoice::At => match parse_when(d.input.value()) {
+                        Ok(at) => When::At(at),
+                        Err(e) => {
+                            d.error = Some(e);
+                            model.dialogs.push(Dialog::Schedule(d));
+                            return Outcome::changed();
+                        }
+                    },
+                };
+                if model.readonly {
+                    return refuse_readonly(model);
+                }
+                let platform = match platform_name(model) {
+                    Ok(p) => p,
+                    Err(o) => return o,
+                };
+                model.writes_in_flight += 1;
+                model.status = Some(format!("scheduling {} {} → {}…", d.name, d.from, d.to));
+                Outcome::effect(Effect::ScheduleUpgrade {
+                    cluster: model.active,
+                    platform,
+                    name: d.name,
+                    version: d.to,
+                    when,
+                })
+            }
+            _ => {
+                if d.choice == ScheduleChoice::At {
+                    d.input.handle_key(&key);
+                    d.error = None;
+                    model.dialogs.push(Dialog::Schedule(d));
+                    return Outcome::changed();
+                }
+                model.dialogs.push(Dialog::Schedule(d));
+                Outcome::unchanged()
+            }
+        },
+        Dialog::Confirm(c) => match key.code {
+            KeyCode::Char('y') | KeyCode::Enter => match c {
+                Confirm::Quit => {
+                    model.quit = true;
+                    Outcome::changed()
+                }
+                Confirm::UpgradeNow { name, from, to } => {
+                    if model.readonly {
+                        return refuse_readonly(model);
+                    }
+                    let platform = match platform_name(model) {
+                        Ok(p) => p,
+                        Err(o) => return o,
+                    };
+                    model.writes_in_flight += 1;
+                    model.status = Some(format!("upgrading {name} {from} → {to}…"));
+                    Outcome::effect(Effect::SetVersion {
+                        cluster: model.active,
+                        platform,
+                        name,
+                        version: to,
+                    })
+                }
+            },
+            KeyCode::Char('n') | KeyCode::Esc => Outcome::changed(),
+            _ => {
+                model.dialogs.push(Dialog::Confirm(c));
+                Outcome::unchanged()
+            }
+        },
+        Dialog::Command { mut input, .. } => match key.code {
+            KeyCode::Esc => Outcome::changed(),
+            KeyCode::Enter => {
+                let line = input.value().to_string();
+                match run_command(model, &line) {
+                    Ok(mut o) => {
+                        o.changed = true;
+                        o
+                    }
+                    Err(e) => {
+                        model.dialogs.push(Dialog::Command {
+                            input,
+                            error: Some(e),
+                        });
+                        Outcome::changed()
+                    }
+                }
+            }
+            _ => {
+                input.handle_key(&key);
+                model.dialogs.push(Dialog::Command { input, error: None });
+                Outcome::changed()
+            }
+        },
+    }
+}
+
+/// The Platform intent is written into; writing without one would create Components no
+/// Platform accounts for.
+fn platform_name(model: &mut Model) -> Result<String, Outcome> {
+    match &model.cluster().platform {
+        Some(p) => Ok(p.name.clone()),
+        None => {
+            model.status = Some(format!(
+                "no Platform resource in namespace {} on {}: nothing to write into",
+                model.namespace,
+                model.cluster().context
+            ));
+            Err(Outcome::changed())
+        }
+    }
+}
+
+fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let platform = match platform_name(model) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let mut names: Vec<String> = d
+        .required
+        .iter()
+        .filter(|(_, already)| !already)
+        .map(|(n, _)| n.clone())
+        .collect();
+    for (opt, _, checked) in &d.optional {
+        if *checked {
+            for r in model.requirements(opt) {
+                if !model.cluster().components.contains_key(&r) && !names.contains(&r) {
+                    names.push(r);
+                }
+            }
+            if !names.contains(opt) {
+                names.push(opt.clone());
+            }
+        }
+    }
+    names.push(d.target.clone());
+    let components: Vec<(String, String)> = names
+        .iter()
+        .map(|n| {
+            let v = model
+                .entry(n)
+                .map(|e| e.version.clone())
+                .unwrap_or_default();
+            (n.clone(), v)
+        })
+        .collect();
+    let cluster = model.active;
+    let c = model.cluster_mut();
+    c.pending.extend(names.iter().cloned());
+    model.writes_in_flight += 1;
+    model.status = Some(format!("installing {}…", names.join(", ")));
+    model.components.selected = Some(d.target);
+    Outcome::effect(Effect::Install {
+        cluster,
+        platform,
+        components,
+    })
+}
+
+/// Parse "YYYY-MM-DD HH:MM" (UTC) into RFC 3339.
+pub fn parse_when(s: &str) -> Result<String, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
+    let dt = time::PrimitiveDateTime::parse(s.trim(), &fmt).map_err(|_| {
+        format!("time {s:?}: expected YYYY-MM-DD HH:MM in UTC, e.g. 2026-12-01 02:00")
+    })?;
+    dt.assume_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| format!("time {s:?}: {e}"))
+}
