@@ -973,3 +973,199 @@ fn edit_distance(a: &str, b: &str) -> usize {
     }
     prev[b.len()]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn comp(name: &str, category: &str, requires: &[&str]) -> String {
+        let requires: Vec<String> = requires.iter().map(|r| format!("\"{r}\"")).collect();
+        format!(
+            "[[component]]\nname = \"{name}\"\ntitle = \"{name}\"\ncategory = \"{category}\"\nfamily = \"spine\"\n\
+             namespace = \"{name}\"\ndescription = \"the {name} component\"\nrequires = [{}]\n\n\
+             [[component.versions]]\nversion = \"1.0.0\"\nchart = \"1.0.0\"\nchanges = [\"first\"]\n\n",
+            requires.join(", ")
+        )
+    }
+
+    fn err(text: &str) -> CatalogError {
+        match Catalog::from_toml(text) {
+            Ok(_) => panic!("catalog unexpectedly valid:\n{text}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn from_toml_minimal_catalog_fills_chart_defaults() {
+        let text = comp("a", "mandatory", &[]) + &comp("b", "a-la-carte", &["a"]);
+        let catalog = Catalog::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        let b = catalog.get("b").unwrap_or_else(|| panic!("b missing"));
+        assert_eq!(b.chart.name, "bp-b");
+        assert_eq!(b.chart.repository, DEFAULT_CHART_REPOSITORY);
+        assert_eq!(catalog.dependents_of("a"), ["b"]);
+        assert_eq!(catalog.mandatory().len(), 1);
+        assert_eq!(catalog.by_category()[&Category::ALaCarte][0].name, "b");
+    }
+
+    #[test]
+    fn from_toml_missing_dependency_names_both_ends_and_line() {
+        let text = comp("a", "a-la-carte", &["ghost"]);
+        let e = err(&text);
+        assert_eq!(
+            e.to_string(),
+            "line 8: `a` requires `ghost`, which is not in the catalog"
+        );
+    }
+
+    #[test]
+    fn from_toml_cycle_is_named_in_order() {
+        let text = comp("a", "a-la-carte", &["b"])
+            + &comp("b", "a-la-carte", &["c"])
+            + &comp("c", "a-la-carte", &["a"]);
+        let e = err(&text);
+        assert!(
+            matches!(&e, CatalogError::Cycle { cycle, .. } if cycle == "a -> b -> c -> a"),
+            "{e}"
+        );
+        assert_eq!(e.line(), 8, "points at a's requires line");
+    }
+
+    #[test]
+    fn from_toml_self_dependency_is_rejected() {
+        let e = err(&comp("a", "a-la-carte", &["a"]));
+        assert_eq!(e.to_string(), "line 8: `a` depends on itself");
+    }
+
+    #[test]
+    fn from_toml_duplicate_name_points_at_both_definitions() {
+        let text = comp("a", "a-la-carte", &[]) + &comp("a", "a-la-carte", &[]);
+        let e = err(&text);
+        assert_eq!(
+            e,
+            CatalogError::DuplicateName {
+                name: "a".into(),
+                line: 16,
+                first_line: 2
+            }
+        );
+    }
+
+    #[test]
+    fn from_toml_bad_semver_names_value_and_line() {
+        let text = comp("a", "a-la-carte", &[]).replace("version = \"1.0.0\"", "version = \"1.0\"");
+        let e = err(&text);
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("line 11: `1.0` in version of `a` is not a semantic version"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn from_toml_mandatory_requiring_optional_breaks_the_rule() {
+        let text = comp("base", "a-la-carte", &[]) + &comp("core", "mandatory", &["base"]);
+        let msg = err(&text).to_string();
+        assert!(
+            msg.contains("mandatory component `core` requires `base`, which is a-la-carte"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("every dependency of a mandatory component must be mandatory"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn from_toml_unknown_field_is_a_syntax_error_with_line() {
+        let text = comp("a", "a-la-carte", &[])
+            .replace("family = \"spine\"", "family = \"spine\"\ncolour = \"red\"");
+        let e = err(&text);
+        assert!(matches!(e, CatalogError::Syntax { line: 6, .. }), "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+    }
+
+    #[test]
+    fn from_toml_unknown_category_is_rejected_with_line() {
+        let e = err(&comp("a", "optional", &[]));
+        assert!(matches!(e, CatalogError::Syntax { line: 4, .. }), "{e}");
+    }
+
+    #[test]
+    fn from_toml_meta_with_unknown_member_is_rejected() {
+        let text = comp("a", "a-la-carte", &[])
+            + "[[meta_platform]]\nname = \"hub\"\ntitle = \"Hub\"\nfamily = \"cortex\"\ndescription = \"d\"\nrequires = [\"a\", \"nope\"]\n";
+        assert_eq!(
+            err(&text).to_string(),
+            "line 20: `hub` requires `nope`, which is not in the catalog"
+        );
+    }
+
+    #[test]
+    fn from_toml_component_requiring_a_meta_is_rejected() {
+        let text = comp("a", "a-la-carte", &[])
+            + &comp("b", "a-la-carte", &["hub"])
+            + "[[meta_platform]]\nname = \"hub\"\ntitle = \"Hub\"\nfamily = \"cortex\"\ndescription = \"d\"\nrequires = [\"a\"]\n";
+        assert!(matches!(err(&text), CatalogError::DependsOnMeta { .. }));
+    }
+
+    #[test]
+    fn from_toml_unknown_endpoint_placeholder_is_rejected() {
+        let text = comp("a", "a-la-carte", &[]).replace(
+            "requires = []",
+            "requires = []\nendpoints = [{ name = \"web\", url = \"https://a.{cluster}\" }]",
+        );
+        let msg = err(&text).to_string();
+        assert!(msg.contains("unknown placeholder `{cluster}`"), "{msg}");
+    }
+
+    #[test]
+    fn from_toml_versions_are_sorted_and_latest_is_newest() {
+        let text = comp("a", "a-la-carte", &[]).replace(
+            "changes = [\"first\"]",
+            "changes = [\"first\"]\n\n[[component.versions]]\nversion = \"v0.9.1\"\nchart = \"0.9.0\"\nchanges = [\"older\"]",
+        );
+        let catalog = Catalog::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        let a = catalog.get("a").unwrap_or_else(|| panic!("a"));
+        assert_eq!(a.versions[0].version.to_string(), "0.9.1");
+        assert_eq!(a.latest().version.to_string(), "1.0.0");
+    }
+
+    #[test]
+    fn from_toml_empty_changelog_is_rejected() {
+        let text = comp("a", "a-la-carte", &[]).replace("changes = [\"first\"]", "changes = []");
+        assert!(matches!(err(&text), CatalogError::EmptyChangelog { .. }));
+    }
+
+    #[test]
+    fn from_toml_bad_name_is_rejected() {
+        let e = err(&comp("Bad_Name", "a-la-carte", &[]));
+        assert!(matches!(e, CatalogError::BadName { line: 2, .. }), "{e}");
+    }
+
+    #[test]
+    fn suggest_typo_finds_the_close_name() {
+        let text = comp("grafana", "a-la-carte", &[]) + &comp("gitea", "a-la-carte", &[]);
+        let catalog = Catalog::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(catalog.suggest("grafna").first(), Some(&"grafana"));
+        assert!(catalog.suggest("zzzzzzzz").is_empty());
+    }
+
+    #[test]
+    fn endpoint_render_fills_domain_and_location() {
+        let e = Endpoint {
+            name: "registry".into(),
+            url: "https://harbor.{location}.{domain}".into(),
+        };
+        assert_eq!(e.render("acme.io", "fsn"), "https://harbor.fsn.acme.io");
+    }
+
+    #[test]
+    fn parse_version_accepts_leading_v() {
+        assert_eq!(
+            parse_version("v1.16.3").ok(),
+            semver::Version::parse("1.16.3").ok()
+        );
+        assert!(parse_version("1.16").is_err());
+        assert_eq!(display_version(&semver::Version::new(11, 4, 0)), "v11.4.0");
+    }
+}

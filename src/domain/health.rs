@@ -159,15 +159,84 @@ pub fn rollup<I: IntoIterator<Item = ComponentState>>(states: I) -> PlatformHeal
         PlatformPhase::Pending
     };
     // Integer floor so a single unhealthy component out of many never shows as 100 %.
-    let percent = if total == 0 {
-        0
-    } else {
-        (healthy * 100 / total) as u8
-    };
+    let percent = (healthy * 100)
+        .checked_div(total)
+        .and_then(|p| u8::try_from(p).ok())
+        .unwrap_or(0);
     PlatformHealth {
         percent,
         phase,
         healthy,
         total,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ComponentState::*;
+    use super::*;
+
+    #[test]
+    fn rollup_all_healthy_is_running_at_100() {
+        let h = rollup([Healthy, Healthy, Healthy]);
+        assert_eq!((h.percent, h.phase), (100, PlatformPhase::Running));
+    }
+
+    #[test]
+    fn rollup_one_failed_wins_over_everything() {
+        let h = rollup([Healthy, Degraded, Installing, Failed]);
+        assert_eq!((h.percent, h.phase), (25, PlatformPhase::Failed));
+    }
+
+    #[test]
+    fn rollup_degraded_beats_installing() {
+        assert_eq!(
+            rollup([Installing, Degraded, Healthy]).phase,
+            PlatformPhase::Degraded
+        );
+    }
+
+    #[test]
+    fn rollup_installing_beats_pending_and_unknown() {
+        assert_eq!(
+            rollup([Pending, Unknown, Installing]).phase,
+            PlatformPhase::Installing
+        );
+    }
+
+    #[test]
+    fn rollup_unknown_without_trouble_is_unknown() {
+        assert_eq!(rollup([Healthy, Unknown]).phase, PlatformPhase::Unknown);
+    }
+
+    #[test]
+    fn rollup_pending_and_healthy_is_pending() {
+        let h = rollup([Healthy, Pending]);
+        assert_eq!((h.percent, h.phase), (50, PlatformPhase::Pending));
+    }
+
+    #[test]
+    fn rollup_empty_is_pending_at_zero() {
+        let h = rollup([]);
+        assert_eq!(
+            (h.percent, h.phase, h.total),
+            (0, PlatformPhase::Pending, 0)
+        );
+    }
+
+    #[test]
+    fn rollup_percent_rounds_down_so_100_means_all() {
+        let mut states = vec![Healthy; 199];
+        states.push(Degraded);
+        assert_eq!(rollup(states).percent, 99);
+    }
+
+    #[test]
+    fn component_state_display_and_parse_round_trip() {
+        for s in ComponentState::ALL {
+            assert_eq!(s.to_string().parse::<ComponentState>(), Ok(s));
+        }
+        assert_eq!("healthy".parse::<ComponentState>(), Ok(Healthy));
+        assert!("Installed?".parse::<ComponentState>().is_err());
     }
 }

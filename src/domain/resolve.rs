@@ -570,3 +570,366 @@ pub fn removal_closure(
     }
     Ok(removals)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::catalog::Catalog;
+
+    fn graph(
+        edges: &[(&'static str, &[&'static str])],
+    ) -> BTreeMap<&'static str, Vec<&'static str>> {
+        edges.iter().map(|(n, d)| (*n, d.to_vec())).collect()
+    }
+
+    fn set(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// A small catalog shaped like the real one: a mandatory base, a la carte components and a meta.
+    fn catalog() -> Catalog {
+        let comp = |name: &str, category: &str, requires: &[&str], optional: &[(&str, &str)]| {
+            let requires: Vec<String> = requires.iter().map(|r| format!("\"{r}\"")).collect();
+            let optional: Vec<String> = optional
+                .iter()
+                .map(|(n, r)| format!("{{ name = \"{n}\", reason = \"{r}\" }}"))
+                .collect();
+            format!(
+                "[[component]]\nname = \"{name}\"\ntitle = \"{name}\"\ncategory = \"{category}\"\nfamily = \"cortex\"\n\
+                 namespace = \"{name}\"\ndescription = \"d\"\nrequires = [{}]\noptional = [{}]\n\n\
+                 [[component.versions]]\nversion = \"1.0.0\"\nchart = \"1.0.0\"\nchanges = [\"first\"]\n\n",
+                requires.join(", "),
+                optional.join(", ")
+            )
+        };
+        let text = [
+            comp("cilium", "mandatory", &[], &[]),
+            comp("cert-manager", "mandatory", &["cilium"], &[]),
+            comp("cnpg", "mandatory", &["cert-manager"], &[]),
+            comp("knative", "a-la-carte", &["cilium", "cert-manager"], &[]),
+            comp("kserve", "a-la-carte", &["knative"], &[]),
+            comp("vllm", "a-la-carte", &["kserve"], &[("guardrails", "AI safety")]),
+            comp("guardrails", "a-la-carte", &["vllm"], &[]),
+            comp("milvus", "a-la-carte", &[], &[]),
+            comp("neo4j", "a-la-carte", &[], &[]),
+            comp("ferretdb", "a-la-carte", &["cnpg"], &[]),
+            comp("chat", "a-la-carte", &["ferretdb"], &[]),
+            "[[meta_platform]]\nname = \"ai-hub\"\ntitle = \"AI Hub\"\naliases = [\"cortex\"]\nfamily = \"cortex\"\n\
+             description = \"d\"\nrequires = [\"kserve\", \"vllm\", \"milvus\", \"cnpg\"]\n\
+             optional = [{ name = \"neo4j\", reason = \"knowledge graph\" }]\n"
+                .to_string(),
+        ]
+        .concat();
+        Catalog::from_toml(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn find_cycle_acyclic_graph_finds_none() {
+        let g = graph(&[("a", &["b"]), ("b", &["c"]), ("c", &[])]);
+        assert_eq!(find_cycle(&g), None);
+    }
+
+    #[test]
+    fn find_cycle_three_nodes_names_the_closed_path() {
+        let g = graph(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &["a"])]);
+        assert_eq!(
+            find_cycle(&g).map(|c| c.join(" -> ")),
+            Some("a -> b -> c -> a".to_string())
+        );
+    }
+
+    #[test]
+    fn topo_order_orders_by_depth_then_name() {
+        let g = graph(&[
+            ("app", &["db", "cache"]),
+            ("db", &["net"]),
+            ("cache", &["net"]),
+            ("net", &[]),
+        ]);
+        let all: BTreeSet<&str> = ["app", "db", "cache", "net"].into();
+        assert_eq!(
+            topo_order(&g, &all),
+            Ok(vec![
+                "net".into(),
+                "cache".into(),
+                "db".into(),
+                "app".into()
+            ])
+        );
+    }
+
+    #[test]
+    fn reverse_closure_reports_shortest_paths() {
+        let g = graph(&[
+            ("grafana", &["loki"]),
+            ("loki", &["s3"]),
+            ("velero", &["s3"]),
+            ("s3", &[]),
+        ]);
+        let got = reverse_closure(&g, "s3");
+        assert_eq!(
+            got,
+            vec![
+                (
+                    "loki".to_string(),
+                    vec!["loki".to_string(), "s3".to_string()]
+                ),
+                (
+                    "velero".to_string(),
+                    vec!["velero".to_string(), "s3".to_string()]
+                ),
+                (
+                    "grafana".to_string(),
+                    vec!["grafana".to_string(), "loki".to_string(), "s3".to_string()]
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn install_plan_component_pulls_dependencies_with_reasons() {
+        let cat = catalog();
+        let plan = install_plan(
+            &cat,
+            &set(&["cilium", "cert-manager", "cnpg"]),
+            &["kserve"],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.order, ["knative", "kserve"]);
+        assert_eq!(
+            plan.item("kserve").map(|i| &i.reason),
+            Some(&Reason::Requested)
+        );
+        assert_eq!(
+            plan.item("knative").map(|i| i.reason.to_string()),
+            Some("required by kserve".to_string())
+        );
+        assert!(plan.item("cilium").is_some_and(|i| i.already_installed));
+    }
+
+    #[test]
+    fn install_plan_meta_platform_pulls_members_and_offers_optionals() {
+        let cat = catalog();
+        let plan = install_plan(
+            &cat,
+            &set(&["cilium", "cert-manager", "cnpg"]),
+            &["cortex"],
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(plan.metas, ["ai-hub"]);
+        assert_eq!(
+            plan.item("milvus").map(|i| i.reason.to_string()),
+            Some("part of ai-hub".to_string())
+        );
+        assert!(plan.item("cnpg").is_some_and(|i| i.already_installed));
+        let offers: Vec<(&str, &str, &str)> = plan
+            .offers
+            .iter()
+            .map(|o| (o.name.as_str(), o.reason.as_str(), o.offered_by.as_str()))
+            .collect();
+        assert_eq!(
+            offers,
+            [
+                ("neo4j", "knowledge graph", "ai-hub"),
+                ("guardrails", "AI safety", "vllm")
+            ]
+        );
+    }
+
+    #[test]
+    fn install_plan_chosen_optional_is_added_with_reason() {
+        let cat = catalog();
+        let plan = install_plan(
+            &cat,
+            &BTreeSet::new(),
+            &["ai-hub"],
+            &["neo4j", "guardrails"],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            plan.item("neo4j").map(|i| i.reason.to_string()),
+            Some("optional for ai-hub".to_string())
+        );
+        assert_eq!(
+            plan.item("guardrails").map(|i| i.reason.to_string()),
+            Some("optional for vllm".to_string())
+        );
+        assert!(plan.offers.is_empty());
+        let pos = |n: &str| plan.order.iter().position(|x| x == n);
+        assert!(pos("vllm") < pos("guardrails"));
+    }
+
+    #[test]
+    fn install_plan_optional_not_offered_is_an_error() {
+        let cat = catalog();
+        let e = install_plan(&cat, &BTreeSet::new(), &["kserve"], &["neo4j"]).err();
+        assert_eq!(
+            e,
+            Some(ResolveError::NotOffered {
+                name: "neo4j".into()
+            })
+        );
+    }
+
+    #[test]
+    fn install_plan_unknown_name_suggests_the_close_one() {
+        let cat = catalog();
+        let e = install_plan(&cat, &BTreeSet::new(), &["kserv"], &[])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("unknown component `kserv`; did you mean `kserve`?")
+        );
+    }
+
+    #[test]
+    fn uninstall_impact_lists_installed_dependents_transitively() {
+        let cat = catalog();
+        let installed = set(&["cilium", "cert-manager", "cnpg", "ferretdb", "chat"]);
+        let impact = uninstall_impact(&cat, &installed, "cnpg");
+        let paths: Vec<String> = impact.iter().map(Impact::path_text).collect();
+        assert_eq!(paths, ["ferretdb -> cnpg", "chat -> ferretdb -> cnpg"]);
+        assert!(uninstall_impact(&cat, &installed, "chat").is_empty());
+    }
+
+    #[test]
+    fn removal_closure_takes_selected_dependents_along() {
+        let cat = catalog();
+        let selected = set(&["knative", "kserve", "vllm", "milvus"]);
+        let removals =
+            removal_closure(&cat, &selected, "knative").unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<(String, String)> = removals
+            .iter()
+            .map(|r| (r.name.clone(), r.reason.to_string()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("knative".to_string(), "deselected".to_string()),
+                (
+                    "kserve".to_string(),
+                    "requires it (kserve -> knative)".to_string()
+                ),
+                (
+                    "vllm".to_string(),
+                    "requires it (vllm -> kserve -> knative)".to_string()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn removal_closure_mandatory_is_refused() {
+        let cat = catalog();
+        let e = removal_closure(&cat, &set(&["cnpg"]), "cnpg").err();
+        assert_eq!(
+            e,
+            Some(ResolveError::Mandatory {
+                name: "cnpg".into()
+            })
+        );
+    }
+
+    #[test]
+    fn removal_closure_meta_keeps_members_still_needed() {
+        let cat = catalog();
+        // guardrails (selected on its own) still needs vllm -> kserve, so those stay.
+        let selected = set(&["kserve", "vllm", "milvus", "cnpg", "knative", "guardrails"]);
+        let removals = removal_closure(&cat, &selected, "ai-hub").unwrap_or_else(|e| panic!("{e}"));
+        let names: Vec<&str> = removals.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["milvus"]);
+        let selected = set(&["kserve", "vllm", "milvus", "cnpg", "knative"]);
+        let removals = removal_closure(&cat, &selected, "ai-hub").unwrap_or_else(|e| panic!("{e}"));
+        let names: BTreeSet<&str> = removals.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["kserve", "milvus", "vllm"].into());
+    }
+
+    /// Random DAG over nodes n0..nN: edges only go from a higher to a lower index.
+    fn dag_strategy() -> impl Strategy<Value = BTreeMap<String, Vec<String>>> {
+        (2usize..40).prop_flat_map(|n| {
+            proptest::collection::vec(
+                proptest::collection::vec(any::<prop::sample::Index>(), 0..5),
+                n,
+            )
+            .prop_map(move |deps| {
+                deps.into_iter()
+                    .enumerate()
+                    .map(|(i, picks)| {
+                        let mut d: Vec<String> = if i == 0 {
+                            Vec::new()
+                        } else {
+                            picks.iter().map(|p| format!("n{}", p.index(i))).collect()
+                        };
+                        d.sort();
+                        d.dedup();
+                        (format!("n{i}"), d)
+                    })
+                    .collect()
+            })
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn topo_order_random_dag_respects_every_edge(g in dag_strategy()) {
+            prop_assert!(find_cycle(&g).is_none());
+            let all: BTreeSet<&str> = g.keys().map(String::as_str).collect();
+            let order = topo_order(&g, &all).map_err(|c| TestCaseError::fail(c.join(" -> ")))?;
+            prop_assert_eq!(order.len(), g.len());
+            let pos: BTreeMap<&str, usize> = order.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+            for (node, deps) in &g {
+                for dep in deps {
+                    prop_assert!(pos[dep.as_str()] < pos[node.as_str()], "{} before {}", dep, node);
+                }
+            }
+            // Deterministic: the same graph gives the same order.
+            prop_assert_eq!(topo_order(&g, &all), Ok(order));
+        }
+
+        #[test]
+        fn find_cycle_injected_back_edge_is_found_and_named(
+            g in dag_strategy(),
+            a in any::<prop::sample::Index>(),
+            b in any::<prop::sample::Index>(),
+        ) {
+            let mut g = g;
+            // Make a chain hi -> ... -> lo certain, then close it with lo -> hi.
+            let n = g.len();
+            let (lo, hi) = { let x = a.index(n); let y = b.index(n); if x == y { (0, n - 1) } else { (x.min(y), x.max(y)) } };
+            for i in lo + 1..=hi {
+                let deps = g.entry(format!("n{i}")).or_default();
+                if !deps.contains(&format!("n{}", i - 1)) { deps.push(format!("n{}", i - 1)); }
+            }
+            g.entry(format!("n{lo}")).or_default().push(format!("n{hi}"));
+            let cycle = find_cycle(&g);
+            prop_assert!(cycle.is_some(), "cycle through n{} and n{} not found", lo, hi);
+            let cycle = cycle.unwrap_or_default();
+            prop_assert_eq!(cycle.first(), cycle.last());
+            // Every consecutive pair of the named cycle is a real edge.
+            for pair in cycle.windows(2) {
+                prop_assert!(g[&pair[0]].contains(&pair[1]), "{} -> {} is not an edge", pair[0], pair[1]);
+            }
+            let all: BTreeSet<&str> = g.keys().map(String::as_str).collect();
+            prop_assert!(topo_order(&g, &all).is_err());
+        }
+
+        #[test]
+        fn reverse_closure_random_dag_paths_follow_edges(g in dag_strategy(), t in any::<prop::sample::Index>()) {
+            let target = format!("n{}", t.index(g.len()));
+            for (dependent, path) in reverse_closure(&g, &target) {
+                prop_assert_eq!(path.first(), Some(&dependent));
+                prop_assert_eq!(path.last(), Some(&target));
+                for pair in path.windows(2) {
+                    prop_assert!(g[&pair[0]].contains(&pair[1]));
+                }
+            }
+        }
+    }
+}

@@ -115,3 +115,120 @@ pub fn changelog_between<'c>(
         .filter(|v| v.version > from && v.version <= to)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalog() -> Catalog {
+        let text = r#"
+[[component]]
+name = "cilium"
+title = "Cilium"
+category = "mandatory"
+family = "spine"
+namespace = "kube-system"
+description = "CNI"
+
+[[component.versions]]
+version = "1.16.2"
+chart = "1.0.0"
+changes = ["first"]
+
+[[component.versions]]
+version = "1.16.3"
+chart = "1.1.0"
+changes = ["patch release", "L7 proxy on"]
+
+[[component.versions]]
+version = "1.16.5"
+chart = "1.1.1"
+changes = ["pinned to the cloud-init version"]
+
+[[component]]
+name = "grafana"
+title = "Grafana"
+category = "mandatory"
+family = "insights"
+namespace = "grafana"
+description = "Dashboards"
+
+[[component.versions]]
+version = "11.3.0"
+chart = "0.9.0"
+changes = ["first"]
+
+[[component.versions]]
+version = "12.0.0"
+chart = "1.0.0"
+changes = ["major"]
+"#;
+        Catalog::from_toml(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn compare_leading_v_is_equal_to_bare() {
+        assert_eq!(compare("v1.16.3", "1.16.3").ok(), Some(Ordering::Equal));
+        assert_eq!(compare("v1.16.2", "v1.16.10").ok(), Some(Ordering::Less));
+        assert_eq!(compare("1.0.0-beta.2", "1.0.0").ok(), Some(Ordering::Less));
+        assert!(compare("latest", "1.0.0").is_err());
+    }
+
+    #[test]
+    fn available_upgrades_lists_only_outdated_components() {
+        let cat = catalog();
+        let ups = available_upgrades(&cat, &[("cilium", "v1.16.2"), ("grafana", "12.0.0")])
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ups.len(), 1);
+        assert_eq!(ups[0].name, "cilium");
+        assert_eq!(ups[0].summary(), "v1.16.2 → v1.16.5");
+        assert!(!ups[0].is_breaking());
+    }
+
+    #[test]
+    fn available_upgrades_major_bump_is_breaking() {
+        let cat = catalog();
+        let ups =
+            available_upgrades(&cat, &[("grafana", "v11.3.0")]).unwrap_or_else(|e| panic!("{e}"));
+        assert!(ups[0].is_breaking());
+    }
+
+    #[test]
+    fn available_upgrades_unknown_component_is_named() {
+        let cat = catalog();
+        let e = available_upgrades(&cat, &[("cilum", "1.0.0")])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("component `cilum` is not in the catalog")
+        );
+    }
+
+    #[test]
+    fn available_upgrades_bad_version_is_named() {
+        let cat = catalog();
+        let e = available_upgrades(&cat, &[("cilium", "stable")])
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref().is_some_and(
+                |m| m.starts_with("version `stable` of `cilium` is not a semantic version")
+            ),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn changelog_between_excludes_from_and_includes_to() {
+        let cat = catalog();
+        let entries = changelog_between(&cat, "cilium", "v1.16.2", "v1.16.5")
+            .unwrap_or_else(|e| panic!("{e}"));
+        let versions: Vec<String> = entries.iter().map(|e| e.version.to_string()).collect();
+        assert_eq!(versions, ["1.16.3", "1.16.5"]);
+        assert_eq!(entries[0].changes, ["patch release", "L7 proxy on"]);
+        let none =
+            changelog_between(&cat, "cilium", "1.16.5", "1.16.5").unwrap_or_else(|e| panic!("{e}"));
+        assert!(none.is_empty());
+    }
+}
