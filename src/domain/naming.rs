@@ -710,12 +710,23 @@ pub fn parse_ssh_public_key(field: &str, line: &str) -> Result<SshPublicKey, Fie
         // Never echo it: this is a private key pasted by mistake.
         return err("looks like a private key; give the public key (the .pub file) instead".into());
     }
-    let mut parts = line.split_whitespace();
-    let (Some(key_type), body) = (parts.next(), parts.next()) else {
+    if line.trim().is_empty() {
         return err(format!(
             "must not be empty: give an OpenSSH public key line ({types})"
         ));
-    };
+    }
+    // Exactly `TYPE SP BASE64 [SP COMMENT]`: the OpenTofu modules check the same shape.
+    if line.starts_with(char::is_whitespace) {
+        return err("must start with the key type, without leading spaces".into());
+    }
+    let mut parts = line.splitn(3, ' ');
+    let key_type = parts.next().unwrap_or_default();
+    let body = parts.next();
+    if key_type.contains(char::is_whitespace)
+        || body.is_some_and(|b| b.is_empty() || b.contains(char::is_whitespace))
+    {
+        return err("separate key type, key data and comment with single spaces".into());
+    }
     if !SSH_KEY_TYPES.contains(&key_type) {
         let shown: String = key_type.chars().take(24).collect();
         return err(format!(
@@ -743,8 +754,7 @@ pub fn parse_ssh_public_key(field: &str, line: &str) -> Result<SshPublicKey, Fie
             "the key data is not a {key_type} key (truncated or mixed-up paste?)"
         ));
     }
-    let rest: Vec<&str> = parts.collect();
-    let comment = (!rest.is_empty()).then(|| rest.join(" "));
+    let comment = parts.next().map(str::to_owned);
     Ok(SshPublicKey {
         key_type: key_type.to_owned(),
         blob,
@@ -1392,6 +1402,9 @@ mod tests {
         let mislabeled = ED25519.replacen("ssh-ed25519", "ssh-rsa", 1);
         assert!(f(&mislabeled).contains("is not a ssh-rsa key"));
         assert!(f("ssh-ed25519 AAAA\nssh-rsa AAAA").contains("single line"));
+        assert!(f(&ED25519.replacen(' ', "  ", 1)).contains("single spaces"));
+        assert!(f(&ED25519.replacen(' ', "\t", 1)).contains("single spaces"));
+        assert!(f(&format!(" {ED25519}")).contains("leading spaces"));
         let private = "-----BEGIN OPENSSH PRIVATE KEY----- b3BlbnNzaC1rZXktdjEAAAAA";
         let msg = f(private);
         assert!(msg.contains("private key"));
