@@ -505,3 +505,283 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// An OpenTofu (or Terraform) binary on PATH, for the rendering test; the other tests need none.
+fn iac_binary() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    ["tofu", "terraform"].iter().find_map(|name| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+/// A module whose resources are replaced by fixed values, so the real variables.tf, common.tf and
+/// templates can be evaluated offline: no provider is needed, only the built-in one.
+fn render_harness(dir: &Path, provider: Provider) {
+    let module = dir.join("module");
+    std::fs::create_dir_all(dir.join("shared/templates")).unwrap();
+    std::fs::create_dir_all(&module).unwrap();
+    for f in modules::files(provider).unwrap() {
+        if f.path.starts_with("shared") {
+            std::fs::write(dir.join(f.path), f.contents).unwrap();
+        }
+    }
+    std::fs::write(
+        module.join("variables.tf"),
+        module_text(provider, "variables.tf"),
+    )
+    .unwrap();
+    std::fs::write(
+        module.join("common.tf"),
+        module_text(provider, "common.tf").replace(
+            "random_password.k3s_token.result",
+            "local.harness_k3s_secret",
+        ),
+    )
+    .unwrap();
+    let api_internal = if provider == Provider::Hetzner {
+        "local.lb_private_ip"
+    } else {
+        "local.control_plane_ips[0]"
+    };
+    std::fs::write(
+        module.join("harness.tf"),
+        format!(
+            r#"
+locals {{
+  harness_k3s_secret       = "harness-secret"
+  harness_ca               = "-----BEGIN CERTIFICATE-----\nMIIBharness\n-----END CERTIFICATE-----\n"
+  provider_name            = "{provider}"
+  api_public_host          = "203.0.113.10"
+  api_internal_host        = {api_internal}
+  control_plane_public_ips = [for i in range(var.control_plane_count) : "198.51.100.${{i + 1}}"]
+  k3s_join_token           = "K10${{sha256(local.harness_ca)}}::server:${{local.harness_k3s_secret}}"
+  k3s_ca_files             = {{ "/var/lib/rancher/k3s/server/tls/server-ca.crt" = local.harness_ca }}
+}}
+output "control_plane_user_data" {{
+  value     = local.control_plane_user_data
+  sensitive = true
+}}
+output "worker_user_data" {{
+  value     = local.worker_user_data
+  sensitive = true
+}}
+"#,
+            provider = provider.label()
+        ),
+    )
+    .unwrap();
+}
+
+fn iac(bin: &Path, dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(bin);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("CHECKPOINT_DISABLE", "1")
+        .env("TF_IN_AUTOMATION", "1")
+        .env("TF_INPUT", "0")
+        .env("TF_CLI_CONFIG_FILE", dir.join("none.tfrc"))
+        .env_remove("TF_VAR_wireguard_private_key");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn write_files(user_data: &str) -> BTreeMap<String, String> {
+    let yaml = user_data
+        .strip_prefix("#cloud-config\n")
+        .expect("user data starts with #cloud-config");
+    let doc: serde_json::Value = serde_saphyr::from_str(yaml).expect("cloud-init is YAML");
+    use base64::Engine as _;
+    doc["write_files"]
+        .as_array()
+        .expect("write_files list")
+        .iter()
+        .map(|f| {
+            assert_eq!(f["encoding"], "b64");
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(f["content"].as_str().unwrap())
+                .unwrap();
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                String::from_utf8(bytes).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Renders the real cloud-init of a 3 + 2 node meshed cluster of every provider with the
+/// variables the Rust writer produces, and checks what the nodes would receive. Needs `tofu` or
+/// `terraform` on PATH; without one it says so and checks nothing.
+#[test]
+fn cloud_init_rendered_from_writer_variables_configures_k3s_and_mesh() {
+    let Some(bin) = iac_binary() else {
+        eprintln!("skipped: neither tofu nor terraform is on PATH");
+        return;
+    };
+    for p in Provider::ALL {
+        check_rendered_cloud_init(&bin, *p);
+    }
+}
+
+fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
+    let tmp = tempfile::tempdir().unwrap();
+    render_harness(tmp.path(), provider);
+    let module = tmp.path().join("module");
+    let peer = WireguardKeyPair::generate();
+    let own = WireguardKeyPair::generate();
+    let mut run = RunValues::new(SSH_KEY);
+    run.wireguard =
+        Some(tfvars::wireguard_mesh(0, "hz-hel-rtz-prod", &peer.public_key, None).unwrap());
+    let mut s = spec(provider, 0);
+    s.worker_count = 2;
+    let vars = TfVars::for_cluster(&s, &run).unwrap();
+    tfvars::write_tfvars(&module.join(tfvars::TFVARS_FILE), &vars).unwrap();
+
+    let init = iac(bin, &module, &["init", "-no-color"], &[]);
+    assert!(
+        init.status.success(),
+        "init: {}",
+        String::from_utf8_lossy(&init.stderr)
+    );
+
+    // The mesh without its private key is refused before anything is created.
+    let refused = iac(bin, &module, &["plan", "-no-color"], &[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("TF_VAR_wireguard_private_key"), "{stderr}");
+
+    let key = own.private_key.expose_secret();
+    let env = [("TF_VAR_wireguard_private_key", key)];
+    let apply = iac(
+        &bin,
+        &module,
+        &["apply", "-auto-approve", "-no-color"],
+        &env,
+    );
+    assert!(
+        apply.status.success(),
+        "apply: {}",
+        String::from_utf8_lossy(&apply.stderr)
+    );
+    assert!(
+        !String::from_utf8_lossy(&apply.stdout).contains(key),
+        "apply printed the WireGuard key"
+    );
+    let out = iac(bin, &module, &["output", "-json"], &env);
+    let outputs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cps: Vec<String> =
+        serde_json::from_value(outputs["control_plane_user_data"]["value"].clone()).unwrap();
+    let workers: Vec<String> =
+        serde_json::from_value(outputs["worker_user_data"]["value"].clone()).unwrap();
+    assert_eq!((cps.len(), workers.len()), (3, 2));
+
+    let first = write_files(&cps[0]);
+    let config: serde_json::Value =
+        serde_saphyr::from_str(&first["/etc/rancher/k3s/config.yaml"]).unwrap();
+    assert_eq!(config["cluster-init"], true);
+    assert_eq!(config["token"], "harness-secret");
+    assert_eq!(
+        config["node-name"],
+        format!("{}-k8s-1p", vars.node_name_prefix)
+    );
+    assert_eq!(config["flannel-backend"], "none");
+    assert_eq!(config["disable-kube-proxy"], true);
+    let sans: Vec<&str> = config["tls-san"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert!(
+        sans.contains(&"203.0.113.10") && sans.contains(&vars.api_hostname.as_str()),
+        "{sans:?}"
+    );
+    assert!(first.contains_key("/var/lib/rancher/k3s/server/tls/server-ca.crt"));
+    let wg = &first["/etc/wireguard/wg0.conf"];
+    assert!(wg.contains(&format!("PrivateKey = {key}")));
+    assert!(wg.contains(&format!("PublicKey = {}", peer.public_key)));
+    assert!(wg.contains("AllowedIPs = 10.1.0.0/16, 10.255.0.2/32"));
+    assert!(
+        !wg.contains("Endpoint"),
+        "region 0 waits for its peer: {wg}"
+    );
+
+    let second = write_files(&cps[1]);
+    let config: serde_json::Value =
+        serde_saphyr::from_str(&second["/etc/rancher/k3s/config.yaml"]).unwrap();
+    assert_eq!(config["server"], "https://10.0.1.11:6443");
+    assert!(config["token"].as_str().unwrap().starts_with("K10"));
+    assert!(config.get("cluster-init").is_none());
+    assert!(
+        !cps[1].contains(key) && !workers[0].contains(key),
+        "the gateway key reached another node"
+    );
+    assert!(
+        !second.keys().any(|p| p.contains("server/tls")),
+        "CA keys reached a joining node"
+    );
+
+    let worker = write_files(&workers[1]);
+    let config: serde_json::Value =
+        serde_saphyr::from_str(&worker["/etc/rancher/k3s/config.yaml"]).unwrap();
+    let api = if provider == Provider::Hetzner {
+        "10.0.1.5"
+    } else {
+        "10.0.1.11"
+    };
+    assert_eq!(
+        config["server"],
+        format!("https://{api}:6443"),
+        "{provider}"
+    );
+    assert_eq!(
+        config["node-name"],
+        format!("{}-wrk-2p", vars.node_name_prefix)
+    );
+    assert_eq!(config["node-ip"], "10.0.1.22");
+
+    for (name, files) in [
+        ("first server", &first),
+        ("joining server", &second),
+        ("worker", &worker),
+    ] {
+        let script = tmp.path().join("bootstrap.sh");
+        std::fs::write(&script, &files["/usr/local/sbin/openova-bootstrap"]).unwrap();
+        let check = std::process::Command::new("bash")
+            .arg("-n")
+            .arg(&script)
+            .output()
+            .unwrap();
+        assert!(
+            check.status.success(),
+            "{name}: bootstrap script is not valid bash: {}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+    }
+    assert!(first["/usr/local/sbin/openova-bootstrap"].contains("helm upgrade --install cilium"));
+    assert!(
+        first["/usr/local/sbin/openova-bootstrap"]
+            .contains("flux2/releases/download/v2.4.0/install.yaml")
+    );
+    assert!(!worker["/usr/local/sbin/openova-bootstrap"].contains("helm"));
+    assert_eq!(
+        first["/usr/local/sbin/openova-bootstrap"].contains("iptables -F"),
+        provider == Provider::Oci,
+        "{provider}: only OCI's images need their host firewall flushed"
+    );
+
+    let bad = iac(
+        &bin,
+        &module,
+        &["plan", "-no-color", "-var", "cluster_name=prod_cluster"],
+        &env,
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("cluster_name must look like hz-fsn-rtz-prod")
+    );
+}
