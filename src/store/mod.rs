@@ -3,6 +3,7 @@
 //! openova instead of overwriting them.
 
 pub mod drafts;
+pub mod runs;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,10 +21,16 @@ pub struct Migrations {
 }
 
 /// Every submodule with tables. New submodules add their line here.
-pub const REGISTERED: &[Migrations] = &[Migrations {
-    module: "drafts",
-    steps: drafts::MIGRATIONS,
-}];
+pub const REGISTERED: &[Migrations] = &[
+    Migrations {
+        module: "drafts",
+        steps: drafts::MIGRATIONS,
+    },
+    Migrations {
+        module: "runs",
+        steps: runs::MIGRATIONS,
+    },
+];
 
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -104,7 +111,14 @@ impl Store {
                 source,
             })?;
         }
-        match Self::try_open(path)? {
+        let opened = Self::try_open(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Drafts describe the operator's infrastructure; other users on a bastion must not read them.
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        match opened {
             Ok(conn) => Ok(Store {
                 conn,
                 set_aside: None,

@@ -1,10 +1,427 @@
-//! PLACEHOLDER (to be replaced by its owner): `openova tui bootstrap`.
+//! `openova tui bootstrap`: the six-screen wizard (Organization, Credentials, Provider, Regions,
+//! Components, Review) over drafts that are saved on every change. This module owns the
+//! driver: arguments, start-up (draft choice, theme, stores), and the effect runner that performs
+//! what `update` asks for.
+
+pub mod export;
+pub mod model;
+pub mod screens;
+pub mod sshkey;
+pub mod update;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use color_eyre::eyre::{WrapErr, eyre};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::cli::CmdResult;
+use crate::domain::naming::Provider;
+use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
+use crate::store::{Store, drafts};
+use crate::tui::runtime::{self, App, EffectRunner, Input};
+use crate::tui::theme::Theme;
+use model::{
+    CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, SecretName, SecretStorage,
+};
+use update::{Effect, Msg};
 
 #[derive(Debug, clap::Args)]
-pub struct BootstrapArgs {}
-
-pub fn run(_args: BootstrapArgs) -> CmdResult {
-    color_eyre::eyre::bail!("openova tui bootstrap is not built yet")
+pub struct BootstrapArgs {
+    /// Pre-fill a new draft from a platform.toml (secrets are never in that file; enter them on
+    /// the Credentials screen).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Start a new, empty draft instead of offering to resume one.
+    #[arg(long, conflicts_with_all = ["draft", "config"])]
+    pub new: bool,
+    /// Open this draft directly (see the ids on the resume screen).
+    #[arg(long, value_name = "ID", conflicts_with = "config")]
+    pub draft: Option<i64>,
+    /// A theme name (default, light, high-contrast, mono) or a theme file overriding part of one.
+    /// Default: $XDG_CONFIG_HOME/openova/theme.toml if present. NO_COLOR forces mono.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
 }
+
+/// Environment variable that points the Hetzner credential check at another API base URL.
+pub const HETZNER_API_URL_ENV: &str = "OPENOVA_HETZNER_API_URL";
+const HETZNER_API_URL: &str = "https://api.hetzner.cloud/v1";
+const CHECK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The wizard as a runtime application.
+pub struct Wizard {
+    pub model: Model,
+    pub theme: Theme,
+}
+
+impl App for Wizard {
+    type Msg = Msg;
+    type Effect = Effect;
+    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+        self.model.update(input)
+    }
+    fn render(&self, frame: &mut ratatui::Frame) {
+        screens::render(&self.model, frame, &self.theme);
+    }
+    fn animating(&self) -> bool {
+        false
+    }
+    fn finished(&self) -> bool {
+        self.model.finished
+    }
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn theme_for(arg: Option<&str>) -> color_eyre::Result<Theme> {
+    let theme = match arg {
+        Some(name) if crate::tui::theme::BUILTIN.contains(&name) => {
+            if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+                Theme::mono()
+            } else {
+                Theme::builtin(name)?
+            }
+        }
+        Some(path) => Theme::select(Some(std::path::Path::new(path)))?,
+        None => Theme::select(None)?,
+    };
+    Ok(theme)
+}
+
+pub fn run(args: BootstrapArgs) -> CmdResult {
+    let _log = crate::telemetry::init(crate::telemetry::LogTarget::File);
+    let theme = theme_for(args.theme.as_deref())?;
+    let store = Store::open(&crate::paths::database()).wrap_err("opening the drafts database")?;
+    let keyring = KeyringStore::open();
+    let memory = MemoryStore::new();
+
+    let mut runner = Runner {
+        store,
+        keyring,
+        memory,
+    };
+    let mut model = Model::new(Form::default(), None, now());
+    model.keyring_unavailable = runner.keyring.is_none();
+    match &runner.keyring {
+        Some(k) => {
+            model.secret_store_kind = k.kind().into();
+            model.secret_store_explain = k.explain().into();
+        }
+        None => {
+            model.secret_store_kind = "memory only".into();
+            model.secret_store_explain = "No OS keyring works on this host (no kernel keyutils session), so secrets stay in memory only and must be entered again after openova exits. They are never written to disk.".into();
+        }
+    }
+    if let Some(aside) = runner.store.set_aside() {
+        model.status = Some(model::Notice {
+            text: format!("Database {aside}"),
+            error: true,
+        });
+    }
+
+    // Decide what to open before the screen appears, so argument errors print plainly.
+    let initial: Option<Msg> = if let Some(id) = args.draft {
+        Some(runner.open_draft(id).map_err(|e| eyre!(e))?)
+    } else if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+        let form = export::form_from_toml(&text).map_err(|e| eyre!("{}: {e}", path.display()))?;
+        Some(runner.new_draft(form).map_err(|e| eyre!(e))?)
+    } else if args.new {
+        Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?)
+    } else {
+        let list = runner.store.list_drafts()?;
+        if list.is_empty() {
+            Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?)
+        } else {
+            let t = now();
+            model.mode = Mode::Resume {
+                drafts: list
+                    .into_iter()
+                    .map(|d| DraftChoice {
+                        id: d.id,
+                        title: d.title,
+                        progress: d.progress,
+                        age: drafts::age(d.updated_at, t),
+                    })
+                    .collect(),
+                cursor: 0,
+            };
+            None
+        }
+    };
+
+    let mut app = Wizard { model, theme };
+    let (tx, rx) = runtime::channel();
+    if let Some(msg) = initial {
+        let status = app.model.status.clone();
+        for e in app.model.update(Input::Msg(msg)) {
+            runner.perform(e, &tx);
+        }
+        if app.model.status.is_none() {
+            app.model.status = status;
+        }
+    }
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
+    let result = {
+        let mut guard =
+            crate::tui::terminal::TerminalGuard::enter().wrap_err("preparing the terminal")?;
+        rt.block_on(runtime::run(
+            guard.terminal(),
+            &mut app,
+            &mut runner,
+            tx,
+            rx,
+        ))
+    };
+    result.wrap_err("terminal input/output failed")?;
+    if let Some(id) = app.model.draft_id {
+        eprintln!("Draft #{id} is saved. `openova tui bootstrap` offers to resume it.");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Performs effects against the real database, secret stores, network and filesystem.
+pub struct Runner {
+    pub store: Store,
+    pub keyring: Option<KeyringStore>,
+    pub memory: MemoryStore,
+}
+
+fn secret_key(draft: i64, name: SecretName) -> String {
+    format!("draft-{draft}/{}", name.key())
+}
+
+impl Runner {
+    fn new_draft(&mut self, form: Form) -> Result<Msg, String> {
+        let data = serde_json::to_string(&form).map_err(|e| e.to_string())?;
+        let title = if form.org_name.is_empty() {
+            "(unnamed)".to_string()
+        } else {
+            form.org_name.clone()
+        };
+        let id = self
+            .store
+            .create_draft(&title, &data, 0)
+            .map_err(|e| format!("cannot create a draft: {e}"))?;
+        Ok(Msg::DraftOpened {
+            id,
+            form: Box::new(form),
+            secrets: Vec::new(),
+        })
+    }
+
+    fn open_draft(&mut self, id: i64) -> Result<Msg, String> {
+        let draft = self
+            .store
+            .load_draft(id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                format!("draft {id} does not exist (see the list in `openova tui bootstrap`)")
+            })?;
+        let form: Form = serde_json::from_str(&draft.data)
+            .map_err(|e| format!("draft {id} cannot be read ({e}); it was left untouched"))?;
+        let mut secrets = Vec::new();
+        for name in SecretName::ALL {
+            let key = secret_key(id, name);
+            let from_memory = self.memory.get(&key).ok().flatten();
+            let value = match (from_memory, &self.keyring) {
+                (Some(v), _) => Some(v),
+                (None, Some(k)) if form.secret_storage == SecretStorage::Keyring => {
+                    k.get(&key).ok().flatten()
+                }
+                _ => None,
+            };
+            if let Some(v) = value {
+                secrets.push((name, v));
+            }
+        }
+        Ok(Msg::DraftOpened {
+            id,
+            form: Box::new(form),
+            secrets,
+        })
+    }
+}
+
+impl EffectRunner<Effect, Msg> for Runner {
+    fn perform(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
+        let send = |m: Msg| {
+            // The receiver lives as long as the loop; after it ends results are moot.
+            let _ = tx.send(m);
+        };
+        match effect {
+            Effect::NewDraft => match self.new_draft(Form::default()) {
+                Ok(m) => send(m),
+                Err(e) => send(Msg::Failed(e)),
+            },
+            Effect::OpenDraft(id) => match self.open_draft(id) {
+                Ok(m) => send(m),
+                Err(e) => send(Msg::Failed(e)),
+            },
+            Effect::DeleteDraft(id) => match self.store.delete_draft(id) {
+                Ok(()) => {
+                    for name in SecretName::ALL {
+                        let key = secret_key(id, name);
+                        let _ = self.memory.delete(&key);
+                        if let Some(k) = &self.keyring {
+                            let _ = k.delete(&key);
+                        }
+                    }
+                    send(Msg::DraftDeleted(id));
+                }
+                Err(e) => send(Msg::Failed(e.to_string())),
+            },
+            Effect::SaveDraft {
+                id,
+                title,
+                data,
+                progress,
+            } => {
+                if let Err(e) = self.store.save_draft(id, &title, &data, progress) {
+                    tracing::error!(draft = id, error = %e, "draft save failed");
+                    send(Msg::DraftSaveFailed(e.to_string()));
+                }
+            }
+            Effect::StoreSecret {
+                draft,
+                name,
+                value,
+                storage,
+            } => {
+                let key = secret_key(draft, name);
+                let _ = self.memory.put(&key, &value);
+                if storage == SecretStorage::Keyring
+                    && let Some(k) = &self.keyring
+                {
+                    let result = if value.expose_secret().is_empty() {
+                        k.delete(&key)
+                    } else {
+                        k.put(&key, &value)
+                    };
+                    if let Err(e) = result {
+                        send(Msg::SecretStoreFailed(e.to_string()));
+                    }
+                }
+            }
+            Effect::ForgetStoredSecrets { draft } => {
+                if let Some(k) = &self.keyring {
+                    for name in SecretName::ALL {
+                        if let Err(e) = k.delete(&secret_key(draft, name)) {
+                            send(Msg::SecretStoreFailed(e.to_string()));
+                        }
+                    }
+                }
+            }
+            Effect::CheckToken {
+                provider,
+                token,
+                generation,
+            } => {
+                let tx = tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let result = check_token(provider, &token);
+                    let _ = tx.send(Msg::TokenChecked { generation, result });
+                });
+            }
+            Effect::GenerateSshKey { comment } => {
+                let pair = sshkey::generate(&comment);
+                let fingerprint =
+                    crate::domain::naming::parse_ssh_public_key("ssh", &pair.public_line)
+                        .map(|k| k.fingerprint())
+                        .unwrap_or_default();
+                send(Msg::SshKeyGenerated {
+                    public: pair.public_line,
+                    key: GeneratedKey {
+                        private_openssh: pair.private_openssh,
+                        fingerprint,
+                    },
+                });
+            }
+            Effect::WritePrivateKey { path, key } => {
+                send(Msg::PrivateKeySaved(write_private(&path, &key)));
+            }
+            Effect::Export { path, contents } => {
+                let result = std::fs::write(&path, contents)
+                    .map(|()| path.clone())
+                    .map_err(|e| format!("cannot write {path}: {e}"));
+                send(Msg::Exported(result));
+            }
+        }
+    }
+}
+
+/// Write the private key to a new file with mode 0600; never replace an existing file.
+fn write_private(path: &str, key: &SecretString) -> Result<String, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let expanded = match path.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new()
+            .map(|b| b.home_dir().join(rest))
+            .unwrap_or_else(|| PathBuf::from(path)),
+        None => PathBuf::from(path),
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&expanded)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => format!(
+                "{} exists; choose another path (it is never overwritten)",
+                expanded.display()
+            ),
+            _ => format!("cannot create {}: {e}", expanded.display()),
+        })?;
+    file.write_all(key.expose_secret().as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| format!("cannot write {}: {e}", expanded.display()))?;
+    Ok(expanded.display().to_string())
+}
+
+/// Ask the provider whether the token works. Runs on a blocking thread.
+pub fn check_token(provider: Provider, token: &SecretString) -> Result<String, CheckFailure> {
+    if provider != Provider::Hetzner {
+        return Err(CheckFailure::Unreachable(format!(
+            "no credential check exists for {}",
+            provider.name()
+        )));
+    }
+    let base = std::env::var(HETZNER_API_URL_ENV).unwrap_or_else(|_| HETZNER_API_URL.into());
+    let url = format!("{}/servers?per_page=1", base.trim_end_matches('/'));
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(CHECK_TIMEOUT))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let auth = SecretString::from(format!("Bearer {}", token.expose_secret()));
+    match agent
+        .get(&url)
+        .header("Authorization", auth.expose_secret())
+        .call()
+    {
+        Ok(resp) => match resp.status().as_u16() {
+            200 => Ok("token accepted by the Hetzner Cloud API".into()),
+            s @ (401 | 403) => Err(CheckFailure::Rejected { status: s }),
+            s => Err(CheckFailure::Unexpected { status: s }),
+        },
+        Err(ureq::Error::Timeout(_)) => Err(CheckFailure::Timeout),
+        Err(ureq::Error::Io(e)) if e.kind() == std::io::ErrorKind::TimedOut => {
+            Err(CheckFailure::Timeout)
+        }
+        // ureq's error text names the host and the transport failure, never request headers.
+        Err(e) => Err(CheckFailure::Unreachable(e.to_string())),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -7,7 +7,7 @@ use unicode_width::UnicodeWidthChar;
 /// Longest value any field accepts; longer pastes are cut (and the screen says so).
 pub const MAX_LEN: usize = 512;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextField {
     value: String,
     /// Cursor as a char index into `value`.
@@ -24,6 +24,12 @@ pub enum Edit {
     Unchanged,
     /// The key is not an editing key.
     NotHandled,
+}
+
+impl Default for TextField {
+    fn default() -> Self {
+        TextField::new("")
+    }
 }
 
 impl TextField {

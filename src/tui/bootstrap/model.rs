@@ -1,0 +1,642 @@
+//! Owns the wizard's state: what the operator entered (saved as a draft after every change, minus
+//! secrets), the secrets themselves (memory, mirrored to the secret store), and screen state
+//! such as focus, dialogs and the live credential check.
+
+use std::collections::BTreeSet;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::naming::{self, BuildingBlock, EnvType, FieldError, Location, Provider};
+use crate::tui::dialog::ConfirmDialog;
+use crate::tui::widgets::field::TextField;
+
+/// The six steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    #[default]
+    Organization,
+    Credentials,
+    Provider,
+    Regions,
+    Components,
+    Review,
+}
+
+impl Step {
+    pub const ALL: [Step; 6] = [
+        Step::Organization,
+        Step::Credentials,
+        Step::Provider,
+        Step::Regions,
+        Step::Components,
+        Step::Review,
+    ];
+    pub fn index(self) -> usize {
+        Step::ALL.iter().position(|s| *s == self).unwrap_or(0)
+    }
+    pub fn title(self) -> &'static str {
+        match self {
+            Step::Organization => "Organization",
+            Step::Credentials => "Credentials",
+            Step::Provider => "Provider",
+            Step::Regions => "Regions",
+            Step::Components => "Components",
+            Step::Review => "Review",
+        }
+    }
+    pub fn next(self) -> Option<Step> {
+        Step::ALL.get(self.index() + 1).copied()
+    }
+    pub fn prev(self) -> Option<Step> {
+        self.index().checked_sub(1).map(|i| Step::ALL[i])
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum StateBackend {
+    /// OpenTofu state in the run directory: for a lab only.
+    #[default]
+    Local,
+    S3,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SshMode {
+    #[default]
+    Generate,
+    Paste,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecretStorage {
+    #[default]
+    Keyring,
+    Memory,
+}
+
+/// One region's cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionForm {
+    pub location: Location,
+    pub building_block: BuildingBlock,
+    pub control_plane_size: String,
+    pub control_plane_count: u32,
+    pub worker_size: String,
+    pub worker_count: u32,
+}
+
+impl RegionForm {
+    pub fn default_for(provider: Provider, index: usize) -> RegionForm {
+        let locations: Vec<Location> = provider.locations().collect();
+        // A second region defaults to a different location so the pair survives a site outage.
+        let location = locations
+            .get(index.min(locations.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(Location::Fsn);
+        RegionForm {
+            location,
+            building_block: BuildingBlock::Rtz,
+            control_plane_size: provider.default_control_plane_size().into(),
+            control_plane_count: 1,
+            worker_size: provider.default_worker_size().into(),
+            worker_count: 2,
+        }
+    }
+}
+
+/// Everything the operator entered that may be written to disk. No secret ever goes in here.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Form {
+    pub org_name: String,
+    pub org_slug: String,
+    /// Once the operator edits the slug it no longer follows the name.
+    pub slug_edited: bool,
+    pub domain: String,
+    pub email: String,
+    pub env: EnvType,
+    pub provider: Provider,
+    pub state_backend: StateBackend,
+    pub s3_endpoint: String,
+    pub s3_bucket: String,
+    pub s3_region: String,
+    pub ssh_mode: SshMode,
+    /// OpenSSH public key line (generated or pasted).
+    pub ssh_public_key: String,
+    /// Where the generated private key was written, if the operator asked for that.
+    pub ssh_private_key_saved_to: Option<String>,
+    pub secret_storage: SecretStorage,
+    pub regions: Vec<RegionForm>,
+    /// Selected components and meta-platforms (mandatory ones are implied).
+    pub components: BTreeSet<String>,
+    pub step: Step,
+    /// Furthest step reached, for the resume list.
+    pub reached: Step,
+}
+
+impl Default for Form {
+    fn default() -> Self {
+        Form {
+            org_name: String::new(),
+            org_slug: String::new(),
+            slug_edited: false,
+            domain: String::new(),
+            email: String::new(),
+            env: EnvType::Prod,
+            provider: Provider::Hetzner,
+            state_backend: StateBackend::Local,
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: String::new(),
+            ssh_mode: SshMode::Generate,
+            ssh_public_key: String::new(),
+            ssh_private_key_saved_to: None,
+            secret_storage: SecretStorage::Keyring,
+            regions: vec![RegionForm::default_for(Provider::Hetzner, 0)],
+            components: BTreeSet::new(),
+            step: Step::Organization,
+            reached: Step::Organization,
+        }
+    }
+}
+
+/// Names of the secrets a draft can hold, as filed in the secret store under `draft-<id>/<name>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SecretName {
+    ProviderToken,
+    S3AccessKey,
+    S3SecretKey,
+}
+
+impl SecretName {
+    pub const ALL: [SecretName; 3] = [
+        SecretName::ProviderToken,
+        SecretName::S3AccessKey,
+        SecretName::S3SecretKey,
+    ];
+    pub fn key(self) -> &'static str {
+        match self {
+            SecretName::ProviderToken => "provider_token",
+            SecretName::S3AccessKey => "s3_access_key",
+            SecretName::S3SecretKey => "s3_secret_key",
+        }
+    }
+}
+
+/// A masked input. Debug prints only the length, so a secret cannot leak through logs or
+/// panic messages.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretField {
+    pub field: TextField,
+    pub revealed: bool,
+}
+
+impl std::fmt::Debug for SecretField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "SecretField({} chars, hidden)",
+            self.field.value().chars().count()
+        )
+    }
+}
+
+impl SecretField {
+    pub fn secret(&self) -> SecretString {
+        SecretString::from(self.field.value().to_string())
+    }
+    pub fn set(&mut self, value: &SecretString) {
+        self.field.set(value.expose_secret());
+    }
+    pub fn is_empty(&self) -> bool {
+        self.field.value().is_empty()
+    }
+}
+
+/// Result of the live credential check.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CheckState {
+    #[default]
+    NotChecked,
+    Checking,
+    Valid(String),
+    Failed(CheckFailure),
+    /// The provider has no check we can run; provisioning there is not available either.
+    Unsupported(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckFailure {
+    TooShort { min: usize },
+    Rejected { status: u16 },
+    Unreachable(String),
+    Timeout,
+    Unexpected { status: u16 },
+}
+
+impl CheckFailure {
+    /// What went wrong and what to do about it.
+    pub fn explain(&self) -> String {
+        match self {
+            CheckFailure::TooShort { min } => format!(
+                "The token is too short: Hetzner API tokens have at least {min} characters. Copy it again from Security > API tokens."
+            ),
+            CheckFailure::Rejected { status } => format!(
+                "The provider rejected the token (HTTP {status}): it is wrong, revoked, or read-only. Create a Read & Write token in the project's Security > API tokens."
+            ),
+            CheckFailure::Unreachable(why) => format!(
+                "The provider API could not be reached ({why}). Check this host's network, proxy and DNS, then retry with Enter."
+            ),
+            CheckFailure::Timeout => "The provider API did not answer within 10 s. Retry with Enter; if it persists, check the network path.".into(),
+            CheckFailure::Unexpected { status } => format!(
+                "The provider API answered HTTP {status}, which openova does not expect. Retry later; the provider may have an incident."
+            ),
+        }
+    }
+}
+
+/// An action a confirm dialog is asking about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    /// Add these components (the selection plus what it needs).
+    AddComponents(Vec<String>),
+    /// Remove these components (the deselection plus what needs it).
+    RemoveComponents(Vec<String>),
+    Quit,
+    /// Replace the current SSH key with a newly generated one.
+    RegenerateSshKey,
+    DeleteDraft(i64),
+}
+
+/// A free-text prompt on top of a screen (a path to write to).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathPrompt {
+    pub title: String,
+    pub field: TextField,
+    pub purpose: PromptPurpose,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptPurpose {
+    ExportPlatformToml,
+    SavePrivateKey,
+}
+
+/// A private key generated this session, until it is saved or dismissed. Never persisted by
+/// the wizard itself; written only to the path the operator gives.
+#[derive(Clone)]
+pub struct GeneratedKey {
+    pub private_openssh: SecretString,
+    pub fingerprint: String,
+}
+
+impl std::fmt::Debug for GeneratedKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "GeneratedKey({}, private part hidden)", self.fingerprint)
+    }
+}
+
+impl PartialEq for GeneratedKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint == other.fingerprint
+    }
+}
+
+/// A draft offered on the resume screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftChoice {
+    pub id: i64,
+    pub title: String,
+    pub progress: u8,
+    pub age: String,
+}
+
+/// Which full-screen view is showing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Choose a draft to resume, or start a new one.
+    Resume {
+        drafts: Vec<DraftChoice>,
+        cursor: usize,
+    },
+    Wizard,
+}
+
+/// The whole wizard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Model {
+    pub form: Form,
+    pub draft_id: Option<i64>,
+    pub mode: Mode,
+    pub token: SecretField,
+    pub s3_access_key: SecretField,
+    pub s3_secret_key: SecretField,
+    /// Text buffers for the free-text fields of the current form.
+    pub inputs: Inputs,
+    /// Focused field index on the current screen.
+    pub focus: usize,
+    pub check: CheckState,
+    /// Bumped on every token edit so a late answer for an older token is ignored.
+    pub check_generation: u64,
+    pub dialogs: Vec<ConfirmDialog<Intent>>,
+    pub prompt: Option<PathPrompt>,
+    pub show_help: bool,
+    /// Components screen: filter text and whether it is being typed.
+    pub filter: TextField,
+    pub filtering: bool,
+    pub component_cursor: usize,
+    pub review_scroll: u16,
+    pub review_cursor: usize,
+    pub generated: Option<GeneratedKey>,
+    /// One-line notices (saved, exported, cut paste, store set aside...).
+    pub status: Option<Notice>,
+    /// What the secret store is, as told to the operator.
+    pub secret_store_kind: String,
+    pub secret_store_explain: String,
+    /// Set when the keyring was asked for but does not work.
+    pub keyring_unavailable: bool,
+    pub finished: bool,
+    /// Unix seconds "now", injected so snapshots are stable.
+    pub now: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Editable text of every free-text field. Kept next to `Form` so cursors survive redraws.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Inputs {
+    pub org_name: TextField,
+    pub org_slug: TextField,
+    pub domain: TextField,
+    pub email: TextField,
+    pub s3_endpoint: TextField,
+    pub s3_bucket: TextField,
+    pub s3_region: TextField,
+    pub ssh_public_key: TextField,
+}
+
+impl Inputs {
+    pub fn from_form(f: &Form) -> Inputs {
+        Inputs {
+            org_name: TextField::with_max(&f.org_name, 128),
+            org_slug: TextField::with_max(&f.org_slug, 64),
+            domain: TextField::with_max(&f.domain, 253),
+            email: TextField::with_max(&f.email, 254),
+            s3_endpoint: TextField::new(&f.s3_endpoint),
+            s3_bucket: TextField::with_max(&f.s3_bucket, 63),
+            s3_region: TextField::with_max(&f.s3_region, 64),
+            ssh_public_key: TextField::with_max(&f.ssh_public_key, 16 * 1024),
+        }
+    }
+}
+
+impl Model {
+    pub fn new(form: Form, draft_id: Option<i64>, now: i64) -> Model {
+        Model {
+            inputs: Inputs::from_form(&form),
+            form,
+            draft_id,
+            mode: Mode::Wizard,
+            token: SecretField::default(),
+            s3_access_key: SecretField::default(),
+            s3_secret_key: SecretField::default(),
+            focus: 0,
+            check: CheckState::NotChecked,
+            check_generation: 0,
+            dialogs: Vec::new(),
+            prompt: None,
+            show_help: false,
+            filter: TextField::with_max("", 64),
+            filtering: false,
+            component_cursor: 0,
+            review_scroll: 0,
+            review_cursor: 0,
+            generated: None,
+            status: None,
+            secret_store_kind: "memory only".into(),
+            secret_store_explain: String::new(),
+            keyring_unavailable: false,
+            finished: false,
+            now,
+        }
+    }
+
+    pub fn secret_mut(&mut self, name: SecretName) -> &mut SecretField {
+        match name {
+            SecretName::ProviderToken => &mut self.token,
+            SecretName::S3AccessKey => &mut self.s3_access_key,
+            SecretName::S3SecretKey => &mut self.s3_secret_key,
+        }
+    }
+
+    pub fn secret(&self, name: SecretName) -> &SecretField {
+        match name {
+            SecretName::ProviderToken => &self.token,
+            SecretName::S3AccessKey => &self.s3_access_key,
+            SecretName::S3SecretKey => &self.s3_secret_key,
+        }
+    }
+
+    /// Draft title for the resume list.
+    pub fn title(&self) -> String {
+        if self.form.org_name.trim().is_empty() {
+            "(unnamed)".into()
+        } else {
+            self.form.org_name.trim().to_string()
+        }
+    }
+
+    /// Steps completed without errors, for the resume list.
+    pub fn progress(&self) -> u8 {
+        self.form.reached.index() as u8
+    }
+
+    /// The cluster names the regions will get, live.
+    pub fn cluster_names(&self) -> Vec<String> {
+        self.form
+            .regions
+            .iter()
+            .map(|r| {
+                naming::cluster_name(
+                    self.form.provider,
+                    r.location,
+                    r.building_block,
+                    self.form.env,
+                )
+            })
+            .collect()
+    }
+
+    /// Monthly estimate in EUR where every size has a known price.
+    pub fn monthly_cost(&self) -> Option<f64> {
+        let mut total = 0.0;
+        for r in &self.form.regions {
+            let cp =
+                naming::server_size(self.form.provider, &r.control_plane_size)?.eur_per_month?;
+            total += cp * f64::from(r.control_plane_count);
+            if r.worker_count > 0 {
+                let w = naming::server_size(self.form.provider, &r.worker_size)?.eur_per_month?;
+                total += w * f64::from(r.worker_count);
+            }
+        }
+        Some(total)
+    }
+
+    /// Every problem on one step, each naming its field and rule.
+    pub fn errors_for(&self, step: Step) -> Vec<FieldError> {
+        let f = &self.form;
+        let mut errs = Vec::new();
+        match step {
+            Step::Organization => {
+                if f.org_name.trim().is_empty() {
+                    errs.push(FieldError::new("organization.name", "must not be empty"));
+                }
+                if let Err(e) = naming::validate_org_slug("organization.slug", &f.org_slug) {
+                    errs.push(e);
+                }
+                if let Err(e) = naming::validate_domain("organization.domain", &f.domain) {
+                    errs.push(e);
+                }
+                if let Err(e) = naming::validate_email("organization.email", &f.email) {
+                    errs.push(e);
+                }
+            }
+            Step::Credentials => {
+                if self.token.is_empty() {
+                    errs.push(FieldError::new(
+                        "credentials.provider_token",
+                        format!("enter the {} API token", f.provider.name()),
+                    ));
+                } else {
+                    match &self.check {
+                        CheckState::Valid(_) => {}
+                        CheckState::Failed(why) => {
+                            errs.push(FieldError::new("credentials.provider_token", why.explain()))
+                        }
+                        CheckState::Checking => errs.push(FieldError::new(
+                            "credentials.provider_token",
+                            "the live check is still running",
+                        )),
+                        CheckState::NotChecked => errs.push(FieldError::new(
+                            "credentials.provider_token",
+                            "not checked yet: press Enter on the token to check it",
+                        )),
+                        CheckState::Unsupported(why) => {
+                            errs.push(FieldError::new("credentials.provider_token", why.clone()))
+                        }
+                    }
+                }
+                if f.state_backend == StateBackend::S3 {
+                    if !(f.s3_endpoint.starts_with("https://")
+                        || f.s3_endpoint.starts_with("http://"))
+                    {
+                        errs.push(FieldError::new(
+                            "state.s3.endpoint",
+                            "must be an http:// or https:// URL",
+                        ));
+                    }
+                    if let Err(e) = validate_bucket(&f.s3_bucket) {
+                        errs.push(e);
+                    }
+                    if self.s3_access_key.is_empty() {
+                        errs.push(FieldError::new("state.s3.access_key", "must not be empty"));
+                    }
+                    if self.s3_secret_key.is_empty() {
+                        errs.push(FieldError::new("state.s3.secret_key", "must not be empty"));
+                    }
+                }
+                if f.ssh_public_key.is_empty() {
+                    errs.push(FieldError::new(
+                        "ssh.public_key",
+                        match f.ssh_mode {
+                            SshMode::Generate => "press Enter on SSH key to generate a key pair",
+                            SshMode::Paste => "paste an OpenSSH public key line",
+                        },
+                    ));
+                } else if let Err(e) =
+                    naming::parse_ssh_public_key("ssh.public_key", &f.ssh_public_key)
+                {
+                    errs.push(e);
+                }
+            }
+            Step::Provider => {}
+            Step::Regions => {
+                for (i, r) in f.regions.iter().enumerate() {
+                    if r.location.provider() != f.provider {
+                        errs.push(FieldError::new(
+                            format!("regions[{i}].location"),
+                            format!(
+                                "{} is not a {} location",
+                                r.location.name(),
+                                f.provider.name()
+                            ),
+                        ));
+                    }
+                    for (field, size) in [
+                        ("control_plane_size", &r.control_plane_size),
+                        ("worker_size", &r.worker_size),
+                    ] {
+                        if let Err(e) = naming::validate_server_size(
+                            &format!("regions[{i}].{field}"),
+                            f.provider,
+                            size,
+                        ) {
+                            errs.push(e);
+                        }
+                    }
+                    if let Err(e) = naming::validate_worker_count(
+                        &format!("regions[{i}].workers"),
+                        r.worker_count,
+                    ) {
+                        errs.push(e);
+                    }
+                }
+                if f.regions.len() == 2 && self.cluster_names()[0] == self.cluster_names()[1] {
+                    errs.push(FieldError::new(
+                        "regions[1].location",
+                        "both regions would get the same cluster name: choose another location or building block",
+                    ));
+                }
+            }
+            Step::Components => {}
+            Step::Review => {}
+        }
+        errs
+    }
+
+    /// Every problem, in screen order.
+    pub fn all_errors(&self) -> Vec<(Step, FieldError)> {
+        Step::ALL
+            .iter()
+            .flat_map(|s| self.errors_for(*s).into_iter().map(move |e| (*s, e)))
+            .collect()
+    }
+}
+
+/// S3 bucket names: 3–63 characters of lower-case letters, digits, dots and hyphens.
+pub fn validate_bucket(bucket: &str) -> Result<(), FieldError> {
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if ok {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "state.s3.bucket",
+            "3-63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit",
+        ))
+    }
+}

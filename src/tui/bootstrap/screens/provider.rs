@@ -1,0 +1,51 @@
+//! Owns the Provider screen: Hetzner, Huawei Cloud or OCI, with what each offers.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::domain::naming::Provider;
+use crate::tui::bootstrap::model::Model;
+use crate::tui::keymap::KeyHint;
+use crate::tui::theme::Theme;
+
+pub fn key_hints() -> Vec<KeyHint> {
+    vec![
+        KeyHint::new("↑/↓", "choose"),
+        KeyHint::new("Enter", "next screen"),
+        KeyHint::help_only("PgDn", "next screen"),
+        KeyHint::help_only("PgUp", "previous screen"),
+    ]
+}
+
+pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let mut lines = vec![
+        Line::from(Span::styled(
+            "Where the clusters run. Changing the provider resets locations and server sizes.",
+            theme.muted,
+        )),
+        Line::from(""),
+    ];
+    for p in Provider::ALL {
+        let chosen = *p == m.form.provider;
+        let mark = if chosen { "(•)" } else { "( )" };
+        let style = if chosen { theme.selected } else { theme.text };
+        lines.push(Line::from(vec![
+            Span::styled(format!(" {mark} "), theme.accent),
+            Span::styled(format!("{} [{}]", p.name(), p.code()), style),
+        ]));
+        lines.push(Line::from(Span::styled(
+            format!("     {}", p.offers()),
+            theme.muted,
+        )));
+        let locs: Vec<&str> = p.locations().map(|l| l.code()).collect();
+        let mut detail = format!("     Locations: {}", locs.join(", "));
+        if *p != Provider::Hetzner {
+            detail.push_str(" · provisioning not available yet");
+        }
+        lines.push(Line::from(Span::styled(detail, theme.muted)));
+        lines.push(Line::from(""));
+    }
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}

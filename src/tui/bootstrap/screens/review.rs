@@ -1,0 +1,166 @@
+//! Owns the Review screen: everything on one scrollable page, problems listed first (Enter jumps
+//! to the field), secrets masked, export and the start action.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::domain::naming;
+use crate::tui::bootstrap::model::{CheckState, Model, SecretStorage, StateBackend};
+use crate::tui::keymap::KeyHint;
+use crate::tui::theme::Theme;
+
+pub fn key_hints() -> Vec<KeyHint> {
+    vec![
+        KeyHint::new("e", "export platform.toml"),
+        KeyHint::new("s", "start provisioning"),
+        KeyHint::new("Enter", "go to problem"),
+        KeyHint::new("j/k", "scroll"),
+        KeyHint::help_only("↑/↓", "choose problem (or scroll)"),
+        KeyHint::help_only("PgUp", "previous screen"),
+    ]
+}
+
+/// `••••••••  (64 chars)` — never any character of the secret.
+fn masked(len: usize) -> String {
+    if len == 0 {
+        "(not set)".into()
+    } else {
+        format!("•••••••• ({len} chars)")
+    }
+}
+
+pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
+    let f = &m.form;
+    let mut out = Vec::new();
+    let errors = m.all_errors();
+    if errors.is_empty() {
+        out.push(Line::from(Span::styled(
+            "✓ Everything checks out.",
+            theme.ok,
+        )));
+    } else {
+        out.push(Line::from(Span::styled(
+            format!(
+                "✗ {} problem(s) — Enter on one jumps to its field:",
+                errors.len()
+            ),
+            theme.error,
+        )));
+        for (i, (step, e)) in errors.iter().enumerate() {
+            let style = if i == m.review_cursor {
+                theme.selected
+            } else {
+                theme.error
+            };
+            out.push(Line::from(Span::styled(
+                format!("  {}: {}", step.title(), e),
+                style,
+            )));
+        }
+    }
+    let section = |t: &str| Line::from(Span::styled(t.to_string(), theme.title));
+    let kv = |k: &str, v: String| {
+        Line::from(vec![
+            Span::styled(format!("  {k:<18}"), theme.muted),
+            Span::styled(v, theme.text),
+        ])
+    };
+    out.push(Line::from(""));
+    out.push(section("Organization"));
+    out.push(kv("name", f.org_name.clone()));
+    out.push(kv("slug", f.org_slug.clone()));
+    out.push(kv("domain", f.domain.clone()));
+    out.push(kv("contact email", f.email.clone()));
+    out.push(kv(
+        "environment",
+        format!("{} ({})", f.env.code(), f.env.name()),
+    ));
+    out.push(section("Credentials"));
+    out.push(kv(
+        &format!("{} token", f.provider.code()),
+        masked(m.token.field.value().chars().count()),
+    ));
+    out.push(kv(
+        "live check",
+        match &m.check {
+            CheckState::Valid(s) => format!("passed: {s}"),
+            CheckState::Failed(_) => "failed".into(),
+            CheckState::Checking => "running".into(),
+            CheckState::NotChecked => "not run".into(),
+            CheckState::Unsupported(_) => "not available for this provider".into(),
+        },
+    ));
+    match f.state_backend {
+        StateBackend::Local => out.push(kv("tofu state", "local (lab only)".into())),
+        StateBackend::S3 => {
+            out.push(kv(
+                "tofu state",
+                format!("s3 {} / {}", f.s3_endpoint, f.s3_bucket),
+            ));
+            out.push(kv(
+                "S3 access key",
+                masked(m.s3_access_key.field.value().chars().count()),
+            ));
+            out.push(kv(
+                "S3 secret key",
+                masked(m.s3_secret_key.field.value().chars().count()),
+            ));
+        }
+    }
+    let fp = naming::parse_ssh_public_key("ssh", &f.ssh_public_key)
+        .map(|k| k.fingerprint())
+        .unwrap_or_else(|_| "(none)".into());
+    out.push(kv("SSH key", fp));
+    out.push(kv(
+        "secrets kept in",
+        match f.secret_storage {
+            SecretStorage::Keyring if !m.keyring_unavailable => "OS keyring".into(),
+            _ => "memory only".into(),
+        },
+    ));
+    out.push(section("Provider and regions"));
+    out.push(kv("provider", f.provider.name().into()));
+    for (r, name) in f.regions.iter().zip(m.cluster_names()) {
+        out.push(kv(
+            "cluster",
+            format!(
+                "{name}: {} cp {}×{}, workers {}×{}",
+                r.location.name(),
+                r.control_plane_count,
+                r.control_plane_size,
+                r.worker_count,
+                r.worker_size
+            ),
+        ));
+    }
+    if let Some(c) = m.monthly_cost() {
+        out.push(kv("estimate", format!("€{c:.2}/month for servers")));
+    }
+    out.push(section("Components"));
+    let cat = crate::catalog::embedded();
+    out.push(kv(
+        "mandatory",
+        format!("{} components, always installed", cat.mandatory().len()),
+    ));
+    let chosen: Vec<&str> = f.components.iter().map(String::as_str).collect();
+    out.push(kv(
+        "selected",
+        if chosen.is_empty() {
+            "none".into()
+        } else {
+            chosen.join(", ")
+        },
+    ));
+    out
+}
+
+pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
+    frame.render_widget(
+        Paragraph::new(lines(m, theme))
+            .wrap(Wrap { trim: false })
+            .scroll((m.review_scroll, 0)),
+        area,
+    );
+}

@@ -1,0 +1,609 @@
+//! update() tests for every screen and insta snapshots of every screen (mono theme, fixed clock,
+//! 80×24 and 120×40).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use secrecy::ExposeSecret;
+
+use super::model::*;
+use super::update::{Effect, FieldId, Msg, component_rows, fields, focused};
+use crate::domain::naming::{Location, Provider};
+use crate::tui::runtime::{Input, render_guarded};
+use crate::tui::theme::Theme;
+
+const NOW: i64 = 1_790_000_000;
+const TOKEN: &str = "PLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtoken0001";
+const PUBKEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
+
+fn key(code: KeyCode) -> Input<Msg> {
+    Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
+}
+fn ctrl(c: char) -> Input<Msg> {
+    Input::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+    let mut all = Vec::new();
+    for c in text.chars() {
+        all.extend(m.update(key(KeyCode::Char(c))));
+    }
+    all
+}
+fn focus_on(m: &mut Model, field: FieldId) {
+    m.focus = fields(m, m.form.step)
+        .iter()
+        .position(|f| *f == field)
+        .expect("field on screen");
+}
+
+fn fresh() -> Model {
+    let mut m = Model::new(Form::default(), Some(1), NOW);
+    m.secret_store_kind = "memory only".into();
+    m
+}
+
+/// A model with every screen valid.
+fn filled() -> Model {
+    let form = Form {
+        org_name: "Acme Financial".into(),
+        org_slug: "acme".into(),
+        domain: "acme.io".into(),
+        email: "platform@acme.io".into(),
+        ssh_mode: SshMode::Paste,
+        ssh_public_key: PUBKEY.into(),
+        reached: Step::Review,
+        ..Form::default()
+    };
+    let mut m = Model::new(form, Some(1), NOW);
+    m.secret_store_kind = "memory only".into();
+    m.token.field.set(TOKEN);
+    m.check = CheckState::Valid("token accepted by the Hetzner Cloud API".into());
+    m
+}
+
+fn saved_data(effects: &[Effect]) -> Option<String> {
+    effects.iter().rev().find_map(|e| match e {
+        Effect::SaveDraft { data, .. } => Some(data.clone()),
+        _ => None,
+    })
+}
+
+// ---------------------------------------------------------------- Organization
+
+#[test]
+fn organization_typing_name_derives_slug_and_saves() {
+    let mut m = fresh();
+    let effects = typed(&mut m, "Acme Financial");
+    assert_eq!(m.form.org_name, "Acme Financial");
+    assert_eq!(m.form.org_slug, "acme-financial");
+    let data = saved_data(&effects).expect("every change is saved");
+    assert!(data.contains("acme-financial"));
+}
+
+#[test]
+fn organization_edited_slug_stops_following_name() {
+    let mut m = fresh();
+    typed(&mut m, "Acme");
+    focus_on(&mut m, FieldId::OrgSlug);
+    m.update(ctrl('u'));
+    typed(&mut m, "acmefin");
+    focus_on(&mut m, FieldId::OrgName);
+    typed(&mut m, " Corp");
+    assert_eq!(m.form.org_slug, "acmefin");
+}
+
+#[test]
+fn organization_q_and_question_mark_in_text_are_typed_not_commands() {
+    let mut m = fresh();
+    typed(&mut m, "Quaq?");
+    assert_eq!(m.form.org_name, "Quaq?");
+    assert!(!m.finished && !m.show_help);
+}
+
+#[test]
+fn organization_bad_email_error_names_field_and_rule() {
+    let mut m = fresh();
+    focus_on(&mut m, FieldId::Email);
+    typed(&mut m, "not-an-email");
+    let errs = m.errors_for(Step::Organization);
+    let e = errs
+        .iter()
+        .find(|e| e.field == "organization.email")
+        .expect("email error");
+    assert!(!e.message.is_empty());
+}
+
+#[test]
+fn organization_paste_of_garbage_is_cleaned_and_capped() {
+    let mut m = fresh();
+    let garbage = format!("Acme\x1b[31m\n{}", "漢".repeat(10_000));
+    m.update(Input::Paste(garbage));
+    assert!(!m.form.org_name.contains('\x1b') && !m.form.org_name.contains('\n'));
+    assert!(m.form.org_name.chars().count() <= 128);
+    assert!(m.status.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn organization_environment_cycles_with_arrows() {
+    let mut m = fresh();
+    focus_on(&mut m, FieldId::Env);
+    m.update(key(KeyCode::Right));
+    assert_eq!(m.form.env.code(), "stg");
+    m.update(key(KeyCode::Left));
+    m.update(key(KeyCode::Left));
+    assert_eq!(m.form.env.code(), "poc");
+}
+
+#[test]
+fn organization_enter_on_last_field_moves_to_credentials() {
+    let mut m = filled();
+    m.form.step = Step::Organization;
+    focus_on(&mut m, FieldId::Env);
+    m.update(key(KeyCode::Enter));
+    assert_eq!(m.form.step, Step::Credentials);
+}
+
+// ---------------------------------------------------------------- Credentials
+
+fn on_credentials() -> Model {
+    let mut m = fresh();
+    m.form.step = Step::Credentials;
+    m
+}
+
+#[test]
+fn credentials_token_goes_to_secret_store_never_to_draft() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::Token);
+    let effects = typed(&mut m, TOKEN);
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::StoreSecret {
+            name: SecretName::ProviderToken,
+            ..
+        }
+    )));
+    assert!(
+        saved_data(&effects).is_none(),
+        "typing a token must not save it in the draft"
+    );
+    // And the next draft save has no trace of it either.
+    focus_on(&mut m, FieldId::StateBackend);
+    let effects = m.update(key(KeyCode::Right));
+    let data = saved_data(&effects).unwrap();
+    assert!(!data.contains("PLANTED"));
+    assert!(
+        !format!("{m:?}").contains("PLANTED"),
+        "Debug must not print secrets"
+    );
+}
+
+#[test]
+fn credentials_enter_on_token_starts_live_check() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, TOKEN);
+    let effects = m.update(key(KeyCode::Enter));
+    let generation_seen = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CheckToken {
+                generation, token, ..
+            } => {
+                assert_eq!(token.expose_secret(), TOKEN);
+                Some(*generation)
+            }
+            _ => None,
+        })
+        .expect("check requested");
+    assert_eq!(m.check, CheckState::Checking);
+    m.update(Input::Msg(Msg::TokenChecked {
+        generation: generation_seen,
+        result: Err(CheckFailure::Rejected { status: 401 }),
+    }));
+    assert!(matches!(
+        m.check,
+        CheckState::Failed(CheckFailure::Rejected { status: 401 })
+    ));
+    let err = m.errors_for(Step::Credentials);
+    assert!(err.iter().any(|e| e.message.contains("401")));
+}
+
+#[test]
+fn credentials_short_token_fails_without_network() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, "short");
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. }))
+    );
+    assert!(matches!(
+        m.check,
+        CheckState::Failed(CheckFailure::TooShort { .. })
+    ));
+}
+
+#[test]
+fn credentials_stale_check_result_is_ignored_after_edit() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, TOKEN);
+    let generation_seen = m.check_generation;
+    m.update(key(KeyCode::Enter));
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, "x");
+    m.update(Input::Msg(Msg::TokenChecked {
+        generation: generation_seen + 1,
+        result: Ok("ok".into()),
+    }));
+    assert_eq!(m.check, CheckState::NotChecked);
+}
+
+#[test]
+fn credentials_ctrl_o_reveals_token() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::Token);
+    assert!(!m.token.revealed);
+    m.update(ctrl('o'));
+    assert!(m.token.revealed);
+}
+
+#[test]
+fn credentials_s3_backend_adds_fields_with_rules() {
+    let mut m = on_credentials();
+    let before = fields(&m, Step::Credentials).len();
+    focus_on(&mut m, FieldId::StateBackend);
+    m.update(key(KeyCode::Right));
+    assert_eq!(m.form.state_backend, StateBackend::S3);
+    assert_eq!(fields(&m, Step::Credentials).len(), before + 5);
+    focus_on(&mut m, FieldId::S3Bucket);
+    typed(&mut m, "UPPER");
+    assert!(
+        m.errors_for(Step::Credentials)
+            .iter()
+            .any(|e| e.field == "state.s3.bucket")
+    );
+}
+
+#[test]
+fn credentials_enter_on_ssh_key_generates_then_prompts_for_private_path() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::SshKey);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::GenerateSshKey { .. }))
+    );
+    let pair = super::sshkey::from_seed(&[1; 32], "openova");
+    m.update(Input::Msg(Msg::SshKeyGenerated {
+        public: pair.public_line.clone(),
+        key: GeneratedKey {
+            private_openssh: pair.private_openssh,
+            fingerprint: "SHA256:x".into(),
+        },
+    }));
+    assert_eq!(m.form.ssh_public_key, pair.public_line);
+    assert_eq!(
+        m.prompt.as_ref().map(|p| p.purpose),
+        Some(PromptPurpose::SavePrivateKey)
+    );
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::WritePrivateKey { .. }))
+    );
+    // Esc instead drops the private key for good.
+    m.update(key(KeyCode::Esc));
+    assert!(m.generated.is_none() && m.prompt.is_none());
+}
+
+#[test]
+fn credentials_pasted_private_key_is_rejected_with_reason() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::SshMode);
+    m.update(key(KeyCode::Right));
+    focus_on(&mut m, FieldId::SshKey);
+    m.update(Input::Paste("-----BEGIN OPENSSH PRIVATE KEY-----".into()));
+    let errs = m.errors_for(Step::Credentials);
+    assert!(
+        errs.iter()
+            .any(|e| e.field == "ssh.public_key" && e.message.contains("private key"))
+    );
+}
+
+#[test]
+fn credentials_memory_only_forgets_keyring_copies() {
+    let mut m = on_credentials();
+    focus_on(&mut m, FieldId::SecretStorage);
+    let effects = m.update(key(KeyCode::Right));
+    assert_eq!(m.form.secret_storage, SecretStorage::Memory);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::ForgetStoredSecrets { draft: 1 }))
+    );
+}
+
+// ---------------------------------------------------------------- Provider
+
+#[test]
+fn provider_change_resets_locations_and_check() {
+    let mut m = filled();
+    m.form.step = Step::Provider;
+    m.focus = 0;
+    m.update(key(KeyCode::Down));
+    assert_eq!(m.form.provider, Provider::HuaweiCloud);
+    assert_eq!(m.form.regions[0].location.provider(), Provider::HuaweiCloud);
+    assert_eq!(m.check, CheckState::NotChecked);
+    assert!(m.cluster_names()[0].starts_with("hw-"));
+}
+
+// ---------------------------------------------------------------- Regions
+
+#[test]
+fn regions_second_region_gets_distinct_name_and_cost_updates() {
+    let mut m = filled();
+    m.form.step = Step::Regions;
+    m.focus = 0;
+    let one = m.monthly_cost().unwrap();
+    m.update(key(KeyCode::Right));
+    assert_eq!(m.form.regions.len(), 2);
+    assert_eq!(
+        m.cluster_names(),
+        vec!["hz-fsn-rtz-prod".to_string(), "hz-nbg-rtz-prod".to_string()]
+    );
+    assert!((m.monthly_cost().unwrap() - 2.0 * one).abs() < 0.001);
+}
+
+#[test]
+fn regions_same_name_twice_is_an_error() {
+    let mut m = filled();
+    m.form.step = Step::Regions;
+    m.focus = 0;
+    m.update(key(KeyCode::Right));
+    focus_on(&mut m, FieldId::Location(1));
+    m.update(key(KeyCode::Left));
+    assert_eq!(m.form.regions[1].location, Location::Fsn);
+    assert!(
+        m.errors_for(Step::Regions)
+            .iter()
+            .any(|e| e.message.contains("same cluster name"))
+    );
+}
+
+#[test]
+fn regions_worker_count_stays_within_limits() {
+    let mut m = filled();
+    m.form.step = Step::Regions;
+    focus_on(&mut m, FieldId::WorkerCount(0));
+    for _ in 0..10 {
+        m.update(key(KeyCode::Left));
+    }
+    assert_eq!(m.form.regions[0].worker_count, 0);
+    for _ in 0..100 {
+        m.update(key(KeyCode::Right));
+    }
+    assert_eq!(
+        m.form.regions[0].worker_count,
+        crate::domain::naming::MAX_WORKERS
+    );
+}
+
+// ---------------------------------------------------------------- Components
+
+fn on_components() -> Model {
+    let mut m = filled();
+    m.form.step = Step::Components;
+    m
+}
+
+fn cursor_to(m: &mut Model, name: &str) {
+    m.component_cursor = component_rows(m)
+        .iter()
+        .position(|r| r.name == name)
+        .expect(name);
+}
+
+#[test]
+fn components_selecting_with_dependencies_asks_and_lists_them() {
+    let mut m = on_components();
+    cursor_to(&mut m, "debezium");
+    m.update(key(KeyCode::Char(' ')));
+    let dialog = m.dialogs.last().expect("dependency dialog");
+    assert!(
+        dialog
+            .body
+            .iter()
+            .any(|l| l.contains("strimzi") && l.contains("required by debezium")),
+        "{:?}",
+        dialog.body
+    );
+    m.update(key(KeyCode::Char('y')));
+    assert!(m.form.components.contains("debezium") && m.form.components.contains("strimzi"));
+}
+
+#[test]
+fn components_deselecting_a_dependency_lists_dependents_and_keep_cancels() {
+    let mut m = on_components();
+    m.form
+        .components
+        .extend(["debezium".to_string(), "strimzi".to_string()]);
+    cursor_to(&mut m, "strimzi");
+    m.update(key(KeyCode::Char(' ')));
+    let dialog = m.dialogs.last().expect("removal dialog");
+    assert!(dialog.body.iter().any(|l| l.contains("debezium")));
+    m.update(key(KeyCode::Char('n')));
+    assert!(m.form.components.contains("strimzi"));
+    m.update(key(KeyCode::Char(' ')));
+    m.update(key(KeyCode::Enter));
+    assert!(!m.form.components.contains("strimzi") && !m.form.components.contains("debezium"));
+}
+
+#[test]
+fn components_mandatory_cannot_be_deselected() {
+    let mut m = on_components();
+    cursor_to(&mut m, "cilium");
+    m.update(key(KeyCode::Char(' ')));
+    assert!(m.dialogs.is_empty());
+    assert!(m.status.as_ref().unwrap().text.contains("mandatory"));
+    assert!(
+        component_rows(&m)
+            .iter()
+            .find(|r| r.name == "cilium")
+            .unwrap()
+            .selected
+    );
+}
+
+#[test]
+fn components_filter_narrows_list() {
+    let mut m = on_components();
+    m.update(key(KeyCode::Char('/')));
+    assert!(m.filtering);
+    typed(&mut m, "strimzi");
+    let rows = component_rows(&m);
+    assert!(!rows.is_empty());
+    assert!(rows.iter().all(|r| r.name.contains("strimzi")
+        || r.title.to_lowercase().contains("strimzi")
+        || r.description.to_lowercase().contains("strimzi")));
+    m.update(key(KeyCode::Esc));
+    assert!(component_rows(&m).len() > rows.len());
+}
+
+// ---------------------------------------------------------------- Review
+
+#[test]
+fn review_errors_are_listed_and_enter_jumps_to_field() {
+    let mut m = filled();
+    m.form.email = "nope".into();
+    m.inputs = Inputs::from_form(&m.form);
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Enter));
+    assert_eq!(m.form.step, Step::Organization);
+    assert_eq!(focused(&m), Some(FieldId::Email));
+}
+
+#[test]
+fn review_start_says_provisioning_is_not_available() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    let effects = m.update(key(KeyCode::Char('s')));
+    assert!(effects.is_empty());
+    assert!(m.status.as_ref().unwrap().text.contains("not available"));
+}
+
+#[test]
+fn review_export_writes_no_secret() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('e')));
+    let effects = m.update(key(KeyCode::Enter));
+    let contents = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Export { contents, .. } => Some(contents.clone()),
+            _ => None,
+        })
+        .expect("export effect");
+    assert!(contents.contains("hz-fsn-rtz-prod"));
+    assert!(contents.contains("HCLOUD_TOKEN"));
+    assert!(!contents.contains("PLANTED"));
+    let back = super::export::form_from_toml(&contents).unwrap();
+    assert_eq!(back.org_slug, "acme");
+    assert_eq!(back.regions, m.form.regions);
+}
+
+#[test]
+fn wizard_q_quits_outside_text_and_asks_while_checking() {
+    let mut m = filled();
+    m.form.step = Step::Provider;
+    m.check = CheckState::Checking;
+    m.update(key(KeyCode::Char('q')));
+    assert!(!m.finished);
+    assert_eq!(
+        m.dialogs.last().map(|d| d.intent.clone()),
+        Some(Intent::Quit)
+    );
+    m.update(key(KeyCode::Char('y')));
+    assert!(m.finished);
+}
+
+#[test]
+fn wizard_draft_round_trip_restores_form() {
+    let m = filled();
+    let data = serde_json::to_string(&m.form).unwrap();
+    let back: Form = serde_json::from_str(&data).unwrap();
+    assert_eq!(back, m.form);
+}
+
+// ---------------------------------------------------------------- Snapshots
+
+fn draw(m: &Model, w: u16, h: u16) -> String {
+    let app = super::Wizard {
+        model: m.clone(),
+        theme: Theme::mono(),
+    };
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| render_guarded(&app, f)).unwrap();
+    format!("{}", t.backend())
+}
+
+fn snap(name: &str, m: &Model) {
+    for (w, h) in [(80, 24), (120, 40)] {
+        insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(m, w, h));
+    }
+}
+
+#[test]
+fn snapshots_every_screen() {
+    let mut m = filled();
+    for step in Step::ALL {
+        m.form.step = step;
+        m.focus = 0;
+        snap(&format!("{}__filled", step.title().to_lowercase()), &m);
+    }
+    let mut e = fresh();
+    snap("organization__empty", &e);
+    e.form.step = Step::Credentials;
+    snap("credentials__empty", &e);
+    let mut two = filled();
+    two.form
+        .regions
+        .push(RegionForm::default_for(Provider::Hetzner, 1));
+    two.form.step = Step::Regions;
+    snap("regions__two", &two);
+    let mut d = on_components();
+    cursor_to(&mut d, "debezium");
+    d.update(key(KeyCode::Char(' ')));
+    snap("components__dependency_dialog", &d);
+    let mut r = filled();
+    r.form.email = "bad".into();
+    r.form.step = Step::Review;
+    snap("review__errors", &r);
+    let mut h = filled();
+    h.show_help = true;
+    snap("organization__help", &h);
+    let mut res = fresh();
+    res.mode = Mode::Resume {
+        drafts: vec![DraftChoice {
+            id: 3,
+            title: "Acme Financial".into(),
+            progress: 4,
+            age: "5 min ago".into(),
+        }],
+        cursor: 0,
+    };
+    snap("resume__one_draft", &res);
+}
+
+#[test]
+fn snapshot_below_minimum_size_explains() {
+    let out = draw(&filled(), 60, 20);
+    assert!(out.contains("needs at least 80x24"), "{out}");
+}

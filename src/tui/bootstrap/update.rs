@@ -1,0 +1,1184 @@
+//! Owns the wizard's `update`: every key, paste and background result turns into new state plus
+//! effects (save the draft, store a secret, check the token...). No I/O happens here.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyCode, KeyEvent};
+use secrecy::SecretString;
+
+use super::model::*;
+use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
+use crate::domain::resolve;
+use crate::tui::dialog::{Answer, ConfirmDialog};
+use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab};
+use crate::tui::runtime::Input;
+use crate::tui::widgets::field::{Edit, TextField};
+
+/// Results reported by effects.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    /// A draft was created or loaded and is now the one being edited.
+    DraftOpened {
+        id: i64,
+        form: Box<Form>,
+        secrets: Vec<(SecretName, SecretString)>,
+    },
+    DraftSaveFailed(String),
+    SecretStoreFailed(String),
+    TokenChecked {
+        generation: u64,
+        result: Result<String, CheckFailure>,
+    },
+    SshKeyGenerated {
+        public: String,
+        key: GeneratedKey,
+    },
+    PrivateKeySaved(Result<String, String>),
+    Exported(Result<String, String>),
+    DraftDeleted(i64),
+    /// Something the operator must read (a draft could not be opened, deleted...).
+    Failed(String),
+}
+
+/// Work for the effect runner.
+#[derive(Debug)]
+pub enum Effect {
+    NewDraft,
+    OpenDraft(i64),
+    DeleteDraft(i64),
+    SaveDraft {
+        id: i64,
+        title: String,
+        data: String,
+        progress: u8,
+    },
+    StoreSecret {
+        draft: i64,
+        name: SecretName,
+        value: SecretString,
+        storage: SecretStorage,
+    },
+    /// The operator switched to memory only: remove this draft's secrets from the keyring.
+    ForgetStoredSecrets {
+        draft: i64,
+    },
+    CheckToken {
+        provider: Provider,
+        token: SecretString,
+        generation: u64,
+    },
+    GenerateSshKey {
+        comment: String,
+    },
+    WritePrivateKey {
+        path: String,
+        key: SecretString,
+    },
+    Export {
+        path: String,
+        contents: String,
+    },
+}
+
+/// A focusable field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldId {
+    OrgName,
+    OrgSlug,
+    Domain,
+    Email,
+    Env,
+    Token,
+    StateBackend,
+    S3Endpoint,
+    S3Bucket,
+    S3Region,
+    S3AccessKey,
+    S3SecretKey,
+    SshMode,
+    SshKey,
+    SecretStorage,
+    Provider,
+    RegionCount,
+    Location(usize),
+    BuildingBlock(usize),
+    ControlPlaneSize(usize),
+    ControlPlaneCount(usize),
+    WorkerCount(usize),
+    WorkerSize(usize),
+}
+
+impl FieldId {
+    pub fn label(self) -> String {
+        match self {
+            FieldId::OrgName => "Organization name".into(),
+            FieldId::OrgSlug => "Slug".into(),
+            FieldId::Domain => "Domain".into(),
+            FieldId::Email => "Contact email".into(),
+            FieldId::Env => "Environment".into(),
+            FieldId::Token => "API token".into(),
+            FieldId::StateBackend => "Tofu state".into(),
+            FieldId::S3Endpoint => "S3 endpoint".into(),
+            FieldId::S3Bucket => "S3 bucket".into(),
+            FieldId::S3Region => "S3 region".into(),
+            FieldId::S3AccessKey => "S3 access key".into(),
+            FieldId::S3SecretKey => "S3 secret key".into(),
+            FieldId::SshMode => "SSH access".into(),
+            FieldId::SshKey => "SSH key".into(),
+            FieldId::SecretStorage => "Keep secrets".into(),
+            FieldId::Provider => "Provider".into(),
+            FieldId::RegionCount => "Regions".into(),
+            FieldId::Location(_) => "Location".into(),
+            FieldId::BuildingBlock(_) => "Building block".into(),
+            FieldId::ControlPlaneSize(_) => "Control plane".into(),
+            FieldId::ControlPlaneCount(_) => "CP nodes".into(),
+            FieldId::WorkerCount(_) => "Workers".into(),
+            FieldId::WorkerSize(_) => "Worker size".into(),
+        }
+    }
+
+    /// Fields typed as free text, where letters like `q` and `?` are input, not commands.
+    pub fn is_text(self) -> bool {
+        matches!(
+            self,
+            FieldId::OrgName
+                | FieldId::OrgSlug
+                | FieldId::Domain
+                | FieldId::Email
+                | FieldId::Token
+                | FieldId::S3Endpoint
+                | FieldId::S3Bucket
+                | FieldId::S3Region
+                | FieldId::S3AccessKey
+                | FieldId::S3SecretKey
+        ) || self == FieldId::SshKey
+    }
+
+    /// The field an error path (as used in platform.toml) refers to.
+    pub fn for_error(path: &str) -> Option<(Step, FieldId)> {
+        let region = |rest: &str| -> Option<(usize, String)> {
+            let rest = rest.strip_prefix("regions[")?;
+            let (i, tail) = rest.split_once("].")?;
+            Some((i.parse().ok()?, tail.to_string()))
+        };
+        Some(match path {
+            "organization.name" => (Step::Organization, FieldId::OrgName),
+            "organization.slug" => (Step::Organization, FieldId::OrgSlug),
+            "organization.domain" => (Step::Organization, FieldId::Domain),
+            "organization.email" => (Step::Organization, FieldId::Email),
+            "credentials.provider_token" => (Step::Credentials, FieldId::Token),
+            "state.s3.endpoint" => (Step::Credentials, FieldId::S3Endpoint),
+            "state.s3.bucket" => (Step::Credentials, FieldId::S3Bucket),
+            "state.s3.access_key" => (Step::Credentials, FieldId::S3AccessKey),
+            "state.s3.secret_key" => (Step::Credentials, FieldId::S3SecretKey),
+            "ssh.public_key" => (Step::Credentials, FieldId::SshKey),
+            p => {
+                let (i, tail) = region(p)?;
+                let f = match tail.as_str() {
+                    "location" => FieldId::Location(i),
+                    "building_block" => FieldId::BuildingBlock(i),
+                    "control_plane_size" => FieldId::ControlPlaneSize(i),
+                    "worker_size" => FieldId::WorkerSize(i),
+                    "workers" => FieldId::WorkerCount(i),
+                    _ => FieldId::Location(i),
+                };
+                (Step::Regions, f)
+            }
+        })
+    }
+}
+
+/// The focusable fields of a step, in order.
+pub fn fields(m: &Model, step: Step) -> Vec<FieldId> {
+    match step {
+        Step::Organization => vec![
+            FieldId::OrgName,
+            FieldId::OrgSlug,
+            FieldId::Domain,
+            FieldId::Email,
+            FieldId::Env,
+        ],
+        Step::Credentials => {
+            let mut v = vec![FieldId::Token, FieldId::StateBackend];
+            if m.form.state_backend == StateBackend::S3 {
+                v.extend([
+                    FieldId::S3Endpoint,
+                    FieldId::S3Bucket,
+                    FieldId::S3Region,
+                    FieldId::S3AccessKey,
+                    FieldId::S3SecretKey,
+                ]);
+            }
+            v.extend([FieldId::SshMode, FieldId::SshKey, FieldId::SecretStorage]);
+            v
+        }
+        Step::Provider => vec![FieldId::Provider],
+        Step::Regions => {
+            let mut v = vec![FieldId::RegionCount];
+            for i in 0..m.form.regions.len() {
+                v.extend([
+                    FieldId::Location(i),
+                    FieldId::BuildingBlock(i),
+                    FieldId::ControlPlaneSize(i),
+                    FieldId::ControlPlaneCount(i),
+                    FieldId::WorkerCount(i),
+                    FieldId::WorkerSize(i),
+                ]);
+            }
+            v
+        }
+        Step::Components | Step::Review => Vec::new(),
+    }
+}
+
+pub fn focused(m: &Model) -> Option<FieldId> {
+    fields(m, m.form.step).get(m.focus).copied()
+}
+
+/// Whether letters typed now are text (so `q`, `?`, `/` must not act as commands).
+pub fn typing(m: &Model) -> bool {
+    m.prompt.is_some()
+        || m.filtering
+        || (m.mode == Mode::Wizard
+            && focused(m).is_some_and(|f| {
+                f.is_text() && (f != FieldId::SshKey || m.form.ssh_mode == SshMode::Paste)
+            }))
+}
+
+/// One entry of the Components list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentRow {
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    pub category: crate::domain::catalog::Category,
+    pub selected: bool,
+    pub locked: bool,
+}
+
+/// Rows of the Components screen after the filter, grouped by category in catalog order.
+pub fn component_rows(m: &Model) -> Vec<ComponentRow> {
+    use crate::domain::catalog::Category;
+    let cat = crate::catalog::embedded();
+    let filter = m.filter.value().to_lowercase();
+    let matches = |name: &str, title: &str, desc: &str| {
+        filter.is_empty()
+            || name.to_lowercase().contains(&filter)
+            || title.to_lowercase().contains(&filter)
+            || desc.to_lowercase().contains(&filter)
+    };
+    let mut rows = Vec::new();
+    for category in Category::ALL {
+        if category == Category::MetaPlatform {
+            for meta in cat.meta_platforms() {
+                if matches(&meta.name, &meta.title, &meta.description) {
+                    rows.push(ComponentRow {
+                        name: meta.name.clone(),
+                        title: meta.title.clone(),
+                        description: meta.description.clone(),
+                        category,
+                        selected: m.form.components.contains(&meta.name),
+                        locked: false,
+                    });
+                }
+            }
+            continue;
+        }
+        for c in cat.components().iter().filter(|c| c.category == category) {
+            if matches(&c.name, &c.title, &c.description) {
+                let locked = category == Category::Mandatory;
+                rows.push(ComponentRow {
+                    name: c.name.clone(),
+                    title: c.title.clone(),
+                    description: c.description.clone(),
+                    category,
+                    selected: locked || m.form.components.contains(&c.name),
+                    locked,
+                });
+            }
+        }
+    }
+    rows
+}
+
+/// Mandatory components plus the selection: what is "installed" from the resolver's view.
+fn effective_selection(m: &Model) -> BTreeSet<String> {
+    let cat = crate::catalog::embedded();
+    let mut s = m.form.components.clone();
+    s.extend(cat.mandatory().iter().map(|c| c.name.clone()));
+    s
+}
+
+impl Model {
+    /// Persist the form: one effect per change, so a kill loses nothing.
+    fn save(&mut self) -> Vec<Effect> {
+        if self.form.step > self.form.reached {
+            self.form.reached = self.form.step;
+        }
+        let Some(id) = self.draft_id else {
+            return Vec::new();
+        };
+        match serde_json::to_string(&self.form) {
+            Ok(data) => vec![Effect::SaveDraft {
+                id,
+                title: self.title(),
+                data,
+                progress: self.progress(),
+            }],
+            Err(e) => {
+                self.notice_error(format!("cannot encode the draft: {e}"));
+                Vec::new()
+            }
+        }
+    }
+
+    fn notice(&mut self, text: impl Into<String>) {
+        self.status = Some(Notice {
+            text: text.into(),
+            error: false,
+        });
+    }
+
+    fn notice_error(&mut self, text: impl Into<String>) {
+        self.status = Some(Notice {
+            text: text.into(),
+            error: true,
+        });
+    }
+
+    fn goto(&mut self, step: Step) -> Vec<Effect> {
+        self.form.step = step;
+        self.focus = 0;
+        self.review_scroll = 0;
+        self.review_cursor = 0;
+        self.filtering = false;
+        self.save()
+    }
+
+    fn quit_requested(&mut self) {
+        if self.check == CheckState::Checking {
+            self.dialogs.push(ConfirmDialog::new(
+                "Quit?",
+                vec![
+                    "The credential check is still running.".into(),
+                    "Everything you entered is saved in the draft.".into(),
+                ],
+                "quit",
+                "stay",
+                Intent::Quit,
+            ));
+        } else {
+            self.finished = true;
+        }
+    }
+
+    /// Apply one input.
+    pub fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+        match input {
+            Input::Key(key) => self.handle_key(key),
+            Input::Paste(text) => self.handle_paste(&text),
+            Input::Resize(..) | Input::Tick => Vec::new(),
+            Input::Msg(msg) => self.handle_msg(msg),
+            Input::Terminate => {
+                // Drafts are saved on every change, so there is nothing left to flush.
+                self.finished = true;
+                Vec::new()
+            }
+        }
+    }
+
+    fn handle_msg(&mut self, msg: Msg) -> Vec<Effect> {
+        match msg {
+            Msg::DraftOpened { id, form, secrets } => {
+                let storage_note = self.secret_store_kind.clone();
+                let explain = self.secret_store_explain.clone();
+                let keyring_unavailable = self.keyring_unavailable;
+                let now = self.now;
+                *self = Model::new(*form, Some(id), now);
+                self.secret_store_kind = storage_note;
+                self.secret_store_explain = explain;
+                self.keyring_unavailable = keyring_unavailable;
+                for (name, value) in secrets {
+                    self.secret_mut(name).set(&value);
+                }
+                let mut effects = self.save();
+                if !self.token.is_empty() {
+                    effects.extend(self.start_check());
+                }
+                effects
+            }
+            Msg::DraftSaveFailed(e) => {
+                self.notice_error(format!("Draft NOT saved: {e}"));
+                Vec::new()
+            }
+            Msg::SecretStoreFailed(e) => {
+                self.notice_error(format!("{e}; the secret is kept in memory only"));
+                Vec::new()
+            }
+            Msg::TokenChecked { generation, result } => {
+                if generation == self.check_generation {
+                    self.check = match result {
+                        Ok(ok) => CheckState::Valid(ok),
+                        Err(f) => CheckState::Failed(f),
+                    };
+                }
+                Vec::new()
+            }
+            Msg::SshKeyGenerated { public, key } => {
+                self.form.ssh_public_key = public.clone();
+                self.inputs.ssh_public_key.set(&public);
+                self.form.ssh_private_key_saved_to = None;
+                let default_path = format!(
+                    "openova-{}_ed25519",
+                    if self.form.org_slug.is_empty() {
+                        "admin"
+                    } else {
+                        &self.form.org_slug
+                    }
+                );
+                self.generated = Some(key);
+                self.prompt = Some(PathPrompt {
+                    title: "Save the private key (shown once; Esc to not keep it)".into(),
+                    field: TextField::new(&default_path),
+                    purpose: PromptPurpose::SavePrivateKey,
+                    error: None,
+                });
+                self.save()
+            }
+            Msg::PrivateKeySaved(result) => {
+                match result {
+                    Ok(path) => {
+                        self.prompt = None;
+                        self.generated = None;
+                        self.form.ssh_private_key_saved_to = Some(path.clone());
+                        self.notice(format!("Private key written to {path} (mode 0600)"));
+                        return self.save();
+                    }
+                    Err(e) => {
+                        if let Some(p) = &mut self.prompt {
+                            p.error = Some(e);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Exported(result) => {
+                match result {
+                    Ok(path) => {
+                        self.prompt = None;
+                        self.notice(format!("Exported {path}"));
+                    }
+                    Err(e) => {
+                        if let Some(p) = &mut self.prompt {
+                            p.error = Some(e);
+                        }
+                    }
+                }
+                Vec::new()
+            }
+            Msg::Failed(e) => {
+                self.notice_error(e);
+                Vec::new()
+            }
+            Msg::DraftDeleted(id) => {
+                if let Mode::Resume { drafts, cursor } = &mut self.mode {
+                    drafts.retain(|d| d.id != id);
+                    *cursor = (*cursor).min(drafts.len());
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn start_check(&mut self) -> Vec<Effect> {
+        self.check_generation += 1;
+        let provider = self.form.provider;
+        if provider != Provider::Hetzner {
+            self.check = CheckState::Unsupported(format!(
+                "openova cannot check {} credentials yet, and provisioning there is not available",
+                provider.name()
+            ));
+            return Vec::new();
+        }
+        let len = self.token.field.value().chars().count();
+        if len < HETZNER_TOKEN_MIN {
+            self.check = CheckState::Failed(CheckFailure::TooShort {
+                min: HETZNER_TOKEN_MIN,
+            });
+            return Vec::new();
+        }
+        self.check = CheckState::Checking;
+        vec![Effect::CheckToken {
+            provider,
+            token: self.token.secret(),
+            generation: self.check_generation,
+        }]
+    }
+
+    fn handle_paste(&mut self, text: &str) -> Vec<Effect> {
+        if let Some(p) = &mut self.prompt {
+            if p.field.insert_str(text) == Edit::ChangedAndCut {
+                p.error = Some("pasted text was cut: control characters or too long".into());
+            }
+            return Vec::new();
+        }
+        if self.filtering {
+            self.filter.insert_str(text);
+            self.component_cursor = 0;
+            return Vec::new();
+        }
+        if self.mode != Mode::Wizard || !typing(self) {
+            return Vec::new();
+        }
+        let Some(field) = focused(self) else {
+            return Vec::new();
+        };
+        // Bracketed paste arrives whole; route it through the same path as typing.
+        self.edit_field(field, |f| f.insert_str(text))
+    }
+
+    fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.show_help {
+            self.show_help = false;
+            return Vec::new();
+        }
+        if self.prompt.is_some() {
+            return self.handle_prompt_key(&key);
+        }
+        if let Some(top) = self.dialogs.last_mut() {
+            return match top.handle_key(&key) {
+                Answer::Yes(intent) => {
+                    self.dialogs.pop();
+                    self.confirm(intent)
+                }
+                Answer::No => {
+                    self.dialogs.pop();
+                    Vec::new()
+                }
+                Answer::Pending => Vec::new(),
+            };
+        }
+        if is_ctrl(&key, 'c') {
+            self.quit_requested();
+            return Vec::new();
+        }
+        if key.code == KeyCode::F(1) || (!typing(self) && is_char(&key, '?')) {
+            self.show_help = true;
+            return Vec::new();
+        }
+        if !typing(self) && is_char(&key, 'q') {
+            self.quit_requested();
+            return Vec::new();
+        }
+        if let Mode::Resume { .. } = self.mode {
+            return self.handle_resume_key(&key);
+        }
+        match self.form.step {
+            Step::Components => return self.handle_components_key(&key),
+            Step::Review => return self.handle_review_key(&key),
+            _ => {}
+        }
+        self.handle_form_key(&key)
+    }
+
+    fn handle_resume_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let Mode::Resume { drafts, cursor } = &mut self.mode else {
+            return Vec::new();
+        };
+        // The last row is "start a new draft".
+        let rows = drafts.len() + 1;
+        match key.code {
+            KeyCode::Up => *cursor = cursor.saturating_sub(1),
+            KeyCode::Down => *cursor = (*cursor + 1).min(rows - 1),
+            KeyCode::Enter => {
+                return if *cursor < drafts.len() {
+                    vec![Effect::OpenDraft(drafts[*cursor].id)]
+                } else {
+                    vec![Effect::NewDraft]
+                };
+            }
+            _ if is_char(key, 'n') => return vec![Effect::NewDraft],
+            _ if is_char(key, 'd') && *cursor < drafts.len() => {
+                let d = drafts[*cursor].clone();
+                self.dialogs.push(ConfirmDialog::new(
+                    "Delete draft?",
+                    vec![
+                        format!("Delete the draft \"{}\" ({})?", d.title, d.age),
+                        "This cannot be undone.".into(),
+                    ],
+                    "delete",
+                    "keep",
+                    Intent::DeleteDraft(d.id),
+                ));
+            }
+            KeyCode::Esc => self.finished = true,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn handle_prompt_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let Some(p) = &mut self.prompt else {
+            return Vec::new();
+        };
+        match key.code {
+            KeyCode::Esc => {
+                if p.purpose == PromptPurpose::SavePrivateKey {
+                    self.generated = None;
+                    self.notice("Private key not kept: only the public key will be installed on the servers.");
+                }
+                self.prompt = None;
+                Vec::new()
+            }
+            KeyCode::Enter => {
+                let path = p.field.value().trim().to_string();
+                if path.is_empty() {
+                    p.error = Some("enter a file path".into());
+                    return Vec::new();
+                }
+                match p.purpose {
+                    PromptPurpose::SavePrivateKey => match &self.generated {
+                        Some(g) => vec![Effect::WritePrivateKey {
+                            path,
+                            key: g.private_openssh.clone(),
+                        }],
+                        None => {
+                            self.prompt = None;
+                            Vec::new()
+                        }
+                    },
+                    PromptPurpose::ExportPlatformToml => match super::export::platform_toml(self) {
+                        Ok(contents) => vec![Effect::Export { path, contents }],
+                        Err(e) => {
+                            if let Some(p) = &mut self.prompt {
+                                p.error = Some(e);
+                            }
+                            Vec::new()
+                        }
+                    },
+                }
+            }
+            _ => {
+                if p.field.handle_key(key) != Edit::NotHandled {
+                    p.error = None;
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    fn confirm(&mut self, intent: Intent) -> Vec<Effect> {
+        match intent {
+            Intent::Quit => {
+                self.finished = true;
+                Vec::new()
+            }
+            Intent::AddComponents(names) => {
+                let n = names.len();
+                self.form.components.extend(names);
+                self.notice(format!("Added {n} component(s)"));
+                self.save()
+            }
+            Intent::RemoveComponents(names) => {
+                for n in &names {
+                    self.form.components.remove(n);
+                }
+                self.notice(format!("Removed {} component(s)", names.len()));
+                self.save()
+            }
+            Intent::RegenerateSshKey => vec![Effect::GenerateSshKey {
+                comment: self.ssh_comment(),
+            }],
+            Intent::DeleteDraft(id) => vec![Effect::DeleteDraft(id)],
+        }
+    }
+
+    fn ssh_comment(&self) -> String {
+        if self.form.domain.is_empty() {
+            "openova".into()
+        } else {
+            format!("openova@{}", self.form.domain)
+        }
+    }
+
+    fn move_focus(&mut self, delta: isize) {
+        let n = fields(self, self.form.step).len();
+        if n == 0 {
+            return;
+        }
+        self.focus = (self.focus as isize + delta).rem_euclid(n as isize) as usize;
+    }
+
+    fn next_step(&mut self) -> Vec<Effect> {
+        match self.form.step.next() {
+            Some(s) => self.goto(s),
+            None => Vec::new(),
+        }
+    }
+
+    fn prev_step(&mut self) -> Vec<Effect> {
+        match self.form.step.prev() {
+            Some(s) => self.goto(s),
+            None => Vec::new(),
+        }
+    }
+
+    /// Keys shared by the form screens (Organization, Credentials, Provider, Regions).
+    fn handle_form_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let Some(field) = focused(self) else {
+            return Vec::new();
+        };
+        if is_tab(key) || (key.code == KeyCode::Down && field != FieldId::Provider) {
+            self.move_focus(1);
+            return Vec::new();
+        }
+        if is_back_tab(key) || (key.code == KeyCode::Up && field != FieldId::Provider) {
+            self.move_focus(-1);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => return self.prev_step(),
+            KeyCode::PageDown => return self.next_step(),
+            KeyCode::PageUp => return self.prev_step(),
+            KeyCode::Enter => return self.enter_on(field),
+            _ => {}
+        }
+        if field == FieldId::Token && is_ctrl(key, 'o') {
+            self.token.revealed = !self.token.revealed;
+            return Vec::new();
+        }
+        if matches!(field, FieldId::S3AccessKey | FieldId::S3SecretKey) && is_ctrl(key, 'o') {
+            let name = if field == FieldId::S3AccessKey {
+                SecretName::S3AccessKey
+            } else {
+                SecretName::S3SecretKey
+            };
+            let s = self.secret_mut(name);
+            s.revealed = !s.revealed;
+            return Vec::new();
+        }
+        if field.is_text() && (field != FieldId::SshKey || self.form.ssh_mode == SshMode::Paste) {
+            return self.edit_field(field, |f| f.handle_key(key));
+        }
+        let dir = match key.code {
+            KeyCode::Right | KeyCode::Char(' ') => 1,
+            KeyCode::Left => -1,
+            KeyCode::Down if field == FieldId::Provider => 1,
+            KeyCode::Up if field == FieldId::Provider => -1,
+            _ => return Vec::new(),
+        };
+        self.cycle(field, dir)
+    }
+
+    fn enter_on(&mut self, field: FieldId) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        if field == FieldId::Token {
+            effects.extend(self.start_check());
+        }
+        if field == FieldId::SshKey && self.form.ssh_mode == SshMode::Generate {
+            if self.form.ssh_public_key.is_empty() {
+                return vec![Effect::GenerateSshKey {
+                    comment: self.ssh_comment(),
+                }];
+            }
+            self.dialogs.push(ConfirmDialog::new(
+                "Replace the SSH key?",
+                vec![
+                    "A key pair was already generated for this draft.".into(),
+                    "A new one replaces its public key; the old private key will no longer be installed.".into(),
+                ],
+                "generate a new pair",
+                "keep the current key",
+                Intent::RegenerateSshKey,
+            ));
+            return effects;
+        }
+        let n = fields(self, self.form.step).len();
+        if self.focus + 1 >= n {
+            effects.extend(self.next_step());
+        } else {
+            self.focus += 1;
+        }
+        effects
+    }
+
+    /// Edit a text or secret field, then propagate the value to the form (and derived fields).
+    fn edit_field(
+        &mut self,
+        field: FieldId,
+        edit: impl FnOnce(&mut TextField) -> Edit,
+    ) -> Vec<Effect> {
+        let secret = match field {
+            FieldId::Token => Some(SecretName::ProviderToken),
+            FieldId::S3AccessKey => Some(SecretName::S3AccessKey),
+            FieldId::S3SecretKey => Some(SecretName::S3SecretKey),
+            _ => None,
+        };
+        if let Some(name) = secret {
+            let result = edit(&mut self.secret_mut(name).field);
+            if result == Edit::ChangedAndCut {
+                self.notice_error("Pasted text was cut: control characters removed or too long.");
+            }
+            if !matches!(result, Edit::Changed | Edit::ChangedAndCut) {
+                return Vec::new();
+            }
+            if name == SecretName::ProviderToken {
+                self.check_generation += 1;
+                self.check = CheckState::NotChecked;
+            }
+            return match self.draft_id {
+                Some(draft) => vec![Effect::StoreSecret {
+                    draft,
+                    name,
+                    value: self.secret(name).secret(),
+                    storage: self.form.secret_storage,
+                }],
+                None => Vec::new(),
+            };
+        }
+        let input = match field {
+            FieldId::OrgName => &mut self.inputs.org_name,
+            FieldId::OrgSlug => &mut self.inputs.org_slug,
+            FieldId::Domain => &mut self.inputs.domain,
+            FieldId::Email => &mut self.inputs.email,
+            FieldId::S3Endpoint => &mut self.inputs.s3_endpoint,
+            FieldId::S3Bucket => &mut self.inputs.s3_bucket,
+            FieldId::S3Region => &mut self.inputs.s3_region,
+            FieldId::SshKey => &mut self.inputs.ssh_public_key,
+            _ => return Vec::new(),
+        };
+        let result = edit(input);
+        let value = input.value().to_string();
+        if result == Edit::ChangedAndCut {
+            self.notice_error("Pasted text was cut: control characters removed or too long.");
+        }
+        if !matches!(result, Edit::Changed | Edit::ChangedAndCut) {
+            return Vec::new();
+        }
+        let f = &mut self.form;
+        match field {
+            FieldId::OrgName => {
+                f.org_name = value;
+                if !f.slug_edited {
+                    f.org_slug = naming::slugify(&f.org_name);
+                    self.inputs.org_slug.set(&f.org_slug);
+                }
+            }
+            FieldId::OrgSlug => {
+                f.org_slug = value;
+                f.slug_edited = true;
+            }
+            FieldId::Domain => f.domain = value,
+            FieldId::Email => f.email = value,
+            FieldId::S3Endpoint => f.s3_endpoint = value,
+            FieldId::S3Bucket => f.s3_bucket = value,
+            FieldId::S3Region => f.s3_region = value,
+            FieldId::SshKey => {
+                f.ssh_public_key = value.trim().to_string();
+                f.ssh_private_key_saved_to = None;
+            }
+            _ => {}
+        }
+        self.save()
+    }
+
+    fn cycle(&mut self, field: FieldId, dir: isize) -> Vec<Effect> {
+        fn step<T: Clone + PartialEq>(all: &[T], cur: T, dir: isize) -> T {
+            let i = all.iter().position(|x| *x == cur).unwrap_or(0) as isize;
+            all[(i + dir).rem_euclid(all.len() as isize) as usize].clone()
+        }
+        let provider = self.form.provider;
+        let mut effects = Vec::new();
+        match field {
+            FieldId::Env => self.form.env = step(EnvType::ALL, self.form.env, dir),
+            FieldId::StateBackend => {
+                self.form.state_backend = step(
+                    &[StateBackend::Local, StateBackend::S3],
+                    self.form.state_backend,
+                    dir,
+                )
+            }
+            FieldId::SshMode => {
+                self.form.ssh_mode = step(
+                    &[SshMode::Generate, SshMode::Paste],
+                    self.form.ssh_mode,
+                    dir,
+                )
+            }
+            FieldId::SecretStorage => {
+                let next = step(
+                    &[SecretStorage::Keyring, SecretStorage::Memory],
+                    self.form.secret_storage,
+                    dir,
+                );
+                if next == SecretStorage::Keyring && self.keyring_unavailable {
+                    self.notice_error(
+                        "No OS keyring works on this host: secrets stay in memory only.",
+                    );
+                    return Vec::new();
+                }
+                self.form.secret_storage = next;
+                if let Some(draft) = self.draft_id {
+                    if next == SecretStorage::Memory {
+                        effects.push(Effect::ForgetStoredSecrets { draft });
+                    } else {
+                        for name in SecretName::ALL {
+                            if !self.secret(name).is_empty() {
+                                effects.push(Effect::StoreSecret {
+                                    draft,
+                                    name,
+                                    value: self.secret(name).secret(),
+                                    storage: next,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            FieldId::Provider => {
+                let next = step(Provider::ALL, provider, dir);
+                self.form.provider = next;
+                // Locations and sizes belong to one provider; keep the region count only.
+                let n = self.form.regions.len();
+                self.form.regions = (0..n).map(|i| RegionForm::default_for(next, i)).collect();
+                self.check_generation += 1;
+                self.check = CheckState::NotChecked;
+            }
+            FieldId::RegionCount => {
+                if self.form.regions.len() == 1 {
+                    self.form.regions.push(RegionForm::default_for(provider, 1));
+                } else {
+                    self.form.regions.truncate(1);
+                }
+            }
+            FieldId::Location(i) => {
+                let all: Vec<Location> = provider.locations().collect();
+                if let Some(r) = self.form.regions.get_mut(i) {
+                    r.location = step(&all, r.location, dir);
+                }
+            }
+            FieldId::BuildingBlock(i) => {
+                if let Some(r) = self.form.regions.get_mut(i) {
+                    r.building_block = step(BuildingBlock::ALL, r.building_block, dir);
+                }
+            }
+            FieldId::ControlPlaneSize(i) | FieldId::WorkerSize(i) => {
+                let sizes: Vec<String> = naming::server_sizes(provider)
+                    .map(|s| s.id.to_string())
+                    .collect();
+                if let Some(r) = self.form.regions.get_mut(i) {
+                    let target = if matches!(field, FieldId::ControlPlaneSize(_)) {
+                        &mut r.control_plane_size
+                    } else {
+                        &mut r.worker_size
+                    };
+                    if !sizes.is_empty() {
+                        *target = step(&sizes, target.clone(), dir);
+                    }
+                }
+            }
+            FieldId::ControlPlaneCount(i) => {
+                if let Some(r) = self.form.regions.get_mut(i) {
+                    r.control_plane_count = if r.control_plane_count == 1 { 3 } else { 1 };
+                }
+            }
+            FieldId::WorkerCount(i) => {
+                if let Some(r) = self.form.regions.get_mut(i) {
+                    r.worker_count = (r.worker_count as isize + dir)
+                        .clamp(0, naming::MAX_WORKERS as isize)
+                        as u32;
+                }
+            }
+            _ => return Vec::new(),
+        }
+        effects.extend(self.save());
+        effects
+    }
+
+    fn handle_components_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        if self.filtering {
+            match key.code {
+                KeyCode::Enter | KeyCode::Down => self.filtering = false,
+                KeyCode::Esc => {
+                    self.filtering = false;
+                    self.filter.set("");
+                }
+                _ => {
+                    self.filter.handle_key(key);
+                    self.component_cursor = 0;
+                }
+            }
+            return Vec::new();
+        }
+        let rows = component_rows(self);
+        match key.code {
+            KeyCode::Up => self.component_cursor = self.component_cursor.saturating_sub(1),
+            KeyCode::Down => {
+                self.component_cursor =
+                    (self.component_cursor + 1).min(rows.len().saturating_sub(1))
+            }
+            KeyCode::Home => self.component_cursor = 0,
+            KeyCode::End => self.component_cursor = rows.len().saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Enter => return self.next_step(),
+            KeyCode::PageUp | KeyCode::Esc => return self.prev_step(),
+            KeyCode::Char(' ') => {
+                if let Some(row) = rows.get(self.component_cursor) {
+                    return self.toggle_component(row);
+                }
+            }
+            _ if is_char(key, '/') => self.filtering = true,
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn toggle_component(&mut self, row: &ComponentRow) -> Vec<Effect> {
+        let cat = crate::catalog::embedded();
+        if row.locked {
+            self.notice(format!(
+                "{} is mandatory: it is part of every platform.",
+                row.title
+            ));
+            return Vec::new();
+        }
+        let current = effective_selection(self);
+        if !row.selected {
+            let plan = match resolve::install_plan(cat, &current, &[row.name.as_str()], &[]) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.notice_error(e.to_string());
+                    return Vec::new();
+                }
+            };
+            let mut names: Vec<String> = plan
+                .items
+                .iter()
+                .filter(|i| !i.already_installed && !current.contains(&i.name))
+                .map(|i| i.name.clone())
+                .collect();
+            if !plan.metas.is_empty() {
+                names.extend(plan.metas.iter().cloned());
+            }
+            names.sort();
+            names.dedup();
+            if !names.contains(&row.name) {
+                names.push(row.name.clone());
+            }
+            let extra: Vec<String> = plan
+                .items
+                .iter()
+                .filter(|i| {
+                    !i.already_installed && !current.contains(&i.name) && i.name != row.name
+                })
+                .map(|i| format!("  + {:<20} {}", i.name, i.reason))
+                .collect();
+            if extra.is_empty() {
+                self.form.components.extend(names);
+                return self.save();
+            }
+            let mut body = vec![format!("Selecting {} also adds:", row.title)];
+            body.extend(extra);
+            self.dialogs.push(ConfirmDialog::new(
+                format!("Add {}", row.title),
+                body,
+                "add all",
+                "cancel",
+                Intent::AddComponents(names),
+            ));
+            Vec::new()
+        } else {
+            let removals = match resolve::removal_closure(cat, &current, &row.name) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.notice_error(e.to_string());
+                    return Vec::new();
+                }
+            };
+            let names: Vec<String> = removals.iter().map(|r| r.name.clone()).collect();
+            let mut names = names;
+            if !names.contains(&row.name) {
+                names.push(row.name.clone());
+            }
+            let others: Vec<String> = removals
+                .iter()
+                .filter(|r| r.name != row.name)
+                .map(|r| format!("  - {:<20} {}", r.name, r.reason))
+                .collect();
+            if others.is_empty() {
+                for n in &names {
+                    self.form.components.remove(n);
+                }
+                return self.save();
+            }
+            let mut body = vec![format!(
+                "Deselecting {} also removes what needs it:",
+                row.title
+            )];
+            body.extend(others);
+            self.dialogs.push(ConfirmDialog::new(
+                format!("Remove {}", row.title),
+                body,
+                "remove all",
+                "keep",
+                Intent::RemoveComponents(names),
+            ));
+            Vec::new()
+        }
+    }
+
+    fn handle_review_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
+        let errors = self.all_errors();
+        match key.code {
+            KeyCode::Esc | KeyCode::PageUp => return self.prev_step(),
+            KeyCode::Up if !errors.is_empty() => {
+                self.review_cursor = self.review_cursor.saturating_sub(1)
+            }
+            KeyCode::Down if !errors.is_empty() => {
+                self.review_cursor = (self.review_cursor + 1).min(errors.len() - 1)
+            }
+            KeyCode::Up => self.review_scroll = self.review_scroll.saturating_sub(1),
+            KeyCode::Down => self.review_scroll = self.review_scroll.saturating_add(1).min(200),
+            KeyCode::Char('j') => {
+                self.review_scroll = self.review_scroll.saturating_add(1).min(200)
+            }
+            KeyCode::Char('k') => self.review_scroll = self.review_scroll.saturating_sub(1),
+            KeyCode::Enter => {
+                if let Some((_, e)) = errors.get(self.review_cursor)
+                    && let Some((step, field)) = FieldId::for_error(&e.field)
+                {
+                    let effects = self.goto(step);
+                    self.focus = fields(self, step)
+                        .iter()
+                        .position(|f| *f == field)
+                        .unwrap_or(0);
+                    return effects;
+                }
+            }
+            _ if is_char(key, 'e') => {
+                self.prompt = Some(PathPrompt {
+                    title: "Export platform.toml to".into(),
+                    field: TextField::new("platform.toml"),
+                    purpose: PromptPurpose::ExportPlatformToml,
+                    error: None,
+                });
+            }
+            _ if is_char(key, 's') => {
+                if errors.is_empty() {
+                    self.notice_error(
+                        "Provisioning is not available in this build: nothing was started. Export platform.toml with e to keep the configuration.",
+                    );
+                } else {
+                    self.notice_error(format!(
+                        "{} problem(s) to fix before starting: Enter on one jumps to its field.",
+                        errors.len()
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+}
+
+/// Hetzner API tokens are 64 characters; shorter input is a truncated paste.
+pub const HETZNER_TOKEN_MIN: usize = 64;
