@@ -21,9 +21,10 @@ struct Env {
 impl Env {
     fn new() -> Env {
         let dir = tempfile::tempdir().expect("tempdir");
+        // Two regions, credentials by reference (`hcloud_token = "env:HCLOUD_TOKEN"`).
         std::fs::write(
             dir.path().join("platform.toml"),
-            "provider = \"hetzner\"\n\n[organization]\nslug = \"acme\"\n",
+            openova::domain::platform::EXAMPLE_TOML,
         )
         .expect("write config");
         Env { dir }
@@ -44,7 +45,7 @@ impl Env {
         c.args(args)
             .env("OPENOVA_STATE_DIR", self.state())
             .env("HCLOUD_TOKEN", TOKEN)
-            .env("FAKE_TOFU_SECRET_VAR", "HCLOUD_TOKEN")
+            .env("FAKE_TOFU_SECRET_VAR", "TF_VAR_hcloud_token")
             .env_remove("FAKE_TOFU_SCENARIO")
             .env_remove("OPENOVA_LOG")
             .stdin(Stdio::null());
@@ -61,7 +62,7 @@ impl Env {
             "--tofu",
             FAKE_TOFU,
             "--yes",
-            "--no-wait-manager",
+            "--no-handover",
         ];
         args.extend_from_slice(extra);
         self.cmd(&args)
@@ -203,12 +204,24 @@ fn bootstrap_apply_success_records_every_phase_and_succeeds() {
             "run is now init",
             "run is now plan",
             "run is now apply",
-            "run is now handover",
             "run is now succeeded"
         ]
     );
+    // Two regions, two clusters, one after the other.
+    let clusters: Vec<&str> = events
+        .iter()
+        .filter(|e| e.message.starts_with("cluster "))
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        clusters,
+        vec![
+            "cluster hz-fsn-rtz-prod (1 of 2)",
+            "cluster hz-hel-rtz-prod (2 of 2)"
+        ]
+    );
     let completed = events.iter().filter(|e| e.kind == "apply_complete").count();
-    assert_eq!(completed, 4, "one apply_complete per resource");
+    assert_eq!(completed, 8, "one apply_complete per resource and cluster");
     // A message type we do not model is kept, with OpenTofu's own text.
     let unknown = events
         .iter()
@@ -373,7 +386,7 @@ fn bootstrap_stale_lock_fails_with_force_unlock_command() {
     assert!(err.contains("The OpenTofu state is locked"), "{err}");
     assert!(
         err.contains(&format!(
-            "tofu -chdir={} force-unlock 5c1f7e6a-1111-4222-8333-0123456789ab",
+            "tofu -chdir={}/hz-fsn-rtz-prod/hetzner force-unlock 5c1f7e6a-1111-4222-8333-0123456789ab",
             run.workspace
         )),
         "{err}"
@@ -470,7 +483,7 @@ fn planted_token_never_reaches_argv_logs_sqlite_workspace_or_output() {
     );
     // The echo was seen and masked, proving the path was exercised.
     assert!(
-        text(&stdout).contains("[redacted HCLOUD_TOKEN]"),
+        text(&stdout).contains("[redacted TF_VAR_hcloud_token]"),
         "{}",
         text(&stdout)
     );
@@ -564,9 +577,99 @@ fn bootstrap_apply_without_credentials_names_the_variable() {
         .output()
         .expect("spawn");
     assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("set HCLOUD_TOKEN"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains(
+            "credentials.hcloud_token = env:HCLOUD_TOKEN: the environment variable HCLOUD_TOKEN is not set"
+        ),
+        "{stderr}"
     );
+    assert!(
+        !env.state().join("runs").exists(),
+        "nothing may start without credentials"
+    );
+}
+
+#[test]
+fn bootstrap_apply_hands_over_to_real_api_server() {
+    let Some(server) = openova::testenv::shared() else {
+        return;
+    };
+    let env = Env::new();
+    let config = env.config();
+    let operator_kc = env.dir.path().join("operator-kubeconfig");
+    let bootstrap = |extra: &[&str]| {
+        let mut args = vec![
+            "bootstrap",
+            "apply",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--tofu",
+            FAKE_TOFU,
+            "--yes",
+        ];
+        args.extend_from_slice(extra);
+        let mut c = env.cmd(&args);
+        c.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path())
+            .env("KUBECONFIG", &operator_kc);
+        c
+    };
+    let out = run_ok(&mut bootstrap(&["--no-wait-manager"]));
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Succeeded);
+    let kc_path = Path::new(&run.workspace).join("kubeconfig");
+    let expected = format!(
+        "openova tui manage --context hz-fsn-rtz-prod --context hz-hel-rtz-prod --kubeconfig {}",
+        kc_path.display()
+    );
+    assert_eq!(run.next_step.as_deref(), Some(expected.as_str()));
+    assert!(text(&out.stdout).contains(&format!("next: {expected}")));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kc_path)
+        .expect("kubeconfig")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let kc = kube::config::Kubeconfig::read_from(&kc_path).expect("read kubeconfig");
+    let names: Vec<&str> = kc.contexts.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["hz-fsn-rtz-prod", "hz-hel-rtz-prod"]);
+    assert!(!operator_kc.exists(), "merged without --merge-kubeconfig");
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let client = server.admin_client().await.expect("client");
+        let crds: kube::Api<
+            k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+        > = kube::Api::all(client.clone());
+        crds.get("platforms.openova.io").await.expect("Platform CRD");
+        crds.get("components.openova.io").await.expect("Component CRD");
+        let platforms: kube::Api<openova::crd::platform::Platform> =
+            kube::Api::namespaced(client.clone(), "openova-system");
+        let p = platforms.get("acme").await.expect("Platform acme");
+        let clusters: Vec<&str> = p.spec.regions.iter().map(|r| r.cluster.as_str()).collect();
+        assert_eq!(clusters, vec!["hz-fsn-rtz-prod", "hz-hel-rtz-prod"]);
+        let deployments: kube::Api<k8s_openapi::api::apps::v1::Deployment> =
+            kube::Api::namespaced(client, "openova-system");
+        deployments
+            .get("openova-manager")
+            .await
+            .expect("manager Deployment");
+    });
+
+    // Again, merging into the operator's kubeconfig and waiting briefly for a manager that
+    // does not run here: server-side apply is idempotent and the wait ends on its limit.
+    let second = bootstrap(&["--merge-kubeconfig", "--wait-manager", "1"])
+        .output()
+        .expect("second run");
+    assert!(second.status.success(), "{}", text(&second.stdout));
+    let stdout = text(&second.stdout);
+    assert!(stdout.contains("has not reported within 1s"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "next: openova tui manage --context hz-fsn-rtz-prod --context hz-hel-rtz-prod\n"
+        ),
+        "merged: the command needs no --kubeconfig\n{stdout}"
+    );
+    let merged = kube::config::Kubeconfig::read_from(&operator_kc).expect("operator kubeconfig");
+    assert!(merged.contexts.iter().any(|c| c.name == "hz-hel-rtz-prod"));
 }

@@ -3,7 +3,7 @@
 //! terminal never stops it; Ctrl-C asks, then interrupts OpenTofu gracefully.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -11,8 +11,11 @@ use color_eyre::eyre::{WrapErr, bail, eyre};
 use secrecy::SecretString;
 
 use crate::cli::CmdResult;
+use crate::domain::platform::{PlatformConfig, SecretRef, SecretSource, StateBackend};
 use crate::provision::runner::{SecretEnv, Tofu};
 use crate::provision::supervisor::{self, RunOptions, StartRequest};
+use crate::provision::tfvars;
+use crate::secrets::{KeyringStore, SecretStore};
 use crate::store::runs::RunAction;
 
 #[derive(Debug, clap::Subcommand)]
@@ -42,6 +45,9 @@ pub struct BootstrapArgs {
     /// Also merge the new cluster's context into your kubeconfig ($KUBECONFIG or ~/.kube/config).
     #[arg(long)]
     pub merge_kubeconfig: bool,
+    /// Stop after apply: no kubeconfig, CRDs, manager or Platform (hand over yourself later).
+    #[arg(long)]
+    pub no_handover: bool,
     /// Do not wait for the Lifecycle Manager to report after the hand-over.
     #[arg(long)]
     pub no_wait_manager: bool,
@@ -53,87 +59,94 @@ pub struct BootstrapArgs {
     pub interrupt_grace: u64,
 }
 
-/// Environment variables that may carry provider or state-backend credentials, per provider.
-/// OpenTofu reads these itself (provider-native names) or as `TF_VAR_*` input variables.
-fn credential_env_names(provider: &str) -> &'static [&'static str] {
-    match provider {
-        "hetzner" | "hz" => &["HCLOUD_TOKEN", "TF_VAR_hcloud_token"],
-        "huawei" | "huaweicloud" | "hw" => &[
-            "HW_ACCESS_KEY",
-            "HW_SECRET_KEY",
-            "TF_VAR_huawei_access_key",
-            "TF_VAR_huawei_secret_key",
-        ],
-        "oci" => &[
-            "TF_VAR_oci_private_key",
-            "TF_VAR_oci_fingerprint",
-            "OCI_PRIVATE_KEY",
-        ],
-        _ => &[],
+/// Read and check platform.toml; every problem names the file and the field or line.
+pub fn load_config(path: &Path, text: &str) -> color_eyre::Result<PlatformConfig> {
+    let config = PlatformConfig::parse(text).map_err(|e| eyre!("{}:{e}", path.display()))?;
+    let problems = config.validate();
+    if !problems.is_empty() {
+        let list: Vec<String> = problems
+            .iter()
+            .map(|p| format!("  {}: {}", p.field, p.message))
+            .collect();
+        bail!(
+            "{} is not valid ({} problem{}):\n{}",
+            path.display(),
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            list.join("\n")
+        );
     }
+    Ok(config)
 }
 
-/// State-backend credentials (S3-compatible), whatever the provider.
-const BACKEND_ENV_NAMES: &[&str] = &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
-
-/// What the launcher needs from platform.toml.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigFacts {
-    pub provider: String,
-    pub platform: String,
-}
-
-/// Read the provider and a display name from platform.toml; the full validation is the
-/// supervisor's job when it writes the workspace, this only has to pick the credentials.
-pub fn config_facts(path: &std::path::Path, text: &str) -> color_eyre::Result<ConfigFacts> {
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| eyre!("{}: {}", path.display(), e.message()))?;
-    let provider = doc
-        .get("provider")
-        .and_then(|p| {
-            p.as_str()
-                .or_else(|| p.get("name").and_then(|n| n.as_str()))
-        })
-        .ok_or_else(|| {
-            eyre!(
-                "{}: field `provider` is missing; it names the cloud (hetzner, huawei or oci)",
-                path.display()
-            )
-        })?
-        .to_owned();
-    let org = doc
-        .get("organization")
-        .and_then(|o| {
-            o.as_str().map(str::to_owned).or_else(|| {
-                o.get("slug")
-                    .or_else(|| o.get("name"))
-                    .and_then(|n| n.as_str())
-                    .map(str::to_owned)
-            })
-        })
-        .unwrap_or_else(|| "platform".into());
-    Ok(ConfigFacts {
-        platform: format!("{org} ({provider})"),
-        provider,
-    })
-}
-
-/// Collect the credentials for `provider` from the environment. Values never leave this
-/// process except through the supervisor's pipe.
-pub fn secrets_from_env(provider: &str) -> SecretEnv {
+/// Resolve the configuration's credential references (`env:NAME`, `keyring:PATH`) into the
+/// environment variables OpenTofu reads. Values never leave this process except through the
+/// supervisor's pipe; errors name the field and the reference, never a value.
+pub fn resolve_secrets(config: &PlatformConfig) -> color_eyre::Result<SecretEnv> {
     let mut env = SecretEnv::new();
-    for name in credential_env_names(provider)
-        .iter()
-        .chain(BACKEND_ENV_NAMES)
-    {
-        if let Ok(v) = std::env::var(name)
-            && !v.is_empty()
-        {
-            env.push(*name, SecretString::from(v));
+    let mut keyring: Option<Option<KeyringStore>> = None;
+    let mut resolve = |field: &str, r: &SecretRef| -> color_eyre::Result<SecretString> {
+        let source = r.source().map_err(|why| eyre!("{field} = {r}: {why}"))?;
+        match source {
+            SecretSource::Env(name) => match std::env::var(name) {
+                Ok(v) if !v.is_empty() => Ok(SecretString::from(v)),
+                _ => Err(eyre!(
+                    "{field} = {r}: the environment variable {name} is not set (export it before running openova bootstrap)"
+                )),
+            },
+            SecretSource::Keyring(path) => {
+                let store = keyring.get_or_insert_with(KeyringStore::open);
+                let Some(store) = store.as_ref() else {
+                    bail!(
+                        "{field} = {r}: no usable OS keyring on this machine; use env:<VARIABLE> instead"
+                    );
+                };
+                match store.get(path) {
+                    Ok(Some(v)) => Ok(v),
+                    Ok(None) => Err(eyre!(
+                        "{field} = {r}: no such keyring entry (kernel keyring entries expire; store it again with the wizard)"
+                    )),
+                    Err(e) => Err(eyre!("{field} = {r}: {e}")),
+                }
+            }
         }
+    };
+    for (name, r) in &config.credentials {
+        let var = tfvars::credential_env(config.provider, name).ok_or_else(|| {
+            eyre!(
+                "credentials.{name}: not a credential of {:?}; expected {}",
+                config.provider,
+                config
+                    .provider
+                    .credential_names()
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        env.push(var, resolve(&format!("credentials.{name}"), r)?);
     }
-    env
+    if let StateBackend::S3(s3) = &config.state_backend {
+        env.push(
+            "AWS_ACCESS_KEY_ID",
+            resolve("state_backend.s3.access_key_id", &s3.access_key_id)?,
+        );
+        env.push(
+            "AWS_SECRET_ACCESS_KEY",
+            resolve("state_backend.s3.secret_access_key", &s3.secret_access_key)?,
+        );
+    }
+    Ok(env)
+}
+
+/// How runs list the platform: organization and clusters.
+pub fn platform_label(config: &PlatformConfig) -> String {
+    format!(
+        "{} ({})",
+        config.organization.slug,
+        config.cluster_names().join(", ")
+    )
 }
 
 pub fn run(cmd: BootstrapCmd) -> CmdResult {
@@ -144,33 +157,19 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
     };
     let text = std::fs::read_to_string(&args.config)
         .wrap_err_with(|| format!("reading the configuration {}", args.config.display()))?;
-    let facts = config_facts(&args.config, &text)?;
-    let secrets = secrets_from_env(&facts.provider);
-    if secrets.is_empty() && action != RunAction::Plan {
-        let names = credential_env_names(&facts.provider);
-        if names.is_empty() {
-            bail!(
-                "{}: provider `{}` is not one openova provisions (hetzner, huawei, oci)",
-                args.config.display(),
-                facts.provider
-            );
-        }
-        bail!(
-            "no credentials for {} in the environment: set {} (they are handed to OpenTofu through its environment only)",
-            facts.provider,
-            names.join(" or ")
-        );
-    }
+    let config = load_config(&args.config, &text)?;
+    let secrets = resolve_secrets(&config)?;
+    let label = platform_label(&config);
     // Fail here, in front of the operator, rather than inside the detached run.
     let tofu = Tofu::locate(args.tofu.as_deref())?;
     if action != RunAction::Plan && !args.yes {
-        confirm(action, &facts)?;
+        confirm(action, &label)?;
     }
 
     let conn = crate::cmd::runs::open_db()?;
     let req = StartRequest {
         action,
-        platform: facts.platform.clone(),
+        platform: label.clone(),
         config_toml: text,
         config_path: std::fs::canonicalize(&args.config)
             .ok()
@@ -179,7 +178,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
             tofu: Some(tofu.path.clone()),
             interrupt_grace_secs: Some(args.interrupt_grace),
             env: Vec::new(),
-            skip_handover: false,
+            skip_handover: args.no_handover,
             merge_kubeconfig: args.merge_kubeconfig,
             wait_manager_secs: Some(if args.no_wait_manager {
                 0
@@ -196,15 +195,14 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
         let _ = child.wait();
     });
     if args.detach {
-        println!("Started {action} run {id} for {}.", facts.platform);
+        println!("Started {action} run {id} for {label}.");
         println!(
             "Follow it with `openova runs attach {id}`; it keeps running if this terminal closes."
         );
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!(
-        "Started {action} run {id} for {} (workspace {}). Closing this terminal does not stop it; Ctrl-C asks to cancel.",
-        facts.platform,
+        "Started {action} run {id} for {label} (workspace {}). Closing this terminal does not stop it; Ctrl-C asks to cancel.",
         started.workspace.display()
     );
     let interrupted = install_interrupt_handler();
@@ -252,7 +250,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
     }
 }
 
-fn confirm(action: RunAction, facts: &ConfigFacts) -> color_eyre::Result<()> {
+fn confirm(action: RunAction, label: &str) -> color_eyre::Result<()> {
     if !std::io::stdin().is_terminal() {
         bail!(
             "refusing to {action} without --yes: stdin is not a terminal, so there is no one to ask"
@@ -262,7 +260,7 @@ fn confirm(action: RunAction, facts: &ConfigFacts) -> color_eyre::Result<()> {
         RunAction::Destroy => "DESTROY all infrastructure of",
         _ => "create or change cloud resources (which cost money) for",
     };
-    eprint!("This will {what} {}. Continue? [y/N] ", facts.platform);
+    eprint!("This will {what} {label}. Continue? [y/N] ");
     let _ = std::io::stderr().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -319,32 +317,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn config_facts_missing_provider_names_field_and_file() {
-        let err = config_facts(
-            std::path::Path::new("p.toml"),
-            "[organization]\nslug = \"acme\"\n",
+    fn load_config_bad_field_names_file_and_field() {
+        let text = crate::domain::platform::EXAMPLE_TOML.replace("count = 1", "count = 2");
+        let err = load_config(Path::new("p.toml"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("p.toml is not valid"), "{err}");
+        assert!(err.contains("control_plane.count"), "{err}");
+    }
+
+    #[test]
+    fn load_config_toml_error_names_file_and_line() {
+        let err = load_config(
+            Path::new("p.toml"),
+            "apiVersion = \"openova.io/v1alpha1\"\nkind = ",
         )
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("p.toml: field `provider` is missing")
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("p.toml:"), "{err}");
+    }
+
+    #[test]
+    fn resolve_secrets_unset_env_names_field_and_variable() {
+        let mut config = PlatformConfig::example();
+        config.credentials.insert(
+            "hcloud_token".into(),
+            SecretRef::env("OPENOVA_TEST_SURELY_UNSET_VAR"),
         );
-    }
-
-    #[test]
-    fn config_facts_reads_provider_and_org() {
-        let f = config_facts(
-            std::path::Path::new("p.toml"),
-            "provider = \"hetzner\"\n[organization]\nslug = \"acme\"\n",
-        )
-        .unwrap();
-        assert_eq!(f.provider, "hetzner");
-        assert_eq!(f.platform, "acme (hetzner)");
-    }
-
-    #[test]
-    fn config_facts_bad_toml_names_file() {
-        let err = config_facts(std::path::Path::new("p.toml"), "provider = ").unwrap_err();
-        assert!(err.to_string().starts_with("p.toml: "));
+        let err = resolve_secrets(&config).unwrap_err().to_string();
+        assert!(
+            err.contains("credentials.hcloud_token = env:OPENOVA_TEST_SURELY_UNSET_VAR"),
+            "{err}"
+        );
+        assert!(err.contains("is not set"), "{err}");
     }
 }

@@ -17,7 +17,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::events::TofuEvent;
+use super::handover::{self, HandoverPlan};
+use super::modules;
 use super::runner::{self, CancelToken, Grace, SecretEnv, Step, StepContext, StepLine, Tofu};
+use super::tfvars::{self, ClusterSpec, RunValues, TfVars, WireguardKeyPair};
+use crate::domain::platform::{PlatformConfig, StateBackend as PlatformBackend};
 use crate::store::runs::{self, NewRun, RunAction, RunState, RunStoreError};
 
 /// Hidden subcommand the launcher re-executes.
@@ -186,6 +190,14 @@ fn spawn_supervisor(
     // /proc/<pid>/environ for as long as it runs) must not carry them too.
     for name in secrets.names() {
         cmd.env_remove(name);
+    }
+    // The launcher read them from variables of its own (`env:HCLOUD_TOKEN`); drop those too.
+    for (name, value) in std::env::vars_os() {
+        if let Some(value) = value.to_str()
+            && secrets.iter().any(|(_, s)| s.expose_secret() == value)
+        {
+            cmd.env_remove(name);
+        }
     }
     // SAFETY: setsid is async-signal-safe and touches no memory of the parent. A new session
     // has no controlling terminal, so a closing ssh session (SIGHUP) never reaches the run.
@@ -504,6 +516,13 @@ enum End {
     Failed(String),
 }
 
+/// One cluster's share of a run: its root module directory and the secrets only it gets.
+struct ClusterWork {
+    name: String,
+    dir: PathBuf,
+    secrets: SecretEnv,
+}
+
 fn drive(
     rec: &Recorder<'_>,
     run: &runs::RunRecord,
@@ -513,6 +532,8 @@ fn drive(
 ) -> Result<(), End> {
     let workspace = PathBuf::from(&run.workspace);
     rec.state(RunState::Init, None);
+    let config = PlatformConfig::parse(&run.config_toml)
+        .map_err(|e| End::Failed(format!("the run's platform.toml: {e}")))?;
     let tofu = Tofu::locate(options.tofu.as_deref()).map_err(|e| End::Failed(e.to_string()))?;
     rec.event(
         "init",
@@ -522,24 +543,134 @@ fn drive(
         &serde_json::json!({"tofu": tofu.path, "version": tofu.version.to_string()}).to_string(),
     );
     let mut env = options.env.clone();
-    prepare_workspace(run, &workspace, &mut env).map_err(End::Failed)?;
-    let ctx = StepContext {
-        tofu: &tofu,
-        workspace: &workspace,
-        secrets,
-        env: &env,
-        cancel,
-        grace: options.grace(),
+    if let Some(airgap) = &config.airgap {
+        let cli = workspace.join("tofu.tfrc");
+        tfvars::write_cli_config(&cli, Path::new(&airgap.provider_mirror))
+            .map_err(|e| End::Failed(e.to_string()))?;
+        env.push(("TF_CLI_CONFIG_FILE".into(), cli.display().to_string()));
+    }
+    let names = config.cluster_names();
+    let mesh_keys: Vec<WireguardKeyPair> = if names.len() == 2 {
+        vec![WireguardKeyPair::generate(), WireguardKeyPair::generate()]
+    } else {
+        Vec::new()
     };
-    let step = |phase: RunState, s: Step| -> Result<(), End> {
+    let grace = options.grace();
+    let destroy = run.action == RunAction::Destroy;
+    let mut first_endpoint: Option<String> = None;
+    for (index, name) in names.iter().enumerate() {
         if cancel.is_cancelled() {
+            return Err(End::Cancelled(format!(
+                "cancelled by the operator before cluster {name}"
+            )));
+        }
+        let work = prepare_cluster(
+            &config,
+            &workspace,
+            index,
+            &mesh_keys,
+            first_endpoint.as_deref(),
+            secrets,
+        )
+        .map_err(End::Failed)?;
+        if names.len() > 1 {
+            rec.event(
+                "supervisor",
+                "note",
+                "info",
+                &format!("cluster {} ({} of {})", work.name, index + 1, names.len()),
+                &serde_json::json!({ "cluster": work.name }).to_string(),
+            );
+        }
+        let ctx = StepContext {
+            tofu: &tofu,
+            workspace: &work.dir,
+            secrets: &work.secrets,
+            env: &env,
+            cancel,
+            grace,
+        };
+        run_cluster_steps(rec, run.action, &ctx)?;
+        if run.action == RunAction::Apply && index == 0 && names.len() == 2 {
+            first_endpoint = runner::outputs(&ctx)
+                .ok()
+                .and_then(|o| o.get("wireguard_endpoint").cloned())
+                .and_then(|o| o.value.as_str().map(str::to_owned))
+                .filter(|e| !e.is_empty());
+        }
+    }
+    if run.action == RunAction::Plan || destroy || options.skip_handover {
+        return Ok(());
+    }
+    if cancel.is_cancelled() {
+        return Err(End::Cancelled(
+            "cancelled by the operator after apply, before the hand-over".into(),
+        ));
+    }
+    rec.state(RunState::Handover, None);
+    let mut outputs = Vec::new();
+    for name in &names {
+        let dir = cluster_module_dir(&workspace, &config, name);
+        let ctx = StepContext {
+            tofu: &tofu,
+            workspace: &dir,
+            secrets,
+            env: &env,
+            cancel,
+            grace,
+        };
+        let out = runner::outputs(&ctx).map_err(|e| End::Failed(e.to_string()))?;
+        outputs.push((name.clone(), out));
+    }
+    let plan = HandoverPlan {
+        config: &config,
+        outputs: &outputs,
+        workspace: &workspace,
+        merge_kubeconfig: options.merge_kubeconfig,
+        wait_manager: options
+            .wait_manager_secs
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs),
+    };
+    let report = handover::run(&plan, &mut |msg| {
+        rec.event(
+            "handover",
+            "note",
+            "info",
+            msg,
+            &serde_json::json!({ "note": msg }).to_string(),
+        )
+    })
+    .map_err(|e| End::Failed(secrets.redact(&e.to_string()).into_owned()))?;
+    if let Err(e) = runs::set_next_step(rec.conn, rec.id, &report.next_step) {
+        tracing::error!(error = %e, "could not record the next step");
+    }
+    rec.event(
+        "handover",
+        "note",
+        "info",
+        &format!("next: {}", report.next_step),
+        &serde_json::json!({ "next": report.next_step, "kubeconfig": report.kubeconfig })
+            .to_string(),
+    );
+    Ok(())
+}
+
+fn run_cluster_steps(
+    rec: &Recorder<'_>,
+    action: RunAction,
+    ctx: &StepContext<'_>,
+) -> Result<(), End> {
+    let step = |phase: RunState, s: Step| -> Result<(), End> {
+        if ctx.cancel.is_cancelled() {
             return Err(End::Cancelled(format!(
                 "cancelled by the operator before tofu {}",
                 s.name()
             )));
         }
+        // A second cluster repeats the phases; the run's state only moves forward.
         rec.state(phase, None);
-        let outcome = runner::run_step(&ctx, s, &mut |line| rec.line(phase.as_str(), line))
+        let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line))
             .map_err(|e| End::Failed(e.to_string()))?;
         if outcome.cancelled {
             let mut msg = format!(
@@ -555,49 +686,93 @@ fn drive(
             return Err(End::Cancelled(msg));
         }
         if !outcome.succeeded() {
-            return Err(End::Failed(outcome.failure_summary(&workspace)));
+            return Err(End::Failed(outcome.failure_summary(ctx.workspace)));
         }
         Ok(())
     };
     step(RunState::Init, Step::Init)?;
-    let destroy = run.action == RunAction::Destroy;
-    step(RunState::Plan, Step::Plan { destroy })?;
-    if run.action == RunAction::Plan {
+    step(
+        RunState::Plan,
+        Step::Plan {
+            destroy: action == RunAction::Destroy,
+        },
+    )?;
+    if action == RunAction::Plan {
         return Ok(());
     }
-    step(RunState::Apply, Step::Apply)?;
-    if destroy || options.skip_handover {
-        return Ok(());
-    }
-    if cancel.is_cancelled() {
-        return Err(End::Cancelled(
-            "cancelled by the operator after apply, before the hand-over".into(),
-        ));
-    }
-    rec.state(RunState::Handover, None);
-    handover(rec, run, options, &ctx)
+    step(RunState::Apply, Step::Apply)
 }
 
-/// Write the OpenTofu configuration for this run into its workspace.
-fn prepare_workspace(
-    run: &runs::RunRecord,
+fn cluster_module_dir(workspace: &Path, config: &PlatformConfig, name: &str) -> PathBuf {
+    workspace
+        .join(name)
+        .join(modules::module_dir_name(config.provider))
+}
+
+/// Write one cluster's module, variables and backend into `workspace/<cluster>/` (0700/0600).
+fn prepare_cluster(
+    config: &PlatformConfig,
     workspace: &Path,
-    _env: &mut Vec<(String, String)>,
-) -> Result<(), String> {
-    crate::paths::create_private_dir(workspace)
-        .map_err(|e| format!("creating the workspace {}: {e}", workspace.display()))?;
-    let _ = run;
-    Ok(())
-}
-
-fn handover(
-    rec: &Recorder<'_>,
-    run: &runs::RunRecord,
-    options: &RunOptions,
-    ctx: &StepContext<'_>,
-) -> Result<(), End> {
-    let _ = (rec, run, options, ctx);
-    Ok(())
+    index: usize,
+    mesh_keys: &[WireguardKeyPair],
+    peer_endpoint: Option<&str>,
+    secrets: &SecretEnv,
+) -> Result<ClusterWork, String> {
+    let ids = config.cluster_ids();
+    let (Some(id), Some(region)) = (ids.get(index), config.regions.get(index)) else {
+        return Err(format!("platform.toml has no region {index}"));
+    };
+    let name = id.name();
+    let base = workspace.join(&name);
+    let dir = modules::extract(config.provider, &base).map_err(|e| e.to_string())?;
+    let spec = ClusterSpec {
+        organization: config.organization.slug.clone(),
+        domain: config.organization.domain.clone(),
+        id: *id,
+        region_index: index as u8,
+        control_plane_size: region.control_plane.size.clone(),
+        control_plane_count: region.control_plane.count,
+        worker_size: region.workers.size.clone(),
+        worker_count: region.workers.count,
+    };
+    let mut values = RunValues::new(config.ssh.public_key.clone());
+    values.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
+    let mut cluster_secrets = secrets.clone();
+    if mesh_keys.len() == 2 {
+        let peer = 1 - index;
+        let peer_name = ids[peer].name();
+        values.wireguard = Some(
+            tfvars::wireguard_mesh(
+                index as u8,
+                &peer_name,
+                &mesh_keys[peer].public_key,
+                if index == 1 { peer_endpoint } else { None },
+            )
+            .map_err(|e| e.to_string())?,
+        );
+        cluster_secrets.push(
+            tfvars::WIREGUARD_KEY_ENV,
+            mesh_keys[index].private_key.clone(),
+        );
+    }
+    let vars = TfVars::for_cluster(&spec, &values).map_err(|e| e.to_string())?;
+    tfvars::write_tfvars(&dir.join(tfvars::TFVARS_FILE), &vars).map_err(|e| e.to_string())?;
+    let backend = match &config.state_backend {
+        PlatformBackend::Local => tfvars::StateBackend::Local,
+        PlatformBackend::S3(s3) => tfvars::StateBackend::S3(tfvars::S3Backend {
+            bucket: s3.bucket.clone(),
+            key: format!("{}/{name}.tfstate", s3.key_prefix.trim_end_matches('/')),
+            region: s3.region.clone(),
+            endpoint: Some(s3.endpoint.clone()).filter(|e| !e.contains("amazonaws.com")),
+            lockfile: true,
+        }),
+    };
+    tfvars::write_backend(&dir, &backend).map_err(|e| e.to_string())?;
+    Ok(ClusterWork {
+        name,
+        dir,
+        secrets: cluster_secrets,
+    })
 }
 
 #[cfg(test)]
