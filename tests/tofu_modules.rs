@@ -655,12 +655,7 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
 
     let key = own.private_key.expose_secret();
     let env = [("TF_VAR_wireguard_private_key", key)];
-    let apply = iac(
-        &bin,
-        &module,
-        &["apply", "-auto-approve", "-no-color"],
-        &env,
-    );
+    let apply = iac(bin, &module, &["apply", "-auto-approve", "-no-color"], &env);
     assert!(
         apply.status.success(),
         "apply: {}",
@@ -774,7 +769,7 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
     );
 
     let bad = iac(
-        &bin,
+        bin,
         &module,
         &["plan", "-no-color", "-var", "cluster_name=prod_cluster"],
         &env,
