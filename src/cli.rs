@@ -99,6 +99,15 @@ pub fn run(cli: Cli) -> CmdResult {
         }
         Command::Version => {
             println!("openova {}", env!("CARGO_PKG_VERSION"));
+            let modules: Vec<&str> = crate::provision::modules::providers()
+                .into_iter()
+                .map(crate::provision::modules::module_dir_name)
+                .collect();
+            println!(
+                "opentofu modules: {} (sha256 {})",
+                modules.join(", "),
+                &crate::provision::modules::embedded_digest()[..16]
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -780,3 +780,19 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
             .contains("cluster_name must look like hz-fsn-rtz-prod")
     );
 }
+
+#[test]
+fn version_command_lists_embedded_modules_and_their_digest() {
+    let out = assert_cmd::Command::cargo_bin("openova")
+        .unwrap()
+        .arg("version")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let expected = format!(
+        "opentofu modules: hetzner, huawei, oci (sha256 {})",
+        &modules::embedded_digest()[..16]
+    );
+    assert!(text.lines().any(|l| l == expected), "{text}");
+}
