@@ -137,7 +137,7 @@ where
     // Default list+watch: a 1.20 API server has no streaming lists.
     let stream = reflector::reflector(writer, watcher::watcher(api, watcher::Config::default()))
         .backoff(ConsoleBackoff::default());
-    let client = conn.client.clone();
+    let probe_api: kube::Api<K> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
     let address = conn.server_url.clone();
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream.into_stream());
@@ -149,8 +149,9 @@ where
                 item = stream.next() => item,
                 _ = probe.tick(), if disconnected => {
                     // A resumed watch says nothing until something changes, so ask the server
-                    // directly whether it is back.
-                    if client.apiserver_version().await.is_ok() {
+                    // directly whether it is back: a one-item list needs exactly the access the
+                    // watch needs, and runs only while disconnected.
+                    if probe_api.list_metadata(&kube::api::ListParams::default().limit(1)).await.is_ok() {
                         disconnected = false;
                         if send(&tx, &context, ClusterMsg::Reconnected { kind }).await.is_err() {
                             return;
@@ -179,6 +180,13 @@ where
                         // list in progress are not worth a redraw each.
                         watcher::Event::Init | watcher::Event::InitApply(_) => continue,
                     }
+                }
+                Err(err) if is_expired(&err) => {
+                    // 410 Gone: the server no longer has our resourceVersion (always the case
+                    // right after an API server restart). The watcher re-lists by itself and a
+                    // `Synced` follows; nothing is wrong from the operator's point of view.
+                    tracing::debug!(context = %context, ?kind, "watch expired; re-listing");
+                    continue;
                 }
                 Err(err) => {
                     let error = classify_watch_error(err, &context, &address, kind);
@@ -212,6 +220,15 @@ async fn send(
         msg,
     })
     .await
+}
+
+fn is_expired(err: &watcher::Error) -> bool {
+    match err {
+        watcher::Error::WatchError(status) => status.code == 410,
+        watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status)) => status.code == 410,
+        _ => false,
+    }
 }
 
 fn classify_watch_error(

@@ -162,7 +162,12 @@ impl ApiServer {
 
     /// Like [`ApiServer::launch`] with explicitly chosen binaries.
     pub fn launch_with(bins: Binaries) -> Result<Self> {
+        sweep_stale_work_dirs();
         let dir = make_work_dir()?;
+        write_file(
+            &dir.join(OWNER_FILE),
+            std::process::id().to_string().as_bytes(),
+        )?;
         let server = Self::prepare(bins, dir)?;
         server.start()?;
         Ok(server)
@@ -267,7 +272,7 @@ impl ApiServer {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let joined = args.join(" ");
-        let mut child = cmd.spawn().map_err(|source| TestEnvError::Spawn {
+        let mut child = process::spawn_tied(cmd).map_err(|source| TestEnvError::Spawn {
             program: "kubectl".into(),
             source,
         })?;
@@ -627,12 +632,46 @@ fn random_token() -> String {
     })
 }
 
+const WORK_DIR_PREFIX: &str = "openova-k8s-";
+const OWNER_FILE: &str = "owner.pid";
+
+/// Removes working directories left by runs that were killed (SIGKILL leaves no chance to clean
+/// up, and etcd preallocates over 100 MB). A directory is stale when the process named in its
+/// owner file is gone; directories without one may be in the middle of being created.
+fn sweep_stale_work_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with(WORK_DIR_PREFIX)
+        {
+            continue;
+        }
+        let dir = entry.path();
+        let Ok(text) = std::fs::read_to_string(dir.join(OWNER_FILE)) else {
+            continue;
+        };
+        let Ok(pid) = text.trim().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: signal 0 only checks whether the process exists; nothing is delivered.
+        let gone = unsafe { libc::kill(pid, 0) } != 0
+            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        if gone {
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}
+
 fn make_work_dir() -> Result<PathBuf> {
     use std::os::unix::fs::DirBuilderExt as _;
     let base = std::env::temp_dir();
     loop {
         let suffix: u64 = rand::rng().random();
-        let dir = base.join(format!("openova-k8s-{suffix:016x}"));
+        let dir = base.join(format!("{WORK_DIR_PREFIX}{suffix:016x}"));
         // `create` (not `create_all`) fails on an existing directory, so we never reuse one.
         match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
             Ok(()) => return Ok(dir),
@@ -697,7 +736,11 @@ pub fn require() -> Option<Binaries> {
             if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
                 panic!("{REQUIRE_ENV}=1 but the Kubernetes test environment is unusable: {e}");
             }
-            eprintln!(
+            // Straight to the stderr handle: the test harness captures `eprintln!`, and a skip
+            // nobody sees is exactly what this notice exists to prevent.
+            use std::io::Write as _;
+            let _ = writeln!(
+                io::stderr(),
                 "\n*** SKIPPED: this test needs a real kube-apiserver. {e}.\n\
                  *** Set {REQUIRE_ENV}=1 to turn this skip into a failure.\n"
             );
