@@ -55,6 +55,7 @@ fn full_tfvars(
     let mut run = RunValues::new(SSH_KEY);
     run.ssh_allowed_cidrs = vec!["198.51.100.0/24".into()];
     run.oci_compartment_ocid = Some("ocid1.compartment.oc1..aaaa".into());
+    run.registry_mirror = Some("https://registry.acme.internal:5000".into());
     run.wireguard = Some(
         tfvars::wireguard_mesh(1, "peer", peer_public_key, Some("203.0.113.9:51820")).unwrap(),
     );
@@ -635,6 +636,7 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
     let mut run = RunValues::new(SSH_KEY);
     run.wireguard =
         Some(tfvars::wireguard_mesh(0, "hz-hel-rtz-prod", &peer.public_key, None).unwrap());
+    run.registry_mirror = Some("https://registry.acme.internal:5000".into());
     let mut s = spec(provider, 0);
     s.worker_count = 2;
     let vars = TfVars::for_cluster(&s, &run).unwrap();
@@ -737,6 +739,12 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
         format!("{}-wrk-2p", vars.node_name_prefix)
     );
     assert_eq!(config["node-ip"], "10.0.1.22");
+    let registries: serde_json::Value =
+        serde_saphyr::from_str(&worker["/etc/rancher/k3s/registries.yaml"]).unwrap();
+    let ghcr = &registries["mirrors"]["ghcr.io"];
+    assert_eq!(ghcr["endpoint"][0], "https://registry.acme.internal:5000");
+    assert_eq!(ghcr["rewrite"]["^(.*)$"], "ghcr.io/$1");
+    assert!(first.contains_key("/etc/rancher/k3s/registries.yaml"));
 
     for (name, files) in [
         ("first server", &first),

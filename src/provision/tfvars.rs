@@ -82,6 +82,9 @@ pub struct TfVars {
     pub service_cidr: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wireguard: Option<WireguardMesh>,
+    /// Air-gapped sites: the registry that mirrors every upstream registry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry_mirror: Option<String>,
     /// OCI only: the compartment that receives the cluster (the tenancy's root when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oci_compartment_ocid: Option<String>,
@@ -110,6 +113,8 @@ pub struct RunValues {
     pub ssh_allowed_cidrs: Vec<String>,
     pub api_allowed_cidrs: Vec<String>,
     pub wireguard: Option<WireguardMesh>,
+    /// `https://` URL of the registry mirror of an air-gapped site.
+    pub registry_mirror: Option<String>,
     pub oci_compartment_ocid: Option<String>,
 }
 
@@ -123,6 +128,7 @@ impl RunValues {
             ssh_allowed_cidrs: Vec::new(),
             api_allowed_cidrs: vec!["0.0.0.0/0".to_owned(), "::/0".to_owned()],
             wireguard: None,
+            registry_mirror: None,
             oci_compartment_ocid: None,
         }
     }
@@ -218,6 +224,7 @@ impl TfVars {
             pod_cidr: ranges.pod_cidr.to_owned(),
             service_cidr: ranges.service_cidr.to_owned(),
             wireguard: run.wireguard.clone(),
+            registry_mirror: run.registry_mirror.clone(),
             oci_compartment_ocid: match id.provider {
                 Provider::Oci => run.oci_compartment_ocid.clone(),
                 _ => None,

@@ -83,6 +83,19 @@ locals {
     peers       = var.wireguard.peers
   })
 
+  # containerd asks the mirror for <mirror>/<upstream registry>/<repository>.
+  mirrored_registries = ["docker.io", "ghcr.io", "quay.io", "registry.k8s.io"]
+  registry_files = var.registry_mirror == "" ? [] : [{
+    path = "/etc/rancher/k3s/registries.yaml"
+    mode = "0600"
+    content = yamlencode({
+      mirrors = { for r in local.mirrored_registries : r => {
+        endpoint = [var.registry_mirror]
+        rewrite  = { "^(.*)$" = "${r}/$1" }
+      } }
+    })
+  }]
+
   node_metadata = {
     organization = var.organization
     domain       = var.domain
@@ -117,6 +130,7 @@ locals {
       ],
       i == 0 ? [for path, pem in local.k3s_ca_files : { path = path, mode = "0600", content = pem }] : [],
       i == 0 && var.wireguard != null ? [{ path = "/etc/wireguard/wg0.conf", mode = "0600", content = local.wireguard_conf }] : [],
+      local.registry_files,
     )
   })]
 
@@ -124,7 +138,7 @@ locals {
     node_name      = local.worker_names[i]
     ssh_public_key = var.ssh_public_key
     packages       = ["curl", "jq", "ca-certificates"]
-    files = [
+    files = concat([
       { path = "/etc/rancher/k3s/config.yaml", mode = "0600", content = yamlencode(local.agent_config[i]) },
       { path = "/etc/ssh/sshd_config.d/60-openova.conf", mode = "0644", content = local.sshd_hardening },
       { path = "/etc/openova/node.json", mode = "0644", content = jsonencode(merge(local.node_metadata, { role = "worker" })) },
@@ -142,7 +156,7 @@ locals {
           wireguard         = false
         })
       },
-    ]
+    ], local.registry_files)
   })]
 }
 

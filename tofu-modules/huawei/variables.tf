@@ -200,6 +200,16 @@ variable "service_cidr" {
   }
 }
 
+variable "registry_mirror" {
+  description = "Air-gapped sites: https URL of a registry that mirrors every upstream registry under a path named after it (<mirror>/docker.io/library/busybox). Empty pulls from the upstream registries."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.registry_mirror == "" || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._-]+)*/?$", var.registry_mirror))
+    error_message = "registry_mirror must be empty or an https:// URL such as https://registry.acme.internal:5000."
+  }
+}
+
 variable "wireguard" {
   description = "WireGuard mesh to the platform's other region, or null for a single region. The first control-plane node is this region's gateway; address is its mesh address (CIDR form); peers carry public keys only."
   type = object({
