@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod model;
+pub mod progress;
 pub mod screens;
 pub mod sshkey;
 pub mod update;
@@ -397,9 +398,18 @@ pub fn check_token(provider: Provider, token: &SecretString) -> Result<String, C
         )));
     }
     let base = std::env::var(HETZNER_API_URL_ENV).unwrap_or_else(|_| HETZNER_API_URL.into());
+    check_hetzner(&base, token, CHECK_TIMEOUT)
+}
+
+/// `GET {base}/servers` with the token: 200 means it works, 401/403 that it is rejected.
+pub fn check_hetzner(
+    base: &str,
+    token: &SecretString,
+    timeout: Duration,
+) -> Result<String, CheckFailure> {
     let url = format!("{}/servers?per_page=1", base.trim_end_matches('/'));
     let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(CHECK_TIMEOUT))
+        .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .build()
         .into();

@@ -511,8 +511,12 @@ fn review_export_writes_no_secret() {
             _ => None,
         })
         .expect("export effect");
-    assert!(contents.contains("hz-fsn-rtz-prod"));
-    assert!(contents.contains("HCLOUD_TOKEN"));
+    let config = crate::domain::platform::PlatformConfig::parse(&contents).unwrap();
+    assert_eq!(config.cluster_names(), vec!["hz-fsn-rtz-prod".to_string()]);
+    assert!(
+        contents.contains("hcloud_token = \"keyring:openova/draft-1/provider_token\""),
+        "{contents}"
+    );
     assert!(!contents.contains("PLANTED"));
     let back = super::export::form_from_toml(&contents).unwrap();
     assert_eq!(back.org_slug, "acme");
@@ -606,4 +610,104 @@ fn snapshots_every_screen() {
 fn snapshot_below_minimum_size_explains() {
     let out = draw(&filled(), 60, 20);
     assert!(out.contains("needs at least 80x24"), "{out}");
+}
+
+#[test]
+fn export_memory_only_secrets_are_referenced_by_environment() {
+    let mut m = filled();
+    m.form.secret_storage = SecretStorage::Memory;
+    let text = super::export::platform_toml(&m).unwrap();
+    assert!(
+        text.contains("hcloud_token = \"env:HCLOUD_TOKEN\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn config_prefill_bad_value_names_line_and_field() {
+    let text =
+        "apiVersion = \"openova.io/v1alpha1\"\nkind = \"PlatformConfig\"\nprovider = \"zz\"\n";
+    let err = super::export::form_from_toml(text).unwrap_err();
+    assert!(err.contains("provider") && err.contains('3'), "{err}");
+}
+
+#[test]
+fn config_prefill_round_trips_exported_file() {
+    let m = filled();
+    let text = super::export::platform_toml(&m).unwrap();
+    let form = super::export::form_from_toml(&text).unwrap();
+    assert_eq!(form.org_slug, "acme");
+    assert_eq!(form.regions, m.form.regions);
+    assert_eq!(form.ssh_public_key, PUBKEY);
+}
+
+// ---------------------------------------------------------------- Live check against a stand-in
+
+/// A one-shot HTTP server on loopback answering with `status` (or never, when `None`).
+fn stand_in(status: Option<u16>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                line.clear();
+            }
+            match status {
+                Some(code) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 {code} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+                    );
+                }
+                None => std::thread::sleep(std::time::Duration::from_secs(5)),
+            }
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+fn check(base: &str) -> Result<String, CheckFailure> {
+    let token = secrecy::SecretString::from(TOKEN.to_string());
+    super::check_hetzner(base, &token, std::time::Duration::from_millis(500))
+}
+
+#[test]
+fn live_check_200_is_valid() {
+    assert!(check(&stand_in(Some(200))).is_ok());
+}
+
+#[test]
+fn live_check_401_is_rejected_and_explained() {
+    let err = check(&stand_in(Some(401))).unwrap_err();
+    assert_eq!(err, CheckFailure::Rejected { status: 401 });
+    assert!(err.explain().contains("Read & Write"));
+}
+
+#[test]
+fn live_check_closed_port_is_unreachable_without_token_in_message() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let err = check(&format!("http://127.0.0.1:{port}/v1")).unwrap_err();
+    assert!(matches!(err, CheckFailure::Unreachable(_)), "{err:?}");
+    assert!(!err.explain().contains("PLANTED"));
+}
+
+#[test]
+fn live_check_silent_server_times_out() {
+    let err = check(&stand_in(None)).unwrap_err();
+    assert_eq!(err, CheckFailure::Timeout);
+}
+
+#[test]
+fn live_check_server_error_is_unexpected() {
+    assert_eq!(
+        check(&stand_in(Some(503))).unwrap_err(),
+        CheckFailure::Unexpected { status: 503 }
+    );
 }
