@@ -921,6 +921,46 @@ mod tests {
         }
 
         #[test]
+        fn install_plan_random_catalog_is_closed_and_ordered(
+            g in dag_strategy(),
+            picks in proptest::collection::vec(any::<prop::sample::Index>(), 1..4),
+            installed_picks in proptest::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let text: String = g
+                .iter()
+                .map(|(name, deps)| {
+                    let deps: Vec<String> = deps.iter().map(|d| format!("\"{d}\"")).collect();
+                    format!(
+                        "[[component]]\nname = \"{name}\"\ntitle = \"{name}\"\ncategory = \"a-la-carte\"\n\
+                         family = \"fabric\"\nnamespace = \"{name}\"\ndescription = \"d\"\nrequires = [{}]\n\
+                         [[component.versions]]\nversion = \"1.0.0\"\nchart = \"1.0.0\"\nchanges = [\"c\"]\n",
+                        deps.join(", ")
+                    )
+                })
+                .collect();
+            let cat = Catalog::from_toml(&text).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let names: Vec<&String> = g.keys().collect();
+            let request: Vec<&str> = picks.iter().map(|p| names[p.index(names.len())].as_str()).collect();
+            let installed: BTreeSet<String> =
+                installed_picks.iter().map(|p| names[p.index(names.len())].clone()).collect();
+            let plan = install_plan(&cat, &installed, &request, &[]).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let pos: BTreeMap<&str, usize> =
+                plan.items.iter().enumerate().map(|(i, item)| (item.name.as_str(), i)).collect();
+            for item in &plan.items {
+                prop_assert_eq!(item.already_installed, installed.contains(&item.name));
+                for dep in &g[&item.name] {
+                    // Closed under `requires`, and every dependency comes first.
+                    prop_assert!(pos.get(dep.as_str()).is_some_and(|&d| d < pos[item.name.as_str()]));
+                }
+            }
+            for r in &request {
+                prop_assert_eq!(plan.item(r).map(|i| &i.reason), Some(&Reason::Requested));
+            }
+            let to_install: Vec<&String> = plan.items.iter().filter(|i| !i.already_installed).map(|i| &i.name).collect();
+            prop_assert_eq!(plan.order.iter().collect::<Vec<_>>(), to_install);
+        }
+
+        #[test]
         fn reverse_closure_random_dag_paths_follow_edges(g in dag_strategy(), t in any::<prop::sample::Index>()) {
             let target = format!("n{}", t.index(g.len()));
             for (dependent, path) in reverse_closure(&g, &target) {
