@@ -195,7 +195,6 @@ pub fn platform_view(p: &Platform) -> PlatformView {
             .map(|r| (r.cluster.clone(), r.location.clone()))
             .collect(),
         conditions: status.conditions.iter().map(condition).collect(),
-        last_reconciled: status.last_reconciled.as_ref().and_then(ts),
     }
 }
 
@@ -264,35 +263,58 @@ pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
         tokio::spawn(async move {
             // Owning `watches` here keeps the watcher tasks alive exactly as long as this one.
             let watches = watches;
+            // What was last sent, so status writes that change nothing the console shows (a
+            // new lastReconciled, observedGeneration) cost no message and no redraw.
+            let mut sent: BTreeMap<String, ComponentView> = BTreeMap::new();
+            let mut sent_platform: Option<Option<PlatformView>> = None;
+            let mut platform_msg = |p: Option<PlatformView>| {
+                if sent_platform.as_ref() == Some(&p) {
+                    return None;
+                }
+                sent_platform = Some(p.clone());
+                Some(ClusterMsg::PlatformChanged(p))
+            };
             while let Some(ev) = wrx.recv().await {
                 let msg = match ev.msg {
                     WatchMsg::ComponentApplied(c) => {
-                        ClusterMsg::ComponentChanged(Box::new(component_view(&c)))
+                        let view = component_view(&c);
+                        if sent.get(&view.name) == Some(&view) {
+                            continue;
+                        }
+                        sent.insert(view.name.clone(), view.clone());
+                        ClusterMsg::ComponentChanged(Box::new(view))
                     }
                     WatchMsg::ComponentDeleted(c) => {
-                        ClusterMsg::ComponentDeleted(c.metadata.name.clone().unwrap_or_default())
+                        let name = c.metadata.name.clone().unwrap_or_default();
+                        sent.remove(&name);
+                        ClusterMsg::ComponentDeleted(name)
                     }
-                    WatchMsg::PlatformApplied(p) => {
-                        ClusterMsg::PlatformChanged(Some(platform_view(&p)))
+                    WatchMsg::PlatformApplied(p) => match platform_msg(Some(platform_view(&p))) {
+                        Some(m) => m,
+                        None => continue,
+                    },
+                    WatchMsg::PlatformDeleted(_)
+                    | WatchMsg::Synced {
+                        kind: WatchedKind::Platform,
+                    } => {
+                        let p = watches.platforms.state().first().map(|p| platform_view(p));
+                        match platform_msg(p) {
+                            Some(m) => m,
+                            None => continue,
+                        }
                     }
-                    WatchMsg::PlatformDeleted(_) => ClusterMsg::PlatformChanged(
-                        watches.platforms.state().first().map(|p| platform_view(p)),
-                    ),
                     WatchMsg::Synced {
                         kind: WatchedKind::Component,
-                    } => ClusterMsg::ComponentsListed(
-                        watches
+                    } => {
+                        let list: Vec<ComponentView> = watches
                             .components
                             .state()
                             .iter()
                             .map(|c| component_view(c))
-                            .collect(),
-                    ),
-                    WatchMsg::Synced {
-                        kind: WatchedKind::Platform,
-                    } => ClusterMsg::PlatformChanged(
-                        watches.platforms.state().first().map(|p| platform_view(p)),
-                    ),
+                            .collect();
+                        sent = list.iter().map(|c| (c.name.clone(), c.clone())).collect();
+                        ClusterMsg::ComponentsListed(list)
+                    }
                     WatchMsg::Disconnected { error, .. } => connection_msg(&error),
                     WatchMsg::Reconnected { .. } => ClusterMsg::Connected,
                 };

@@ -167,7 +167,6 @@ pub fn cluster_fsn() -> ClusterView {
             ("hz-hel-rtz-prod".into(), "hel".into()),
         ],
         conditions: Vec::new(),
-        last_reconciled: Some(NOW),
     });
     let mut cilium = comp("cilium", "1.16.2", &[], Health::Healthy);
     cilium.available_upgrades = vec!["1.16.3".into()];

@@ -185,7 +185,6 @@ pub struct PlatformView {
     pub phase: String,
     pub regions: Vec<(String, String)>,
     pub conditions: Vec<ConditionView>,
-    pub last_reconciled: Option<OffsetDateTime>,
 }
 
 /// Severity of an alert/event line.
