@@ -407,6 +407,7 @@ fn module_main_defines_the_locals_common_tf_reads() {
             "api_public_host",
             "api_internal_host",
             "control_plane_public_ips",
+            "revoked_ssh_key",
         ] {
             assert!(
                 defined.contains(needed),
@@ -541,10 +542,13 @@ fn render_harness(dir: &Path, provider: Provider) {
         ),
     )
     .unwrap();
-    let api_internal = if provider == Provider::Hetzner {
-        "local.lb_private_ip"
+    let (api_internal, revoked) = if provider == Provider::Hetzner {
+        (
+            "local.lb_private_ip",
+            "AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder+/key",
+        )
     } else {
-        "local.control_plane_ips[0]"
+        ("local.control_plane_ips[0]", "")
     };
     std::fs::write(
         module.join("harness.tf"),
@@ -559,6 +563,7 @@ locals {{
   control_plane_public_ips = [for i in range(var.control_plane_count) : "198.51.100.${{i + 1}}"]
   k3s_join_token           = "K10${{sha256(local.harness_ca)}}::server:${{local.harness_k3s_secret}}"
   k3s_ca_files             = {{ "/var/lib/rancher/k3s/server/tls/server-ca.crt" = local.harness_ca }}
+  revoked_ssh_key          = "{revoked}"
 }}
 output "control_plane_user_data" {{
   value     = local.control_plane_user_data
@@ -569,7 +574,7 @@ output "worker_user_data" {{
   sensitive = true
 }}
 "#,
-            provider = provider.label()
+            provider = provider.label(),
         ),
     )
     .unwrap();
@@ -770,6 +775,13 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
             .contains("flux2/releases/download/v2.4.0/install.yaml")
     );
     assert!(!worker["/usr/local/sbin/openova-bootstrap"].contains("helm"));
+    assert_eq!(
+        worker["/usr/local/sbin/openova-bootstrap"].contains(
+            "grep -vF 'AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder+/key' /root/.ssh/authorized_keys"
+        ),
+        provider == Provider::Hetzner,
+        "{provider}: only Hetzner's placeholder ssh key is revoked at first boot"
+    );
     assert_eq!(
         first["/usr/local/sbin/openova-bootstrap"].contains("iptables -F"),
         provider == Provider::Oci,

@@ -19,6 +19,23 @@ locals {
   api_internal_host = local.lb_private_ip
 
   control_plane_public_ips = hcloud_server.control_plane[*].ipv4_address
+
+  # Only the key material: the bootstrap script deletes this line from root's authorized_keys.
+  revoked_ssh_key = split(" ", trimspace(tls_private_key.hetzner_placeholder.public_key_openssh))[1]
+}
+
+# Hetzner mails a root password for a server created without an ssh key, and refuses the same
+# public key twice in one project — where both regions of a platform and their shared operator
+# key live. So each cluster registers a throwaway key of its own, which the node deletes at first
+# boot; the operator's key arrives through cloud-init.
+resource "tls_private_key" "hetzner_placeholder" {
+  algorithm = "ED25519"
+}
+
+resource "hcloud_ssh_key" "placeholder" {
+  name       = "${var.cluster_name}-placeholder"
+  public_key = tls_private_key.hetzner_placeholder.public_key_openssh
+  labels     = local.labels
 }
 
 resource "hcloud_network" "cluster" {
@@ -101,6 +118,7 @@ resource "hcloud_server" "control_plane" {
   image              = var.image
   location           = var.location
   placement_group_id = hcloud_placement_group.control_plane.id
+  ssh_keys           = [hcloud_ssh_key.placeholder.id]
   firewall_ids       = [hcloud_firewall.nodes.id]
   user_data          = local.control_plane_user_data[count.index]
   labels             = merge(local.labels, { "openova.io/role" = "control-plane" })
@@ -117,7 +135,7 @@ resource "hcloud_server" "control_plane" {
 
   lifecycle {
     # cloud-init runs once; a changed template or a newer image must not replace a running node.
-    ignore_changes = [user_data, image]
+    ignore_changes = [user_data, image, ssh_keys]
   }
 
   depends_on = [hcloud_network_subnet.nodes]
@@ -129,6 +147,7 @@ resource "hcloud_server" "worker" {
   server_type  = var.worker_size
   image        = var.image
   location     = var.location
+  ssh_keys     = [hcloud_ssh_key.placeholder.id]
   firewall_ids = [hcloud_firewall.nodes.id]
   user_data    = local.worker_user_data[count.index]
   labels       = merge(local.labels, { "openova.io/role" = "worker" })
@@ -144,7 +163,7 @@ resource "hcloud_server" "worker" {
   }
 
   lifecycle {
-    ignore_changes = [user_data, image]
+    ignore_changes = [user_data, image, ssh_keys]
   }
 
   depends_on = [hcloud_network_subnet.nodes, hcloud_server.control_plane]

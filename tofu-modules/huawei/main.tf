@@ -10,6 +10,7 @@ locals {
   # The ELB passes the client's address through, so a node that is also a 6443 member cannot
   # reach the API through it (hairpin); nodes use the first control plane instead.
   api_internal_host = local.control_plane_ips[0]
+  revoked_ssh_key   = ""
 
   control_plane_public_ips = huaweicloud_compute_instance.control_plane[*].public_ip
 

@@ -1,6 +1,7 @@
 # Naming, addressing, labels and node cloud-init shared by every provider module. This file is
 # identical in every provider module (a test enforces it); each module's main.tf defines the
-# provider-specific locals it reads: provider_name, api_public_host, api_internal_host.
+# provider-specific locals it reads: provider_name, api_public_host, api_internal_host,
+# control_plane_public_ips and revoked_ssh_key.
 
 locals {
   templates = "${path.module}/../shared/templates"
@@ -124,6 +125,7 @@ locals {
             cluster_name      = var.cluster_name
             cilium_cluster_id = var.cilium_cluster_id
             api_internal_host = local.api_internal_host
+            revoked_ssh_key   = local.revoked_ssh_key
             wireguard         = i == 0 && var.wireguard != null
           })
         },
@@ -153,6 +155,7 @@ locals {
           cluster_name      = var.cluster_name
           cilium_cluster_id = var.cilium_cluster_id
           api_internal_host = local.api_internal_host
+          revoked_ssh_key   = local.revoked_ssh_key
           wireguard         = false
         })
       },

@@ -21,6 +21,7 @@ locals {
   # Nodes reach the API on the first control plane: a node behind the load balancer's 6443
   # backend set would otherwise be sent to itself.
   api_internal_host = local.control_plane_ips[0]
+  revoked_ssh_key   = ""
 
   control_plane_public_ips = oci_core_instance.control_plane[*].public_ip
 
