@@ -264,6 +264,68 @@ fn bootstrap_apply_failing_resource_fails_with_diagnostic_summary_and_detail() {
 }
 
 #[test]
+fn progress_screen_fed_from_failed_run_shows_failed_resource_and_diagnostic() {
+    use openova::tui::bootstrap::progress::{ProgressScreen, ResourceStatus};
+    let env = Env::new();
+    let out = env
+        .bootstrap("apply", &[])
+        .env("FAKE_TOFU_SCENARIO", "fail")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let run = env.only_run();
+    let conn = env.db();
+    let mut screen = ProgressScreen::new(&run.id);
+    screen.set_run(&run);
+    // Fed in small pages, as the TUI reads them while the run is live.
+    loop {
+        let page = runs::events_after(&conn, &run.id, screen.last_seq(), 7).expect("events");
+        if page.is_empty() {
+            break;
+        }
+        for e in &page {
+            screen.apply_event(e);
+        }
+    }
+    let failed: Vec<&str> = screen
+        .rows()
+        .iter()
+        .filter(|r| matches!(r.status, ResourceStatus::Failed { .. }))
+        .map(|r| r.addr.as_str())
+        .collect();
+    assert_eq!(failed, vec!["hcloud_server.control_plane[0]"]);
+    let created = screen
+        .rows()
+        .iter()
+        .filter(|r| matches!(r.status, ResourceStatus::Done { .. }))
+        .count();
+    assert_eq!(created, 2);
+
+    let theme = openova::tui::theme::Theme::builtin("mono").expect("theme");
+    let mut term =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).expect("terminal");
+    term.draw(|f| screen.render(f, f.area(), &theme))
+        .expect("draw");
+    let buf = term.backend().buffer().clone();
+    let mut text_on_screen = String::new();
+    for y in 0..30 {
+        for x in 0..100 {
+            text_on_screen.push_str(buf[(x, y)].symbol());
+        }
+        text_on_screen.push('\n');
+    }
+    assert!(
+        text_on_screen.contains("Error: server type cx99 not found"),
+        "{text_on_screen}"
+    );
+    assert!(
+        text_on_screen.contains("The server type cx99 does not exist in location fsn1"),
+        "{text_on_screen}"
+    );
+    assert!(text_on_screen.contains("✗ apply"), "{text_on_screen}");
+}
+
+#[test]
 fn bootstrap_plan_stops_after_plan_and_changes_nothing() {
     let env = Env::new();
     run_ok(&mut env.bootstrap("plan", &[]));

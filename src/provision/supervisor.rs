@@ -372,7 +372,16 @@ impl<'a> Recorder<'a> {
     /// Move the run to `next` and log it; `false` if the state machine refused.
     pub fn state(&self, next: RunState, error: Option<&str>) -> bool {
         let error = error.map(|e| self.secrets.redact(e).into_owned());
-        match runs::transition(self.conn, self.id, next, error.as_deref()) {
+        // State and its log line commit together: a reader that sees the run ended also
+        // sees the line that says so.
+        let tx = match self.conn.unchecked_transaction() {
+            Ok(tx) => tx,
+            Err(e) => {
+                tracing::error!(run = self.id, error = %e, "could not begin a state change");
+                return false;
+            }
+        };
+        let moved = match runs::transition(self.conn, self.id, next, error.as_deref()) {
             Ok(true) => {
                 let mut msg = format!("run is now {next}");
                 if let Some(e) = &error {
@@ -398,7 +407,12 @@ impl<'a> Recorder<'a> {
                 tracing::error!(run = self.id, error = %e, "could not record a state change");
                 false
             }
+        };
+        if let Err(e) = tx.commit() {
+            tracing::error!(run = self.id, error = %e, "could not commit a state change");
+            return false;
         }
+        moved
     }
 }
 

@@ -583,6 +583,9 @@ pub fn refresh_liveness(conn: &Connection, id: &str) -> Result<RunRecord> {
         let msg = "the supervisor process ended without finishing the run (machine restart or killed); \
                    the OpenTofu state may be locked — start the run again, and if OpenTofu reports a \
                    lock, follow its force-unlock hint";
+        let tx = conn
+            .unchecked_transaction()
+            .map_err(q("marking a run interrupted"))?;
         if transition(conn, id, RunState::Interrupted, Some(msg))? {
             append_event(
                 conn,
@@ -594,6 +597,7 @@ pub fn refresh_liveness(conn: &Connection, id: &str) -> Result<RunRecord> {
                 r#"{"state":"interrupted"}"#,
             )?;
         }
+        tx.commit().map_err(q("marking a run interrupted"))?;
         return get_run(conn, id);
     }
     Ok(run)

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod model;
+pub mod progress;
 pub mod screens;
 pub mod sshkey;
 pub mod update;
