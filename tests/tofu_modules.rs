@@ -816,3 +816,76 @@ fn version_command_lists_embedded_modules_and_their_digest() {
     );
     assert!(text.lines().any(|l| l == expected), "{text}");
 }
+
+/// Every string literal inside an expression, in order.
+fn string_literals(expr: &Expression, out: &mut Vec<String>) {
+    match expr {
+        Expression::String(s) => out.push(s.clone()),
+        Expression::Array(items) => items.iter().for_each(|e| string_literals(e, out)),
+        Expression::FuncCall(f) => f.args.iter().for_each(|e| string_literals(e, out)),
+        Expression::Parenthesis(e) => string_literals(e, out),
+        Expression::Conditional(c) => {
+            string_literals(&c.cond_expr, out);
+            string_literals(&c.true_expr, out);
+            string_literals(&c.false_expr, out);
+        }
+        Expression::Operation(op) => match op.as_ref() {
+            hcl::expr::Operation::Unary(u) => string_literals(&u.expr, out),
+            hcl::expr::Operation::Binary(b) => {
+                string_literals(&b.lhs_expr, out);
+                string_literals(&b.rhs_expr, out);
+            }
+        },
+        _ => {}
+    }
+}
+
+fn validation_literals(block: &Block) -> Vec<String> {
+    let mut out = Vec::new();
+    for v in block
+        .body()
+        .blocks()
+        .filter(|b| b.identifier() == "validation")
+    {
+        if let Some(cond) = attr(v, "condition") {
+            string_literals(cond, &mut out);
+        }
+    }
+    out
+}
+
+/// What the wizard and platform.toml accept must be what the module accepts: a location or size
+/// offered on screen but refused by OpenTofu would fail only after the operator pressed apply.
+#[test]
+fn module_accepts_every_location_and_size_openova_offers() {
+    use openova::domain::naming;
+    for p in Provider::ALL {
+        let vars = variables(*p);
+        let locations = validation_literals(&vars["location"]);
+        for l in p.locations() {
+            assert!(
+                locations.iter().any(|s| s == l.api_region()),
+                "{p}: module rejects location {} ({})",
+                l.api_region(),
+                l.code()
+            );
+        }
+        for var in ["control_plane_size", "worker_size"] {
+            let pattern = validation_literals(&vars[var])
+                .into_iter()
+                .find(|s| s.starts_with('^'))
+                .unwrap_or_else(|| panic!("{p}: {var} has no regex rule"));
+            let re = regex::Regex::new(&pattern).unwrap();
+            let offered = naming::server_sizes(*p).map(|s| s.id.to_string()).chain([
+                p.default_control_plane_size().to_owned(),
+                p.default_worker_size().to_owned(),
+            ]);
+            for size in offered {
+                assert!(
+                    re.is_match(&size),
+                    "{p}: module's {var} rule {pattern} rejects {size}"
+                );
+            }
+        }
+    }
+}
