@@ -405,6 +405,18 @@ pub struct S3Backend {
 }
 
 impl S3Backend {
+    /// The object key of a cluster's state under an optional prefix: `openova/acme` and
+    /// `hz-fsn-rtz-prod` give `openova/acme/hz-fsn-rtz-prod.tfstate`; an empty prefix gives
+    /// `hz-fsn-rtz-prod.tfstate`.
+    pub fn state_key(prefix: &str, cluster: &str) -> String {
+        let prefix = prefix.trim_matches('/');
+        if prefix.is_empty() {
+            format!("{cluster}.tfstate")
+        } else {
+            format!("{prefix}/{cluster}.tfstate")
+        }
+    }
+
     fn validate(&self) -> Result<(), TfVarsError> {
         let bad = |field, value: &str, rule| TfVarsError::InvalidBackend {
             field,
@@ -918,6 +930,21 @@ mod tests {
             "https://fsn1.your-objectstorage.com"
         );
         assert!(!text.contains("access_key") && !text.contains("secret_key"));
+    }
+
+    #[test]
+    fn state_key_empty_or_slashed_prefix_gives_valid_key() {
+        assert_eq!(
+            S3Backend::state_key("", "hz-fsn-rtz-prod"),
+            "hz-fsn-rtz-prod.tfstate"
+        );
+        assert_eq!(
+            S3Backend::state_key("openova/acme/", "hz-fsn-rtz-prod"),
+            "openova/acme/hz-fsn-rtz-prod.tfstate"
+        );
+        let mut b = s3();
+        b.key = S3Backend::state_key("", "oci-fra-rtz-prod");
+        assert!(backend_config(&StateBackend::S3(b)).is_ok());
     }
 
     #[test]
