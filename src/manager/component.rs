@@ -488,10 +488,30 @@ pub async fn reconcile(c: Arc<Component>, ctx: Arc<Context>) -> Result<Action, M
     let started = Instant::now();
     let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
     let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
+    // The finalizer helper drops the finalizer as soon as cleanup returns Ok, so a refused or
+    // unfinished uninstall is decided here, before it gets the chance.
+    let deleting = c.metadata.deletion_timestamp.is_some()
+        && c.finalizers().iter().any(|f| f == consts::FINALIZER);
+    if deleting {
+        match cleanup(c.clone(), &ctx).await {
+            Ok(Some(wait)) => {
+                ctx.metrics
+                    .observe_reconcile("component", started.elapsed(), false);
+                return Ok(wait);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                ctx.metrics
+                    .observe_reconcile("component", started.elapsed(), true);
+                return Err(e);
+            }
+        }
+    }
     let result = finalizer(&api, consts::FINALIZER, c, |event| async {
         match event {
             FinalizerEvent::Apply(c) => apply(c, &ctx).await,
-            FinalizerEvent::Cleanup(c) => cleanup(c, &ctx).await,
+            // Everything is cleaned up by now (see above): let the finalizer go.
+            FinalizerEvent::Cleanup(_) => Ok(Action::await_change()),
         }
     })
     .await
@@ -659,8 +679,9 @@ fn render_input(
 }
 
 /// Uninstall: refused while other Components that are not being deleted depend on this one;
-/// otherwise delete the delivery objects and wait until they are gone.
-async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError> {
+/// otherwise delete the delivery objects and wait until they are gone. Returns when to look
+/// again, or `None` once everything is gone and the finalizer may be removed.
+async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, ManagerError> {
     let name = c.name_any();
     let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
     let mut dependents: Vec<String> = ctx
@@ -696,7 +717,7 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerErro
                 .await;
         }
         // Dependents going away wake this Component through the dependency watch.
-        return Ok(Action::requeue(Duration::from_secs(30)));
+        return Ok(Some(Action::requeue(Duration::from_secs(30))));
     }
     let backend = backend_of(&c, ctx);
     let mut remaining = 0;
@@ -712,7 +733,7 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerErro
         if comparable(&st) != comparable(&old) {
             ctx.write_component_status(&ns, &name, st).await?;
         }
-        return Ok(Action::requeue(Duration::from_secs(2)));
+        return Ok(Some(Action::requeue(Duration::from_secs(2))));
     }
     ctx.publish(
         &*c,
@@ -721,7 +742,7 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerErro
         format!("{name} was uninstalled"),
     )
     .await;
-    Ok(Action::await_change())
+    Ok(None)
 }
 
 impl Context {
