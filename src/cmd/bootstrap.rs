@@ -11,10 +11,9 @@ use color_eyre::eyre::{WrapErr, bail, eyre};
 use secrecy::SecretString;
 
 use crate::cli::CmdResult;
-use crate::domain::platform::{PlatformConfig, SecretRef, SecretSource, StateBackend};
+use crate::domain::platform::{PlatformConfig, SecretSource};
 use crate::provision::runner::{SecretEnv, Tofu};
 use crate::provision::supervisor::{self, RunOptions, StartRequest};
-use crate::provision::tfvars;
 use crate::secrets::{KeyringStore, SecretStore};
 use crate::store::runs::RunAction;
 
@@ -83,70 +82,35 @@ pub fn load_config(path: &Path, text: &str) -> color_eyre::Result<PlatformConfig
 /// environment variables OpenTofu reads. Values never leave this process except through the
 /// supervisor's pipe; errors name the field and the reference, never a value.
 pub fn resolve_secrets(config: &PlatformConfig) -> color_eyre::Result<SecretEnv> {
-    let mut env = SecretEnv::new();
     let mut keyring: Option<Option<KeyringStore>> = None;
-    let mut resolve = |field: &str, r: &SecretRef| -> color_eyre::Result<SecretString> {
-        let source = r.source().map_err(|why| eyre!("{field} = {r}: {why}"))?;
+    let env = supervisor::secret_env(config, |field, r| {
+        let source = r.source().map_err(|why| format!("{field} = {r}: {why}"))?;
         match source {
             SecretSource::Env(name) => match std::env::var(name) {
                 Ok(v) if !v.is_empty() => Ok(SecretString::from(v)),
-                _ => Err(eyre!(
+                _ => Err(format!(
                     "{field} = {r}: the environment variable {name} is not set (export it before running openova bootstrap)"
                 )),
             },
             SecretSource::Keyring(path) => {
                 let store = keyring.get_or_insert_with(KeyringStore::open);
                 let Some(store) = store.as_ref() else {
-                    bail!(
+                    return Err(format!(
                         "{field} = {r}: no usable OS keyring on this machine; use env:<VARIABLE> instead"
-                    );
+                    ));
                 };
                 match store.get(path) {
                     Ok(Some(v)) => Ok(v),
-                    Ok(None) => Err(eyre!(
+                    Ok(None) => Err(format!(
                         "{field} = {r}: no such keyring entry (kernel keyring entries expire; store it again with the wizard)"
                     )),
-                    Err(e) => Err(eyre!("{field} = {r}: {e}")),
+                    Err(e) => Err(format!("{field} = {r}: {e}")),
                 }
             }
         }
-    };
-    for (name, r) in &config.credentials {
-        let var = tfvars::credential_env(config.provider, name).ok_or_else(|| {
-            eyre!(
-                "credentials.{name}: not a credential of {:?}; expected {}",
-                config.provider,
-                config
-                    .provider
-                    .credential_names()
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
-        env.push(var, resolve(&format!("credentials.{name}"), r)?);
-    }
-    if let StateBackend::S3(s3) = &config.state_backend {
-        env.push(
-            "AWS_ACCESS_KEY_ID",
-            resolve("state_backend.s3.access_key_id", &s3.access_key_id)?,
-        );
-        env.push(
-            "AWS_SECRET_ACCESS_KEY",
-            resolve("state_backend.s3.secret_access_key", &s3.secret_access_key)?,
-        );
-    }
+    })
+    .map_err(|e| eyre!(e))?;
     Ok(env)
-}
-
-/// How runs list the platform: organization and clusters.
-pub fn platform_label(config: &PlatformConfig) -> String {
-    format!(
-        "{} ({})",
-        config.organization.slug,
-        config.cluster_names().join(", ")
-    )
 }
 
 pub fn run(cmd: BootstrapCmd) -> CmdResult {
@@ -159,7 +123,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
         .wrap_err_with(|| format!("reading the configuration {}", args.config.display()))?;
     let config = load_config(&args.config, &text)?;
     let secrets = resolve_secrets(&config)?;
-    let label = platform_label(&config);
+    let label = supervisor::platform_label(&config);
     // Fail here, in front of the operator, rather than inside the detached run.
     let tofu = Tofu::locate(args.tofu.as_deref())?;
     if action != RunAction::Plan && !args.yes {
@@ -339,6 +303,7 @@ mod tests {
 
     #[test]
     fn resolve_secrets_unset_env_names_field_and_variable() {
+        use crate::domain::platform::SecretRef;
         let mut config = PlatformConfig::example();
         config.credentials.insert(
             "hcloud_token".into(),

@@ -21,7 +21,7 @@ use super::handover::{self, HandoverPlan};
 use super::modules;
 use super::runner::{self, CancelToken, Grace, SecretEnv, Step, StepContext, StepLine, Tofu};
 use super::tfvars::{self, ClusterSpec, RunValues, TfVars, WireguardKeyPair};
-use crate::domain::platform::{PlatformConfig, StateBackend as PlatformBackend};
+use crate::domain::platform::{PlatformConfig, SecretRef, StateBackend as PlatformBackend};
 use crate::store::runs::{self, NewRun, RunAction, RunState, RunStoreError};
 
 /// Hidden subcommand the launcher re-executes.
@@ -101,6 +101,83 @@ pub struct StartRequest {
     pub config_toml: String,
     pub config_path: Option<String>,
     pub options: RunOptions,
+}
+
+/// The secrets a run of `config` hands to OpenTofu: each credential under the environment
+/// variable its module reads (`hcloud_token` → `TF_VAR_hcloud_token`) and the S3 state keys.
+/// `value_of(field, reference)` produces a value (from the keyring, the environment or the
+/// wizard's memory); its error should name the field and the reference, never a value.
+pub fn secret_env(
+    config: &PlatformConfig,
+    mut value_of: impl FnMut(&str, &SecretRef) -> Result<SecretString, String>,
+) -> Result<SecretEnv, String> {
+    let mut env = SecretEnv::new();
+    for (name, r) in &config.credentials {
+        let var = tfvars::credential_env(config.provider, name).ok_or_else(|| {
+            let known: Vec<&str> = config
+                .provider
+                .credential_names()
+                .iter()
+                .map(|(n, _)| *n)
+                .collect();
+            format!(
+                "credentials.{name}: not a credential of this provider; expected {}",
+                known.join(", ")
+            )
+        })?;
+        env.push(var, value_of(&format!("credentials.{name}"), r)?);
+    }
+    if let PlatformBackend::S3(s3) = &config.state_backend {
+        env.push(
+            "AWS_ACCESS_KEY_ID",
+            value_of("state_backend.s3.access_key_id", &s3.access_key_id)?,
+        );
+        env.push(
+            "AWS_SECRET_ACCESS_KEY",
+            value_of("state_backend.s3.secret_access_key", &s3.secret_access_key)?,
+        );
+    }
+    Ok(env)
+}
+
+/// How runs list a platform: organization and clusters.
+pub fn platform_label(config: &PlatformConfig) -> String {
+    format!(
+        "{} ({})",
+        config.organization.slug,
+        config.cluster_names().join(", ")
+    )
+}
+
+/// Start a run of `config` (the wizard's entry point): records it and starts the supervisor.
+pub fn start_for_config(
+    conn: &Connection,
+    action: RunAction,
+    config: &PlatformConfig,
+    config_path: Option<String>,
+    secrets: &SecretEnv,
+    options: RunOptions,
+) -> Result<Started, StartError> {
+    let config_toml = config
+        .to_toml()
+        .map_err(|e| StartError::Config(e.to_string()))?;
+    let req = StartRequest {
+        action,
+        platform: platform_label(config),
+        config_toml,
+        config_path,
+        options,
+    };
+    Ok(start(conn, &req, secrets)?)
+}
+
+/// Why [`start_for_config`] could not start a run.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the platform configuration cannot be written for the run: {0}")]
+    Config(String),
+    #[error(transparent)]
+    Supervisor(#[from] SupervisorError),
 }
 
 /// A started run.
