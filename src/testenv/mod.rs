@@ -163,14 +163,27 @@ impl ApiServer {
     /// Like [`ApiServer::launch`] with explicitly chosen binaries.
     pub fn launch_with(bins: Binaries) -> Result<Self> {
         sweep_stale_work_dirs();
-        let dir = make_work_dir()?;
-        write_file(
-            &dir.join(OWNER_FILE),
-            std::process::id().to_string().as_bytes(),
-        )?;
-        let server = Self::prepare(bins, dir)?;
-        server.start()?;
-        Ok(server)
+        let mut attempt = 1;
+        loop {
+            let dir = make_work_dir()?;
+            write_file(
+                &dir.join(OWNER_FILE),
+                std::process::id().to_string().as_bytes(),
+            )?;
+            let server = Self::prepare(bins.clone(), dir)?;
+            match server.start() {
+                Ok(()) => return Ok(server),
+                // Free ports are picked by binding and releasing them; another process on the
+                // machine may grab one before etcd or the apiserver binds it. Try fresh ports.
+                Err(TestEnvError::Exited { ref log_tail, .. })
+                    if attempt < 3 && log_tail.contains("address already in use") =>
+                {
+                    attempt += 1;
+                    drop(server);
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     fn prepare(bins: Binaries, dir: PathBuf) -> Result<Self> {
