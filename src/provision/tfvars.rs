@@ -13,6 +13,7 @@ use secrecy::SecretString;
 use serde::Serialize;
 
 use crate::domain::naming::{self, BuildingBlock, ClusterId, EnvType, Provider};
+use crate::domain::platform::PlatformConfig;
 use crate::provision::modules::{self, ModuleError};
 
 /// k3s release the modules install unless the platform pins another.
@@ -105,6 +106,25 @@ pub struct ClusterSpec {
     pub worker_count: u32,
 }
 
+impl ClusterSpec {
+    /// The spec of region `index` of a platform configuration, or `None` when it has no such
+    /// region.
+    pub fn from_platform(config: &PlatformConfig, index: usize) -> Option<ClusterSpec> {
+        let id = *config.cluster_ids().get(index)?;
+        let region = config.regions.get(index)?;
+        Some(ClusterSpec {
+            organization: config.organization.slug.clone(),
+            domain: config.organization.domain.clone(),
+            id,
+            region_index: u8::try_from(index).ok()?,
+            control_plane_size: region.control_plane.size.clone(),
+            control_plane_count: region.control_plane.count,
+            worker_size: region.workers.size.clone(),
+            worker_count: region.workers.count,
+        })
+    }
+}
+
 /// Values of one run that are not part of the platform's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunValues {
@@ -119,6 +139,19 @@ pub struct RunValues {
 }
 
 impl RunValues {
+    /// The run values a platform configuration implies: its ssh key and ssh sources and, at an
+    /// air-gapped site, its registry mirror. The mesh is added by the caller, who holds the keys.
+    pub fn from_platform(config: &PlatformConfig) -> Self {
+        let mut run = RunValues::new(config.ssh.public_key.clone());
+        run.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
+        run.registry_mirror = config
+            .airgap
+            .as_ref()
+            .map(|a| a.registry_mirror.clone())
+            .filter(|m| !m.is_empty());
+        run
+    }
+
     /// A run with the default k3s release, the API open to every address (the API still
     /// requires the client certificate) and ssh closed.
     pub fn new(ssh_public_key: impl Into<String>) -> Self {
@@ -625,6 +658,24 @@ mod tests {
         assert_eq!(v.cilium_cluster_id, 1);
         assert_eq!(v.network_cidr, "10.0.0.0/16");
         assert_eq!(v.oci_compartment_ocid, None);
+    }
+
+    #[test]
+    fn from_platform_example_gives_both_regions_variables() {
+        let cfg = PlatformConfig::example();
+        let run = RunValues::from_platform(&cfg);
+        assert_eq!(run.ssh_public_key, cfg.ssh.public_key);
+        let names: Vec<String> = (0..cfg.regions.len())
+            .map(|i| {
+                let spec = ClusterSpec::from_platform(&cfg, i).unwrap();
+                let vars = TfVars::for_cluster(&spec, &run).unwrap();
+                assert_eq!(vars.organization, cfg.organization.slug);
+                assert_eq!(vars.worker_count, cfg.regions[i].workers.count);
+                vars.cluster_name
+            })
+            .collect();
+        assert_eq!(names, cfg.cluster_names());
+        assert!(ClusterSpec::from_platform(&cfg, cfg.regions.len()).is_none());
     }
 
     #[test]
