@@ -635,6 +635,22 @@ fn cloud_init_rendered_from_writer_variables_configures_k3s_and_mesh() {
     for p in Provider::ALL {
         check_rendered_cloud_init(&bin, *p);
     }
+    // The embedded files are in canonical format, so a diff of a module shows only real changes.
+    let tmp = tempfile::tempdir().unwrap();
+    for p in Provider::ALL {
+        modules::extract(*p, tmp.path()).unwrap();
+    }
+    let fmt = iac(
+        &bin,
+        tmp.path(),
+        &["fmt", "-check", "-recursive", "-list=true"],
+        &[],
+    );
+    assert!(
+        fmt.status.success(),
+        "not in canonical format: {}",
+        String::from_utf8_lossy(&fmt.stdout)
+    );
 }
 
 fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
