@@ -735,3 +735,140 @@ fn bootstrap_apply_hands_over_to_real_api_server() {
     let merged = kube::config::Kubeconfig::read_from(&operator_kc).expect("operator kubeconfig");
     assert!(merged.contexts.iter().any(|c| c.name == "hz-hel-rtz-prod"));
 }
+
+/// Raw output of a process in a real PTY, collected by a reader thread.
+struct PtyRun {
+    out: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    writer: Box<dyn std::io::Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl PtyRun {
+    fn start(env: &Env, args: &[&str], vars: &[(&str, &Path)]) -> PtyRun {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 160,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("openpty");
+        let mut cmd = CommandBuilder::new(OPENOVA);
+        cmd.args(args);
+        cmd.env("OPENOVA_STATE_DIR", env.state());
+        cmd.env("HCLOUD_TOKEN", TOKEN);
+        cmd.env("FAKE_TOFU_SECRET_VAR", "TF_VAR_hcloud_token");
+        cmd.env("FAKE_TOFU_SCENARIO", "slow");
+        cmd.env("FAKE_TOFU_STEP_MS", "2000");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("spawn in pty");
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().expect("sink").extend_from_slice(&buf[..n]);
+            }
+        });
+        PtyRun {
+            out,
+            writer,
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn text(&self) -> String {
+        // Line output, not a screen: the raw stream holds every line, scrolled off or not.
+        String::from_utf8_lossy(&self.out.lock().expect("out")).into_owned()
+    }
+
+    fn wait_for_count(&self, needle: &str, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.text().matches(needle).count() >= count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?} x{count}:\n{}",
+                self.text()
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("write");
+        self.writer.flush().expect("flush");
+    }
+}
+
+#[test]
+fn bootstrap_ctrl_c_in_terminal_asks_then_cancels_gracefully() {
+    let env = Env::new();
+    let lock = env.dir.path().join("state.lock");
+    let config = env.config();
+    let mut pty = PtyRun::start(
+        &env,
+        &[
+            "bootstrap",
+            "apply",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--tofu",
+            FAKE_TOFU,
+            "--yes",
+            "--no-handover",
+        ],
+        &[("FAKE_TOFU_LOCK_PATH", &lock)],
+    );
+    pty.wait_for_count("Creating...", 1);
+    // Ctrl-C, answered "no": the run goes on.
+    pty.send(b"\x03");
+    pty.wait_for_count("Cancel run", 1);
+    pty.send(b"n\r");
+    pty.wait_for_count("Continuing.", 1);
+    assert!(!env.only_run().state.is_terminal());
+    assert!(lock.exists());
+    // Ctrl-C again, answered "yes": OpenTofu is interrupted and releases its lock.
+    pty.send(b"\x03");
+    pty.wait_for_count("Cancel run", 2);
+    pty.send(b"y\r");
+    pty.wait_for_count("cancelled", 2);
+    let status = pty.child.wait().expect("wait");
+    assert_eq!(status.exit_code(), 130, "{}", pty.text());
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Cancelled);
+    assert!(!lock.exists(), "state lock left behind");
+    assert!(pty.text().contains("Interrupt received"), "{}", pty.text());
+}
+
+#[test]
+fn runs_attach_ctrl_c_detaches_and_run_continues() {
+    let env = Env::new();
+    run_ok(
+        env.bootstrap("apply", &["--detach"])
+            .env("FAKE_TOFU_SCENARIO", "slow")
+            .env("FAKE_TOFU_STEP_MS", "300"),
+    );
+    let run = env.wait_run("apply started", |_, kinds| {
+        kinds.iter().any(|k| k == "apply_start")
+    });
+    let mut pty = PtyRun::start(&env, &["runs", "attach", &run.id], &[]);
+    pty.wait_for_count("Creating...", 1);
+    pty.send(b"\x03");
+    pty.wait_for_count("detached; run", 1);
+    let status = pty.child.wait().expect("wait");
+    assert_eq!(status.exit_code(), 0);
+    assert_eq!(env.wait_ended(&run.id).state, RunState::Succeeded);
+}
