@@ -69,7 +69,7 @@ variable "bandwidth_mbit" {
   type        = number
   default     = 100
   validation {
-    condition     = var.bandwidth_mbit >= 1 && var.bandwidth_mbit <= 2000
-    error_message = "bandwidth_mbit must be between 1 and 2000."
+    condition     = var.bandwidth_mbit >= 1 && var.bandwidth_mbit <= 300 && floor(var.bandwidth_mbit) == var.bandwidth_mbit
+    error_message = "bandwidth_mbit must be a whole number from 1 to 300 (the limit of a dedicated EIP bandwidth)."
   }
 }
