@@ -671,7 +671,7 @@ impl Catalog {
 
             let mut endpoints = Vec::new();
             for e in &c.endpoints {
-                check_placeholders(&name, &e.name, e.url.get_ref()).map_err(|placeholder| {
+                check_placeholders(e.url.get_ref()).map_err(|placeholder| {
                     CatalogError::BadPlaceholder {
                         component: name.clone(),
                         endpoint: e.name.clone(),
@@ -944,7 +944,8 @@ impl Catalog {
     }
 }
 
-fn check_placeholders(_component: &str, _endpoint: &str, url: &str) -> Result<(), String> {
+/// The first placeholder in `url` that is not allowed (an unclosed `{` yields the rest of the text).
+fn check_placeholders(url: &str) -> Result<(), String> {
     let mut rest = url;
     while let Some(open) = rest.find('{') {
         let after = &rest[open + 1..];
