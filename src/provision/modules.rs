@@ -120,14 +120,43 @@ pub fn embedded_digest() -> String {
 pub fn extract(provider: Provider, workspace: &Path) -> Result<PathBuf, ModuleError> {
     let files = files(provider)?;
     create_private_dir(workspace)?;
-    for file in files {
+    for file in &files {
         let dest = workspace.join(file.path);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
         write_private_file(&dest, file.contents)?;
     }
+    remove_stale_sources(workspace, &files)?;
     Ok(workspace.join(module_dir_name(provider)))
+}
+
+/// OpenTofu reads every `.tf` file of the root module: one left from an older binary in a
+/// resumed workspace would be configuration nobody asked for. Generated files (`*.tf.json`,
+/// tfvars, state) are kept.
+fn remove_stale_sources(workspace: &Path, files: &[ModuleFile]) -> Result<(), ModuleError> {
+    let mut dirs: Vec<&Path> = files.iter().filter_map(|f| f.path.parent()).collect();
+    dirs.sort();
+    dirs.dedup();
+    for dir in dirs {
+        let on_disk = workspace.join(dir);
+        let entries = fs::read_dir(&on_disk).map_err(|source| ModuleError::CreateDir {
+            path: on_disk.clone(),
+            source,
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let source_file = path.extension().is_some_and(|e| e == "tf" || e == "tftpl");
+            let embedded = files.iter().any(|f| workspace.join(f.path) == path);
+            if source_file && !embedded && path.is_file() {
+                fs::remove_file(&path).map_err(|source| ModuleError::WriteFile {
+                    path: path.clone(),
+                    source,
+                })?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Creates `dir` and any missing parents below an existing ancestor with mode 0700, and
@@ -236,6 +265,22 @@ mod tests {
         assert_ne!(fs::read(root.join("main.tf")).unwrap(), b"stale");
         let ws_mode = fs::metadata(tmp.path()).unwrap().permissions().mode() & 0o777;
         assert_eq!(ws_mode, 0o700);
+    }
+
+    #[test]
+    fn extract_into_resumed_workspace_removes_stale_sources_keeps_generated_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = extract(Provider::HuaweiCloud, tmp.path()).unwrap();
+        fs::write(root.join("old_feature.tf"), "resource \"x\" \"y\" {}").unwrap();
+        fs::write(tmp.path().join("shared/templates/old.tftpl"), "x").unwrap();
+        fs::write(root.join("backend.tf.json"), "{}").unwrap();
+        fs::write(root.join("terraform.tfstate"), "{}").unwrap();
+        extract(Provider::HuaweiCloud, tmp.path()).unwrap();
+        assert!(!root.join("old_feature.tf").exists());
+        assert!(!tmp.path().join("shared/templates/old.tftpl").exists());
+        assert!(root.join("backend.tf.json").exists());
+        assert!(root.join("terraform.tfstate").exists());
+        assert!(root.join("main.tf").exists());
     }
 
     #[test]
