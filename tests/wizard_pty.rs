@@ -52,6 +52,7 @@ impl Wizard {
         cmd.env("XDG_CONFIG_HOME", cwd.join("config"));
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");
+        cmd.env("OPENOVA_KEYRING", "off");
         let child = pty.slave.spawn_command(cmd).unwrap();
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();

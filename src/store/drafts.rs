@@ -6,14 +6,19 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError};
 
-pub const MIGRATIONS: &[&str] = &["CREATE TABLE drafts (
+pub const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE drafts (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         title TEXT NOT NULL,
         data TEXT NOT NULL,
         progress INTEGER NOT NULL,
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
-    )"];
+    )",
+    // A random id per database, so keyring entries of drafts in different state directories
+    // (another operator, a test, a restored backup) never collide.
+    "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+];
 
 /// A draft as listed on the resume screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,6 +95,34 @@ impl Store {
             .optional()?)
     }
 
+    /// This database's random instance id (created on first use).
+    pub fn instance_id(&self) -> Result<String, StoreError> {
+        let existing: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM store_meta WHERE key = 'instance_id'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            return Ok(id);
+        }
+        let id: String = rand::random::<[u8; 8]>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        self.conn.execute(
+            "INSERT OR IGNORE INTO store_meta(key, value) VALUES ('instance_id', ?1)",
+            [&id],
+        )?;
+        Ok(self.conn.query_row(
+            "SELECT value FROM store_meta WHERE key = 'instance_id'",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     pub fn delete_draft(&self, id: i64) -> Result<(), StoreError> {
         let n = self
             .conn
@@ -159,6 +192,14 @@ mod tests {
         assert!(s.load_draft(a).unwrap().is_none());
         assert!(s.load_draft(b).unwrap().is_some());
         assert!(matches!(s.delete_draft(a), Err(StoreError::NoSuchDraft(_))));
+    }
+
+    #[test]
+    fn drafts_instance_id_is_stable_per_database_and_differs_between_them() {
+        let a = Store::open_in_memory().unwrap();
+        let b = Store::open_in_memory().unwrap();
+        assert_eq!(a.instance_id().unwrap(), a.instance_id().unwrap());
+        assert_ne!(a.instance_id().unwrap(), b.instance_id().unwrap());
     }
 
     #[test]

@@ -10,15 +10,25 @@ use super::model::{Form, Model, RegionForm, SecretName, SecretStorage, SshMode, 
 
 /// Keyring path of one of a draft's secrets, as a `keyring:` reference names it. Matches the
 /// entry the wizard writes (service `openova`, user `draft-<id>/<name>`).
-pub fn keyring_path(draft: i64, name: SecretName) -> String {
-    format!("{}/draft-{draft}/{}", crate::secrets::SERVICE, name.key())
+pub fn keyring_path(prefix: &str, draft: i64, name: SecretName) -> String {
+    if prefix.is_empty() {
+        format!("{}/draft-{draft}/{}", crate::secrets::SERVICE, name.key())
+    } else {
+        format!(
+            "{}/{prefix}/draft-{draft}/{}",
+            crate::secrets::SERVICE,
+            name.key()
+        )
+    }
 }
 
 /// How platform.toml should point at a secret: the keyring entry the wizard filled when
 /// secrets are kept there, otherwise the conventional environment variable.
 fn secret_ref(m: &Model, name: SecretName, env: &str) -> SecretRef {
     match (m.form.secret_storage, m.keyring_unavailable, m.draft_id) {
-        (SecretStorage::Keyring, false, Some(id)) => SecretRef::keyring(&keyring_path(id, name)),
+        (SecretStorage::Keyring, false, Some(id)) => {
+            SecretRef::keyring(&keyring_path(&m.keyring_prefix, id, name))
+        }
         _ => SecretRef::env(env),
     }
 }

@@ -68,7 +68,8 @@ impl App for Wizard {
         screens::render(&self.model, frame, &self.theme);
     }
     fn animating(&self) -> bool {
-        false
+        // Only a running provisioning screen needs the tick (to poll its events).
+        matches!(self.model.mode, Mode::Progress(_))
     }
     fn finished(&self) -> bool {
         self.model.finished
@@ -98,15 +99,26 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
     let _log = crate::telemetry::init(crate::telemetry::LogTarget::File);
     let theme = theme_for(args.theme.as_deref())?;
     let store = Store::open(&crate::paths::database()).wrap_err("opening the drafts database")?;
-    let keyring = KeyringStore::open();
+    // OPENOVA_KEYRING=off keeps secrets in memory only, e.g. on shared hosts or in tests.
+    let keyring_disabled = std::env::var("OPENOVA_KEYRING").is_ok_and(|v| v == "off");
+    let keyring = if keyring_disabled {
+        None
+    } else {
+        KeyringStore::open()
+    };
+    let prefix = store
+        .instance_id()
+        .wrap_err("reading the database instance id")?;
     let memory = MemoryStore::new();
 
     let mut runner = Runner {
         store,
+        prefix: prefix.clone(),
         keyring,
         memory,
     };
     let mut model = Model::new(Form::default(), None, now());
+    model.keyring_prefix = prefix;
     model.keyring_unavailable = runner.keyring.is_none();
     match &runner.keyring {
         Some(k) => {
@@ -115,7 +127,11 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         }
         None => {
             model.secret_store_kind = "memory only".into();
-            model.secret_store_explain = "No OS keyring works on this host (no kernel keyutils session), so secrets stay in memory only and must be entered again after openova exits. They are never written to disk.".into();
+            model.secret_store_explain = if keyring_disabled {
+                "The keyring is turned off (OPENOVA_KEYRING=off), so secrets stay in memory only and must be entered again after openova exits. They are never written to disk.".into()
+            } else {
+                "No OS keyring works on this host (no kernel keyutils session), so secrets stay in memory only and must be entered again after openova exits. They are never written to disk.".into()
+            };
         }
     }
     if let Some(aside) = runner.store.set_aside() {
@@ -157,9 +173,15 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         }
     };
 
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .wrap_err("starting the async runtime")?;
     let mut app = Wizard { model, theme };
     let (tx, rx) = runtime::channel();
     if let Some(msg) = initial {
+        // Effects of the initial draft (a token check) spawn work on the runtime.
+        let _ctx = rt.enter();
         let status = app.model.status.clone();
         for e in app.model.update(Input::Msg(msg)) {
             runner.perform(e, &tx);
@@ -169,10 +191,6 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         }
     }
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .wrap_err("starting the async runtime")?;
     let result = {
         let mut guard =
             crate::tui::terminal::TerminalGuard::enter().wrap_err("preparing the terminal")?;
@@ -194,12 +212,19 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
 /// Performs effects against the real database, secret stores, network and filesystem.
 pub struct Runner {
     pub store: Store,
+    /// Keeps keyring entries of this database apart from any other's.
+    pub prefix: String,
     pub keyring: Option<KeyringStore>,
     pub memory: MemoryStore,
 }
 
-fn secret_key(draft: i64, name: SecretName) -> String {
-    format!("draft-{draft}/{}", name.key())
+/// The keyring user name of a draft's secret: `<database instance>/draft-<id>/<name>`.
+fn secret_key(prefix: &str, draft: i64, name: SecretName) -> String {
+    if prefix.is_empty() {
+        format!("draft-{draft}/{}", name.key())
+    } else {
+        format!("{prefix}/draft-{draft}/{}", name.key())
+    }
 }
 
 impl Runner {
@@ -233,7 +258,7 @@ impl Runner {
             .map_err(|e| format!("draft {id} cannot be read ({e}); it was left untouched"))?;
         let mut secrets = Vec::new();
         for name in SecretName::ALL {
-            let key = secret_key(id, name);
+            let key = secret_key(&self.prefix, id, name);
             let from_memory = self.memory.get(&key).ok().flatten();
             let value = match (from_memory, &self.keyring) {
                 (Some(v), _) => Some(v),
@@ -251,6 +276,65 @@ impl Runner {
             form: Box::new(form),
             secrets,
         })
+    }
+}
+
+impl Runner {
+    /// Start a provisioning run: secrets come from what the wizard holds in memory, otherwise
+    /// from the references in the configuration (keyring entry or environment variable).
+    fn start_run(
+        &mut self,
+        config: &crate::domain::platform::PlatformConfig,
+        held: &[(SecretName, SecretString)],
+    ) -> Result<String, String> {
+        use crate::domain::platform::SecretSource;
+        let held_for = |field: &str| -> Option<SecretString> {
+            let name =
+                if field == format!("credentials.{}", config.provider.credential_names()[0].0) {
+                    SecretName::ProviderToken
+                } else if field == "state_backend.s3.access_key_id" {
+                    SecretName::S3AccessKey
+                } else if field == "state_backend.s3.secret_access_key" {
+                    SecretName::S3SecretKey
+                } else {
+                    return None;
+                };
+            held.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| v.clone())
+        };
+        let keyring = self.keyring.as_ref();
+        let env = crate::provision::supervisor::secret_env(config, |field, r| {
+            if let Some(v) = held_for(field) {
+                return Ok(v);
+            }
+            match r.source() {
+                Ok(SecretSource::Env(name)) => std::env::var(name)
+                    .map(SecretString::from)
+                    .map_err(|_| format!("{field}: environment variable {name} is not set")),
+                Ok(SecretSource::Keyring(path)) => {
+                    let user = path
+                        .strip_prefix(&format!("{}/", crate::secrets::SERVICE))
+                        .unwrap_or(path);
+                    keyring
+                        .and_then(|k| k.get(user).ok().flatten())
+                        .ok_or_else(|| format!("{field}: keyring entry {path} is not available"))
+                }
+                Err(e) => Err(format!("{field}: {e}")),
+            }
+        })?;
+        let started = crate::provision::supervisor::start_for_config(
+            self.store.conn(),
+            crate::store::runs::RunAction::Apply,
+            config,
+            None,
+            &env,
+            crate::provision::supervisor::RunOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        // The supervisor runs in its own session and outlives this process; nothing to reap.
+        drop(started.child);
+        Ok(started.id)
     }
 }
 
@@ -272,7 +356,7 @@ impl EffectRunner<Effect, Msg> for Runner {
             Effect::DeleteDraft(id) => match self.store.delete_draft(id) {
                 Ok(()) => {
                     for name in SecretName::ALL {
-                        let key = secret_key(id, name);
+                        let key = secret_key(&self.prefix, id, name);
                         let _ = self.memory.delete(&key);
                         if let Some(k) = &self.keyring {
                             let _ = k.delete(&key);
@@ -299,7 +383,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                 value,
                 storage,
             } => {
-                let key = secret_key(draft, name);
+                let key = secret_key(&self.prefix, draft, name);
                 let _ = self.memory.put(&key, &value);
                 if storage == SecretStorage::Keyring
                     && let Some(k) = &self.keyring
@@ -317,7 +401,7 @@ impl EffectRunner<Effect, Msg> for Runner {
             Effect::ForgetStoredSecrets { draft } => {
                 if let Some(k) = &self.keyring {
                     for name in SecretName::ALL {
-                        if let Err(e) = k.delete(&secret_key(draft, name)) {
+                        if let Err(e) = k.delete(&secret_key(&self.prefix, draft, name)) {
                             send(Msg::SecretStoreFailed(e.to_string()));
                         }
                     }
@@ -350,6 +434,27 @@ impl EffectRunner<Effect, Msg> for Runner {
             }
             Effect::WritePrivateKey { path, key } => {
                 send(Msg::PrivateKeySaved(write_private(&path, &key)));
+            }
+            Effect::StartRun { config, secrets } => {
+                send(Msg::RunStarted(self.start_run(&config, &secrets)));
+            }
+            Effect::PollRun { id, after } => {
+                let conn = self.store.conn();
+                let run = crate::store::runs::refresh_liveness(conn, &id)
+                    .ok()
+                    .map(Box::new);
+                let events =
+                    crate::store::runs::events_after(conn, &id, after, 500).unwrap_or_default();
+                send(Msg::RunPolled {
+                    now_ms: crate::store::runs::now_ms(),
+                    run,
+                    events,
+                });
+            }
+            Effect::CancelRun(id) => {
+                let result = crate::provision::supervisor::request_cancel(self.store.conn(), &id)
+                    .map_err(|e| e.to_string());
+                send(Msg::RunCancelRequested(result));
             }
             Effect::Export { path, contents } => {
                 let result = std::fs::write(&path, contents)

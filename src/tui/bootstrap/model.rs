@@ -271,6 +271,8 @@ pub enum Intent {
     /// Replace the current SSH key with a newly generated one.
     RegenerateSshKey,
     DeleteDraft(i64),
+    /// Start provisioning this configuration (servers will be created and billed).
+    StartRun,
 }
 
 /// A free-text prompt on top of a screen (a path to write to).
@@ -308,6 +310,16 @@ impl PartialEq for GeneratedKey {
     }
 }
 
+/// The progress screen of a run, compared by run id (its contents come from the database).
+#[derive(Debug, Clone)]
+pub struct ProgressView(pub super::progress::ProgressScreen);
+
+impl PartialEq for ProgressView {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.run_id == other.0.run_id
+    }
+}
+
 /// A draft offered on the resume screen.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DraftChoice {
@@ -326,6 +338,8 @@ pub enum Mode {
         cursor: usize,
     },
     Wizard,
+    /// Watching a provisioning run started from Review.
+    Progress(Box<ProgressView>),
 }
 
 /// The whole wizard.
@@ -359,6 +373,8 @@ pub struct Model {
     /// What the secret store is, as told to the operator.
     pub secret_store_kind: String,
     pub secret_store_explain: String,
+    /// This database's instance id: keyring entries are filed under it.
+    pub keyring_prefix: String,
     /// Set when the keyring was asked for but does not work.
     pub keyring_unavailable: bool,
     pub finished: bool,
@@ -425,6 +441,7 @@ impl Model {
             status: None,
             secret_store_kind: "memory only".into(),
             secret_store_explain: String::new(),
+            keyring_prefix: String::new(),
             keyring_unavailable: false,
             finished: false,
             now,

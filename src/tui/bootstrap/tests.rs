@@ -490,12 +490,64 @@ fn review_errors_are_listed_and_enter_jumps_to_field() {
 }
 
 #[test]
-fn review_start_says_provisioning_is_not_available() {
+fn review_start_asks_first_then_starts_run_with_held_secrets() {
     let mut m = filled();
     m.form.step = Step::Review;
     let effects = m.update(key(KeyCode::Char('s')));
-    assert!(effects.is_empty());
-    assert!(m.status.as_ref().unwrap().text.contains("not available"));
+    assert!(effects.is_empty(), "nothing starts without confirmation");
+    let dialog = m.dialogs.last().expect("confirmation");
+    assert!(dialog.body.iter().any(|l| l.contains("hz-fsn-rtz-prod")));
+    assert!(dialog.body.iter().any(|l| l.contains("€")));
+    let effects = m.update(key(KeyCode::Char('y')));
+    let (config, secrets) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartRun { config, secrets } => Some((config.clone(), secrets.clone())),
+            _ => None,
+        })
+        .expect("start effect");
+    assert_eq!(config.cluster_names(), vec!["hz-fsn-rtz-prod".to_string()]);
+    assert!(
+        secrets
+            .iter()
+            .any(|(n, v)| *n == SecretName::ProviderToken && v.expose_secret() == TOKEN)
+    );
+}
+
+#[test]
+fn review_start_with_problems_refuses_and_counts_them() {
+    let mut m = filled();
+    m.form.email = "bad".into();
+    m.form.step = Step::Review;
+    let effects = m.update(key(KeyCode::Char('s')));
+    assert!(effects.is_empty() && m.dialogs.is_empty());
+    assert!(m.status.as_ref().unwrap().text.contains("1 problem"));
+}
+
+#[test]
+fn progress_run_started_polls_on_tick_and_leave_keeps_run() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    let effects = m.update(Input::Msg(Msg::RunStarted(Ok("run-1".into()))));
+    assert!(matches!(&effects[..], [Effect::PollRun { id, after: 0 }] if id == "run-1"));
+    assert!(matches!(m.mode, Mode::Progress(_)));
+    let effects = m.update(Input::Tick);
+    assert!(matches!(&effects[..], [Effect::PollRun { .. }]));
+    // q asks, because the run keeps going.
+    m.update(key(KeyCode::Char('q')));
+    assert!(!m.finished);
+    assert_eq!(
+        m.dialogs.last().map(|d| d.intent.clone()),
+        Some(Intent::Quit)
+    );
+}
+
+#[test]
+fn progress_failed_start_is_reported() {
+    let mut m = filled();
+    m.update(Input::Msg(Msg::RunStarted(Err("tofu not found".into()))));
+    assert!(m.status.as_ref().unwrap().text.contains("tofu not found"));
+    assert_eq!(m.mode, Mode::Wizard);
 }
 
 #[test]

@@ -36,6 +36,13 @@ pub enum Msg {
     PrivateKeySaved(Result<String, String>),
     Exported(Result<String, String>),
     DraftDeleted(i64),
+    RunStarted(Result<String, String>),
+    RunPolled {
+        now_ms: i64,
+        run: Option<Box<crate::store::runs::RunRecord>>,
+        events: Vec<crate::store::runs::EventRecord>,
+    },
+    RunCancelRequested(Result<(), String>),
     /// Something the operator must read (a draft could not be opened, deleted...).
     Failed(String),
 }
@@ -78,6 +85,17 @@ pub enum Effect {
         path: String,
         contents: String,
     },
+    /// Record a run and start its detached supervisor. The wizard's in-memory secrets go along
+    /// for the credentials they answer; others are resolved from their references.
+    StartRun {
+        config: Box<crate::domain::platform::PlatformConfig>,
+        secrets: Vec<(SecretName, SecretString)>,
+    },
+    PollRun {
+        id: String,
+        after: i64,
+    },
+    CancelRun(String),
 }
 
 /// A focusable field.
@@ -356,7 +374,19 @@ impl Model {
     }
 
     fn quit_requested(&mut self) {
-        if self.check == CheckState::Checking {
+        if let Mode::Progress(p) = &self.mode {
+            let id = p.0.run_id.clone();
+            self.dialogs.push(ConfirmDialog::new(
+                "Quit?",
+                vec![
+                    format!("Run {id} keeps going in the background."),
+                    format!("Watch it again with `openova runs attach {id}`."),
+                ],
+                "quit",
+                "stay",
+                Intent::Quit,
+            ));
+        } else if self.check == CheckState::Checking {
             self.dialogs.push(ConfirmDialog::new(
                 "Quit?",
                 vec![
@@ -377,7 +407,14 @@ impl Model {
         match input {
             Input::Key(key) => self.handle_key(key),
             Input::Paste(text) => self.handle_paste(&text),
-            Input::Resize(..) | Input::Tick => Vec::new(),
+            Input::Tick => match &self.mode {
+                Mode::Progress(p) => vec![Effect::PollRun {
+                    id: p.0.run_id.clone(),
+                    after: p.0.last_seq(),
+                }],
+                _ => Vec::new(),
+            },
+            Input::Resize(..) => Vec::new(),
             Input::Msg(msg) => self.handle_msg(msg),
             Input::Terminate => {
                 // Drafts are saved on every change, so there is nothing left to flush.
@@ -393,11 +430,13 @@ impl Model {
                 let storage_note = self.secret_store_kind.clone();
                 let explain = self.secret_store_explain.clone();
                 let keyring_unavailable = self.keyring_unavailable;
+                let keyring_prefix = std::mem::take(&mut self.keyring_prefix);
                 let now = self.now;
                 *self = Model::new(*form, Some(id), now);
                 self.secret_store_kind = storage_note;
                 self.secret_store_explain = explain;
                 self.keyring_unavailable = keyring_unavailable;
+                self.keyring_prefix = keyring_prefix;
                 for (name, value) in secrets {
                     self.secret_mut(name).set(&value);
                 }
@@ -473,6 +512,40 @@ impl Model {
                             p.error = Some(e);
                         }
                     }
+                }
+                Vec::new()
+            }
+            Msg::RunStarted(Ok(id)) => {
+                self.notice(format!("Run {id} started"));
+                self.mode = Mode::Progress(Box::new(ProgressView(
+                    super::progress::ProgressScreen::new(id.clone()),
+                )));
+                vec![Effect::PollRun { id, after: 0 }]
+            }
+            Msg::RunStarted(Err(e)) => {
+                self.notice_error(format!("The run did not start: {e}"));
+                Vec::new()
+            }
+            Msg::RunPolled {
+                now_ms,
+                run,
+                events,
+            } => {
+                if let Mode::Progress(p) = &mut self.mode {
+                    if let Some(run) = run {
+                        p.0.set_run(&run);
+                    }
+                    for e in &events {
+                        p.0.apply_event(e);
+                    }
+                    p.0.set_now(now_ms);
+                }
+                Vec::new()
+            }
+            Msg::RunCancelRequested(result) => {
+                match result {
+                    Ok(()) => self.notice("Cancel requested: OpenTofu is stopping gracefully."),
+                    Err(e) => self.notice_error(format!("Cancel failed: {e}")),
                 }
                 Vec::new()
             }
@@ -572,6 +645,21 @@ impl Model {
         }
         if let Mode::Resume { .. } = self.mode {
             return self.handle_resume_key(&key);
+        }
+        if let Mode::Progress(p) = &mut self.mode {
+            use super::progress::ProgressAction;
+            let id = p.0.run_id.clone();
+            return match p.0.handle_key(&key) {
+                ProgressAction::None => Vec::new(),
+                ProgressAction::CancelRun => vec![Effect::CancelRun(id)],
+                ProgressAction::Leave => {
+                    self.mode = Mode::Wizard;
+                    self.notice(format!(
+                        "Run {id} continues in the background: `openova runs attach {id}`"
+                    ));
+                    Vec::new()
+                }
+            };
         }
         match self.form.step {
             Step::Components => return self.handle_components_key(&key),
@@ -690,6 +778,19 @@ impl Model {
                 comment: self.ssh_comment(),
             }],
             Intent::DeleteDraft(id) => vec![Effect::DeleteDraft(id)],
+            Intent::StartRun => {
+                let config = super::export::to_config(self);
+                let secrets = SecretName::ALL
+                    .iter()
+                    .filter(|n| !self.secret(**n).is_empty())
+                    .map(|n| (*n, self.secret(*n).secret()))
+                    .collect();
+                self.notice("Starting the provisioning run…");
+                vec![Effect::StartRun {
+                    config: Box::new(config),
+                    secrets,
+                }]
+            }
         }
     }
 
@@ -1164,9 +1265,30 @@ impl Model {
             }
             _ if is_char(key, 's') => {
                 if errors.is_empty() {
-                    self.notice_error(
-                        "Provisioning is not available in this build: nothing was started. Export platform.toml with e to keep the configuration.",
-                    );
+                    let cost = self
+                        .monthly_cost()
+                        .map(|c| format!("about €{c:.2} per month for servers"))
+                        .unwrap_or_else(|| "at the provider's prices".into());
+                    let mut body = vec![
+                        format!(
+                            "OpenTofu will create {} cluster(s) in your {} account: {}.",
+                            self.form.regions.len(),
+                            self.form.provider.name(),
+                            self.cluster_names().join(", ")
+                        ),
+                        format!("They are billed to that account, {cost}."),
+                        "The run continues if this terminal closes; watch it again with `openova runs attach`.".into(),
+                    ];
+                    if self.form.state_backend == StateBackend::Local {
+                        body.push("OpenTofu state stays on this host (lab setting).".into());
+                    }
+                    self.dialogs.push(ConfirmDialog::new(
+                        "Start provisioning?",
+                        body,
+                        "start",
+                        "not now",
+                        Intent::StartRun,
+                    ));
                 } else {
                     self.notice_error(format!(
                         "{} problem(s) to fix before starting: Enter on one jumps to its field.",

@@ -42,6 +42,10 @@ pub fn render(m: &Model, frame: &mut Frame, theme: &Theme) {
             resume::render(m, frame, body, theme);
             ("Resume", resume::key_hints())
         }
+        Mode::Progress(p) => {
+            p.0.render(frame, body, theme);
+            ("Provisioning", p.0.key_hints())
+        }
         Mode::Wizard => {
             render_steps(m, frame, steps, theme);
             let step = m.form.step;
@@ -99,6 +103,7 @@ fn heading(step: Step) -> &'static str {
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
     let mut v = match m.mode {
         Mode::Resume { .. } => resume::key_hints(),
+        Mode::Progress(ref p) => p.0.key_hints(),
         Mode::Wizard => match m.form.step {
             Step::Organization => organization::key_hints(),
             Step::Credentials => credentials::key_hints(m),
