@@ -82,6 +82,10 @@ fn catalog_graph_without_name_reaches_every_component() {
             "{name} missing from\n{text}"
         );
     }
+    assert!(
+        text.contains("ai-hub [meta-platform: AI Hub]\n├── kserve"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -354,14 +354,16 @@ fn render_tree(catalog: &Catalog, root: Option<Entry<'_>>, out: &mut String) {
             draw_children(catalog, entry, "", &mut expanded, out);
         }
         None => {
-            // Tops: components nothing else requires; every component is reachable from one.
+            // Tops: components nothing else requires (every component is reachable from one), then
+            // the meta-platforms.
             let tops: Vec<&str> = catalog
                 .components()
                 .iter()
                 .filter(|c| catalog.dependents_of(&c.name).is_empty())
                 .map(|c| c.name.as_str())
                 .collect();
-            for top in tops {
+            let metas = catalog.meta_platforms().iter().map(|m| m.name.as_str());
+            for top in tops.into_iter().chain(metas) {
                 if let Some(entry) = catalog.entry(top) {
                     let _ = writeln!(out, "{}", label(catalog, top));
                     expanded.insert(top.to_string());
@@ -433,6 +435,7 @@ fn render_dot(catalog: &Catalog, root: Option<Entry<'_>>, out: &mut String) {
             .components()
             .iter()
             .map(|c| c.name.clone())
+            .chain(catalog.meta_platforms().iter().map(|m| m.name.clone()))
             .collect(),
     };
     for name in &names {
