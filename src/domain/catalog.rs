@@ -1152,6 +1152,38 @@ mod tests {
     }
 
     #[test]
+    fn lookups_find_components_metas_aliases_and_families() {
+        let text = comp("kserve", "a-la-carte", &[])
+            + &comp("neo4j", "a-la-carte", &[])
+            + "[[meta_platform]]\nname = \"ai-hub\"\ntitle = \"AI Hub\"\naliases = [\"cortex\"]\nfamily = \"cortex\"\n\
+               description = \"d\"\nrequires = [\"kserve\"]\noptional = [{ name = \"neo4j\", reason = \"knowledge graph\" }]\n";
+        let catalog = Catalog::from_toml(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(matches!(catalog.entry("kserve"), Some(Entry::Component(_))));
+        assert!(matches!(catalog.entry("cortex"), Some(Entry::Meta(m)) if m.name == "ai-hub"));
+        assert_eq!(
+            catalog.entry("cortex").map(|e| e.category()),
+            Some(Category::MetaPlatform)
+        );
+        assert!(catalog.entry("nope").is_none());
+        let metas: Vec<&str> = catalog
+            .metas_containing("neo4j")
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect();
+        assert_eq!(metas, ["ai-hub"]);
+        assert_eq!(catalog.by_family(Family::Spine).len(), 2);
+        assert!(catalog.by_family(Family::Relay).is_empty());
+        assert!(catalog.names().contains(&"cortex"));
+    }
+
+    #[test]
+    fn category_from_str_names_the_allowed_values() {
+        assert_eq!("a-la-carte".parse::<Category>(), Ok(Category::ALaCarte));
+        let e = "optional".parse::<Category>().err().unwrap_or_default();
+        assert!(e.contains("mandatory, a-la-carte or meta-platform"), "{e}");
+    }
+
+    #[test]
     fn endpoint_render_fills_domain_and_location() {
         let e = Endpoint {
             name: "registry".into(),

@@ -220,6 +220,14 @@ changes = ["major"]
     }
 
     #[test]
+    fn upgrade_for_latest_version_is_none() {
+        let cat = catalog();
+        assert_eq!(upgrade_for(&cat, "cilium", "v1.16.5"), Ok(None));
+        // Newer than the catalog (a hotfix applied by hand) is not a downgrade offer.
+        assert_eq!(upgrade_for(&cat, "cilium", "1.17.0"), Ok(None));
+    }
+
+    #[test]
     fn changelog_between_excludes_from_and_includes_to() {
         let cat = catalog();
         let entries = changelog_between(&cat, "cilium", "v1.16.2", "v1.16.5")
