@@ -125,19 +125,51 @@ pub fn secret_env(
                 known.join(", ")
             )
         })?;
-        env.push(var, value_of(&format!("credentials.{name}"), r)?);
+        let field = format!("credentials.{name}");
+        let value = value_of(&field, r)?;
+        // A PEM private key is multi-line by nature; every other credential is one word.
+        if name != "private_key" {
+            check_single_word(&field, r, &value)?;
+        }
+        env.push(var, value);
     }
     if let PlatformBackend::S3(s3) = &config.state_backend {
-        env.push(
-            "AWS_ACCESS_KEY_ID",
-            value_of("state_backend.s3.access_key_id", &s3.access_key_id)?,
-        );
-        env.push(
-            "AWS_SECRET_ACCESS_KEY",
-            value_of("state_backend.s3.secret_access_key", &s3.secret_access_key)?,
-        );
+        for (var, field, r) in [
+            (
+                "AWS_ACCESS_KEY_ID",
+                "state_backend.s3.access_key_id",
+                &s3.access_key_id,
+            ),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "state_backend.s3.secret_access_key",
+                &s3.secret_access_key,
+            ),
+        ] {
+            let value = value_of(field, r)?;
+            check_single_word(field, r, &value)?;
+            env.push(var, value);
+        }
     }
     Ok(env)
+}
+
+/// Tokens copied from a password manager or `echo` often carry a newline or space along; the
+/// provider would reject them later with a less helpful message. Never echoes the value.
+fn check_single_word(field: &str, r: &SecretRef, value: &SecretString) -> Result<(), String> {
+    let v = value.expose_secret();
+    let what = if v.chars().any(|c| c == '\n' || c == '\r') {
+        "a line break"
+    } else if v.chars().any(char::is_whitespace) {
+        "whitespace"
+    } else if v.chars().any(char::is_control) {
+        "a control character"
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{field} = {r}: the value contains {what}; a token is a single word without spaces, line breaks or control characters (copy it again without the surrounding text)"
+    ))
 }
 
 /// How runs list a platform: organization and clusters.
@@ -558,12 +590,16 @@ pub fn supervise(id: &str) -> Result<RunState, SupervisorError> {
         std::thread::spawn(move || tick(&db, &id, &cancel, &done))
     };
 
-    let options: RunOptions =
-        serde_json::from_str(&run.options_json).map_err(|source| SupervisorError::Options {
-            id: id.into(),
-            source,
-        })?;
-    let end = drive(&rec, &run, &options, &secrets, &cancel);
+    let end = match serde_json::from_str::<RunOptions>(&run.options_json) {
+        Ok(options) => drive(&rec, &run, &options, &secrets, &cancel),
+        Err(source) => Err(End::Failed(
+            SupervisorError::Options {
+                id: id.into(),
+                source,
+            }
+            .to_string(),
+        )),
+    };
     let (state, error) = match end {
         Ok(()) => (RunState::Succeeded, None),
         Err(End::Cancelled(msg)) => (RunState::Cancelled, Some(msg)),
