@@ -39,6 +39,10 @@ struct Console {
 
 impl Console {
     fn spawn(kubeconfig: &Path, namespace: &str, home: &Path) -> Console {
+        Console::spawn_as(kubeconfig, namespace, home, ADMIN_CONTEXT)
+    }
+
+    fn spawn_as(kubeconfig: &Path, namespace: &str, home: &Path, context: &str) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -52,7 +56,7 @@ impl Console {
             "tui",
             "manage",
             "--context",
-            ADMIN_CONTEXT,
+            context,
             "--namespace",
             namespace,
         ]);
@@ -314,4 +318,39 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let _ = stop_tx.send(());
+}
+
+#[test]
+fn console_crds_missing_then_installed_and_forbidden_user_are_said_plainly() {
+    let Some(bins) = testenv::require() else {
+        return;
+    };
+    let server = ApiServer::launch_with(bins).expect("API server starts");
+    let home = tempfile::tempdir().unwrap();
+
+    // No CRDs yet: the console names the command that installs them, then notices them.
+    let mut console = Console::spawn(server.kubeconfig_path(), "openova-system", home.path());
+    let s = console.wait_text("CRDs are not installed");
+    assert!(
+        s.contains("openova crds"),
+        "the install command is shown:\n{s}"
+    );
+    server.install_crds().expect("CRDs install");
+    console.wait_text("No Platform resource in openova-system");
+    console.send("q");
+
+    // A user without RBAC grants: the verb and resource that are refused are named.
+    let pty_home = tempfile::tempdir().unwrap();
+    let mut denied = Console::spawn_as(
+        server.kubeconfig_path(),
+        "openova-system",
+        pty_home.path(),
+        testenv::UNPRIVILEGED_CONTEXT,
+    );
+    let s = denied.wait_text("Forbidden");
+    assert!(
+        s.contains("components.openova.io") || s.contains("platforms.openova.io"),
+        "{s}"
+    );
+    denied.send("q");
 }

@@ -608,3 +608,98 @@ async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn component(status: serde_json::Value) -> Component {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "openova.io/v1alpha1", "kind": "Component",
+            "metadata": { "name": "grafana", "namespace": "openova-system" },
+            "spec": { "chart": "bp-grafana", "version": "11.4.0", "dependencies": ["cnpg"],
+                      "values": { "adminUser": "admin" } },
+            "status": status,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn component_view_rolled_back_upgrade_shows_failed_and_restored_versions() {
+        let c = component(serde_json::json!({
+            "phase": "Running", "health": "Degraded", "version": "11.3.0",
+            "lastGoodVersion": "11.3.0", "availableUpgrades": ["11.4.0"],
+            "upgrade": { "from": "11.3.0", "to": "11.4.0", "state": "RolledBack",
+                         "startedAt": "2026-02-08T10:00:00Z", "finishedAt": "2026-02-08T10:10:00Z",
+                         "message": "pods not ready" },
+            "endpoints": [ { "name": "ui", "url": "https://grafana.acme.io" } ],
+        }));
+        let v = component_view(&c);
+        assert_eq!(v.health, Health::Degraded);
+        assert_eq!(v.installed_version.as_deref(), Some("11.3.0"));
+        assert_eq!(v.upgrade(), Some("11.4.0"));
+        let rb = v.rollback.expect("rollback shown");
+        assert_eq!((rb.from.as_str(), rb.to.as_str()), ("11.4.0", "11.3.0"));
+        assert_eq!(rb.reason, "pods not ready");
+        assert_eq!(v.endpoints[0].url, "https://grafana.acme.io");
+        assert!(v.values.contains("adminUser: admin"), "{}", v.values);
+    }
+
+    #[test]
+    fn component_view_without_status_is_unknown_not_healthy() {
+        let mut c = component(serde_json::json!({}));
+        c.status = None;
+        let v = component_view(&c);
+        assert_eq!(v.health, Health::Unknown);
+        assert_eq!(v.shown_version(), "11.4.0");
+    }
+
+    #[test]
+    fn component_view_scheduled_upgrade_shows_when() {
+        let c = component(serde_json::json!({
+            "upgrade": { "from": "11.3.0", "to": "11.4.0", "state": "Scheduled",
+                         "startedAt": "2026-02-08T10:00:00Z", "scheduledFor": "2026-02-09T02:00:00Z" },
+        }));
+        assert_eq!(
+            component_view(&c).scheduled.as_deref(),
+            Some("2026-02-09 02:00 UTC")
+        );
+    }
+
+    #[test]
+    fn catalog_entries_embedded_meta_platform_lists_members_and_options() {
+        let entries = catalog_entries(crate::catalog::embedded());
+        let meta = entries
+            .iter()
+            .find(|e| e.group == Group::MetaPlatform)
+            .expect("a meta-platform");
+        assert!(!meta.requires.is_empty());
+        let cilium = entries.iter().find(|e| e.name == "cilium").expect("cilium");
+        assert_eq!(cilium.group, Group::Mandatory);
+        assert!(cilium.changelog.len() >= 2, "changelog newest first");
+    }
+
+    #[test]
+    fn component_spec_from_catalog_names_chart_and_dependencies() {
+        let s = component_spec(crate::catalog::embedded(), "debezium", "1.0.0").expect("known");
+        assert_eq!(s.dependencies, ["strimzi"]);
+        assert_eq!(s.version, "1.0.0");
+        assert!(component_spec(crate::catalog::embedded(), "no-such", "1").is_none());
+    }
+
+    #[test]
+    fn lease_alive_expired_renewal_is_not_running() {
+        let now = OffsetDateTime::now_utc();
+        let lease = |ago: i64| -> Lease {
+            serde_json::from_value(serde_json::json!({
+                "metadata": { "name": "openova-manager" },
+                "spec": { "holderIdentity": "pod-1", "leaseDurationSeconds": 15,
+                          "renewTime": (now - time::Duration::seconds(ago))
+                              .format(&time::format_description::well_known::Rfc3339).unwrap() }
+            }))
+            .unwrap()
+        };
+        assert!(lease_alive(&lease(5), now));
+        assert!(!lease_alive(&lease(120), now));
+    }
+}

@@ -1,7 +1,7 @@
 //! The console's state: what the watchers have reported about each attached cluster, the catalog,
 //! and what the operator is looking at. Owned by one task; changed only by `update`.
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::tui::widgets::field::TextField;
 use time::OffsetDateTime;
@@ -310,6 +310,14 @@ impl ClusterView {
     }
 }
 
+fn index(catalog: &[CatalogEntry]) -> HashMap<String, usize> {
+    catalog
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.name.clone(), i))
+        .collect()
+}
+
 /// A row of the components pane: a catalog entry, the installed resource, or both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Row<'a> {
@@ -429,6 +437,9 @@ pub struct Model {
     pub themes: Vec<String>,
     pub pane: Pane,
     pub catalog: Vec<CatalogEntry>,
+    /// Position of each catalog entry by name: rows are built on every frame, and a linear
+    /// search per row made a 1,000-component frame quadratic.
+    catalog_index: HashMap<String, usize>,
     pub catalog_source: String,
     pub components: ComponentsState,
     pub upgrades_selected: usize,
@@ -450,7 +461,9 @@ impl Model {
         readonly: bool,
         catalog: Vec<CatalogEntry>,
     ) -> Model {
+        let catalog_index = index(&catalog);
         Model {
+            catalog_index,
             clusters,
             active: 0,
             namespace: namespace.into(),
@@ -488,7 +501,15 @@ impl Model {
     }
 
     pub fn entry(&self, name: &str) -> Option<&CatalogEntry> {
-        self.catalog.iter().find(|e| e.name == name)
+        self.catalog_index
+            .get(name)
+            .and_then(|i| self.catalog.get(*i))
+    }
+
+    /// Replace the catalog (after a refresh).
+    pub fn set_catalog(&mut self, catalog: Vec<CatalogEntry>) {
+        self.catalog_index = index(&catalog);
+        self.catalog = catalog;
     }
 
     pub fn group_of(&self, name: &str, category: &str) -> Group {

@@ -136,7 +136,7 @@ pub fn update(model: &mut Model, msg: Msg) -> Outcome {
         Msg::Resized => Outcome::changed(),
         Msg::Cluster { cluster, msg } => handle_cluster(model, cluster, msg),
         Msg::CatalogRefreshed { source, entries } => {
-            model.catalog = entries;
+            model.set_catalog(entries);
             model.status = Some(format!(
                 "catalog refreshed from {source}: {} components",
                 model.catalog.len()

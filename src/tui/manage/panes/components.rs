@@ -51,7 +51,20 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         frame.render_widget(Paragraph::new(Span::styled(msg, theme.muted)), inner);
         return;
     }
-    let selected = model.selected_component();
+    // From the rows already built: `Model::selected_component` would build them again.
+    let selected = match &model.components.selected {
+        Some(s)
+            if rows
+                .iter()
+                .any(|r| matches!(r, Row::Item { name, .. } if *name == s.as_str())) =>
+        {
+            Some(s.clone())
+        }
+        _ => rows.iter().find_map(|r| match r {
+            Row::Item { name, .. } => Some(name.to_string()),
+            Row::Heading(_) => None,
+        }),
+    };
     let sel_row = rows
         .iter()
         .position(|r| matches!(r, Row::Item { name, .. } if Some(*name) == selected.as_deref()))
