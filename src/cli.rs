@@ -54,6 +54,11 @@ pub enum Command {
     },
     /// Print the version and what is embedded (catalog, OpenTofu modules).
     Version,
+    /// Try the console locally: a real API server, the manager and a seeded Platform.
+    Playground(crate::cmd::playground::PlaygroundArgs),
+    /// Write a man page for every command into a directory.
+    #[command(hide = true)]
+    Man(crate::cmd::man::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -92,6 +97,8 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
+        Command::Playground(args) => crate::cmd::playground::run(args),
+        Command::Man(args) => crate::cmd::man::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "openova", &mut std::io::stdout());

@@ -5,4 +5,6 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod config;
 pub mod crds;
+pub mod man;
+pub mod playground;
 pub mod runs;

@@ -18,7 +18,9 @@ use super::delivery::{self, Readiness};
 /// What the stand-in reports.
 #[derive(Clone, Debug, Default)]
 pub struct StandIn {
-    /// Chart versions whose install or upgrade fails (Ready=False, reason UpgradeFailed).
+    /// Chart versions whose install or upgrade fails (Ready=False, reason UpgradeFailed): either
+    /// `1.1.1` for every release, or `cilium@1.1.1` for the release named `cilium` only (wrapper
+    /// chart versions repeat across components).
     pub failing_versions: BTreeSet<String>,
     /// How long a release takes before it reports.
     pub delay: Duration,
@@ -65,7 +67,11 @@ impl StandIn {
                 "DependencyNotReady",
                 format!("dependencies not ready: {}", blocked.join(", ")),
             )
-        } else if self.failing_versions.contains(&version) {
+        } else if self.failing_versions.contains(&version)
+            || self
+                .failing_versions
+                .contains(&format!("{}@{version}", obj.name_any()))
+        {
             (
                 false,
                 "UpgradeFailed",
