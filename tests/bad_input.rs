@@ -330,6 +330,12 @@ fn rows() -> Vec<Row> {
             Call(kubeconfig_expired_credentials),
             "rejected the credentials (401 Unauthorized). The token or client certificate in the kubeconfig is wrong or expired; get a fresh kubeconfig",
         ),
+        // The Lifecycle Manager.
+        row(
+            "Component naming a chart the repository does not have",
+            Call(component_unknown_chart),
+            "Ready=False Failed: InstallFailed: chart pull error: chart \"no-such-chart\" version \"1.0.0\" not found in oci://ghcr.io/openova-io",
+        ),
         // OpenTofu's -json stream.
         row(
             "tofu truncated line",
@@ -691,4 +697,62 @@ fn tofu_unknown_type(_: &Path) -> Option<String> {
     }
     assert_eq!(event.level(), "info");
     Some(shown(&event))
+}
+
+/// A Component whose chart does not exist: the manager renders the HelmRelease as asked (the
+/// repository, not the catalog, is the authority on charts), helm-controller answers Ready=False,
+/// and the Component must say so in its status for `kubectl describe` and the console.
+fn component_unknown_chart(_: &Path) -> Option<String> {
+    use openova::crd::component::{ComponentSpec, ComponentStatus};
+    use openova::manager::component::{Observation, decide, now};
+    use openova::manager::delivery::Readiness;
+    let spec: ComponentSpec = serde_json::from_value(serde_json::json!({
+        "chart": "no-such-chart",
+        "version": "1.0.0",
+    }))
+    .ok()?;
+    let obs = |readiness| Observation {
+        readiness,
+        now: now(),
+        window_open: true,
+        waiting_for: Vec::new(),
+        available_upgrades: Vec::new(),
+        timeout: std::time::Duration::from_secs(600),
+    };
+    let first = decide(
+        "no-such-chart",
+        &spec,
+        Some(1),
+        &ComponentStatus::default(),
+        &obs(None),
+    );
+    assert_eq!(first.render.as_deref(), Some("1.0.0"), "rendered as asked");
+    let failed = Readiness::Failed {
+        reason: "InstallFailed".into(),
+        message: "chart pull error: chart \"no-such-chart\" version \"1.0.0\" not found in oci://ghcr.io/openova-io".into(),
+    };
+    let next = decide(
+        "no-such-chart",
+        &spec,
+        Some(1),
+        &first.status,
+        &obs(Some(failed)),
+    );
+    let st = &next.status;
+    let conditions: Vec<String> = st
+        .conditions
+        .iter()
+        .map(|c| format!("{}={} {}: {}", c.type_, c.status, c.reason, c.message))
+        .collect();
+    assert_eq!(
+        st.phase,
+        Some(openova::crd::ComponentPhase::Failed),
+        "{conditions:?}"
+    );
+    let event = next.event.map(|e| format!("event {}: {}", e.1, e.2));
+    Some(format!(
+        "{}\n{}",
+        conditions.join("\n"),
+        event.unwrap_or_default()
+    ))
 }
