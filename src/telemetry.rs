@@ -26,7 +26,11 @@ pub fn init(target: LogTarget) -> Option<WorkerGuard> {
                 return None;
             }
             let appender = tracing_appender::rolling::daily(&dir, "openova.log");
-            let (writer, guard) = tracing_appender::non_blocking(appender);
+            // The default queue (128k lines) costs a few ms of page faults at every start; a TUI
+            // logs little, and its first frame has a 10 ms budget.
+            let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+                .buffered_lines_limit(4096)
+                .finish(appender);
             tracing_subscriber::fmt()
                 .with_env_filter(filter("info"))
                 .with_writer(writer)

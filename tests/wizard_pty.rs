@@ -392,3 +392,71 @@ fn wizard_below_minimum_size_explains_and_quits_cleanly() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+#[test]
+fn wizard_corrupt_database_is_set_aside_and_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
+    let garbage = b"not a database, but somebody's data".repeat(200);
+    std::fs::write(state.join("openova.db"), &garbage).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = Wizard::spawn(&state, &cwd, &api, &[]);
+    w.wait_for("not a readable openova database");
+    w.send("\x03");
+    w.wait_exit();
+    let aside: Vec<PathBuf> = files_under(&state)
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("openova.db.corrupt-"))
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    assert!(
+        std::fs::read(&aside[0]).unwrap() == garbage,
+        "the set-aside file changed"
+    );
+}
+
+#[test]
+fn wizard_idle_writes_nothing_and_sigterm_restores_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = Wizard::spawn(&state, &cwd, &api, &["--new"]);
+    w.wait_for("Organization name");
+    w.type_text("Idle Org");
+    w.wait_for("idle-org");
+    // Let the last frame settle, then watch the terminal for a second of idleness.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = w.raw().len();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(w.raw().len(), before, "bytes were written while idle");
+
+    let pid = w.child.process_id().unwrap() as i32;
+    // SAFETY: plain kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    w.wait_exit();
+    let raw = w.raw();
+    let text = String::from_utf8_lossy(&raw);
+    let enter = text
+        .rfind("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    let leave = text
+        .rfind("\x1b[?1049l")
+        .expect("left the alternate screen on SIGTERM");
+    assert!(leave > enter);
+
+    // The draft survived: the next start offers it.
+    let mut w = Wizard::spawn(&state, &cwd, &api, &[]);
+    w.wait_for("Idle Org");
+    w.send("\x03");
+    w.wait_exit();
+}

@@ -440,7 +440,8 @@ impl Model {
                 for (name, value) in secrets {
                     self.secret_mut(name).set(&value);
                 }
-                let mut effects = self.save();
+                // Opening writes nothing: the draft is already stored as it is.
+                let mut effects = Vec::new();
                 if !self.token.is_empty() {
                     effects.extend(self.start_check());
                 }
@@ -568,7 +569,7 @@ impl Model {
         let provider = self.form.provider;
         if provider != Provider::Hetzner {
             self.check = CheckState::Unsupported(format!(
-                "openova cannot check {} credentials yet, and provisioning there is not available",
+                "openova has no live check for {} credentials yet, so the wizard cannot start a run there; export platform.toml (e on Review) and run `openova bootstrap apply`",
                 provider.name()
             ));
             return Vec::new();

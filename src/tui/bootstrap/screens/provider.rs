@@ -19,6 +19,27 @@ pub fn key_hints() -> Vec<KeyHint> {
     ]
 }
 
+const INDENT: &str = "     ";
+
+/// Greedy word wrap, so continuation lines keep the indent (Paragraph's wrap would not).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width.max(10) {
+            out.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        out.push(line);
+    }
+    out
+}
+
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut lines = vec![
         Line::from(Span::styled(
@@ -35,16 +56,20 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             Span::styled(format!(" {mark} "), theme.accent),
             Span::styled(format!("{} [{}]", p.name(), p.code()), style),
         ]));
-        lines.push(Line::from(Span::styled(
-            format!("     {}", p.offers()),
-            theme.muted,
-        )));
         let locs: Vec<&str> = p.locations().map(|l| l.code()).collect();
-        let mut detail = format!("     Locations: {}", locs.join(", "));
+        let mut detail = format!("Locations: {}", locs.join(", "));
         if *p != Provider::Hetzner {
-            detail.push_str(" · provisioning not available yet");
+            detail.push_str(" · no live credential check in the wizard yet");
         }
-        lines.push(Line::from(Span::styled(detail, theme.muted)));
+        let width = (area.width as usize).saturating_sub(INDENT.len());
+        for text in [p.offers(), detail.as_str()] {
+            for l in wrap(text, width) {
+                lines.push(Line::from(Span::styled(
+                    format!("{INDENT}{l}"),
+                    theme.muted,
+                )));
+            }
+        }
         lines.push(Line::from(""));
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
