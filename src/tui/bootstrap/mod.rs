@@ -191,6 +191,11 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         }
     }
 
+    tracing::info!(
+        draft = ?app.model.draft_id,
+        secrets = %app.model.secret_store_kind,
+        "bootstrap wizard started"
+    );
     let result = {
         let mut guard =
             crate::tui::terminal::TerminalGuard::enter().wrap_err("preparing the terminal")?;
@@ -513,6 +518,7 @@ pub fn check_hetzner(
     timeout: Duration,
 ) -> Result<String, CheckFailure> {
     let url = format!("{}/servers?per_page=1", base.trim_end_matches('/'));
+    tracing::debug!(%url, "checking the provider token");
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(timeout))
         .http_status_as_error(false)
