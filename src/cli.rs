@@ -59,6 +59,9 @@ pub enum Command {
     /// Write a man page for every command into a directory.
     #[command(hide = true)]
     Man(crate::cmd::man::ManArgs),
+    /// Print a generated document (CRD reference, keys) as committed under docs/.
+    #[command(hide = true)]
+    Docgen(crate::cmd::docgen::DocgenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -99,6 +102,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Config(cmd) => crate::cmd::config::run(cmd),
         Command::Playground(args) => crate::cmd::playground::run(args),
         Command::Man(args) => crate::cmd::man::run(args),
+        Command::Docgen(args) => crate::cmd::docgen::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "openova", &mut std::io::stdout());

@@ -5,6 +5,7 @@ pub mod bootstrap;
 pub mod catalog;
 pub mod config;
 pub mod crds;
+pub mod docgen;
 pub mod man;
 pub mod playground;
 pub mod runs;
