@@ -19,3 +19,7 @@ lint:
 # Benchmarks against the budgets in docs/architecture.md (release build).
 bench:
     cargo bench
+
+# Fuzz every input boundary for SECS seconds per target (separate crate in fuzz/, needs cargo-fuzz).
+fuzz SECS="60" *TARGETS:
+    fuzz/run.sh {{SECS}} {{TARGETS}}

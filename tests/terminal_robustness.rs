@@ -21,6 +21,8 @@ const SHOW_CURSOR: &str = "\x1b[?25h";
 struct Screen {
     parser: vt100::Parser,
     raw: Vec<u8>,
+    /// Where in `raw` the current emulator started.
+    parser_from: usize,
 }
 
 struct Tui {
@@ -73,6 +75,7 @@ impl Tui {
         let screen = Arc::new(Mutex::new(Screen {
             parser: vt100::Parser::new(rows, cols, 0),
             raw: Vec::new(),
+            parser_from: 0,
         }));
         let s = screen.clone();
         std::thread::spawn(move || {
@@ -110,7 +113,13 @@ impl Tui {
                 return;
             }
             if start.elapsed() > DEADLINE {
-                panic!("timed out waiting for {text:?}; screen:\n{c}");
+                let s = self.lock();
+                let since = String::from_utf8_lossy(&s.raw[s.parser_from..]).into_owned();
+                panic!(
+                    "timed out waiting for {text:?}; screen:\n{c}\noutput since the last resize ({} bytes): {:?}",
+                    since.len(),
+                    since.chars().take(600).collect::<String>()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         }
@@ -135,6 +144,7 @@ impl Tui {
         // `resize` returns, and all of that redraw must land on the new emulator.
         let mut screen = self.lock();
         screen.parser = vt100::Parser::new(rows, cols, 0);
+        screen.parser_from = screen.raw.len();
         self.master
             .resize(size(rows, cols))
             .unwrap_or_else(|e| panic!("resize: {e}"));

@@ -129,6 +129,7 @@ where
         };
         let Some(first) = first else { continue };
         let terminating = matches!(first, Input::Terminate);
+        let resized = matches!(first, Input::Resize(..));
         dispatch(app, runner, &tx, first);
         // Coalesce a burst (a paste, a flood of progress messages) into one redraw.
         while let Ok(msg) = rx.try_recv() {
@@ -136,6 +137,15 @@ where
         }
         if terminating {
             break;
+        }
+        if resized {
+            // After a burst of resizes the size may be back where it was, so ratatui would
+            // draw only a diff while the emulator has meanwhile cut or reflowed the screen.
+            // Clear and forget the last frame so the next draw is complete; `Terminal::clear`
+            // would also ask the terminal for the cursor position, a round trip per resize.
+            use ratatui::backend::{Backend, ClearType};
+            terminal.backend_mut().clear_region(ClearType::All)?;
+            terminal.swap_buffers();
         }
         terminal.draw(|f| render_guarded(app, f))?;
     }
