@@ -57,8 +57,9 @@ pub struct PlaygroundArgs {
     /// Kubeconfig context (and cluster name of the Platform's region).
     #[arg(long, default_value = "hz-fsn-rtz-prod", value_name = "NAME")]
     pub context: String,
-    /// Milliseconds the stand-in takes to report a release, so installs can be watched.
-    #[arg(long, default_value_t = 800, value_name = "MS")]
+    /// Milliseconds the stand-in waits before each status it reports (also for releases waiting on
+    /// a dependency, so large values slow a dozen components down a lot).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
     pub release_delay_ms: u64,
 }
 
@@ -367,7 +368,11 @@ async fn serve(
         })?;
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    // Ctrl-C in a terminal reaches etcd and the API server too (same process group), so the
+    // manager's last Lease write may fail while stopping; that is expected, not news.
+    let stopping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let manager = tokio::spawn({
+        let stopping = stopping.clone();
         let client = client.clone();
         let identity = format!("playground-{}", std::process::id());
         async move {
@@ -379,8 +384,12 @@ async fn serve(
             if let Err(error) =
                 crate::manager::run_manager(client, settings, metrics, shutdown).await
             {
-                tracing::error!(%error, "playground manager ended");
-                eprintln!("The Lifecycle Manager stopped: {error}");
+                if stopping.load(std::sync::atomic::Ordering::SeqCst) {
+                    tracing::debug!(%error, "playground manager ended while stopping");
+                } else {
+                    tracing::error!(%error, "playground manager ended");
+                    eprintln!("The Lifecycle Manager stopped: {error}");
+                }
             }
         }
     });
@@ -398,6 +407,7 @@ async fn serve(
 
     wait_for_stop_signal().await;
     eprintln!("Stopping the playground …");
+    stopping.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = stop_tx.send(());
     helm.abort();
     if tokio::time::timeout(Duration::from_secs(10), manager)
