@@ -701,3 +701,191 @@ async fn two_replicas_only_leader_writes_and_killing_it_hands_over() {
     .await;
     helm.abort();
 }
+
+/// A small catalog for air-gapped sites: demo-y requires demo-x; both have a newer version.
+const SITE_CATALOG: &str = r#"
+chart_repository = "oci://mirror.example/charts"
+
+[[component]]
+name = "demo-x"
+title = "Demo X"
+category = "a-la-carte"
+family = "silo"
+namespace = "demo-x"
+description = "A component the site mirror carries"
+requires = []
+
+[[component.versions]]
+version = "1.0.0"
+chart = "0.1.0"
+changes = ["First version."]
+
+[[component.versions]]
+version = "1.2.0"
+chart = "0.2.0"
+changes = ["Second version."]
+
+[[component]]
+name = "demo-y"
+title = "Demo Y"
+category = "a-la-carte"
+family = "silo"
+namespace = "demo-y"
+description = "Needs demo-x"
+requires = ["demo-x"]
+
+[[component.versions]]
+version = "1.0.0"
+chart = "0.5.0"
+changes = ["First version."]
+
+[[component.versions]]
+version = "1.1.0"
+chart = "0.6.0"
+changes = ["Second version."]
+"#;
+
+async fn site_catalog_platform(client: &Client, ns: &str, delivery: &str) {
+    let cms: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), ns);
+    let cm: k8s_openapi::api::core::v1::ConfigMap = serde_json::from_value(json!({
+        "metadata": {"name": "site-catalog"},
+        "data": {"components.toml": SITE_CATALOG},
+    }))
+    .expect("ConfigMap");
+    cms.create(&PostParams::default(), &cm)
+        .await
+        .expect("create ConfigMap");
+    let p: Platform = serde_json::from_value(json!({
+        "apiVersion": "openova.io/v1alpha1",
+        "kind": "Platform",
+        "metadata": {"name": "site"},
+        "spec": {
+            "organization": {"name": "acme-corp", "domain": "acme.io"},
+            "components": [{"name": "demo-y", "version": "v1.0.0"}],
+            "catalog": {"configMap": "site-catalog"},
+            "delivery": delivery,
+        }
+    }))
+    .expect("Platform");
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), ns);
+    platforms
+        .create(&PostParams::default(), &p)
+        .await
+        .expect("create Platform");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configmap_catalog_drives_chart_versions_and_available_upgrades() {
+    let Some(server) = server() else { return };
+    let client = server.admin_client().await.expect("client");
+    let ns = server.namespace("mgr-catalog").await.expect("namespace");
+    let _run = start(&client, &ns, &[]);
+    site_catalog_platform(&client, &ns, "flux").await;
+
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
+    let p = wait_until(
+        "the Platform to report the upgrade the site catalog offers",
+        || async {
+            platforms.get("site").await.ok().filter(|p| {
+                p.status.as_ref().is_some_and(|s| {
+                    s.phase == Some(PlatformPhase::Running) && !s.available_upgrades.is_empty()
+                })
+            })
+        },
+    )
+    .await;
+    let st = p.status.expect("status");
+    assert_eq!(st.upgrade_count, Some(1));
+    let up = &st.available_upgrades[0];
+    assert_eq!(
+        (up.component.as_str(), up.from.as_str(), up.to.as_str()),
+        ("demo-y", "v1.0.0", "v1.1.0")
+    );
+    let x = st
+        .components
+        .iter()
+        .find(|c| c.name == "demo-x")
+        .expect("dependency added");
+    assert_eq!(
+        x.version.as_deref(),
+        Some("v1.2.0"),
+        "newest version when none is pinned"
+    );
+    assert_eq!(x.required_by, vec!["demo-y".to_string()]);
+
+    let hrs: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &ns, &helm_release_resource());
+    let y = hrs.get("demo-y").await.expect("HelmRelease demo-y");
+    assert_eq!(
+        hr_version(&y).as_deref(),
+        Some("0.5.0"),
+        "wrapper chart version from the catalog"
+    );
+    assert_eq!(y.data["spec"]["dependsOn"], json!([{"name": "demo-x"}]));
+    let repos: Api<DynamicObject> = Api::namespaced_with(
+        client.clone(),
+        &ns,
+        &openova::manager::delivery::flux::helm_repository_resource(),
+    );
+    let repo = repos.get("demo-y").await.expect("HelmRepository");
+    assert_eq!(repo.data["spec"]["url"], "oci://mirror.example/charts");
+    assert_eq!(repo.data["spec"]["type"], "oci");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossplane_backend_renders_provider_helm_releases() {
+    let Some(server) = server() else { return };
+    let client = server.admin_client().await.expect("client");
+    let ns = server.namespace("mgr-xp").await.expect("namespace");
+    let _run = start(&client, &ns, &[]);
+    let release = openova::manager::delivery::crossplane::release_resource();
+    let xp = tokio::spawn(StandIn::default().run(client.clone(), release.clone(), None));
+    site_catalog_platform(&client, &ns, "crossplane").await;
+
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
+    wait_until("both components healthy through Crossplane", || async {
+        platforms.get("site").await.ok().filter(|p| {
+            p.status
+                .as_ref()
+                .is_some_and(|s| s.phase == Some(PlatformPhase::Running) && s.components.len() == 2)
+        })
+    })
+    .await;
+    let releases: Api<DynamicObject> = Api::all_with(client.clone(), &release);
+    for (name, chart, version) in [
+        ("demo-x", "bp-demo-x", "0.2.0"),
+        ("demo-y", "bp-demo-y", "0.5.0"),
+    ] {
+        let r = releases
+            .get(&format!("{ns}-{name}"))
+            .await
+            .expect("Release exists");
+        assert_eq!(r.data["spec"]["forProvider"]["chart"]["name"], chart);
+        assert_eq!(r.data["spec"]["forProvider"]["chart"]["version"], version);
+        assert_eq!(r.data["spec"]["forProvider"]["namespace"], name);
+    }
+    let hrs: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), &ns, &helm_release_resource());
+    assert!(
+        hrs.list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty(),
+        "no Flux objects"
+    );
+
+    // Uninstalling the Platform's components removes the cluster-scoped Releases too.
+    let patch = json!({"spec": {"components": [{"name": "demo-y", "enabled": false}]}});
+    platforms
+        .patch("site", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("disable");
+    wait_until("both Releases to be removed", || async {
+        let x = releases.get_opt(&format!("{ns}-demo-x")).await.ok()?;
+        let y = releases.get_opt(&format!("{ns}-demo-y")).await.ok()?;
+        (x.is_none() && y.is_none()).then_some(())
+    })
+    .await;
+    xp.abort();
+}

@@ -277,7 +277,10 @@ pub async fn run_controllers(
 
     let hr = delivery::flux::helm_release_resource();
     let release = delivery::crossplane::release_resource();
-    let mut comp_ctrl = Controller::new(components.clone(), wc.clone());
+    // Bounded so a cold start with many Components stays under the API server's in-flight
+    // request limit instead of being throttled (429) into back-off.
+    let mut comp_ctrl = Controller::new(components.clone(), wc.clone())
+        .with_config(controller::Config::default().concurrency(32));
     if served(&client, &hr, true, &ns).await {
         comp_ctrl = comp_ctrl.owns_with(
             Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &hr),
@@ -390,10 +393,26 @@ async fn client_config(args: &ManagerArgs) -> Result<kube::Config, ManagerError>
             context: args.context.clone(),
             ..Default::default()
         };
-        match &args.kubeconfig {
-            Some(path) => {
-                let kc = kube::config::Kubeconfig::read_from(path)
-                    .map_err(|e| ManagerError::ClientConfig(format!("{}: {e}", path.display())))?;
+        // KUBECONFIG may list several files (`a:b`), as kubectl allows: merge them in order.
+        let files: Vec<PathBuf> = args
+            .kubeconfig
+            .iter()
+            .flat_map(|p| std::env::split_paths(p.as_os_str()).collect::<Vec<_>>())
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect();
+        match files.split_first() {
+            Some((first, rest)) => {
+                let path = first;
+                let mut kc = kube::config::Kubeconfig::read_from(first)
+                    .map_err(|e| ManagerError::ClientConfig(format!("{}: {e}", first.display())))?;
+                for more in rest {
+                    let next = kube::config::Kubeconfig::read_from(more).map_err(|e| {
+                        ManagerError::ClientConfig(format!("{}: {e}", more.display()))
+                    })?;
+                    kc = kc.merge(next).map_err(|e| {
+                        ManagerError::ClientConfig(format!("{}: {e}", more.display()))
+                    })?;
+                }
                 kube::Config::from_custom_kubeconfig(kc, &options)
                     .await
                     .map_err(|e| ManagerError::ClientConfig(format!("{}: {e}", path.display())))
