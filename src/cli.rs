@@ -55,6 +55,15 @@ pub enum Command {
     /// Print the version and what is embedded (catalog, OpenTofu modules).
     Version,
     /// Try the console locally: a real API server, the manager and a seeded Platform.
+    ///
+    /// Starts a real etcd and kube-apiserver on loopback, the Platform and Component CRDs, the
+    /// Lifecycle Manager, a stand-in for Flux's helm-controller that reports releases as the real
+    /// one would, and a seeded Platform `acme-corp`; prints the `openova tui manage` command to
+    /// try. Ctrl-C stops everything and removes every file it made.
+    ///
+    /// Needs etcd (Debian package etcd-server) and the kube-apiserver and kubectl built by
+    /// `tests/k8s/build-apiserver.sh` in a checkout of openova (or OPENOVA_K8S_BIN_DIR). Nothing
+    /// is downloaded and no real workload runs: releases are simulated.
     Playground(crate::cmd::playground::PlaygroundArgs),
     /// Write a man page for every command into a directory.
     #[command(hide = true)]

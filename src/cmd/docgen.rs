@@ -429,6 +429,34 @@ mod tests {
     }
 
     #[test]
+    fn docs_relative_links_point_at_existing_files() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // Relative file links only: [text](path.md) or [text](path.md#anchor) or [text](dir/).
+        let link = regex::Regex::new(r"\]\(([\w./-]+(?:\.md|/))(#[^)]*)?\)").expect("regex");
+        let mut pages = vec![root.join("README.md")];
+        for entry in std::fs::read_dir(root.join("docs"))
+            .expect("docs/")
+            .flatten()
+        {
+            if entry.path().extension().is_some_and(|e| e == "md") {
+                pages.push(entry.path());
+            }
+        }
+        let mut broken = Vec::new();
+        for page in &pages {
+            let text = std::fs::read_to_string(page).expect("readable page");
+            let dir = page.parent().expect("page in a directory");
+            for cap in link.captures_iter(&text) {
+                let target = &cap[1];
+                if !dir.join(target).exists() {
+                    broken.push(format!("{}: {target}", page.display()));
+                }
+            }
+        }
+        assert!(broken.is_empty(), "links to missing files: {broken:#?}");
+    }
+
+    #[test]
     fn docgen_crd_reference_matches_the_committed_document() {
         let doc = crd_reference().expect("CRDs serialize");
         for field in [

@@ -28,15 +28,6 @@ pub const PLATFORM_NAME: &str = "acme-corp";
 
 /// Arguments of `openova playground`.
 #[derive(Debug, Clone, clap::Args)]
-#[command(
-    long_about = "Start a local playground: a real etcd and kube-apiserver on loopback, the \
-        Platform and Component CRDs, the Lifecycle Manager, a stand-in for Flux's helm-controller \
-        that reports releases as the real one would, and a seeded Platform `acme-corp`. Prints the \
-        `openova tui manage` command to try. Ctrl-C stops everything and removes every file it \
-        made.\n\nNeeds etcd (Debian package etcd-server) and the kube-apiserver and kubectl built \
-        by `tests/k8s/build-apiserver.sh` in a checkout of openova (OPENOVA_K8S_BIN_DIR points \
-        elsewhere). Nothing is downloaded and no real workload runs: releases are simulated."
-)]
 pub struct PlaygroundArgs {
     /// Components the seeded Platform selects; the manager adds what they require.
     #[arg(
