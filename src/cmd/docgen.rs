@@ -367,6 +367,13 @@ pub fn keybindings() -> String {
             );
         }
     }
+    let _ = writeln!(out, "### Aliases in the console\n");
+    let _ = writeln!(
+        out,
+        "Lists also move with `j`/`k` (down/up), `g`/`G` (first/last), PgUp/PgDn (ten rows); \
+         dashboard links with `h`/`l`. On Components, `+` installs and `-` or Delete uninstalls; \
+         on Upgrades, Enter is `u`. Shift+Tab goes to the previous pane.\n"
+    );
     let _ = writeln!(out, "## Dialogs\n");
     let _ = writeln!(
         out,
