@@ -591,7 +591,15 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
     if let Some(version) = &decision.render {
         let input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
         for rendered in delivery::render(backend, &input) {
-            ctx.apply_dynamic(rendered).await?;
+            // The primary object was just read: compare against that instead of reading again.
+            let is_primary = rendered.resource.kind == primary.resource.kind
+                && rendered.object.metadata.name.as_deref() == Some(primary.name.as_str());
+            let known = if is_primary {
+                Some(existing_primary.as_ref())
+            } else {
+                None
+            };
+            ctx.apply_dynamic_known(rendered, known).await?;
         }
     }
 
@@ -811,10 +819,13 @@ impl Context {
     }
 
     /// Apply a rendered object unless the existing one already matches (no write when nothing
-    /// changed).
-    pub(crate) async fn apply_dynamic(
+    /// changed). `known` is the existing object when the caller has just read it (`Some(None)`:
+    /// known not to exist). Secondary objects (the HelmRepository) are not
+    /// read again while this process applied the same content recently.
+    pub(crate) async fn apply_dynamic_known(
         &self,
         rendered: delivery::Rendered,
+        known: Option<Option<&DynamicObject>>,
     ) -> Result<(), ManagerError> {
         let name = rendered.object.metadata.name.clone().unwrap_or_default();
         let ns = rendered
@@ -825,14 +836,23 @@ impl Context {
             .unwrap_or_default();
         let api = self.dynamic_api(&rendered.resource, rendered.namespaced, &ns);
         let kind = rendered.resource.kind.clone();
-        let existing = api
-            .get_opt(&name)
-            .await
-            .map_err(|source| ManagerError::kube(format!("reading {kind} {name}"), source))?;
+        let key = format!("{kind}/{ns}/{name}");
+        let fingerprint = serde_json::to_string(&rendered.object).unwrap_or_default();
+        if known.is_none() && self.recently_applied(&key, &fingerprint) {
+            return Ok(());
+        }
+        let existing = match known {
+            Some(existing) => existing.cloned(),
+            None => api
+                .get_opt(&name)
+                .await
+                .map_err(|source| ManagerError::kube(format!("reading {kind} {name}"), source))?,
+        };
         if existing
             .as_ref()
             .is_some_and(|e| delivery::up_to_date(&rendered.object, e))
         {
+            self.remember_applied(key, fingerprint);
             return Ok(());
         }
         api.patch(
@@ -843,6 +863,7 @@ impl Context {
         .await
         .map_err(|source| ManagerError::kube(format!("applying {kind} {name}"), source))?;
         self.metrics.count_write();
+        self.remember_applied(key, fingerprint);
         Ok(())
     }
 

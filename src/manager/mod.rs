@@ -138,7 +138,13 @@ pub struct Context {
     recorder: Recorder,
     catalogs: Mutex<HashMap<String, (Arc<Catalog>, Instant)>>,
     backoff: Mutex<HashMap<String, u32>>,
+    /// What was applied recently, by object, to skip re-reading unchanged secondary objects.
+    applied: Mutex<HashMap<String, (String, Instant)>>,
 }
+
+/// How long an applied secondary object is trusted without reading it back (drift such as a
+/// deleted HelmRepository is repaired within this time).
+const APPLIED_TTL: Duration = Duration::from_secs(300);
 
 /// How long a catalog read from a ConfigMap is reused before it is read again.
 const CATALOG_TTL: Duration = Duration::from_secs(30);
@@ -217,6 +223,19 @@ impl Context {
             cache.insert(key, (catalog.clone(), Instant::now()));
         }
         Ok(catalog)
+    }
+
+    fn recently_applied(&self, key: &str, fingerprint: &str) -> bool {
+        self.applied.lock().is_ok_and(|m| {
+            m.get(key)
+                .is_some_and(|(f, at)| f == fingerprint && at.elapsed() < APPLIED_TTL)
+        })
+    }
+
+    fn remember_applied(&self, key: String, fingerprint: String) {
+        if let Ok(mut m) = self.applied.lock() {
+            m.insert(key, (fingerprint, Instant::now()));
+        }
     }
 
     /// Exponential back-off per object: 1 s, 2 s, 4 s … capped at 5 minutes.
@@ -306,12 +325,14 @@ pub async fn run_controllers(
         );
     }
     let ns3 = ns.clone();
-    // A Component that changes or goes away wakes its dependencies: an uninstall that was
-    // refused because of it may proceed now.
+    // A Component going away wakes its dependencies: an uninstall that was refused because of
+    // it may proceed now. Other changes do not concern them.
     comp_ctrl = comp_ctrl.watches(components.clone(), wc.clone(), move |c: Component| {
+        let leaving = c.metadata.deletion_timestamp.is_some();
         c.spec
             .dependencies
             .iter()
+            .filter(|_| leaving)
             .map(|d| ObjectRef::new(d).within(&ns3))
             .collect::<Vec<_>>()
     });
@@ -338,6 +359,7 @@ pub async fn run_controllers(
         recorder: Recorder::new(client, reporter),
         catalogs: Mutex::new(HashMap::new()),
         backoff: Mutex::new(HashMap::new()),
+        applied: Mutex::new(HashMap::new()),
         settings,
     });
 

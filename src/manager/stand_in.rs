@@ -102,6 +102,7 @@ impl StandIn {
         };
         let mut objects: BTreeMap<String, DynamicObject> = BTreeMap::new();
         let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
         while let Some(event) = stream.next().await {
             let touched = match event {
                 Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
@@ -139,9 +140,6 @@ impl StandIn {
                 let Some((ok, reason, message)) = self.next_status(obj, &ready) else {
                     continue;
                 };
-                if !self.delay.is_zero() {
-                    tokio::time::sleep(self.delay).await;
-                }
                 let generation = obj.metadata.generation.unwrap_or(1);
                 let status = json!({
                     "status": {
@@ -157,16 +155,27 @@ impl StandIn {
                         }]
                     }
                 });
-                if let Err(error) = api
-                    .patch_status(
-                        &name,
-                        &PatchParams::apply(FIELD_MANAGER),
-                        &Patch::Merge(&status),
-                    )
-                    .await
-                {
-                    tracing::debug!(%error, name, "stand-in could not write a status");
-                }
+                // Releases report independently, as in a real cluster; a bounded number at once.
+                let Ok(permit) = permits.clone().acquire_owned().await else {
+                    return;
+                };
+                let (api, delay) = (api.clone(), self.delay);
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    if !delay.is_zero() {
+                        tokio::time::sleep(delay).await;
+                    }
+                    if let Err(error) = api
+                        .patch_status(
+                            &name,
+                            &PatchParams::apply(FIELD_MANAGER),
+                            &Patch::Merge(&status),
+                        )
+                        .await
+                    {
+                        tracing::debug!(%error, name, "stand-in could not write a status");
+                    }
+                });
             }
         }
     }
