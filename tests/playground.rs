@@ -110,7 +110,7 @@ fn playground_starts_seeds_converges_and_sigint_leaves_nothing_behind() {
         let left = START.saturating_sub(started.elapsed());
         match rx.recv_timeout(left) {
             Ok(line) => {
-                let found = line.trim().starts_with("openova tui manage");
+                let found = line.contains(" tui manage --kubeconfig ");
                 printed.push(line.clone());
                 if found {
                     break line.trim().to_string();
@@ -130,6 +130,12 @@ fn playground_starts_seeds_converges_and_sigint_leaves_nothing_behind() {
     assert!(all.contains("Platform acme-corp"), "{all}");
     assert!(all.contains("2 upgrades available"), "{all}");
     let words: Vec<&str> = command.split_whitespace().collect();
+    // Not on PATH in a test: the command names this very binary, so it runs as pasted.
+    assert_eq!(
+        std::fs::canonicalize(words[0]).unwrap(),
+        std::fs::canonicalize(env!("CARGO_BIN_EXE_openova")).unwrap(),
+        "{command}"
+    );
     let after = |flag: &str| {
         words
             .iter()

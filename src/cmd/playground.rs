@@ -470,7 +470,8 @@ fn print_ready(
     writeln!(out)?;
     writeln!(
         out,
-        "  openova tui manage --kubeconfig {} --context {}",
+        "  {} tui manage --kubeconfig {} --context {}",
+        program_name(),
         kubeconfig.display(),
         args.context
     )?;
@@ -480,6 +481,23 @@ fn print_ready(
         "Press Ctrl-C here to stop the playground; it removes everything it made."
     )?;
     out.flush()
+}
+
+/// `openova` when that name on PATH is this program, else this program's path, so the printed
+/// command runs as pasted (e.g. after `cargo run -- playground`).
+fn program_name() -> String {
+    let me = std::env::current_exe().and_then(std::fs::canonicalize).ok();
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|d| d.join("openova"))
+            .find(|p| p.is_file())
+            .and_then(|p| std::fs::canonicalize(p).ok())
+    });
+    match (me, on_path) {
+        (Some(me), Some(found)) if me == found => "openova".to_string(),
+        (Some(me), _) => me.display().to_string(),
+        (None, _) => "openova".to_string(),
+    }
 }
 
 async fn wait_for_stop_signal() {
