@@ -48,9 +48,8 @@ pub struct PlaygroundArgs {
     /// Kubeconfig context (and cluster name of the Platform's region).
     #[arg(long, default_value = "hz-fsn-rtz-prod", value_name = "NAME")]
     pub context: String,
-    /// Milliseconds the stand-in waits before each status it reports (also for releases waiting on
-    /// a dependency, so large values slow a dozen components down a lot).
-    #[arg(long, default_value_t = 100, value_name = "MS")]
+    /// Milliseconds the stand-in takes before it reports a release, so installs can be watched.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
     pub release_delay_ms: u64,
 }
 
