@@ -889,3 +889,50 @@ async fn crossplane_backend_renders_provider_helm_releases() {
     .await;
     xp.abort();
 }
+
+#[test]
+fn deploy_base_applies_to_the_api_server_and_overlays_build() {
+    let Some(server) = server() else { return };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let dev = server
+        .kubectl_run(
+            &["kustomize", &dir.join("overlays/dev").display().to_string()],
+            None,
+        )
+        .expect("dev overlay builds");
+    assert!(dev.contains("replicas: 1") && dev.contains("image: localhost/openova:dev"));
+    let prod = server
+        .kubectl_run(
+            &[
+                "kustomize",
+                &dir.join("overlays/prod").display().to_string(),
+            ],
+            None,
+        )
+        .expect("prod overlay builds");
+    assert!(prod.contains("replicas: 2") && prod.contains("kind: PodDisruptionBudget"));
+
+    // The base is what the bootstrap hand-over applies: the API server must accept all of it.
+    let out = server
+        .kubectl_run(
+            &["apply", "-k", &dir.join("base").display().to_string()],
+            None,
+        )
+        .expect("base applies");
+    for object in [
+        "namespace/openova-system",
+        "serviceaccount/openova-manager",
+        "role.rbac.authorization.k8s.io/openova-manager",
+        "clusterrole.rbac.authorization.k8s.io/openova-manager",
+        "service/openova-manager",
+        "deployment.apps/openova-manager",
+    ] {
+        assert!(out.contains(object), "{object} not applied:\n{out}");
+    }
+    // The embedded copy the hand-over uses is the same set of objects.
+    let embedded = openova::manager::deploy::manifests().expect("embedded manifests");
+    assert_eq!(
+        embedded.len(),
+        out.lines().filter(|l| !l.trim().is_empty()).count()
+    );
+}
