@@ -606,7 +606,7 @@ fn bootstrap_old_tofu_is_refused_with_both_versions() {
     assert_eq!(out.status.code(), Some(1));
     let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("is OpenTofu 1.5.7; openova needs 1.6.0 or newer"),
+        stderr.contains("is OpenTofu 1.5.7; openova needs 1.10.0 or newer"),
         "{stderr}"
     );
 }

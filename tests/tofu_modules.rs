@@ -421,7 +421,7 @@ fn module_main_defines_the_locals_common_tf_reads() {
         }
         let versions = module_text(*p, "versions.tf");
         assert!(
-            versions.contains("required_version = \">= 1.6.0\""),
+            versions.contains("required_version = \">= 1.10.0\""),
             "{p}: required_version"
         );
         assert!(versions.contains("hashicorp/tls") && versions.contains("hashicorp/random"));

@@ -19,7 +19,7 @@ use secrecy::{ExposeSecret, SecretString};
 use super::events::{Diagnostic, OutputValue, TofuEvent, parse_line, parse_outputs};
 
 /// The oldest OpenTofu whose `-json` UI and plan-file apply we rely on.
-pub const MIN_TOFU_VERSION: semver::Version = semver::Version::new(1, 6, 0);
+pub const MIN_TOFU_VERSION: semver::Version = semver::Version::new(1, 10, 0);
 
 /// The plan file written by `plan -out` inside the workspace.
 pub const PLAN_FILE: &str = "tfplan";
@@ -90,7 +90,7 @@ impl Tofu {
                 path: path.clone(),
                 output: text.chars().take(200).collect(),
             })?;
-        // Pre-releases of the minimum (1.6.0-rc1) compare lower; accept them on major.minor.
+        // Pre-releases of the minimum (1.10.0-rc1) compare lower; accept them on major.minor.
         let floor = semver::Version::new(version.major, version.minor, version.patch);
         if floor < MIN_TOFU_VERSION {
             return Err(RunnerError::TofuTooOld {

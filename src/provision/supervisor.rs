@@ -888,7 +888,7 @@ fn prepare_cluster(
         PlatformBackend::Local => tfvars::StateBackend::Local,
         PlatformBackend::S3(s3) => tfvars::StateBackend::S3(tfvars::S3Backend {
             bucket: s3.bucket.clone(),
-            key: format!("{}/{name}.tfstate", s3.key_prefix.trim_end_matches('/')),
+            key: tfvars::S3Backend::state_key(&s3.key_prefix, &name),
             region: s3.region.clone(),
             endpoint: Some(s3.endpoint.clone()).filter(|e| !e.contains("amazonaws.com")),
             lockfile: true,

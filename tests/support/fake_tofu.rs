@@ -6,7 +6,7 @@
 //! provider credentials are):
 //! - `FAKE_TOFU_SCENARIO`: `success` (default), `fail` (one resource fails with a diagnostic),
 //!   `slow` (each resource takes `FAKE_TOFU_STEP_MS`, default 400 ms, with progress messages).
-//! - `FAKE_TOFU_VERSION`: what `version -json` reports (default 1.8.3).
+//! - `FAKE_TOFU_VERSION`: what `version -json` reports (default 1.10.5).
 //! - `FAKE_TOFU_KUBECONFIG`: a file whose text `output -json` returns as the sensitive
 //!   `kubeconfig` output.
 //! - `FAKE_TOFU_SECRET_VAR`: the name of a credential variable that must be set (e.g.
@@ -76,7 +76,7 @@ fn resource(addr: &str, ty: &str, name: &str) -> serde_json::Value {
 }
 
 fn version() -> String {
-    std::env::var("FAKE_TOFU_VERSION").unwrap_or_else(|_| "1.8.3".into())
+    std::env::var("FAKE_TOFU_VERSION").unwrap_or_else(|_| "1.10.5".into())
 }
 
 fn emit_version() {
