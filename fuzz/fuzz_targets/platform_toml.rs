@@ -32,8 +32,7 @@ fuzz_target!(|data: &[u8]| {
         let written = config
             .to_toml()
             .expect("a valid configuration can be written as TOML");
-        let reread = PlatformConfig::parse(&written)
-            .expect("the TOML openova writes parses again");
+        let reread = PlatformConfig::parse(&written).expect("the TOML openova writes parses again");
         assert_eq!(reread, config, "round trip changed the configuration");
     }
 });

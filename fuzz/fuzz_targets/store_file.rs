@@ -17,7 +17,9 @@ fuzz_target!(|data: &[u8]| {
                 assert!(!aside.reason.is_empty());
             }
             let _ = store.list_drafts();
-            let _ = store.create_draft("after", "{}", 0).expect("fresh store takes a draft");
+            let _ = store
+                .create_draft("after", "{}", 0)
+                .expect("fresh store takes a draft");
         }
         Err(err) => {
             let _ = err.to_string();
