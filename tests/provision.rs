@@ -792,6 +792,26 @@ impl PtyRun {
         String::from_utf8_lossy(&self.out.lock().expect("out")).into_owned()
     }
 
+    /// The screen as a terminal would show it now (full-screen programs redraw only what
+    /// changed, so the raw stream need not hold a sentence in one piece).
+    fn screen(&self) -> String {
+        let mut parser = vt100::Parser::new(40, 160, 0);
+        parser.process(&self.out.lock().expect("out"));
+        parser.screen().contents()
+    }
+
+    fn wait_for_screen(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self.screen().contains(needle) {
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {needle:?} on screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    }
+
     fn wait_for_count(&self, needle: &str, count: usize) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
@@ -871,4 +891,39 @@ fn runs_attach_ctrl_c_detaches_and_run_continues() {
     let status = pty.child.wait().expect("wait");
     assert_eq!(status.exit_code(), 0);
     assert_eq!(env.wait_ended(&run.id).state, RunState::Succeeded);
+}
+
+#[test]
+fn tui_bootstrap_started_while_run_is_active_attaches_to_it() {
+    let env = Env::new();
+    run_ok(
+        env.bootstrap("apply", &["--detach"])
+            .env("FAKE_TOFU_SCENARIO", "slow")
+            .env("FAKE_TOFU_STEP_MS", "1500"),
+    );
+    let run = env.wait_run("apply started", |_, kinds| {
+        kinds.iter().any(|k| k == "apply_start")
+    });
+    let off = Path::new("off");
+    let mut pty = PtyRun::start(&env, &["tui", "bootstrap"], &[("OPENOVA_KEYRING", off)]);
+    pty.wait_for_screen(&format!("Attached to run {}", run.id));
+    // Leaving the progress screen never stops the run.
+    pty.send(b"\x1b");
+    pty.wait_for_screen("continues in the background");
+    pty.wait_for_screen("Who is this platform for?");
+    let _ = pty.child.kill();
+    assert_eq!(env.wait_ended(&run.id).state, RunState::Succeeded);
+}
+
+#[test]
+fn tui_bootstrap_after_run_ended_opens_the_wizard_not_the_run() {
+    let env = Env::new();
+    run_ok(&mut env.bootstrap("apply", &[]));
+    let run = env.only_run();
+    assert_eq!(run.state, RunState::Succeeded);
+    let off = Path::new("off");
+    let mut pty = PtyRun::start(&env, &["tui", "bootstrap"], &[("OPENOVA_KEYRING", off)]);
+    pty.wait_for_screen("Who is this platform for?");
+    assert!(!pty.text().contains("Attached"), "{}", pty.screen());
+    let _ = pty.child.kill();
 }

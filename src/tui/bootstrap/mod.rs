@@ -141,6 +141,14 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         });
     }
 
+    // A run still going (its supervisor alive) is shown first: the operator most likely lost
+    // the terminal that started it. Its draft, the newest, is opened underneath.
+    let attach = if args.draft.is_none() && args.config.is_none() && !args.new {
+        running_run(runner.store.conn())
+    } else {
+        None
+    };
+
     // Decide what to open before the screen appears, so argument errors print plainly.
     let initial: Option<Msg> = if let Some(id) = args.draft {
         Some(runner.open_draft(id).map_err(|e| eyre!(e))?)
@@ -151,6 +159,11 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         Some(runner.new_draft(form).map_err(|e| eyre!(e))?)
     } else if args.new {
         Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?)
+    } else if attach.is_some() {
+        match runner.store.list_drafts()?.first() {
+            Some(d) => Some(runner.open_draft(d.id).map_err(|e| eyre!(e))?),
+            None => Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?),
+        }
     } else {
         let list = runner.store.list_drafts()?;
         if list.is_empty() {
@@ -190,6 +203,12 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
             app.model.status = status;
         }
     }
+    if let Some(id) = attach {
+        let _ctx = rt.enter();
+        for e in app.model.update(Input::Msg(Msg::RunAttached(id))) {
+            runner.perform(e, &tx);
+        }
+    }
 
     tracing::info!(
         draft = ?app.model.draft_id,
@@ -212,6 +231,14 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         eprintln!("Draft #{id} is saved. `openova tui bootstrap` offers to resume it.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The id of a run that has not ended and whose supervisor is still alive (a dead supervisor is
+/// recorded as interrupted here, so it is not attached to).
+fn running_run(conn: &rusqlite::Connection) -> Option<String> {
+    let run = crate::store::runs::active_run(conn).ok()??;
+    let run = crate::store::runs::refresh_liveness(conn, &run.id).ok()?;
+    (!run.state.is_terminal()).then_some(run.id)
 }
 
 /// Performs effects against the real database, secret stores, network and filesystem.

@@ -763,3 +763,28 @@ fn live_check_server_error_is_unexpected() {
         CheckFailure::Unexpected { status: 503 }
     );
 }
+
+#[test]
+fn progress_run_attached_at_start_shows_run_and_esc_leaves_it_running() {
+    let mut m = filled();
+    let effects = m.update(Input::Msg(Msg::RunAttached("run-7".into())));
+    assert!(matches!(&effects[..], [Effect::PollRun { id, after: 0 }] if id == "run-7"));
+    assert!(matches!(m.mode, Mode::Progress(_)));
+    assert!(
+        m.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Attached to run run-7")
+    );
+    let effects = m.update(key(KeyCode::Esc));
+    assert!(effects.is_empty(), "leaving must not cancel the run");
+    assert_eq!(m.mode, Mode::Wizard);
+    assert!(
+        m.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("continues in the background")
+    );
+}

@@ -37,6 +37,8 @@ pub enum Msg {
     Exported(Result<String, String>),
     DraftDeleted(i64),
     RunStarted(Result<String, String>),
+    /// A run that was still going when the wizard started: show its progress.
+    RunAttached(String),
     RunPolled {
         now_ms: i64,
         run: Option<Box<crate::store::runs::RunRecord>>,
@@ -518,6 +520,15 @@ impl Model {
             }
             Msg::RunStarted(Ok(id)) => {
                 self.notice(format!("Run {id} started"));
+                self.mode = Mode::Progress(Box::new(ProgressView(
+                    super::progress::ProgressScreen::new(id.clone()),
+                )));
+                vec![Effect::PollRun { id, after: 0 }]
+            }
+            Msg::RunAttached(id) => {
+                self.notice(format!(
+                    "Attached to run {id}, still in progress; Esc returns to the wizard, the run continues"
+                ));
                 self.mode = Mode::Progress(Box::new(ProgressView(
                     super::progress::ProgressScreen::new(id.clone()),
                 )));
