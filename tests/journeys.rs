@@ -1,7 +1,12 @@
-//! The seed README's user journeys end to end, as an operator lives them: `openova playground`
-//! (real API server, the Lifecycle Manager and the helm-controller stand-in) runs as its own
-//! process, and the console it prints runs in a real PTY, read back with a terminal emulator.
+//! The seed README's three user journeys end to end, as an operator lives them: the real binary
+//! in a real PTY, read back with a terminal emulator, against a real API server. Journeys 2 and
+//! 3 run `openova playground` (API server, Lifecycle Manager, helm-controller stand-in) as its
+//! own process and open the console command it prints.
 //!
+//! - Journey 1, bootstrap: the wizard to Review, a run with the stand-in `tofu` whose outputs
+//!   carry the test API server's kubeconfig, the hand-over, and the printed `openova tui manage`
+//!   command opening a dashboard whose components install and turn Healthy (the manager runs in
+//!   this process, as no kubelet runs its Deployment here).
 //! - Journey 2, day-2 installation: show all components, install FerretDB, see its dependency
 //!   CNPG in the dialog, confirm, both Healthy and listed as installed.
 //! - Journey 3, platform upgrade: two upgrades on the dashboard, a changelog read, one upgrade
@@ -133,14 +138,6 @@ struct Console {
 
 impl Console {
     fn open(pg: &Playground, bins: &testenv::Binaries, home: &Path) -> Console {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
         cmd.args(["tui", "manage", "--kubeconfig"]);
         cmd.arg(&pg.kubeconfig);
@@ -148,12 +145,29 @@ impl Console {
         cmd.env("HOME", home);
         cmd.env("OPENOVA_STATE_DIR", home.join("console-state"));
         cmd.env("XDG_CONFIG_HOME", home.join("config"));
+        let mut diag = Command::new(&bins.kubectl);
+        diag.arg("--kubeconfig")
+            .arg(&pg.kubeconfig)
+            .args(["--context", &pg.context])
+            .args(["get", "components,helmreleases", "-o", "yaml"]);
+        Console::spawn(cmd, diag, COLS)
+    }
+
+    fn spawn(mut cmd: CommandBuilder, diag: Command, cols: u16) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
         cmd.env("TERM", "xterm-256color");
         cmd.env("NO_COLOR", "1");
         let child = pty.slave.spawn_command(cmd).unwrap();
         let mut reader = pty.master.try_clone_reader().unwrap();
         let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, COLS, 0)));
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, cols, 0)));
         let p = parser.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 16384];
@@ -164,11 +178,6 @@ impl Console {
                 p.lock().unwrap().process(&buf[..n]);
             }
         });
-        let mut diag = Command::new(&bins.kubectl);
-        diag.arg("--kubeconfig")
-            .arg(&pg.kubeconfig)
-            .args(["--context", &pg.context])
-            .args(["get", "components,helmreleases", "-o", "yaml"]);
         Console {
             child,
             writer,
@@ -436,6 +445,226 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
     console.quit();
     eprintln!(
         "journey 3: cilium upgraded {upgrade_secs:.1} s after confirming; {:.1} s in all",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+const TOKEN: &str = "PLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtoken0001";
+const PUBKEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
+const RIGHT: &str = "\x1b[C";
+const PGDN: &str = "\x1b[6~";
+
+/// Hetzner's API as far as the wizard's credential check reads it: the planted token is valid.
+fn hetzner_stand_in() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut authorized = false;
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if line == "\r\n" {
+                    break;
+                }
+                if line.to_ascii_lowercase().starts_with("authorization:") && line.contains(TOKEN) {
+                    authorized = true;
+                }
+                line.clear();
+            }
+            let (status, body) = if authorized {
+                ("200 OK", r#"{"servers":[]}"#)
+            } else {
+                ("401 Unauthorized", r#"{"error":{"code":"unauthorized"}}"#)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}/v1")
+}
+
+#[test]
+fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_healthy() {
+    let Some(bins) = testenv::require() else {
+        return;
+    };
+    let started = Instant::now();
+    let server = testenv::ApiServer::launch_with(bins.clone()).expect("API server starts");
+    // The manager starts before the hand-over, as its Deployment would once scheduled; it needs
+    // the CRDs to watch (the hand-over applies them again) and the delivery CRDs Flux brings.
+    server.install_crds().expect("CRDs install");
+    server
+        .kubectl_run(
+            &["apply", "-f", "-"],
+            Some(&openova::cmd::playground::delivery_crds_yaml()),
+        )
+        .expect("delivery CRDs install");
+    server
+        .kubectl_run(&["create", "namespace", "openova-system"], None)
+        .expect("namespace created");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(server.admin_client()).unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    {
+        let client = client.clone();
+        rt.spawn(async move {
+            let settings = openova::manager::Settings::new("openova-system", "journey");
+            let metrics = openova::manager::metrics::Metrics::new();
+            let ended = openova::manager::run_manager(client, settings, metrics, async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+            if let Err(e) = ended {
+                eprintln!("manager stopped: {e}");
+            }
+        });
+    }
+    // Slow enough releases that the console, opened right after the hand-over, sees the
+    // dependency chain still installing.
+    let stand_in = openova::manager::stand_in::StandIn {
+        failing_versions: Default::default(),
+        delay: Duration::from_secs(6),
+    };
+    rt.spawn(stand_in.run(
+        client.clone(),
+        openova::manager::delivery::flux::helm_release_resource(),
+        Some("openova-system".into()),
+    ));
+
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    // `tofu` on PATH is the stand-in, whose `output -json` carries the test API server's
+    // kubeconfig as the cluster's.
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_openova-fake-tofu"), bin.join("tofu")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
+    cmd.args(["tui", "bootstrap", "--new"]);
+    cmd.cwd(&home);
+    cmd.env("HOME", &home);
+    cmd.env("PATH", &path);
+    cmd.env("OPENOVA_STATE_DIR", home.join("state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    cmd.env("OPENOVA_HETZNER_API_URL", hetzner_stand_in());
+    cmd.env("OPENOVA_KEYRING", "off");
+    cmd.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path());
+    let mut diag = Command::new(&bins.kubectl);
+    diag.arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .args(["get", "platforms,components", "-A"]);
+    let mut w = Console::spawn(cmd, diag, 200);
+
+    w.wait_text("Organization name");
+    w.type_text("Acme Corp");
+    w.wait_text("acme-corp");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.type_text("acme.io");
+    w.send(ENTER);
+    w.type_text("platform@acme.io");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.wait_text("API token");
+    w.send(&format!("\x1b[200~{TOKEN}\x1b[201~"));
+    w.send(ENTER);
+    w.wait_text("valid");
+    w.send(ENTER); // state backend: local
+    w.send(RIGHT); // SSH: paste an existing key
+    w.send(ENTER);
+    w.send(&format!("\x1b[200~{PUBKEY}\x1b[201~"));
+    w.wait_text("SHA256:");
+    w.send(ENTER);
+    w.send(RIGHT); // secrets held in memory only
+    w.wait_text("memory only");
+    w.send(ENTER);
+    w.wait_text("Hetzner Cloud [hz]");
+    w.send(ENTER);
+    w.wait_text("hz-fsn-rtz-prod");
+    w.send(PGDN);
+    // FerretDB, beyond the mandatory set; its dependencies come along.
+    w.wait_text("MANDATORY");
+    w.send("/");
+    w.type_text("ferretdb");
+    w.send(ENTER);
+    w.send(" ");
+    w.wait_text("[x] ferretdb");
+    w.send(ENTER);
+    w.wait_text("Everything checks out");
+    w.send("s");
+    w.wait_text("Start provisioning?");
+    w.send("y");
+    let run_started = Instant::now();
+    let s = w.wait_text("tui manage --context hz-fsn-rtz-prod");
+    let run_secs = run_started.elapsed().as_secs_f64();
+    let line = row(&s, "tui manage --context").unwrap();
+    let words: Vec<&str> = line
+        .split_whitespace()
+        .skip_while(|w| !w.ends_with("openova"))
+        .collect();
+    assert_eq!(
+        words.get(1..4),
+        Some(&["tui", "manage", "--context"][..]),
+        "{s}"
+    );
+    let kubeconfig = words
+        .iter()
+        .position(|w| *w == "--kubeconfig")
+        .and_then(|i| words.get(i + 1))
+        .unwrap_or_else(|| panic!("the command names the run's kubeconfig:\n{s}"))
+        .trim_end_matches(['│', '`', '\''])
+        .to_string();
+    w.send("q");
+
+    // The printed command, run as printed, opens the dashboard of the handed-over cluster.
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
+    cmd.args([
+        "tui",
+        "manage",
+        "--context",
+        "hz-fsn-rtz-prod",
+        "--kubeconfig",
+        &kubeconfig,
+    ]);
+    cmd.env("HOME", &home);
+    cmd.env("OPENOVA_STATE_DIR", home.join("console-state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    let mut diag = Command::new(&bins.kubectl);
+    diag.arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .args(["get", "platforms,components", "-A"]);
+    let mut console = Console::spawn(cmd, diag, COLS);
+    let s = console.wait_text("Platform acme-corp");
+    assert!(
+        s.lines()
+            .next()
+            .unwrap()
+            .contains("[Cluster: hz-fsn-rtz-prod]"),
+        "{s}"
+    );
+    console.send("2");
+    console.wait_for("components installing", |t| t.contains("Progressing"));
+    console.wait_for("components healthy", |t| {
+        row(t, "FerretDB").is_some_and(|r| r.contains("Healthy"))
+            && row(t, "CloudNativePG").is_some_and(|r| r.contains("Healthy"))
+            && row(t, "Cilium").is_some_and(|r| r.contains("Healthy"))
+            && !t.contains("Progressing")
+    });
+    console.quit();
+    let _ = stop_tx.send(());
+    eprintln!(
+        "journey 1: run to hand-over command {run_secs:.1} s; {:.1} s in all",
         started.elapsed().as_secs_f64()
     );
 }
