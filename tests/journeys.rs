@@ -400,7 +400,11 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
         "grafana's changelog is shown:\n{s}"
     );
 
-    // Schedule grafana for the next minute.
+    // Schedule grafana for the next minute, once its first install has finished (a version
+    // changed before then is installed at once, whatever the schedule says).
+    console.wait_for("grafana installed", |t| {
+        row(t, "›grafana").is_some_and(|r| r.contains("Healthy"))
+    });
     console.send("s");
     console.wait_text("Schedule: grafana");
     console.send(TAB);
