@@ -230,7 +230,7 @@ impl Console {
         self.wait_for(needle, |t| t.contains(needle))
     }
 
-    fn quit(mut self) {
+    fn quit(&mut self) {
         self.send("q");
         let start = Instant::now();
         loop {
@@ -243,6 +243,16 @@ impl Console {
                 "console did not quit"
             );
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Console {
+    // A failed wait must not leave the program running in its PTY.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
         }
     }
 }
