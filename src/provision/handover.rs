@@ -14,7 +14,9 @@ use kube::core::GroupVersionKind;
 
 use super::events::OutputValue;
 use crate::crd::consts::{FIELD_MANAGER_BOOTSTRAP, NAMESPACE};
-use crate::crd::platform::{Organization, Platform, PlatformComponent, PlatformSpec, Region};
+use crate::crd::platform::{
+    CatalogSource, Organization, Platform, PlatformComponent, PlatformSpec, Region,
+};
 use crate::domain::platform::PlatformConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -209,17 +211,15 @@ pub fn platform_resource(config: &PlatformConfig) -> Platform {
                 location: id.location.code().to_owned(),
             })
             .collect(),
-        components: config
-            .components
-            .iter()
-            .map(|name| PlatformComponent {
-                name: name.clone(),
-                version: None,
-                enabled: true,
-            })
-            .collect(),
+        components: platform_components(config),
         delivery: None,
-        catalog: None,
+        catalog: config
+            .airgap
+            .as_ref()
+            .and_then(|a| a.catalog_configmap.clone())
+            .map(|name| CatalogSource {
+                config_map: Some(name),
+            }),
         maintenance_window: None,
         chart_repository: config.airgap.as_ref().map(|a| a.registry_mirror.clone()),
         update_check_interval_minutes: None,
@@ -227,6 +227,20 @@ pub fn platform_resource(config: &PlatformConfig) -> Platform {
     let mut p = Platform::new(&config.organization.slug, spec);
     p.metadata.namespace = Some(NAMESPACE.to_owned());
     p
+}
+
+/// The operator's selection, as the Platform's component list: the manager installs exactly
+/// that plus the required dependencies.
+fn platform_components(config: &PlatformConfig) -> Vec<PlatformComponent> {
+    config
+        .components
+        .iter()
+        .map(|name| PlatformComponent {
+            name: name.clone(),
+            version: None,
+            enabled: true,
+        })
+        .collect()
 }
 
 /// The command that opens the day-2 console on the new clusters.
@@ -577,5 +591,21 @@ mod tests {
         let clusters: Vec<&str> = p.spec.regions.iter().map(|r| r.cluster.as_str()).collect();
         assert_eq!(clusters, vec!["hz-fsn-rtz-prod", "hz-hel-rtz-prod"]);
         assert_eq!(p.spec.components.len(), 2);
+        assert!(p.spec.catalog.is_none());
+    }
+
+    #[test]
+    fn platform_resource_airgap_catalog_configmap_reaches_the_platform() {
+        let mut config = PlatformConfig::example();
+        config.airgap = Some(crate::domain::platform::Airgap {
+            provider_mirror: "/srv/tofu-providers".into(),
+            registry_mirror: "https://registry.example.internal".into(),
+            catalog_configmap: Some("openova-catalog".into()),
+        });
+        let p = platform_resource(&config);
+        assert_eq!(
+            p.spec.catalog.and_then(|c| c.config_map).as_deref(),
+            Some("openova-catalog")
+        );
     }
 }
