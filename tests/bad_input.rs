@@ -716,6 +716,7 @@ fn component_unknown_chart(_: &Path) -> Option<String> {
         now: now(),
         window_open: true,
         waiting_for: Vec::new(),
+        ordered_by_delivery: true,
         available_upgrades: Vec::new(),
         timeout: std::time::Duration::from_secs(600),
     };

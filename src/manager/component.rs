@@ -10,7 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
-use kube::runtime::finalizer::{Event as FinalizerEvent, finalizer};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
@@ -42,9 +42,12 @@ pub struct Observation {
     pub now: Timestamp,
     /// Whether the Platform's maintenance window (if any) is open now.
     pub window_open: bool,
-    /// Dependencies that are not healthy yet (gates a Crossplane install, which has no ordering
-    /// of its own).
+    /// Dependencies that are not healthy yet.
     pub waiting_for: Vec<String>,
+    /// Whether the delivery objects order the install after the dependencies themselves (a Flux
+    /// HelmRelease's `dependsOn`); otherwise (Crossplane) nothing is rendered until they are
+    /// healthy.
+    pub ordered_by_delivery: bool,
     /// Newer catalog versions than the installed one, oldest first.
     pub available_upgrades: Vec<String>,
     pub timeout: Duration,
@@ -104,19 +107,16 @@ pub fn decide(
 
     let Some(installed) = st.version.clone() else {
         // First install.
-        if !obs.waiting_for.is_empty() {
+        if !obs.waiting_for.is_empty() && !obs.ordered_by_delivery {
             st.phase = Some(ComponentPhase::Pending);
             st.health = Some(Health::Unknown);
-            st.message = Some(format!(
-                "waiting for dependencies: {}",
-                obs.waiting_for.join(", ")
-            ));
+            st.message = waiting_message(&obs.waiting_for);
             return finish(name, spec, st, None, None, PROGRESS_REQUEUE * 2);
         }
         st.version = Some(wanted.clone());
         st.phase = Some(ComponentPhase::Installing);
         st.health = Some(Health::Installing);
-        st.message = None;
+        st.message = waiting_message(&obs.waiting_for);
         return finish(name, spec, st, Some(wanted), None, PROGRESS_REQUEUE);
     };
 
@@ -131,11 +131,31 @@ pub fn decide(
     );
 
     if installed != wanted && in_first_install {
-        // The wanted version changed before the first install finished: install that instead.
-        st.version = Some(wanted.clone());
-        return finish(name, spec, st, Some(wanted), None, PROGRESS_REQUEUE);
-    }
-    if installed != wanted && !already_failed_to && !busy {
+        // The wanted version changed before the first install finished. Switching the install
+        // in flight would leave nothing to roll back to if the new version fails; instead the
+        // first install finishes and the change then runs as an upgrade (at `upgradeAt`, inside
+        // the maintenance window), with its automatic rollback.
+        let keep = st.upgrade.as_ref().is_some_and(|u| {
+            u.to == wanted && u.from == installed && u.state == UpgradeState::Scheduled
+        });
+        if !keep {
+            st.upgrade = Some(UpgradeRecord {
+                from: installed.clone(),
+                to: wanted.clone(),
+                started_at: Time(now),
+                state: UpgradeState::Scheduled,
+                scheduled_for: None,
+                finished_at: None,
+                message: Some(format!(
+                    "waits for the first install of {installed} to finish"
+                )),
+            });
+        }
+        if let Some(u) = st.upgrade.as_mut() {
+            u.scheduled_for = spec.upgrade_at.clone();
+        }
+        // Fall through: keep observing the version being installed.
+    } else if installed != wanted && !already_failed_to && !busy {
         let upgrade_at = spec.upgrade_at.as_ref().map(|t| t.0);
         let due = upgrade_at.is_none_or(|at| at <= now) && obs.window_open;
         if !due {
@@ -154,6 +174,7 @@ pub fn decide(
                 });
             } else if let Some(u) = st.upgrade.as_mut() {
                 u.scheduled_for = spec.upgrade_at.clone();
+                u.message = None;
             }
             requeue = schedule::wait_for(upgrade_at, now);
             // Fall through: keep observing the installed version while waiting.
@@ -208,10 +229,17 @@ pub fn decide(
     };
     match readiness {
         None | Some(Readiness::Pending) | Some(Readiness::Progressing { .. }) => {
-            if let Some(Readiness::Progressing { message, .. }) = &readiness
-                && !message.is_empty()
-            {
-                st.message = Some(message.clone());
+            if let Some(Readiness::Progressing { reason, message }) = &readiness {
+                // Waiting for dependencies is said the same way whoever reports it, so Flux
+                // confirming what the manager already wrote is not another write.
+                let waiting = (reason == "DependencyNotReady")
+                    .then(|| waiting_message(&obs.waiting_for))
+                    .flatten();
+                if let Some(text) =
+                    waiting.or_else(|| (!message.is_empty()).then(|| message.clone()))
+                {
+                    st.message = Some(text);
+                }
             }
             if matches!(
                 st.phase,
@@ -357,6 +385,11 @@ pub fn decide(
     finish(name, spec, st, Some(installed), event, requeue)
 }
 
+fn waiting_message(waiting_for: &[String]) -> Option<String> {
+    (!waiting_for.is_empty())
+        .then(|| format!("waiting for dependencies: {}", waiting_for.join(", ")))
+}
+
 fn finish(
     _name: &str,
     spec: &ComponentSpec,
@@ -486,39 +519,35 @@ pub fn comparable(status: &ComponentStatus) -> ComponentStatus {
 /// Reconcile one Component (entry point for the controller).
 pub async fn reconcile(c: Arc<Component>, ctx: Arc<Context>) -> Result<Action, ManagerError> {
     let started = Instant::now();
-    let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
-    let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
-    // The finalizer helper drops the finalizer as soon as cleanup returns Ok, so a refused or
-    // unfinished uninstall is decided here, before it gets the chance.
-    let deleting = c.metadata.deletion_timestamp.is_some()
-        && c.finalizers().iter().any(|f| f == consts::FINALIZER);
-    if deleting {
-        match cleanup(c.clone(), &ctx).await {
-            Ok(Some(wait)) => {
-                ctx.metrics
-                    .observe_reconcile("component", started.elapsed(), false);
-                return Ok(wait);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                ctx.metrics
-                    .observe_reconcile("component", started.elapsed(), true);
-                return Err(e);
-            }
-        }
-    }
-    let result = finalizer(&api, consts::FINALIZER, c, |event| async {
-        match event {
-            FinalizerEvent::Apply(c) => apply(c, &ctx).await,
-            // Everything is cleaned up by now (see above): let the finalizer go.
-            FinalizerEvent::Cleanup(_) => Ok(Action::await_change()),
-        }
-    })
-    .await
-    .map_err(|e| ManagerError::Finalizer(Box::new(e)));
+    let result = reconcile_one(c, &ctx).await;
     ctx.metrics
         .observe_reconcile("component", started.elapsed(), result.is_err());
     result
+}
+
+async fn reconcile_one(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError> {
+    let ours = c.finalizers().iter().any(|f| f == consts::FINALIZER);
+    if c.metadata.deletion_timestamp.is_some() {
+        if !ours {
+            return Ok(Action::await_change());
+        }
+        // Refused or unfinished uninstalls keep the finalizer; it goes once everything is gone.
+        return match cleanup(c.clone(), ctx).await? {
+            Some(wait) => Ok(wait),
+            None => {
+                ctx.remove_finalizer(&c).await?;
+                Ok(Action::await_change())
+            }
+        };
+    }
+    // Components the Platform controller creates carry the finalizer already; others (written
+    // by hand) get it here, in the same pass that installs them.
+    let c = if ours {
+        c
+    } else {
+        ctx.add_finalizer(&c).await?
+    };
+    apply(c, ctx).await
 }
 
 fn backend_of(c: &Component, ctx: &Context) -> DeliveryBackend {
@@ -538,23 +567,23 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
     let now = now();
 
     let primary = delivery::primary_of(backend, &ns, &name);
-    let existing_primary = ctx.get_dynamic(&primary, &ns).await?;
-    let readiness = existing_primary.as_ref().map(delivery::readiness);
+    let readiness = ctx
+        .get_dynamic(&primary, &ns)
+        .await?
+        .as_ref()
+        .map(delivery::readiness);
 
-    let waiting_for = if backend == DeliveryBackend::Crossplane {
-        c.spec
-            .dependencies
-            .iter()
-            .filter(|d| {
-                ctx.component(&ns, d)
-                    .and_then(|dep| dep.status.as_ref().and_then(|s| s.health))
-                    != Some(Health::Healthy)
-            })
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let waiting_for = c
+        .spec
+        .dependencies
+        .iter()
+        .filter(|d| {
+            ctx.component(&ns, d)
+                .and_then(|dep| dep.status.as_ref().and_then(|s| s.health))
+                != Some(Health::Healthy)
+        })
+        .cloned()
+        .collect();
     let installed = old
         .version
         .clone()
@@ -583,6 +612,7 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
         now,
         window_open,
         waiting_for,
+        ordered_by_delivery: backend == DeliveryBackend::Flux,
         available_upgrades,
         timeout,
     };
@@ -591,40 +621,13 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
     if let Some(version) = &decision.render {
         let input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
         for rendered in delivery::render(backend, &input) {
-            // The primary object was just read: compare against that instead of reading again.
-            let is_primary = rendered.resource.kind == primary.resource.kind
-                && rendered.object.metadata.name.as_deref() == Some(primary.name.as_str());
-            let known = if is_primary {
-                Some(existing_primary.as_ref())
-            } else {
-                None
-            };
-            ctx.apply_dynamic_known(rendered, known).await?;
+            ctx.apply_dynamic(rendered).await?;
         }
     }
 
     if comparable(&decision.status) != comparable(&old) {
-        let mut status = decision.status.clone();
-        status.last_reconciled = Some(Time(now));
-        let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
-        let patch = json!({
-            "apiVersion": consts::API_VERSION,
-            "kind": "Component",
-            "status": status,
-        });
-        api.patch_status(
-            &name,
-            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .map_err(|source| {
-            ManagerError::kube(
-                format!("writing the status of Component {ns}/{name}"),
-                source,
-            )
-        })?;
-        ctx.metrics.count_write();
+        ctx.write_component_status(&c, decision.status.clone())
+            .await?;
     }
     if let Some((type_, reason, note)) = decision.event {
         ctx.publish(&*c, type_, reason, note).await;
@@ -720,7 +723,7 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, Man
         );
         st.message = Some(msg.clone());
         if comparable(&st) != comparable(&old) {
-            ctx.write_component_status(&ns, &name, st).await?;
+            ctx.write_component_status(&c, st).await?;
             ctx.publish(&*c, EventType::Warning, "UninstallRefused", msg)
                 .await;
         }
@@ -739,7 +742,7 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, Man
             "removing {name}: waiting for its delivery objects to be deleted"
         ));
         if comparable(&st) != comparable(&old) {
-            ctx.write_component_status(&ns, &name, st).await?;
+            ctx.write_component_status(&c, st).await?;
         }
         return Ok(Some(Action::requeue(Duration::from_secs(2))));
     }
@@ -754,30 +757,115 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, Man
 }
 
 impl Context {
+    /// Replace the status of `c`, then wait until the watch shows the write.
     async fn write_component_status(
         &self,
-        ns: &str,
-        name: &str,
+        c: &Component,
         mut status: ComponentStatus,
     ) -> Result<(), ManagerError> {
+        let (ns, name) = (c.namespace().unwrap_or_default(), c.name_any());
         status.last_reconciled = Some(Time(now()));
-        let api: Api<Component> = Api::namespaced(self.client.clone(), ns);
-        let patch =
-            json!({ "apiVersion": consts::API_VERSION, "kind": "Component", "status": status });
-        api.patch_status(
-            name,
-            &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
-            &Patch::Apply(&patch),
-        )
-        .await
-        .map_err(|source| {
-            ManagerError::kube(
-                format!("writing the status of Component {ns}/{name}"),
-                source,
-            )
+        // The manager is the only writer of a Component's status and always writes all of it:
+        // replacing it with one JSON patch costs the API server far less than a server-side
+        // apply (no merge against the schema), which matters with a thousand Components.
+        let value = serde_json::to_value(&status).map_err(|e| ManagerError::Encode {
+            what: format!("the status of Component {ns}/{name}"),
+            message: e.to_string(),
+        })?;
+        let ops = json!([{ "op": "add", "path": "/status", "value": value }]);
+        self.patch_component(c, ops, true, "writing the status")
+            .await
+    }
+
+    /// Send a JSON patch to `c` (its status when `status`), then wait until the watch shows the
+    /// write, so the next reconcile of `c` decides from what was written.
+    async fn patch_component(
+        &self,
+        c: &Component,
+        ops: serde_json::Value,
+        status: bool,
+        doing: &str,
+    ) -> Result<(), ManagerError> {
+        self.patch_component_returning(c, ops, status, doing)
+            .await
+            .map(drop)
+    }
+
+    async fn patch_component_returning(
+        &self,
+        c: &Component,
+        ops: serde_json::Value,
+        status: bool,
+        doing: &str,
+    ) -> Result<Component, ManagerError> {
+        let (ns, name) = (c.namespace().unwrap_or_default(), c.name_any());
+        let patch: json_patch::Patch =
+            serde_json::from_value(ops).map_err(|e| ManagerError::Encode {
+                what: format!("the patch {doing} of Component {ns}/{name}"),
+                message: e.to_string(),
+            })?;
+        let api: Api<Component> = Api::namespaced(self.client.clone(), &ns);
+        let params = PatchParams {
+            field_manager: Some(consts::FIELD_MANAGER_MANAGER.to_string()),
+            ..PatchParams::default()
+        };
+        let patch = Patch::Json::<()>(patch);
+        let sent = if status {
+            api.patch_status(&name, &params, &patch).await
+        } else {
+            api.patch(&name, &params, &patch).await
+        };
+        let updated = sent.map_err(|source| {
+            ManagerError::kube(format!("{doing} of Component {ns}/{name}"), source)
         })?;
         self.metrics.count_write();
-        Ok(())
+        super::caught_up(
+            &self.components,
+            &ObjectRef::from_obj(c),
+            c.metadata.resource_version.as_deref(),
+        )
+        .await;
+        Ok(updated)
+    }
+
+    /// Add the manager's finalizer to `c`; returns the Component as written.
+    async fn add_finalizer(&self, c: &Component) -> Result<Arc<Component>, ManagerError> {
+        let ops = match &c.metadata.finalizers {
+            Some(list) if !list.is_empty() => json!([
+                { "op": "test", "path": "/metadata/resourceVersion", "value": c.resource_version() },
+                { "op": "add", "path": "/metadata/finalizers/-", "value": consts::FINALIZER },
+            ]),
+            _ => json!([
+                { "op": "test", "path": "/metadata/resourceVersion", "value": c.resource_version() },
+                { "op": "add", "path": "/metadata/finalizers", "value": [consts::FINALIZER] },
+            ]),
+        };
+        self.patch_component_returning(c, ops, false, "adding the finalizer")
+            .await
+            .map(Arc::new)
+    }
+
+    /// Remove the manager's finalizer from `c` (the object then goes away).
+    async fn remove_finalizer(&self, c: &Component) -> Result<(), ManagerError> {
+        let Some(at) = c.finalizers().iter().position(|f| f == consts::FINALIZER) else {
+            return Ok(());
+        };
+        let path = format!("/metadata/finalizers/{at}");
+        let ops = json!([
+            { "op": "test", "path": path, "value": consts::FINALIZER },
+            { "op": "remove", "path": path },
+        ]);
+        match self
+            .patch_component(c, ops, false, "removing the finalizer")
+            .await
+        {
+            // Already gone: nothing left to release.
+            Err(ManagerError::KubeApi {
+                source: kube::Error::Api(e),
+                ..
+            }) if e.code == 404 => Ok(()),
+            other => other,
+        }
     }
 
     /// Publish a Kubernetes Event about `obj`. Failing to record an Event never fails the
@@ -803,12 +891,37 @@ impl Context {
         }
     }
 
-    /// Read a delivery object; `None` when it does not exist.
+    fn store_key(object: &delivery::Primary, ns: &str) -> ObjectRef<DynamicObject> {
+        let key = ObjectRef::new_with(&object.name, object.resource.clone());
+        if object.namespaced {
+            key.within(ns)
+        } else {
+            key
+        }
+    }
+
+    /// The watched store of a delivery kind, once it has its first full list.
+    async fn delivery_store(&self, kind: &str) -> Option<&Store<DynamicObject>> {
+        let store = self.delivery.get(kind)?;
+        tokio::time::timeout(super::CATCH_UP, store.wait_until_ready())
+            .await
+            .ok()?
+            .ok()?;
+        Some(store)
+    }
+
+    /// A delivery object as last seen by the watch (read from the API server when its kind is
+    /// not watched); `None` when it does not exist.
     pub(crate) async fn get_dynamic(
         &self,
         object: &delivery::Primary,
         ns: &str,
     ) -> Result<Option<DynamicObject>, ManagerError> {
+        if let Some(store) = self.delivery_store(&object.resource.kind).await {
+            return Ok(store
+                .get(&Self::store_key(object, ns))
+                .map(|o| (*o).clone()));
+        }
         let api = self.dynamic_api(&object.resource, object.namespaced, ns);
         api.get_opt(&object.name).await.map_err(|source| {
             ManagerError::kube(
@@ -819,51 +932,43 @@ impl Context {
     }
 
     /// Apply a rendered object unless the existing one already matches (no write when nothing
-    /// changed). `known` is the existing object when the caller has just read it (`Some(None)`:
-    /// known not to exist). Secondary objects (the HelmRepository) are not
-    /// read again while this process applied the same content recently.
-    pub(crate) async fn apply_dynamic_known(
+    /// changed); after a write, wait until the watch shows it.
+    pub(crate) async fn apply_dynamic(
         &self,
         rendered: delivery::Rendered,
-        known: Option<Option<&DynamicObject>>,
     ) -> Result<(), ManagerError> {
-        let name = rendered.object.metadata.name.clone().unwrap_or_default();
+        let object = delivery::Primary {
+            resource: rendered.resource.clone(),
+            namespaced: rendered.namespaced,
+            name: rendered.object.metadata.name.clone().unwrap_or_default(),
+        };
         let ns = rendered
             .object
             .metadata
             .namespace
             .clone()
             .unwrap_or_default();
-        let api = self.dynamic_api(&rendered.resource, rendered.namespaced, &ns);
-        let kind = rendered.resource.kind.clone();
-        let key = format!("{kind}/{ns}/{name}");
-        let fingerprint = serde_json::to_string(&rendered.object).unwrap_or_default();
-        if known.is_none() && self.recently_applied(&key, &fingerprint) {
-            return Ok(());
-        }
-        let existing = match known {
-            Some(existing) => existing.cloned(),
-            None => api
-                .get_opt(&name)
-                .await
-                .map_err(|source| ManagerError::kube(format!("reading {kind} {name}"), source))?,
-        };
+        let existing = self.get_dynamic(&object, &ns).await?;
         if existing
             .as_ref()
             .is_some_and(|e| delivery::up_to_date(&rendered.object, e))
         {
-            self.remember_applied(key, fingerprint);
             return Ok(());
         }
+        let (kind, name) = (&object.resource.kind, &object.name);
+        let api = self.dynamic_api(&object.resource, object.namespaced, &ns);
         api.patch(
-            &name,
+            name,
             &PatchParams::apply(consts::FIELD_MANAGER_MANAGER).force(),
             &Patch::Apply(&rendered.object),
         )
         .await
         .map_err(|source| ManagerError::kube(format!("applying {kind} {name}"), source))?;
         self.metrics.count_write();
-        self.remember_applied(key, fingerprint);
+        if let Some(store) = self.delivery.get(kind) {
+            let seen = existing.and_then(|e| e.metadata.resource_version);
+            super::caught_up(store, &Self::store_key(&object, &ns), seen.as_deref()).await;
+        }
         Ok(())
     }
 
@@ -929,6 +1034,7 @@ mod tests {
             now: ts(now),
             window_open: true,
             waiting_for: vec![],
+            ordered_by_delivery: true,
             available_upgrades: vec![],
             timeout: Duration::from_secs(300),
         }
@@ -1184,9 +1290,79 @@ mod tests {
     }
 
     #[test]
+    fn decide_version_change_during_first_install_waits_then_upgrades_with_rollback() {
+        let installing = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &obs(None, "2026-11-25T10:00:00Z"),
+        );
+        let mut later = spec("v2.0.0");
+        later.upgrade_at = Some(Time(ts("2026-11-25T12:00:00Z")));
+        // Changed while v1.0.0 is still installing, to be upgraded at noon.
+        let d = decide(
+            "grafana",
+            &later,
+            Some(2),
+            &installing.status,
+            &obs(None, "2026-11-25T10:01:00Z"),
+        );
+        assert_eq!(d.render.as_deref(), Some("v1.0.0"), "the install in flight goes on");
+        let u = d.status.upgrade.clone().expect("upgrade recorded");
+        assert_eq!((u.from.as_str(), u.to.as_str()), ("v1.0.0", "v2.0.0"));
+        assert_eq!(u.state, UpgradeState::Scheduled);
+        assert!(u.message.unwrap_or_default().contains("first install"));
+        // The first install finishes: healthy at v1.0.0, the upgrade still waits for noon.
+        let done = decide(
+            "grafana",
+            &later,
+            Some(2),
+            &d.status,
+            &obs(ready(), "2026-11-25T10:02:00Z"),
+        );
+        assert_eq!(done.status.last_good_version.as_deref(), Some("v1.0.0"));
+        let held = decide(
+            "grafana",
+            &later,
+            Some(2),
+            &done.status,
+            &obs(ready(), "2026-11-25T10:03:00Z"),
+        );
+        assert_eq!(held.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            held.status.upgrade.as_ref().map(|u| u.state),
+            Some(UpgradeState::Scheduled)
+        );
+        // Noon: the upgrade runs; it fails and rolls back to the first install's version.
+        let up = decide(
+            "grafana",
+            &later,
+            Some(2),
+            &held.status,
+            &obs(ready(), "2026-11-25T12:00:00Z"),
+        );
+        assert_eq!(up.render.as_deref(), Some("v2.0.0"));
+        let back = decide(
+            "grafana",
+            &later,
+            Some(2),
+            &up.status,
+            &obs(failed(), "2026-11-25T12:01:00Z"),
+        );
+        assert_eq!(back.render.as_deref(), Some("v1.0.0"));
+        assert_eq!(
+            back.status.upgrade.as_ref().map(|u| u.state),
+            Some(UpgradeState::RolledBack)
+        );
+        assert_eq!(back.event.map(|e| e.1), Some("UpgradeRolledBack"));
+    }
+
+    #[test]
     fn decide_crossplane_waits_for_unhealthy_dependencies() {
         let mut o = obs(None, "2026-11-25T10:00:00Z");
         o.waiting_for = vec!["cnpg".into()];
+        o.ordered_by_delivery = false;
         let d = decide(
             "grafana",
             &spec("v1.0.0"),
@@ -1197,6 +1373,38 @@ mod tests {
         assert_eq!(d.render, None);
         assert_eq!(d.status.phase, Some(ComponentPhase::Pending));
         assert!(d.status.message.unwrap_or_default().contains("cnpg"));
+    }
+
+    #[test]
+    fn decide_flux_renders_at_once_and_flux_waiting_too_changes_nothing() {
+        let mut o = obs(None, "2026-11-25T10:00:00Z");
+        o.waiting_for = vec!["cnpg".into()];
+        let first = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &o,
+        );
+        assert_eq!(
+            first.render.as_deref(),
+            Some("v1.0.0"),
+            "dependsOn orders it"
+        );
+        assert_eq!(
+            first.status.message.as_deref(),
+            Some("waiting for dependencies: cnpg")
+        );
+        o.readiness = Some(Readiness::Progressing {
+            reason: "DependencyNotReady".into(),
+            message: "dependencies not ready: cnpg".into(),
+        });
+        let again = decide("grafana", &spec("v1.0.0"), Some(1), &first.status, &o);
+        assert_eq!(
+            comparable(&again.status),
+            comparable(&first.status),
+            "no second write"
+        );
     }
 
     #[test]

@@ -23,8 +23,8 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, controller, watcher};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt as _, controller, watcher};
 use kube::{Client, ResourceExt};
 
 use crate::catalog::Catalog;
@@ -96,6 +96,8 @@ pub enum ManagerError {
         #[source]
         source: kube::Error,
     },
+    #[error("could not encode {what}: {message}")]
+    Encode { what: String, message: String },
     #[error("catalog: {0}")]
     Catalog(#[from] crate::catalog::LoadError),
     #[error("catalog ConfigMap {namespace}/{name} has no `data.{key}` entry")]
@@ -104,8 +106,6 @@ pub enum ManagerError {
         name: String,
         key: &'static str,
     },
-    #[error("finalizer components.openova.io/cleanup: {0}")]
-    Finalizer(#[source] Box<kube::runtime::finalizer::Error<ManagerError>>),
     #[error("leader election on Lease openova-manager: {0}")]
     Leader(#[from] kube_lease_manager::LeaseManagerError),
     #[error("could not build the Kubernetes client configuration: {0}")]
@@ -138,13 +138,33 @@ pub struct Context {
     recorder: Recorder,
     catalogs: Mutex<HashMap<String, (Arc<Catalog>, Instant)>>,
     backoff: Mutex<HashMap<String, u32>>,
-    /// What was applied recently, by object, to skip re-reading unchanged secondary objects.
-    applied: Mutex<HashMap<String, (String, Instant)>>,
+    /// Watched delivery objects, by kind: read from here instead of from the API server.
+    delivery: HashMap<String, Store<DynamicObject>>,
 }
 
-/// How long an applied secondary object is trusted without reading it back (drift such as a
-/// deleted HelmRepository is repaired within this time).
-const APPLIED_TTL: Duration = Duration::from_secs(300);
+/// How long a reconcile waits for its own write to come back through the watch before it
+/// finishes anyway.
+const CATCH_UP: Duration = Duration::from_secs(5);
+
+/// Wait until `store` no longer holds the object at resourceVersion `seen` (`None`: absent),
+/// i.e. until a write made from that version is visible, so the next reconcile of the object
+/// decides from fresh state instead of repeating the write. Bounded by [`CATCH_UP`].
+pub(crate) async fn caught_up<K>(store: &Store<K>, key: &ObjectRef<K>, seen: Option<&str>)
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    let deadline = Instant::now() + CATCH_UP;
+    loop {
+        let now = store
+            .get(key)
+            .and_then(|o| o.meta().resource_version.clone());
+        if now.as_deref() != seen || Instant::now() >= deadline {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
 
 /// How long a catalog read from a ConfigMap is reused before it is read again.
 const CATALOG_TTL: Duration = Duration::from_secs(30);
@@ -225,19 +245,6 @@ impl Context {
         Ok(catalog)
     }
 
-    fn recently_applied(&self, key: &str, fingerprint: &str) -> bool {
-        self.applied.lock().is_ok_and(|m| {
-            m.get(key)
-                .is_some_and(|(f, at)| f == fingerprint && at.elapsed() < APPLIED_TTL)
-        })
-    }
-
-    fn remember_applied(&self, key: String, fingerprint: String) {
-        if let Ok(mut m) = self.applied.lock() {
-            m.insert(key, (fingerprint, Instant::now()));
-        }
-    }
-
     /// Exponential back-off per object: 1 s, 2 s, 4 s … capped at 5 minutes.
     fn next_backoff(&self, key: &str) -> Duration {
         let attempts = self
@@ -281,6 +288,25 @@ async fn served(client: &Client, resource: &ApiResource, namespaced: bool, ns: &
     }
 }
 
+/// A watch on delivery objects of one kind, feeding a store; the returned stream yields every
+/// object that changed (or went away), for waking its Component.
+fn delivery_watch(
+    api: Api<DynamicObject>,
+    resource: &ApiResource,
+    config: watcher::Config,
+) -> (
+    Store<DynamicObject>,
+    impl futures::Stream<Item = Result<DynamicObject, watcher::Error>> + Send + 'static,
+) {
+    let writer = reflector::store::Writer::new(resource.clone());
+    let store = writer.as_reader();
+    let changes = watcher(api, config)
+        .default_backoff()
+        .reflect(writer)
+        .touched_objects();
+    (store, changes)
+}
+
 /// Run the Platform and Component controllers until `shutdown` resolves. Call only while
 /// holding the Lease.
 pub async fn run_controllers(
@@ -294,34 +320,44 @@ pub async fn run_controllers(
     let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
     let wc = watcher::Config::default();
 
-    let hr = delivery::flux::helm_release_resource();
-    let release = delivery::crossplane::release_resource();
     // Bounded so a cold start with many Components stays under the API server's in-flight
     // request limit instead of being throttled (429) into back-off.
     let mut comp_ctrl = Controller::new(components.clone(), wc.clone())
         .with_config(controller::Config::default().concurrency(32));
-    if served(&client, &hr, true, &ns).await {
-        comp_ctrl = comp_ctrl.owns_with(
-            Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &hr),
-            hr.clone(),
-            wc.clone(),
-        );
+    // Delivery objects are watched into stores: a reconcile reads them from memory, and a change
+    // to one wakes its Component.
+    let mut stores = HashMap::new();
+    let owned = [
+        delivery::flux::helm_release_resource(),
+        delivery::flux::helm_repository_resource(),
+    ];
+    for resource in owned {
+        if served(&client, &resource, true, &ns).await {
+            let api = Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &resource);
+            let (store, changes) = delivery_watch(api, &resource, wc.clone());
+            stores.insert(resource.kind.clone(), store);
+            comp_ctrl = comp_ctrl.owns_stream_with(changes, resource);
+        }
     }
+    let release = delivery::crossplane::release_resource();
     if served(&client, &release, false, &ns).await {
         let ns2 = ns.clone();
-        comp_ctrl = comp_ctrl.watches_with(
-            Api::<DynamicObject>::all_with(client.clone(), &release),
-            release.clone(),
-            watcher::Config::default().labels(&format!(
-                "{}={}",
-                consts::LABEL_MANAGED_BY,
-                consts::MANAGED_BY
-            )),
+        let managed = watcher::Config::default().labels(&format!(
+            "{}={}",
+            consts::LABEL_MANAGED_BY,
+            consts::MANAGED_BY
+        ));
+        let api = Api::<DynamicObject>::all_with(client.clone(), &release);
+        let (store, changes) = delivery_watch(api, &release, managed);
+        stores.insert(release.kind.clone(), store);
+        comp_ctrl = comp_ctrl.watches_stream_with(
+            changes,
             move |r: DynamicObject| {
                 r.labels()
                     .get(consts::LABEL_COMPONENT)
                     .map(|c| ObjectRef::<Component>::new(c).within(&ns2))
             },
+            release,
         );
     }
     let ns3 = ns.clone();
@@ -359,7 +395,7 @@ pub async fn run_controllers(
         recorder: Recorder::new(client, reporter),
         catalogs: Mutex::new(HashMap::new()),
         backoff: Mutex::new(HashMap::new()),
-        applied: Mutex::new(HashMap::new()),
+        delivery: stores,
         settings,
     });
 
