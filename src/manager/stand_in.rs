@@ -103,36 +103,44 @@ impl StandIn {
         let mut objects: BTreeMap<String, DynamicObject> = BTreeMap::new();
         let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
         let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+        // What was last reported per release and generation: the watch may still show the
+        // previous status, and the same report is not sent twice.
+        let mut reported: BTreeMap<String, (i64, bool, &'static str)> = BTreeMap::new();
+        // Readiness of every release, and who depends on whom, kept up to date per event so one
+        // event costs the same with ten releases or a thousand.
+        let mut ready: BTreeMap<String, bool> = BTreeMap::new();
+        let mut dependents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         while let Some(event) = stream.next().await {
             let touched = match event {
                 Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
                     let name = o.name_any();
+                    ready.insert(
+                        name.clone(),
+                        matches!(delivery::readiness(&o), Readiness::Ready { .. }),
+                    );
+                    for d in depends_on(&o) {
+                        dependents.entry(d).or_default().insert(name.clone());
+                    }
                     objects.insert(name.clone(), o);
                     name
                 }
                 Ok(watcher::Event::Delete(o)) => {
-                    objects.remove(&o.name_any());
+                    let name = o.name_any();
+                    objects.remove(&name);
+                    reported.remove(&name);
+                    ready.remove(&name);
+                    for d in depends_on(&o) {
+                        if let Some(set) = dependents.get_mut(&d) {
+                            set.remove(&name);
+                        }
+                    }
                     continue;
                 }
                 Ok(watcher::Event::Init | watcher::Event::InitDone) | Err(_) => continue,
             };
-            let ready: BTreeMap<String, bool> = objects
-                .iter()
-                .map(|(n, o)| {
-                    (
-                        n.clone(),
-                        matches!(delivery::readiness(o), Readiness::Ready { .. }),
-                    )
-                })
-                .collect();
             // The touched object, and everything waiting on it.
             let mut check = vec![touched.clone()];
-            check.extend(
-                objects
-                    .values()
-                    .filter(|o| depends_on(o).contains(&touched))
-                    .map(|o| o.name_any()),
-            );
+            check.extend(dependents.get(&touched).into_iter().flatten().cloned());
             for name in check {
                 let Some(obj) = objects.get(&name) else {
                     continue;
@@ -141,6 +149,10 @@ impl StandIn {
                     continue;
                 };
                 let generation = obj.metadata.generation.unwrap_or(1);
+                if reported.get(&name) == Some(&(generation, ok, reason)) {
+                    continue;
+                }
+                reported.insert(name.clone(), (generation, ok, reason));
                 let status = json!({
                     "status": {
                         "observedGeneration": generation,
