@@ -10,8 +10,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
-use kube::api::{ListParams, PostParams};
+use kube::api::PostParams;
 use kube::{Api, Client};
+use openova::crd::consts::FINALIZER;
 use openova::crd::{Component, ComponentSpec, Health};
 use openova::manager::delivery::flux::helm_release_resource;
 use openova::manager::stand_in::StandIn;
@@ -65,7 +66,7 @@ fn env() -> &'static Env {
 }
 
 /// A fresh namespace holding 1,000 Components (groups of five: one base, four depending on it),
-/// with no manager running yet.
+/// created as the Platform controller creates them, with no manager running yet.
 async fn populate(server: &ApiServer) -> (Client, String) {
     let ns = server
         .namespace("bench-mgr")
@@ -92,13 +93,10 @@ async fn populate(server: &ApiServer) -> (Client, String) {
                     "repository": "oci://registry.example/charts",
                 }))
                 .unwrap_or_else(|e| panic!("{e}"));
-                if let Err(e) = api
-                    .create(
-                        &PostParams::default(),
-                        &Component::new(&format!("c{i}"), spec),
-                    )
-                    .await
-                {
+                // As the Platform controller creates them: with the manager's finalizer.
+                let mut component = Component::new(&format!("c{i}"), spec);
+                component.metadata.finalizers = Some(vec![FINALIZER.to_string()]);
+                if let Err(e) = api.create(&PostParams::default(), &component).await {
                     panic!("create: {e}");
                 }
             }
@@ -109,20 +107,74 @@ async fn populate(server: &ApiServer) -> (Client, String) {
     (client, ns)
 }
 
+/// Wait until every Component satisfies `done`, following a watch (polling lists of 1,000
+/// objects would load the API server the manager is being measured against).
 async fn wait_all(client: &Client, ns: &str, done: impl Fn(&Component) -> bool) {
+    use kube::runtime::{WatchStreamExt as _, watcher};
     let api: Api<Component> = Api::namespaced(client.clone(), ns);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let list = api
-            .list(&ListParams::default())
-            .await
-            .unwrap_or_else(|e| panic!("list: {e}"));
-        if list.items.len() == COMPONENTS && list.items.iter().all(&done) {
-            return;
+    let mut finished = std::collections::BTreeSet::new();
+    let mut events = watcher(api, watcher::Config::default())
+        .applied_objects()
+        .boxed();
+    let deadline = tokio::time::sleep(Duration::from_secs(300));
+    tokio::pin!(deadline);
+    while finished.len() < COMPONENTS {
+        tokio::select! {
+            next = events.next() => match next {
+                Some(Ok(c)) => {
+                    let name = c.metadata.name.clone().unwrap_or_default();
+                    if done(&c) {
+                        finished.insert(name);
+                    } else {
+                        finished.remove(&name);
+                    }
+                }
+                Some(Err(e)) => eprintln!("watch: {e}"),
+                None => panic!("watch ended"),
+            },
+            () = &mut deadline => panic!("only {} of {COMPONENTS} reconciled after 300 s", finished.len()),
         }
-        assert!(Instant::now() < deadline, "not reconciled after 300 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Requests the API server has served, by verb and resource, and the seconds spent on them (from
+/// its /metrics).
+async fn served_requests(client: &Client) -> Requests {
+    let req = http::Request::get("/metrics")
+        .body(Vec::new())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = client
+        .request_text(req)
+        .await
+        .unwrap_or_else(|e| panic!("metrics: {e}"));
+    let mut out = Requests::new();
+    for line in text.lines() {
+        let (rest, what) = if let Some(rest) = line.strip_prefix("apiserver_request_total{") {
+            (rest, "")
+        } else if let Some(rest) = line.strip_prefix("apiserver_request_duration_seconds_sum{") {
+            (rest, " seconds")
+        } else {
+            continue;
+        };
+        let Some((labels, value)) = rest.rsplit_once("} ") else {
+            continue;
+        };
+        let label = |k: &str| {
+            labels
+                .split(',')
+                .find_map(|l| l.strip_prefix(&format!("{k}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+                .unwrap_or_default()
+        };
+        let key = format!(
+            "{} {}/{}{what}",
+            label("verb"),
+            label("resource"),
+            label("subresource")
+        );
+        *out.entry(key).or_insert(0.0) += value.parse::<f64>().unwrap_or(0.0);
+    }
+    out
 }
 
 fn start(
@@ -155,8 +207,16 @@ fn start(
 fn cold_start(bencher: divan::Bencher, done: fn(&Component) -> bool) {
     let env = env();
     bencher
-        .with_inputs(|| env.rt.block_on(populate(env.server)))
-        .bench_local_values(|(client, ns)| {
+        .with_inputs(|| {
+            env.rt.block_on(async {
+                let started = Instant::now();
+                let populated = populate(env.server).await;
+                eprintln!("created {COMPONENTS} Components in {:?}", started.elapsed());
+                let before = served_requests(&populated.0).await;
+                (populated, before)
+            })
+        })
+        .bench_local_values(|((client, ns), before)| {
             env.rt.block_on(async {
                 let (stop, tasks) = start(&client, &ns);
                 wait_all(&client, &ns, done).await;
@@ -164,8 +224,48 @@ fn cold_start(bencher: divan::Bencher, done: fn(&Component) -> bool) {
                 for t in tasks {
                     t.abort();
                 }
+                // Dropped after the clock stops: reads the API server's counters then.
+                Report { client, before }
             })
         });
+}
+
+type Requests = std::collections::BTreeMap<String, f64>;
+
+/// The API server's request counters from before a run; printed as a difference per Component
+/// when dropped (divan drops a run's output outside the timed part).
+struct Report {
+    client: Client,
+    before: Requests,
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        let after = env().rt.block_on(served_requests(&self.client));
+        let mut total = 0.0;
+        let mut lines = Vec::new();
+        for (key, value) in &after {
+            let delta = value - self.before.get(key).copied().unwrap_or(0.0);
+            if key.starts_with("WATCH") || key.contains(" leases/") {
+                continue;
+            }
+            if key.ends_with(" seconds") {
+                if delta >= 0.01 {
+                    lines.push(format!("  {key} in all: {delta:.2}"));
+                }
+            } else if delta >= 1.0 {
+                total += delta;
+                lines.push(format!("  {key}: {:.2}", delta / COMPONENTS as f64));
+            }
+        }
+        eprintln!(
+            "API requests per Component (all clients, watches excluded): {:.2}",
+            total / COMPONENTS as f64
+        );
+        for line in lines {
+            eprintln!("{line}");
+        }
+    }
 }
 
 /// Every Component has its HelmRepository + HelmRelease and a status written by the manager.
