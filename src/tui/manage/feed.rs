@@ -103,7 +103,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
 fn health(h: Option<crd::Health>) -> Health {
     match h {
         Some(crd::Health::Healthy) => Health::Healthy,
-        Some(crd::Health::Installing) => Health::Progressing,
+        Some(crd::Health::Installing) => Health::Installing,
         Some(crd::Health::Degraded) => Health::Degraded,
         Some(crd::Health::Failed) => Health::Failed,
         Some(crd::Health::Unknown) | None => Health::Unknown,

@@ -68,7 +68,7 @@ impl Group {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Health {
     Healthy,
-    Progressing,
+    Installing,
     Degraded,
     Failed,
     Unknown,
@@ -78,7 +78,7 @@ impl Health {
     pub fn label(self) -> &'static str {
         match self {
             Health::Healthy => "Healthy",
-            Health::Progressing => "Progressing",
+            Health::Installing => "Installing",
             Health::Degraded => "Degraded",
             Health::Failed => "Failed",
             Health::Unknown => "Unknown",
@@ -91,7 +91,7 @@ impl Health {
         match s.to_ascii_lowercase().as_str() {
             "healthy" | "ready" | "installed" => Health::Healthy,
             "progressing" | "installing" | "upgrading" | "pending" | "rollingback" => {
-                Health::Progressing
+                Health::Installing
             }
             "degraded" => Health::Degraded,
             "failed" | "error" => Health::Failed,

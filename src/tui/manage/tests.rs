@@ -192,7 +192,7 @@ fn install_with_dependency_writes_dependencies_first_and_tracks_progress() {
     // The watcher reports progress, then health: the pending mark clears and the status says so.
     let mut f = fixtures::sample().cluster().components["cnpg"].clone();
     f.name = "ferretdb".into();
-    f.health = Health::Progressing;
+    f.health = Health::Installing;
     f.phase = "Installing".into();
     let out = update(
         &mut m,

@@ -234,7 +234,7 @@ pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
 pub fn health_style(h: Health, theme: &Theme) -> Style {
     match h {
         Health::Healthy => theme.ok,
-        Health::Progressing => theme.accent,
+        Health::Installing => theme.accent,
         Health::Degraded => theme.warn,
         Health::Failed => theme.error,
         Health::Unknown => theme.muted,

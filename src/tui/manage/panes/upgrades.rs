@@ -16,9 +16,10 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let list_h = (rows.len() as u16 + 3).clamp(4, area.height / 2);
     let [list, detail] =
         Layout::vertical([Constraint::Length(list_h), Constraint::Min(0)]).areas(area);
+    let count = model.cluster().upgrades_available();
     let title = format!(
-        " {} upgrades available ",
-        model.cluster().upgrades_available()
+        " {count} upgrade{} available ",
+        if count == 1 { "" } else { "s" }
     );
     let block = Block::default()
         .borders(Borders::ALL)
