@@ -229,14 +229,21 @@ pub fn platform_resource(config: &PlatformConfig) -> Platform {
     p
 }
 
-/// The operator's selection, as the Platform's component list: the manager installs exactly
-/// that plus the required dependencies.
+/// The Platform's component list: every mandatory component of the catalog (the wizard shows
+/// them locked in, they are not part of the selection), then the operator's selection. The
+/// manager installs exactly these plus the dependencies they require.
 fn platform_components(config: &PlatformConfig) -> Vec<PlatformComponent> {
-    config
-        .components
+    let mandatory = crate::catalog::embedded()
+        .components()
         .iter()
+        .filter(|c| c.category == crate::domain::catalog::Category::Mandatory)
+        .map(|c| c.name.clone());
+    let mut seen = std::collections::BTreeSet::new();
+    mandatory
+        .chain(config.components.iter().cloned())
+        .filter(|name| seen.insert(name.clone()))
         .map(|name| PlatformComponent {
-            name: name.clone(),
+            name,
             version: None,
             enabled: true,
         })
@@ -590,7 +597,22 @@ mod tests {
         assert_eq!(p.metadata.name.as_deref(), Some("acme"));
         let clusters: Vec<&str> = p.spec.regions.iter().map(|r| r.cluster.as_str()).collect();
         assert_eq!(clusters, vec!["hz-fsn-rtz-prod", "hz-hel-rtz-prod"]);
-        assert_eq!(p.spec.components.len(), 2);
+        let names: Vec<&str> = p.spec.components.iter().map(|c| c.name.as_str()).collect();
+        let mandatory: Vec<&str> = crate::catalog::embedded()
+            .components()
+            .iter()
+            .filter(|c| c.category == crate::domain::catalog::Category::Mandatory)
+            .map(|c| c.name.as_str())
+            .collect();
+        assert!(!mandatory.is_empty());
+        for m in &mandatory {
+            assert!(names.contains(m), "mandatory {m} missing from {names:?}");
+        }
+        for chosen in &PlatformConfig::example().components {
+            assert!(names.contains(&chosen.as_str()), "{chosen} missing");
+        }
+        let unique: std::collections::BTreeSet<&&str> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "no name twice: {names:?}");
         assert!(p.spec.catalog.is_none());
     }
 
