@@ -5,134 +5,37 @@
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use kube::Api;
 use kube::api::PostParams;
 use openova::crd::Platform;
 use openova::manager::stand_in::StandIn;
 use openova::testenv::{self, ADMIN_CONTEXT, ApiServer};
-use portable_pty::{Child, CommandBuilder, PtySize, native_pty_system};
 
-const ROWS: u16 = 40;
-const COLS: u16 = 120;
-const DEADLINE: Duration = Duration::from_secs(60);
-const ENTER: &str = "\r";
-const ESC: &str = "\x1b";
+#[path = "support/pty.rs"]
+mod pty;
 
-struct Screen {
-    parser: vt100::Parser,
-    bytes: usize,
-}
+use pty::{ENTER, ESC, Pty, row};
 
-struct Console {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<Screen>>,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
-    /// What the cluster holds, printed when a wait fails.
-    diag: Option<Box<dyn Fn() -> String>>,
-}
-
-impl Console {
-    fn spawn(kubeconfig: &Path, namespace: &str, home: &Path) -> Console {
-        Console::spawn_as(kubeconfig, namespace, home, ADMIN_CONTEXT)
-    }
-
-    fn spawn_as(kubeconfig: &Path, namespace: &str, home: &Path, context: &str) -> Console {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols: COLS,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
-        cmd.args([
-            "tui",
-            "manage",
-            "--context",
-            context,
-            "--namespace",
-            namespace,
-        ]);
-        cmd.arg("--kubeconfig");
-        cmd.arg(kubeconfig);
-        cmd.env("HOME", home);
-        cmd.env("OPENOVA_STATE_DIR", home.join("state"));
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("NO_COLOR", "1");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let screen = Arc::new(Mutex::new(Screen {
-            parser: vt100::Parser::new(ROWS, COLS, 0),
-            bytes: 0,
-        }));
-        let s = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 16384];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut s = s.lock().unwrap();
-                s.parser.process(&buf[..n]);
-                s.bytes += n;
-            }
-        });
-        Console {
-            child,
-            writer,
-            screen,
-            _master: pty.master,
-            diag: None,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.screen.lock().unwrap().parser.screen().contents()
-    }
-
-    fn bytes(&self) -> usize {
-        self.screen.lock().unwrap().bytes
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // Keys arrive as separate events, as typed.
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let t = self.text();
-            if pred(&t) {
-                return t;
-            }
-            if start.elapsed() > DEADLINE {
-                let diag = self.diag.as_ref().map(|d| d()).unwrap_or_default();
-                panic!("timed out waiting for {what}; screen:\n{t}\ncluster:\n{diag}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&self, needle: &str) -> String {
-        self.wait_for(needle, |t| t.contains(needle))
-    }
-}
-
-/// A line of the screen containing `name`, e.g. a component row.
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen.lines().find(|l| l.contains(name))
+/// `openova tui manage` on a 40×120 terminal, as `context` in `namespace`.
+fn open_console(kubeconfig: &Path, namespace: &str, home: &Path, context: &str) -> Pty {
+    let mut cmd = pty::openova([
+        "tui",
+        "manage",
+        "--context",
+        context,
+        "--namespace",
+        namespace,
+    ]);
+    cmd.arg("--kubeconfig");
+    cmd.arg(kubeconfig);
+    cmd.env("HOME", home);
+    cmd.env("OPENOVA_STATE_DIR", home.join("state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    Pty::spawn(cmd, 40, 120).waits(Duration::from_secs(60), Duration::from_millis(50))
 }
 
 fn platform(ns: &str) -> Platform {
@@ -154,7 +57,7 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
     let Some(bins) = testenv::require() else {
         return;
     };
-    let server = ApiServer::launch_with(bins).expect("API server starts");
+    let server = ApiServer::launch_with(bins.clone()).expect("API server starts");
     server.install_crds().expect("CRDs install");
     let delivery = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/delivery-crds.yaml"),
@@ -213,29 +116,19 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
     }
 
     let home = tempfile::tempdir().unwrap();
-    let mut console = Console::spawn(server.kubeconfig_path(), &ns, home.path());
-    let kubectl = testenv::require().map(|b| b.kubectl);
-    let kubeconfig = server.kubeconfig_path().to_owned();
-    console.diag = Some(Box::new(move || {
-        let Some(k) = &kubectl else {
-            return String::new();
-        };
-        let out = std::process::Command::new(k)
-            .arg("--kubeconfig")
-            .arg(&kubeconfig)
-            .args([
-                "get",
-                "helmreleases,components,platforms",
-                "-A",
-                "-o",
-                "yaml",
-            ])
-            .output();
-        out.map(|o| {
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr)
-        })
-        .unwrap_or_default()
-    }));
+    let mut kubectl = Command::new(&bins.kubectl);
+    kubectl
+        .arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .args([
+            "get",
+            "helmreleases,components,platforms",
+            "-A",
+            "-o",
+            "yaml",
+        ]);
+    let mut console = open_console(server.kubeconfig_path(), &ns, home.path(), ADMIN_CONTEXT)
+        .diag("cluster", kubectl);
 
     // Dashboard: the header names the cluster, the Platform is shown, cilium becomes healthy.
     let s = console.wait_text("Platform acme-corp");
@@ -251,9 +144,7 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
     // Install debezium from the catalog: the dialog lists Strimzi as required.
     console.send("a");
     console.send("/");
-    for c in "debezium".chars() {
-        console.send(&c.to_string());
-    }
+    console.type_text("debezium");
     console.send(ENTER);
     console.send("i");
     let s = console.wait_text("Install: Debezium");
@@ -304,19 +195,7 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
         !t.contains("unreachable") && t.contains("Platform acme-corp")
     });
 
-    console.send("q");
-    let start = Instant::now();
-    loop {
-        if let Some(status) = console.child.try_wait().unwrap() {
-            assert!(status.success(), "console exit status {status:?}");
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "console did not quit"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    console.quit();
     let _ = stop_tx.send(());
 }
 
@@ -329,7 +208,12 @@ fn console_crds_missing_then_installed_and_forbidden_user_are_said_plainly() {
     let home = tempfile::tempdir().unwrap();
 
     // No CRDs yet: the console names the command that installs them, then notices them.
-    let mut console = Console::spawn(server.kubeconfig_path(), "openova-system", home.path());
+    let mut console = open_console(
+        server.kubeconfig_path(),
+        "openova-system",
+        home.path(),
+        ADMIN_CONTEXT,
+    );
     let s = console.wait_text("CRDs are not installed");
     assert!(
         s.contains("openova crds"),
@@ -341,7 +225,7 @@ fn console_crds_missing_then_installed_and_forbidden_user_are_said_plainly() {
 
     // A user without RBAC grants: the verb and resource that are refused are named.
     let pty_home = tempfile::tempdir().unwrap();
-    let mut denied = Console::spawn_as(
+    let mut denied = open_console(
         server.kubeconfig_path(),
         "openova-system",
         pty_home.path(),

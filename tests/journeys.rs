@@ -14,14 +14,19 @@
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 
-use std::io::{BufRead as _, BufReader, Read, Write};
+use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use openova::testenv;
-use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use portable_pty::CommandBuilder;
+
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in, row};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
@@ -29,9 +34,6 @@ const COLS: u16 = 120;
 /// server, etcd, the playground and the console together.
 const DEADLINE: Duration = Duration::from_secs(90);
 const START: Duration = Duration::from_secs(150);
-const ENTER: &str = "\r";
-const ESC: &str = "\x1b";
-const TAB: &str = "\t";
 
 /// A running `openova playground`; SIGINT on drop, as Ctrl-C in its terminal.
 struct Playground {
@@ -127,139 +129,26 @@ impl Drop for Playground {
 }
 
 /// `openova tui manage` in a PTY, run with the arguments the playground printed.
-struct Console {
-    child: Box<dyn portable_pty::Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    parser: Arc<Mutex<vt100::Parser>>,
-    /// `kubectl get` of the playground's resources, printed when a wait fails.
-    diag: Command,
-    _master: Box<dyn portable_pty::MasterPty + Send>,
+fn open_console(pg: &Playground, bins: &testenv::Binaries, home: &Path) -> Pty {
+    let mut cmd = pty::openova(["tui", "manage", "--kubeconfig"]);
+    cmd.arg(&pg.kubeconfig);
+    cmd.args(["--context", &pg.context]);
+    cmd.env("HOME", home);
+    cmd.env("OPENOVA_STATE_DIR", home.join("console-state"));
+    cmd.env("XDG_CONFIG_HOME", home.join("config"));
+    let mut diag = Command::new(&bins.kubectl);
+    diag.arg("--kubeconfig")
+        .arg(&pg.kubeconfig)
+        .args(["--context", &pg.context])
+        .args(["get", "components,helmreleases", "-o", "yaml"]);
+    spawn(cmd, diag, COLS)
 }
 
-impl Console {
-    fn open(pg: &Playground, bins: &testenv::Binaries, home: &Path) -> Console {
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
-        cmd.args(["tui", "manage", "--kubeconfig"]);
-        cmd.arg(&pg.kubeconfig);
-        cmd.args(["--context", &pg.context]);
-        cmd.env("HOME", home);
-        cmd.env("OPENOVA_STATE_DIR", home.join("console-state"));
-        cmd.env("XDG_CONFIG_HOME", home.join("config"));
-        let mut diag = Command::new(&bins.kubectl);
-        diag.arg("--kubeconfig")
-            .arg(&pg.kubeconfig)
-            .args(["--context", &pg.context])
-            .args(["get", "components,helmreleases", "-o", "yaml"]);
-        Console::spawn(cmd, diag, COLS)
-    }
-
-    fn spawn(mut cmd: CommandBuilder, diag: Command, cols: u16) -> Console {
-        let pty = native_pty_system()
-            .openpty(PtySize {
-                rows: ROWS,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("NO_COLOR", "1");
-        let child = pty.slave.spawn_command(cmd).unwrap();
-        let mut reader = pty.master.try_clone_reader().unwrap();
-        let writer = pty.master.take_writer().unwrap();
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(ROWS, cols, 0)));
-        let p = parser.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 16384];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                p.lock().unwrap().process(&buf[..n]);
-            }
-        });
-        Console {
-            child,
-            writer,
-            parser,
-            diag,
-            _master: pty.master,
-        }
-    }
-
-    fn text(&self) -> String {
-        self.parser.lock().unwrap().screen().contents()
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-        // Keys arrive as separate events, as typed.
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn type_text(&mut self, text: &str) {
-        for c in text.chars() {
-            self.send(&c.to_string());
-        }
-    }
-
-    fn wait_for(&mut self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-        let start = Instant::now();
-        loop {
-            let t = self.text();
-            if pred(&t) {
-                return t;
-            }
-            if start.elapsed() > DEADLINE {
-                let cluster = self
-                    .diag
-                    .output()
-                    .map(|o| {
-                        String::from_utf8_lossy(&o.stdout).into_owned()
-                            + &String::from_utf8_lossy(&o.stderr)
-                    })
-                    .unwrap_or_default();
-                panic!("timed out waiting for {what}; screen:\n{t}\ncluster:\n{cluster}");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn wait_text(&mut self, needle: &str) -> String {
-        self.wait_for(needle, |t| t.contains(needle))
-    }
-
-    fn quit(&mut self) {
-        self.send("q");
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "console exit status {status:?}");
-                return;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "console did not quit"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Console {
-    // A failed wait must not leave the program running in its PTY.
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The first line of the screen containing `name`, e.g. a component row.
-fn row<'a>(screen: &'a str, name: &str) -> Option<&'a str> {
-    screen.lines().find(|l| l.contains(name))
+/// `cmd` in a PTY `cols` wide; `diag`, a `kubectl get`, is printed when a wait fails.
+fn spawn(cmd: CommandBuilder, diag: Command, cols: u16) -> Pty {
+    Pty::spawn(cmd, ROWS, cols)
+        .waits(DEADLINE, Duration::from_millis(50))
+        .diag("cluster", diag)
 }
 
 #[test]
@@ -282,7 +171,7 @@ fn journey_day2_install_ferretdb_pulls_in_cnpg_and_both_become_healthy() {
             "100",
         ],
     );
-    let mut console = Console::open(&pg, &bins, home.path());
+    let mut console = open_console(&pg, &bins, home.path());
     console.wait_text("Platform acme-corp");
 
     // Components: only what is installed is shown until the operator asks for everything.
@@ -373,7 +262,7 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
         "{}",
         pg.printed
     );
-    let mut console = Console::open(&pg, &bins, home.path());
+    let mut console = open_console(&pg, &bins, home.path());
 
     // Dashboard: two upgrades are offered.
     console.wait_for("2 upgrades on the dashboard", |t| {
@@ -463,46 +352,6 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
     );
 }
 
-const TOKEN: &str = "PLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtoken0001";
-const PUBKEY: &str =
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
-const RIGHT: &str = "\x1b[C";
-const PGDN: &str = "\x1b[6~";
-
-/// Hetzner's API as far as the wizard's credential check reads it: the planted token is valid.
-fn hetzner_stand_in() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut authorized = false;
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap_or(0) > 0 {
-                if line == "\r\n" {
-                    break;
-                }
-                if line.to_ascii_lowercase().starts_with("authorization:") && line.contains(TOKEN) {
-                    authorized = true;
-                }
-                line.clear();
-            }
-            let (status, body) = if authorized {
-                ("200 OK", r#"{"servers":[]}"#)
-            } else {
-                ("401 Unauthorized", r#"{"error":{"code":"unauthorized"}}"#)
-            };
-            let _ = write!(
-                stream,
-                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    format!("http://{addr}/v1")
-}
-
 #[test]
 fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_healthy() {
     let Some(bins) = testenv::require() else {
@@ -564,21 +413,14 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
-    cmd.args(["tui", "bootstrap", "--new"]);
-    cmd.cwd(&home);
-    cmd.env("HOME", &home);
+    let mut cmd = pty::bootstrap(&home.join("state"), &home, &hetzner_stand_in(), &["--new"]);
     cmd.env("PATH", &path);
-    cmd.env("OPENOVA_STATE_DIR", home.join("state"));
-    cmd.env("XDG_CONFIG_HOME", home.join("config"));
-    cmd.env("OPENOVA_HETZNER_API_URL", hetzner_stand_in());
-    cmd.env("OPENOVA_KEYRING", "off");
     cmd.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path());
     let mut diag = Command::new(&bins.kubectl);
     diag.arg("--kubeconfig")
         .arg(server.kubeconfig_path())
         .args(["get", "platforms,components", "-A"]);
-    let mut w = Console::spawn(cmd, diag, 200);
+    let mut w = spawn(cmd, diag, 200);
 
     w.wait_text("Organization name");
     w.type_text("Acme Corp");
@@ -591,13 +433,13 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.send(ENTER);
     w.send(ENTER);
     w.wait_text("API token");
-    w.send(&format!("\x1b[200~{TOKEN}\x1b[201~"));
+    w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
     w.send(ENTER); // state backend: local
     w.send(RIGHT); // SSH: paste an existing key
     w.send(ENTER);
-    w.send(&format!("\x1b[200~{PUBKEY}\x1b[201~"));
+    w.paste(PUBKEY);
     w.wait_text("SHA256:");
     w.send(ENTER);
     w.send(RIGHT); // secrets held in memory only
@@ -642,8 +484,7 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.send("q");
 
     // The printed command, run as printed, opens the dashboard of the handed-over cluster.
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
-    cmd.args([
+    let mut cmd = pty::openova([
         "tui",
         "manage",
         "--context",
@@ -658,7 +499,7 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     diag.arg("--kubeconfig")
         .arg(server.kubeconfig_path())
         .args(["get", "platforms,components", "-A"]);
-    let mut console = Console::spawn(cmd, diag, COLS);
+    let mut console = spawn(cmd, diag, COLS);
     let s = console.wait_text("Platform acme-corp");
     assert!(
         s.lines()

@@ -3,206 +3,40 @@
 //! job-control and termination signals on every wizard screen. The terminal must always be
 //! handed back (alternate screen left, cursor shown) and the draft must survive intact.
 
-use std::io::{Read, Write};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use openova::store::Store;
 use openova::tui::bootstrap::export::form_from_toml;
 use openova::tui::bootstrap::model::{Form, Step};
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
 
-const DEADLINE: Duration = Duration::from_secs(15);
-const ENTER_ALT: &str = "\x1b[?1049h";
-const LEAVE_ALT: &str = "\x1b[?1049l";
+#[path = "support/pty.rs"]
+mod pty;
+
+use pty::{CTRL_C, Pty};
+
 const SHOW_CURSOR: &str = "\x1b[?25h";
 
-struct Screen {
-    parser: vt100::Parser,
-    raw: Vec<u8>,
-    /// Where in `raw` the current emulator started.
-    parser_from: usize,
+/// The wizard in a `rows`×`cols` terminal, its state and working directory under `tmp`.
+fn spawn(tmp: &Path, rows: u16, cols: u16, args: &[&str]) -> Pty {
+    let cwd = tmp.join("work");
+    std::fs::create_dir_all(&cwd).unwrap_or_else(|e| panic!("cwd: {e}"));
+    // Nothing may reach a real provider from these tests.
+    let cmd = pty::bootstrap(&tmp.join("state"), &cwd, "http://127.0.0.1:1/v1", args);
+    Pty::spawn(cmd, rows, cols)
 }
 
-struct Tui {
-    child: Box<dyn Child + Send + Sync>,
-    writer: Box<dyn Write + Send>,
-    screen: Arc<Mutex<Screen>>,
-    master: Box<dyn MasterPty + Send>,
-}
-
-fn size(rows: u16, cols: u16) -> PtySize {
-    PtySize {
-        rows,
-        cols,
-        pixel_width: 0,
-        pixel_height: 0,
-    }
-}
-
-impl Tui {
-    fn spawn(tmp: &Path, rows: u16, cols: u16, args: &[&str]) -> Tui {
-        let pty = native_pty_system()
-            .openpty(size(rows, cols))
-            .unwrap_or_else(|e| panic!("openpty: {e}"));
-        let cwd = tmp.join("work");
-        std::fs::create_dir_all(&cwd).unwrap_or_else(|e| panic!("cwd: {e}"));
-        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_openova"));
-        cmd.args(["tui", "bootstrap"]);
-        cmd.args(args);
-        cmd.cwd(&cwd);
-        cmd.env("OPENOVA_STATE_DIR", tmp.join("state"));
-        // Nothing may reach a real provider from these tests.
-        cmd.env("OPENOVA_HETZNER_API_URL", "http://127.0.0.1:1/v1");
-        cmd.env("HOME", &cwd);
-        cmd.env("XDG_CONFIG_HOME", cwd.join("config"));
-        cmd.env("TERM", "xterm-256color");
-        cmd.env("NO_COLOR", "1");
-        cmd.env("OPENOVA_KEYRING", "off");
-        let child = pty
-            .slave
-            .spawn_command(cmd)
-            .unwrap_or_else(|e| panic!("spawn: {e}"));
-        let mut reader = pty
-            .master
-            .try_clone_reader()
-            .unwrap_or_else(|e| panic!("reader: {e}"));
-        let writer = pty
-            .master
-            .take_writer()
-            .unwrap_or_else(|e| panic!("writer: {e}"));
-        let screen = Arc::new(Mutex::new(Screen {
-            parser: vt100::Parser::new(rows, cols, 0),
-            raw: Vec::new(),
-            parser_from: 0,
-        }));
-        let s = screen.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            while let Ok(n) = reader.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                let mut s = s.lock().unwrap_or_else(|e| e.into_inner());
-                s.parser.process(&buf[..n]);
-                s.raw.extend_from_slice(&buf[..n]);
-            }
-        });
-        Tui {
-            child,
-            writer,
-            screen,
-            master: pty.master,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Screen> {
-        self.screen.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn contents(&self) -> String {
-        self.lock().parser.screen().contents()
-    }
-
-    fn wait_for(&self, text: &str) {
-        let start = Instant::now();
-        loop {
-            let c = self.contents();
-            if c.contains(text) {
-                return;
-            }
-            if start.elapsed() > DEADLINE {
-                let s = self.lock();
-                let since = String::from_utf8_lossy(&s.raw[s.parser_from..]).into_owned();
-                panic!(
-                    "timed out waiting for {text:?}; screen:\n{c}\noutput since the last resize ({} bytes): {:?}",
-                    since.len(),
-                    since.chars().take(600).collect::<String>()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn send_bytes(&mut self, bytes: &[u8]) {
-        self.writer
-            .write_all(bytes)
-            .unwrap_or_else(|e| panic!("write: {e}"));
-        self.writer.flush().unwrap_or_else(|e| panic!("flush: {e}"));
-        std::thread::sleep(Duration::from_millis(60));
-    }
-
-    fn send(&mut self, keys: &str) {
-        self.send_bytes(keys.as_bytes());
-    }
-
-    /// Resize the PTY (the kernel sends SIGWINCH) and start a fresh emulator of that size, so
-    /// only what the program draws afterwards is on the emulated screen.
-    fn resize(&self, rows: u16, cols: u16) {
-        // Swap the emulator first and hold it while resizing: the program may redraw before
-        // `resize` returns, and all of that redraw must land on the new emulator.
-        let mut screen = self.lock();
-        screen.parser = vt100::Parser::new(rows, cols, 0);
-        screen.parser_from = screen.raw.len();
-        self.master
-            .resize(size(rows, cols))
-            .unwrap_or_else(|e| panic!("resize: {e}"));
-    }
-
-    fn pid(&self) -> i32 {
-        self.child
-            .process_id()
-            .and_then(|p| i32::try_from(p).ok())
-            .unwrap_or_else(|| panic!("child has no pid"))
-    }
-
-    fn signal(&self, sig: libc::c_int) {
-        // SAFETY: kill(2) on our own child's pid.
-        let rc = unsafe { libc::kill(self.pid(), sig) };
-        assert_eq!(rc, 0, "kill({sig})");
-    }
-
-    fn alive(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    fn wait_exit(&mut self) {
-        let start = Instant::now();
-        while start.elapsed() < DEADLINE {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                std::thread::sleep(Duration::from_millis(200));
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("openova did not exit; screen:\n{}", self.contents());
-    }
-
-    /// After exit: the last alternate-screen switch is a leave, and the cursor is shown after it.
-    fn assert_terminal_restored(&self, what: &str) {
-        let raw = self.lock().raw.clone();
-        let text = String::from_utf8_lossy(&raw);
-        let enter = text
-            .rfind(ENTER_ALT)
-            .unwrap_or_else(|| panic!("{what}: never entered the alternate screen"));
-        let leave = text
-            .rfind(LEAVE_ALT)
-            .unwrap_or_else(|| panic!("{what}: never left the alternate screen"));
-        assert!(leave > enter, "{what}: still on the alternate screen");
-        let show = text
-            .rfind(SHOW_CURSOR)
-            .unwrap_or_else(|| panic!("{what}: cursor never shown again"));
-        let hide = text.rfind("\x1b[?25l").unwrap_or(0);
-        assert!(show > hide, "{what}: cursor left hidden");
-        assert!(!text.contains("panicked"), "{what}: panic in output");
-    }
-}
-
-impl Drop for Tui {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-    }
+/// After exit: the last alternate-screen switch is a leave, and the cursor is shown after it.
+fn assert_terminal_restored(tui: &Pty, what: &str) {
+    tui.assert_left_alt_screen(what);
+    let raw = tui.raw();
+    let text = String::from_utf8_lossy(&raw);
+    let show = text
+        .rfind(SHOW_CURSOR)
+        .unwrap_or_else(|| panic!("{what}: cursor never shown again"));
+    let hide = text.rfind("\x1b[?25l").unwrap_or(0);
+    assert!(show > hide, "{what}: cursor left hidden");
+    assert!(!text.contains("panicked"), "{what}: panic in output");
 }
 
 /// A draft filled from the expected wizard export, positioned on `step`; returns its id and
@@ -271,12 +105,12 @@ fn signals_on_every_screen_restore_terminal_and_keep_draft() {
             let state = tmp.path().join("state");
             let (id, before) = seed_draft(&state, step);
             let id_arg = id.to_string();
-            let mut tui = Tui::spawn(tmp.path(), 24, 80, &["--draft", &id_arg]);
-            tui.wait_for(marker(step));
+            let mut tui = spawn(tmp.path(), 24, 80, &["--draft", &id_arg]);
+            tui.wait_text(marker(step));
 
             // SIGWINCH: a resize redraws the same screen at the new size.
             tui.resize(30, 100);
-            tui.wait_for(marker(step));
+            tui.wait_text(marker(step));
 
             // SIGTSTP then SIGCONT: the process is stopped, then comes back and still answers.
             tui.signal(libc::SIGTSTP);
@@ -284,12 +118,12 @@ fn signals_on_every_screen_restore_terminal_and_keep_draft() {
             assert!(tui.alive(), "{what}: died on SIGTSTP");
             tui.signal(libc::SIGCONT);
             tui.resize(24, 80);
-            tui.wait_for(marker(step));
+            tui.wait_text(marker(step));
             assert!(tui.alive(), "{what}: died after SIGCONT");
 
             tui.signal(end);
             tui.wait_exit();
-            tui.assert_terminal_restored(&what);
+            assert_terminal_restored(&tui, &what);
             assert_same_values(&before, &stored_form(&state, id), &what);
         }
     }
@@ -298,18 +132,18 @@ fn signals_on_every_screen_restore_terminal_and_keep_draft() {
 #[test]
 fn tiny_terminal_20x5_explains_then_works_when_enlarged() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let mut tui = Tui::spawn(tmp.path(), 5, 20, &["--new"]);
+    let mut tui = spawn(tmp.path(), 5, 20, &["--new"]);
     // 20 columns wrap the sentence; its start and the size are what must be readable.
-    tui.wait_for("The terminal is");
-    tui.wait_for("20x5");
+    tui.wait_text("The terminal is");
+    tui.wait_text("20x5");
     assert!(tui.alive(), "exited on a tiny terminal");
     tui.resize(24, 80);
-    tui.wait_for("Organization name");
+    tui.wait_text("Organization name");
     tui.send("Tiny Start");
-    tui.wait_for("Tiny Start");
-    tui.send("\x03");
+    tui.wait_text("Tiny Start");
+    tui.send(CTRL_C);
     tui.wait_exit();
-    tui.assert_terminal_restored("20x5");
+    assert_terminal_restored(&tui, "20x5");
 }
 
 #[test]
@@ -318,8 +152,8 @@ fn resize_storm_keeps_running_and_redraws_at_final_size() {
     let state = tmp.path().join("state");
     let (id, before) = seed_draft(&state, Step::Regions);
     let id_arg = id.to_string();
-    let mut tui = Tui::spawn(tmp.path(), 24, 80, &["--draft", &id_arg]);
-    tui.wait_for(marker(Step::Regions));
+    let mut tui = spawn(tmp.path(), 24, 80, &["--draft", &id_arg]);
+    tui.wait_text(marker(Step::Regions));
     // Sizes from degenerate to huge, no pause between them: the window manager dragging a corner.
     let sizes: Vec<(u16, u16)> = (0..200u16)
         .map(|i| match i % 6 {
@@ -332,16 +166,14 @@ fn resize_storm_keeps_running_and_redraws_at_final_size() {
         })
         .collect();
     for (rows, cols) in sizes {
-        tui.master
-            .resize(size(rows, cols))
-            .unwrap_or_else(|e| panic!("resize: {e}"));
+        tui.resize_pty(rows, cols);
     }
     assert!(tui.alive(), "died during the resize storm");
     tui.resize(24, 80);
-    tui.wait_for(marker(Step::Regions));
-    tui.send("\x03");
+    tui.wait_text(marker(Step::Regions));
+    tui.send(CTRL_C);
     tui.wait_exit();
-    tui.assert_terminal_restored("resize storm");
+    assert_terminal_restored(&tui, "resize storm");
     assert_same_values(&before, &stored_form(&state, id), "resize storm");
 }
 
@@ -349,16 +181,16 @@ fn resize_storm_keeps_running_and_redraws_at_final_size() {
 fn paste_of_10000_characters_is_cut_to_the_field_and_said() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
     let state = tmp.path().join("state");
-    let mut tui = Tui::spawn(tmp.path(), 24, 80, &["--new"]);
-    tui.wait_for("Organization name");
+    let mut tui = spawn(tmp.path(), 24, 80, &["--new"]);
+    tui.wait_text("Organization name");
     let long: String = "Acme".repeat(2500);
     assert_eq!(long.len(), 10_000);
-    tui.send(&format!("\x1b[200~{long}\x1b[201~"));
-    tui.wait_for("Pasted text was cut");
+    tui.paste(&long);
+    tui.wait_text("Pasted text was cut");
     assert!(tui.alive(), "died on a long paste");
-    tui.send("\x03");
+    tui.send(CTRL_C);
     tui.wait_exit();
-    tui.assert_terminal_restored("long paste");
+    assert_terminal_restored(&tui, "long paste");
     // What fit was kept: the draft holds the name up to the field's limit.
     let store = Store::open(&state.join("openova.db")).unwrap_or_else(|e| panic!("store: {e}"));
     let drafts = store.list_drafts().unwrap_or_else(|e| panic!("list: {e}"));
@@ -374,8 +206,8 @@ fn paste_of_10000_characters_is_cut_to_the_field_and_said() {
 #[test]
 fn non_utf8_bytes_on_stdin_are_ignored_and_typing_continues() {
     let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let mut tui = Tui::spawn(tmp.path(), 24, 80, &["--new"]);
-    tui.wait_for("Organization name");
+    let mut tui = spawn(tmp.path(), 24, 80, &["--new"]);
+    tui.wait_text("Organization name");
     for bytes in [
         &b"\xff\xfe"[..],
         b"\xc3\x28",
@@ -386,9 +218,9 @@ fn non_utf8_bytes_on_stdin_are_ignored_and_typing_continues() {
         tui.send_bytes(bytes);
     }
     tui.send("Bytes Org");
-    tui.wait_for("Bytes Org");
+    tui.wait_text("Bytes Org");
     assert!(tui.alive(), "died on bytes that are not UTF-8");
-    tui.send("\x03");
+    tui.send(CTRL_C);
     tui.wait_exit();
-    tui.assert_terminal_restored("non-UTF-8 input");
+    assert_terminal_restored(&tui, "non-UTF-8 input");
 }
