@@ -162,7 +162,7 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
 
     // Upgrade cilium to its newest release, which fails: the rollback is shown.
     console.send("3");
-    console.wait_text("upgrades available");
+    console.wait_text("1 upgrade available");
     console.send("u");
     console.wait_text("now?");
     console.send("y");

@@ -257,6 +257,9 @@ fn send(tx: &UnboundedSender<Msg>, cluster: usize, msg: ClusterMsg) -> bool {
 /// Start every watch for cluster `idx`. The tasks end when the console's channel closes.
 pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
     let (wtx, mut wrx) = mpsc::channel(256);
+    // Events wait for the first list of Components: health first, history after.
+    let (listed_tx, listed_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut listed_tx = Some(listed_tx);
     let watches = watch::watch(&conn, wtx);
     {
         let tx = tx.clone();
@@ -313,6 +316,9 @@ pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
                             .map(|c| component_view(c))
                             .collect();
                         sent = list.iter().map(|c| (c.name.clone(), c.clone())).collect();
+                        if let Some(listed) = listed_tx.take() {
+                            let _ = listed.send(());
+                        }
                         ClusterMsg::ComponentsListed(list)
                     }
                     WatchMsg::Disconnected { error, .. } => connection_msg(&error),
@@ -324,26 +330,48 @@ pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
             }
         });
     }
-    spawn_events(idx, &conn, tx.clone());
+    spawn_events(idx, &conn, tx.clone(), listed_rx);
     spawn_lease(idx, &conn, tx);
 }
 
-fn spawn_events(idx: usize, conn: &ClusterConn, tx: UnboundedSender<Msg>) {
+/// How long the Events watch waits for the Components to be listed before it starts anyway
+/// (when they cannot be listed, the events may still say why).
+const EVENTS_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
+
+fn spawn_events(
+    idx: usize,
+    conn: &ClusterConn,
+    tx: UnboundedSender<Msg>,
+    components_listed: tokio::sync::oneshot::Receiver<()>,
+) {
     let api: kube::Api<KubeEvent> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
     tokio::spawn(async move {
+        let _ = tokio::time::timeout(EVENTS_AFTER, components_listed).await;
         let stream = watcher::watcher(api, watcher::Config::default());
         let mut stream = std::pin::pin!(kube::runtime::WatchStreamExt::default_backoff(stream));
+        // A (re-)list arrives as one batch rather than thousands of single messages.
+        let mut listing: Vec<EventView> = Vec::new();
         while let Some(item) = stream.next().await {
             // Failures of this watch are not reported: the Component watch already says when
             // the server is unreachable, and Events are supplementary.
             let Ok(ev) = item else { continue };
-            let obj = match ev {
-                watcher::Event::Apply(o) | watcher::Event::InitApply(o) => o,
-                _ => continue,
+            let msg = match ev {
+                watcher::Event::Init => {
+                    listing.clear();
+                    continue;
+                }
+                watcher::Event::InitApply(o) => {
+                    listing.extend(event_view(&o));
+                    continue;
+                }
+                watcher::Event::InitDone => ClusterMsg::EventsListed(std::mem::take(&mut listing)),
+                watcher::Event::Apply(o) => match event_view(&o) {
+                    Some(view) => ClusterMsg::EventSeen(view),
+                    None => continue,
+                },
+                watcher::Event::Delete(_) => continue,
             };
-            if let Some(view) = event_view(&obj)
-                && !send(&tx, idx, ClusterMsg::EventSeen(view))
-            {
+            if !send(&tx, idx, msg) {
                 return;
             }
         }

@@ -188,14 +188,14 @@ pub struct PlatformView {
 }
 
 /// Severity of an alert/event line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Severity {
     Normal,
     Warning,
 }
 
 /// A Kubernetes Event or a condition change, for the alerts pane and the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct EventView {
     pub at: OffsetDateTime,
     pub severity: Severity,
@@ -282,6 +282,24 @@ impl ClusterView {
                 .iter()
                 .filter(|e| e.severity == Severity::Warning)
                 .count()
+    }
+
+    /// Merge a listed batch of events (a watch's first list can hold thousands): the newest
+    /// [`MAX_EVENTS`] of old and new together, newest first, each once. Returns whether
+    /// anything changed.
+    pub fn push_events(&mut self, list: Vec<EventView>) -> bool {
+        let mut all: Vec<EventView> = self.events.iter().cloned().chain(list).collect();
+        // Stable: among events of the same second, the order they came in is kept.
+        all.sort_by_key(|e| std::cmp::Reverse(e.at));
+        let mut seen = std::collections::HashSet::new();
+        let merged: VecDeque<EventView> = all
+            .into_iter()
+            .filter(|e| seen.insert(e.clone()))
+            .take(MAX_EVENTS)
+            .collect();
+        let changed = merged != self.events;
+        self.events = merged;
+        changed
     }
 
     pub fn push_event(&mut self, ev: EventView) {

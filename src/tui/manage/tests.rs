@@ -432,6 +432,43 @@ fn events_are_bounded_and_newest_first() {
 }
 
 #[test]
+fn listed_events_merge_newest_first_once_each_and_bounded() {
+    let mut m = fixtures::sample();
+    let existing: Vec<_> = m.cluster().events.iter().cloned().collect();
+    assert!(!existing.is_empty());
+    let newest = existing[0].at;
+    // A re-list: everything already shown again, plus 3,000 newer ones with one repeat each.
+    let mut listed = existing.clone();
+    for i in 0..3_000i64 {
+        let mut e = existing[0].clone();
+        e.at = newest + time::Duration::seconds(1 + i);
+        e.message = format!("event {i}");
+        listed.push(e.clone());
+        listed.push(e);
+    }
+    let out = update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::EventsListed(listed.clone()),
+        },
+    );
+    assert!(out.changed);
+    let ev = &m.cluster().events;
+    assert_eq!(ev.len(), super::model::MAX_EVENTS);
+    assert_eq!(ev[0].message, "event 2999");
+    assert!(ev.iter().zip(ev.iter().skip(1)).all(|(a, b)| a.at > b.at));
+    let again = update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::EventsListed(listed),
+        },
+    );
+    assert!(!again.changed, "the same list again changes nothing");
+}
+
+#[test]
 fn identical_watch_event_changes_nothing() {
     let mut m = fixtures::sample();
     let same = m.cluster().components["cnpg"].clone();

@@ -33,6 +33,8 @@ pub enum ClusterMsg {
     /// A complete list (at start or after a re-list): exactly these Components exist.
     ComponentsListed(Vec<ComponentView>),
     EventSeen(EventView),
+    /// The Events of a watch's (re-)list, in one message.
+    EventsListed(Vec<EventView>),
     WriteDone {
         what: String,
     },
@@ -245,6 +247,7 @@ fn apply_cluster(
             cluster.record_health();
             set_connection(cluster, Connection::Live) || changed
         }
+        ClusterMsg::EventsListed(list) => cluster.push_events(list),
         ClusterMsg::EventSeen(ev) => {
             let before = cluster.events.front().cloned();
             let len = cluster.events.len();
