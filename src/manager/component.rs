@@ -1308,7 +1308,11 @@ mod tests {
             &installing.status,
             &obs(None, "2026-11-25T10:01:00Z"),
         );
-        assert_eq!(d.render.as_deref(), Some("v1.0.0"), "the install in flight goes on");
+        assert_eq!(
+            d.render.as_deref(),
+            Some("v1.0.0"),
+            "the install in flight goes on"
+        );
         let u = d.status.upgrade.clone().expect("upgrade recorded");
         assert_eq!((u.from.as_str(), u.to.as_str()), ("v1.0.0", "v2.0.0"));
         assert_eq!(u.state, UpgradeState::Scheduled);
