@@ -114,8 +114,11 @@ fn health(h: Option<crd::Health>) -> Health {
 pub fn component_view(c: &Component) -> ComponentView {
     let status = c.status.clone().unwrap_or_default();
     let name = c.metadata.name.clone().unwrap_or_default();
+    // A failed upgrade stays on record whether or not it could be rolled back.
     let rollback = status.upgrade.as_ref().and_then(|u| {
-        (u.state == crd::UpgradeState::RolledBack).then(|| RollbackView {
+        let rolled_back = u.state == crd::UpgradeState::RolledBack;
+        (rolled_back || u.state == crd::UpgradeState::Failed).then(|| RollbackView {
+            rolled_back,
             from: u.to.clone(),
             to: u.from.clone(),
             reason: u
@@ -669,8 +672,29 @@ mod tests {
         let rb = v.rollback.expect("rollback shown");
         assert_eq!((rb.from.as_str(), rb.to.as_str()), ("11.4.0", "11.3.0"));
         assert_eq!(rb.reason, "pods not ready");
+        assert!(rb.rolled_back);
         assert_eq!(v.endpoints[0].url, "https://grafana.acme.io");
         assert!(v.values.contains("adminUser: admin"), "{}", v.values);
+    }
+
+    #[test]
+    fn component_view_failed_upgrade_without_rollback_stays_on_record() {
+        let c = component(serde_json::json!({
+            "phase": "Failed", "health": "Failed", "version": "11.4.0",
+            "upgrade": { "from": "11.3.0", "to": "11.4.0", "state": "Failed",
+                         "startedAt": "2026-02-08T10:00:00Z", "finishedAt": "2026-02-08T10:10:00Z",
+                         "message": "UpgradeFailed: pods not ready" },
+        }));
+        let v = component_view(&c);
+        let rb = v.rollback.clone().expect("the failure is shown");
+        assert!(!rb.rolled_back);
+        assert_eq!((rb.from.as_str(), rb.to.as_str()), ("11.4.0", "11.3.0"));
+        let mut m = crate::tui::manage::fixtures::sample();
+        m.clusters[0].components.insert(v.name.clone(), v);
+        assert!(
+            m.upgrade_rows().iter().any(|r| r.name == "grafana"),
+            "listed in Upgrades although no newer version is available"
+        );
     }
 
     #[test]

@@ -178,6 +178,7 @@ pub fn cluster_fsn() -> ClusterView {
         url: "https://grafana.acme.io".into(),
     }];
     grafana.rollback = Some(RollbackView {
+        rolled_back: true,
         from: "11.3.1".into(),
         to: "11.3.0".into(),
         reason: "HelmRelease not Ready within 10m: readiness probe failed".into(),

@@ -140,6 +140,8 @@ pub struct RollbackView {
     pub to: String,
     pub reason: String,
     pub at: Option<OffsetDateTime>,
+    /// `false`: the upgrade failed and could not be rolled back (no earlier good version).
+    pub rolled_back: bool,
 }
 
 /// A `Component` resource as the watcher last saw it.

@@ -65,8 +65,10 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some(s) = &c.scheduled {
             spans.push(Span::styled(format!("  scheduled {s}"), theme.accent));
         }
-        if c.rollback.is_some() {
-            spans.push(Span::styled("  rolled back", theme.warn));
+        match &c.rollback {
+            Some(rb) if rb.rolled_back => spans.push(Span::styled("  rolled back", theme.warn)),
+            Some(_) => spans.push(Span::styled("  upgrade failed", theme.error)),
+            None => {}
         }
         let mut line = Line::from(spans);
         if i == sel {
@@ -93,18 +95,28 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         health_span(c.health, theme),
     ]));
     if let Some(rb) = &c.rollback {
-        text.push(Line::from(Span::styled(
-            format!(
-                "Automatic rollback{}: {} → {} ({})",
-                rb.at
-                    .map(|t| format!(" at {}", clock(&t)))
-                    .unwrap_or_default(),
-                rb.from,
-                rb.to,
-                rb.reason
-            ),
-            theme.warn,
-        )));
+        let at = rb
+            .at
+            .map(|t| format!(" at {}", clock(&t)))
+            .unwrap_or_default();
+        let (text_line, style) = if rb.rolled_back {
+            (
+                format!(
+                    "Automatic rollback{at}: {} → {} ({})",
+                    rb.from, rb.to, rb.reason
+                ),
+                theme.warn,
+            )
+        } else {
+            (
+                format!(
+                    "Upgrade {} → {} failed{at} and could not be rolled back ({})",
+                    rb.to, rb.from, rb.reason
+                ),
+                theme.error,
+            )
+        };
+        text.push(Line::from(Span::styled(text_line, style)));
     }
     if let Some(good) = &c.last_good_version {
         text.push(Line::from(Span::styled(
