@@ -75,7 +75,19 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .map(|v| {
                     (
                         crate::domain::catalog::display_version(&v.version),
-                        v.changes.join("; "),
+                        // Sentences, each closed once: "fixes. Pinned …", not "fixes.; Pinned".
+                        v.changes
+                            .iter()
+                            .map(|c| {
+                                let c = c.trim();
+                                if c.ends_with(['.', '!', '?']) {
+                                    c.to_string()
+                                } else {
+                                    format!("{c}.")
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" "),
                     )
                 })
                 .collect(),
