@@ -18,8 +18,9 @@ use openova::provision::tfvars::{
 const SSH_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
 
-/// Files that make up the shared contract and must be byte-identical in every module.
-const SHARED_FILES: &[&str] = &["variables.tf", "common.tf", "pki.tf", "outputs.tf"];
+/// Files that make up the shared contract: they exist once, in `tofu-modules/common/`, and are
+/// written into every provider's root module.
+const COMMON_FILES: &[&str] = &["variables.tf", "common.tf", "pki.tf", "outputs.tf"];
 
 fn location_of(provider: Provider, index: usize) -> Location {
     provider
@@ -141,15 +142,91 @@ fn module_files_every_tf_and_template_parses() {
 }
 
 #[test]
-fn module_shared_contract_files_are_identical_in_every_module() {
-    for file in SHARED_FILES {
-        let reference = module_text(Provider::Hetzner, file);
-        for p in Provider::ALL {
+fn module_common_files_exist_once_and_no_provider_carries_its_own_copy() {
+    for p in Provider::ALL {
+        let dir = modules::module_dir_name(*p);
+        let files = modules::files(*p).unwrap();
+        for name in COMMON_FILES {
+            let placed: Vec<_> = files
+                .iter()
+                .filter(|f| f.path == Path::new(dir).join(name))
+                .collect();
+            assert_eq!(placed.len(), 1, "{p}: {dir}/{name} in the workspace");
             assert_eq!(
-                module_text(*p, file),
-                reference,
-                "{p}/{file} drifted from hetzner/{file}: edit one copy and copy it to the others"
+                placed[0].source,
+                Path::new(modules::COMMON_DIR).join(name),
+                "{p}: {dir}/{name} must come from {}/, not from a copy of the provider's own",
+                modules::COMMON_DIR
             );
+        }
+        for f in files.iter().filter(|f| f.source.starts_with(dir)) {
+            let name = f.path.file_name().unwrap().to_str().unwrap();
+            assert!(
+                !COMMON_FILES.contains(&name),
+                "{p}: {} is a copy of a common file",
+                f.source.display()
+            );
+        }
+        let from_common: BTreeSet<&str> = files
+            .iter()
+            .filter(|f| f.source.starts_with(modules::COMMON_DIR))
+            .map(|f| f.path.file_name().unwrap().to_str().unwrap())
+            .collect();
+        assert_eq!(
+            from_common,
+            COMMON_FILES.iter().copied().collect(),
+            "{p}: common/ holds files this test does not know"
+        );
+    }
+}
+
+/// The tree `extract` writes is what the other tests read through `modules::files`, and each
+/// provider's root module on disk declares every variable the tfvars writer emits.
+#[test]
+fn extracted_workspace_of_every_provider_holds_the_full_variable_contract() {
+    let key = WireguardKeyPair::generate();
+    for p in Provider::ALL {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = modules::extract(*p, tmp.path()).unwrap();
+        for f in modules::files(*p).unwrap() {
+            assert_eq!(
+                std::fs::read(tmp.path().join(&f.path)).unwrap(),
+                f.contents,
+                "{p}: {} on disk",
+                f.path.display()
+            );
+        }
+        let mut declared = BTreeSet::new();
+        for entry in std::fs::read_dir(&root).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let body: Body = hcl::parse(&text)
+                    .unwrap_or_else(|e| panic!("{} does not parse: {e}", path.display()));
+                declared.extend(
+                    blocks_of(&body.into_blocks().collect::<Vec<_>>(), "variable")
+                        .map(|b| label(b).to_owned()),
+                );
+            }
+        }
+        for name in COMMON_FILES {
+            assert!(root.join(name).is_file(), "{p}: {name} not extracted");
+        }
+        assert_eq!(
+            declared,
+            variables(*p).into_keys().collect::<BTreeSet<_>>(),
+            "{p}: the extracted root module and the embedded files disagree"
+        );
+        for name in full_tfvars(*p, &key.public_key).keys() {
+            assert!(
+                declared.contains(name),
+                "{p}: the extracted root module does not declare {name}"
+            );
+        }
+        for env in tfvars::secret_env_names(*p) {
+            if let Some(name) = env.strip_prefix("TF_VAR_") {
+                assert!(declared.contains(name), "{p}: no variable for {env}");
+            }
         }
     }
 }
@@ -531,7 +608,7 @@ fn render_harness(dir: &Path, provider: Provider) {
     std::fs::create_dir_all(&module).unwrap();
     for f in modules::files(provider).unwrap() {
         if f.path.starts_with("shared") {
-            std::fs::write(dir.join(f.path), f.contents).unwrap();
+            std::fs::write(dir.join(&f.path), f.contents).unwrap();
         }
     }
     std::fs::write(

@@ -1,9 +1,12 @@
 //! The OpenTofu modules compiled into the binary (`tofu-modules/`) and their extraction into a
 //! run's private workspace.
 //!
-//! A workspace holds `<provider>/` (the root module OpenTofu runs in) next to `shared/` (the
-//! cloud-init templates every provider module reads through `../shared`), so the tree on disk is
-//! the tree in the repository and `tofu validate` behaves the same in both.
+//! The embedded tree holds one directory per provider with what only that cloud needs (`main.tf`,
+//! `provider_variables.tf`, `versions.tf`), `common/` with the files every root module holds
+//! once (the variable contract, PKI, common resources and outputs) and `shared/` with the
+//! cloud-init templates. A workspace holds `<provider>/`, the complete root module OpenTofu runs
+//! in (the provider's files and the common files side by side), next to `shared/`, which every
+//! module reads through `../shared`.
 
 use std::fs::{self, OpenOptions};
 use std::io::Write;
@@ -19,6 +22,10 @@ static MODULES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/tofu-modules");
 
 /// Directory, inside the embedded tree and a workspace, of the templates shared by all modules.
 pub const SHARED_DIR: &str = "shared";
+
+/// Directory, inside the embedded tree only, of the files every provider's root module holds:
+/// they are written into `<provider>/` of a workspace.
+pub const COMMON_DIR: &str = "common";
 
 /// Workspace directories are private to the operator: they hold the tfvars and, with a local
 /// backend, the state with the cluster's CA keys.
@@ -42,10 +49,13 @@ pub enum ModuleError {
     },
 }
 
-/// One embedded file, with its path relative to the embedded tree (`hetzner/main.tf`).
-#[derive(Debug, Clone, Copy)]
+/// One embedded file as it stands in a workspace.
+#[derive(Debug, Clone)]
 pub struct ModuleFile {
-    pub path: &'static Path,
+    /// Path relative to the workspace (`hetzner/main.tf`, `hetzner/variables.tf`).
+    pub path: PathBuf,
+    /// Path relative to the embedded tree (`hetzner/main.tf`, `common/variables.tf`).
+    pub source: &'static Path,
     pub contents: &'static [u8],
 }
 
@@ -63,8 +73,8 @@ pub fn providers() -> Vec<Provider> {
         .collect()
 }
 
-/// Every file a provider's root module needs: its own directory and the shared templates,
-/// sorted by path.
+/// Every file of a provider's workspace, sorted by workspace path: the provider's own directory,
+/// the common files placed next to them in `<provider>/`, and the shared templates.
 pub fn files(provider: Provider) -> Result<Vec<ModuleFile>, ModuleError> {
     let name = module_dir_name(provider);
     let module = MODULES
@@ -72,10 +82,18 @@ pub fn files(provider: Provider) -> Result<Vec<ModuleFile>, ModuleError> {
         .ok_or(ModuleError::ModuleMissing { provider: name })?;
     let mut out = Vec::new();
     collect(module, &mut out);
+    if let Some(common) = MODULES.get_dir(COMMON_DIR) {
+        let start = out.len();
+        collect(common, &mut out);
+        for f in &mut out[start..] {
+            let inside = f.source.strip_prefix(COMMON_DIR).unwrap_or(f.source);
+            f.path = Path::new(name).join(inside);
+        }
+    }
     if let Some(shared) = MODULES.get_dir(SHARED_DIR) {
         collect(shared, &mut out);
     }
-    out.sort_by(|a, b| a.path.cmp(b.path));
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
@@ -92,7 +110,8 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<ModuleFile>) {
         match entry {
             DirEntry::Dir(d) => collect(d, out),
             DirEntry::File(f) => out.push(ModuleFile {
-                path: f.path(),
+                path: f.path().to_path_buf(),
+                source: f.path(),
                 contents: f.contents(),
             }),
         }
@@ -103,10 +122,10 @@ fn collect(dir: &'static Dir<'static>, out: &mut Vec<ModuleFile>) {
 pub fn embedded_digest() -> String {
     let mut all = Vec::new();
     collect(&MODULES, &mut all);
-    all.sort_by(|a, b| a.path.cmp(b.path));
+    all.sort_by(|a, b| a.source.cmp(b.source));
     let mut hash = Sha256::new();
     for f in all {
-        hash.update(f.path.to_string_lossy().as_bytes());
+        hash.update(f.source.to_string_lossy().as_bytes());
         hash.update([0]);
         hash.update((f.contents.len() as u64).to_le_bytes());
         hash.update(f.contents);
@@ -114,14 +133,14 @@ pub fn embedded_digest() -> String {
     hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Writes a provider's module and the shared templates under `workspace` (directories 0700,
-/// files 0600, existing files overwritten) and returns the root module directory,
-/// `workspace/<provider>`, where OpenTofu must run.
+/// Writes a provider's module, the common files into it and the shared templates under
+/// `workspace` (directories 0700, files 0600, existing files overwritten) and returns the root
+/// module directory, `workspace/<provider>`, where OpenTofu must run.
 pub fn extract(provider: Provider, workspace: &Path) -> Result<PathBuf, ModuleError> {
     let files = files(provider)?;
     create_private_dir(workspace)?;
     for file in &files {
-        let dest = workspace.join(file.path);
+        let dest = workspace.join(&file.path);
         if let Some(parent) = dest.parent() {
             create_private_dir(parent)?;
         }
@@ -147,7 +166,7 @@ fn remove_stale_sources(workspace: &Path, files: &[ModuleFile]) -> Result<(), Mo
         for entry in entries.flatten() {
             let path = entry.path();
             let source_file = path.extension().is_some_and(|e| e == "tf" || e == "tftpl");
-            let embedded = files.iter().any(|f| workspace.join(f.path) == path);
+            let embedded = files.iter().any(|f| workspace.join(&f.path) == path);
             if source_file && !embedded && path.is_file() {
                 fs::remove_file(&path).map_err(|source| ModuleError::WriteFile {
                     path: path.clone(),
@@ -229,6 +248,57 @@ mod tests {
         }
     }
 
+    /// The files of `common/` in the embedded tree, by file name.
+    fn common_files() -> Vec<&'static include_dir::File<'static>> {
+        let common = MODULES.get_dir(COMMON_DIR).expect("common/ is embedded");
+        let files: Vec<_> = common.files().collect();
+        assert_eq!(
+            files.len(),
+            common.entries().len(),
+            "common/ holds files only"
+        );
+        files
+    }
+
+    #[test]
+    fn common_files_are_the_contract_pki_resources_and_outputs() {
+        let mut names: Vec<_> = common_files()
+            .iter()
+            .map(|f| f.path().file_name().unwrap().to_str().unwrap())
+            .collect();
+        names.sort_unstable();
+        assert_eq!(names, ["common.tf", "outputs.tf", "pki.tf", "variables.tf"]);
+    }
+
+    #[test]
+    fn files_place_the_common_files_in_every_provider_directory() {
+        for p in Provider::ALL {
+            let dir = module_dir_name(*p);
+            let files = files(*p).unwrap();
+            for common in common_files() {
+                let name = common.path().file_name().unwrap();
+                assert!(
+                    MODULES.get_file(Path::new(dir).join(name)).is_none(),
+                    "{p}: {dir}/ carries its own copy of {}",
+                    common.path().display()
+                );
+                let placed = files
+                    .iter()
+                    .find(|f| f.path == Path::new(dir).join(name))
+                    .unwrap_or_else(|| panic!("{p}: {} not in the workspace", name.display()));
+                assert_eq!(placed.source, common.path());
+                assert_eq!(placed.contents, common.contents());
+            }
+            let mut paths: Vec<_> = files.iter().map(|f| &f.path).collect();
+            paths.dedup();
+            assert_eq!(paths.len(), files.len(), "{p}: a workspace path twice");
+            assert!(
+                !files.iter().any(|f| f.path.starts_with(COMMON_DIR)),
+                "{p}: common/ must not appear in a workspace"
+            );
+        }
+    }
+
     #[test]
     fn extract_into_fresh_workspace_writes_private_tree() {
         let tmp = tempfile::tempdir().unwrap();
@@ -240,15 +310,44 @@ mod tests {
         assert_eq!(mode(&root), 0o700);
         assert_eq!(mode(&ws.join("shared/templates")), 0o700);
         assert_eq!(mode(&root.join("main.tf")), 0o600);
-        assert_eq!(
-            fs::read(root.join("variables.tf")).unwrap(),
-            MODULES
-                .get_file("hetzner/variables.tf")
-                .unwrap()
-                .contents()
-                .to_vec()
-        );
         assert!(!ws.join("oci").exists());
+        assert!(!ws.join(COMMON_DIR).exists());
+    }
+
+    #[test]
+    fn extract_every_provider_writes_its_own_and_the_common_files_into_its_root_module() {
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        for p in Provider::ALL {
+            let tmp = tempfile::tempdir().unwrap();
+            let root = extract(*p, tmp.path()).unwrap();
+            let dir = module_dir_name(*p);
+            assert_eq!(root, tmp.path().join(dir));
+            assert_eq!(mode(&root), 0o700);
+            for common in common_files() {
+                let dest = root.join(common.path().file_name().unwrap());
+                assert_eq!(fs::read(&dest).unwrap(), common.contents(), "{p}");
+                assert_eq!(mode(&dest), 0o600, "{}", dest.display());
+            }
+            let own = MODULES.get_dir(dir).unwrap();
+            for name in ["main.tf", "provider_variables.tf", "versions.tf"] {
+                let embedded = own.get_file(Path::new(dir).join(name)).unwrap();
+                let dest = root.join(name);
+                assert_eq!(fs::read(&dest).unwrap(), embedded.contents(), "{p}");
+                assert_eq!(mode(&dest), 0o600, "{}", dest.display());
+            }
+            let mut on_disk: Vec<_> = fs::read_dir(&root)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            on_disk.sort_unstable();
+            let mut expected: Vec<_> = own
+                .files()
+                .chain(common_files())
+                .map(|f| f.path().file_name().unwrap().to_str().unwrap().to_owned())
+                .collect();
+            expected.sort_unstable();
+            assert_eq!(on_disk, expected, "{p}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
-# Naming, addressing, labels and node cloud-init shared by every provider module. This file is
-# identical in every provider module (a test enforces it); each module's main.tf defines the
+# Naming, addressing, labels and node cloud-init shared by every provider module. This file exists
+# once and is written into every provider's workspace; each module's main.tf defines the
 # provider-specific locals it reads: provider_name, api_public_host, api_internal_host,
 # control_plane_public_ips and revoked_ssh_key.
 

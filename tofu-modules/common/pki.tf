@@ -1,7 +1,7 @@
 # Cluster identity created inside the module, so the kubeconfig is an output and the operator's
 # machine never has to accept a connection from the new nodes. k3s keeps three CAs; when their
 # files exist before its first start it issues every serving and component certificate from them
-# instead of generating its own. This file is identical in every provider module.
+# instead of generating its own. This file is written into every provider's workspace.
 #
 # The CA private keys live in the OpenTofu state: the state backend must be encrypted and
 # access-controlled (see README.md).

@@ -1,4 +1,5 @@
-# Outputs read by the runner after apply (`tofu output -json`). Identical in every provider module.
+# Outputs read by the runner after apply (`tofu output -json`). Written into every provider's
+# workspace.
 
 output "kubeconfig" {
   description = "Admin kubeconfig for the cluster (server = load balancer on 6443, client certificate in group system:masters)."

@@ -1,6 +1,6 @@
-# The shared variable contract. This file is identical in every provider module (a test enforces
-# it): the runner writes one tfvars JSON shape whatever the cloud. Provider-specific inputs
-# (location, sizes, credentials) live in provider_variables.tf.
+# The shared variable contract. This file exists once and openova writes it into every provider's
+# workspace: the runner writes one tfvars JSON shape whatever the cloud. Provider-specific inputs
+# (location, sizes, credentials) live in each provider's provider_variables.tf.
 
 variable "organization" {
   description = "Organization slug that owns the platform."
