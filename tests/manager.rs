@@ -36,25 +36,30 @@ fn server() -> Option<&'static ApiServer> {
         .with_test_writer()
         .try_init();
     let server = testenv::shared()?;
-    server.install_crds().expect("generated CRDs install");
-    let yaml = include_str!("fixtures/k8s/delivery-crds.yaml");
-    server
-        .kubectl_run(&["apply", "-f", "-"], Some(yaml))
-        .expect("delivery CRDs apply");
-    server
-        .kubectl_run(
-            &[
-                "wait",
-                "--for",
-                "condition=established",
-                "--timeout=60s",
-                "crd/helmreleases.helm.toolkit.fluxcd.io",
-                "crd/helmrepositories.source.toolkit.fluxcd.io",
-                "crd/releases.helm.crossplane.io",
-            ],
-            None,
-        )
-        .expect("delivery CRDs established");
+    // Once per test binary: tests start in parallel, and concurrent applies of the same CRDs
+    // conflict with each other.
+    static CRDS: std::sync::Once = std::sync::Once::new();
+    CRDS.call_once(|| {
+        server.install_crds().expect("generated CRDs install");
+        let yaml = include_str!("fixtures/k8s/delivery-crds.yaml");
+        server
+            .kubectl_run(&["apply", "-f", "-"], Some(yaml))
+            .expect("delivery CRDs apply");
+        server
+            .kubectl_run(
+                &[
+                    "wait",
+                    "--for",
+                    "condition=established",
+                    "--timeout=60s",
+                    "crd/helmreleases.helm.toolkit.fluxcd.io",
+                    "crd/helmrepositories.source.toolkit.fluxcd.io",
+                    "crd/releases.helm.crossplane.io",
+                ],
+                None,
+            )
+            .expect("delivery CRDs established");
+    });
     Some(server)
 }
 
@@ -275,6 +280,30 @@ async fn platform_seed_example_creates_components_helmreleases_and_reports_healt
         grafana.status.and_then(|s| s.phase),
         Some(ComponentPhase::Running)
     );
+
+    // Disabling grafana removes its Component, and the Platform's status follows once it is
+    // gone (removals reach the Platform controller through the Component controller).
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
+    let disable = json!({"spec": {"components": [
+        {"name": "cilium", "version": "v1.16.3", "enabled": true},
+        {"name": "grafana", "version": "v11.4.0", "enabled": false},
+        {"name": "cnpg", "version": "v1.24.0", "enabled": true},
+    ]}});
+    platforms
+        .patch(
+            "acme-corp",
+            &PatchParams::default(),
+            &Patch::Merge(&disable),
+        )
+        .await
+        .expect("disable grafana");
+    wait_until("grafana gone from the Platform's status", || async {
+        let gone = components.get_opt("grafana").await.ok()?.is_none();
+        let p = platforms.get("acme-corp").await.ok()?;
+        let listed = p.status?.components.iter().any(|c| c.name == "grafana");
+        (gone && !listed).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -536,6 +536,11 @@ async fn reconcile_one(c: Arc<Component>, ctx: &Context) -> Result<Action, Manag
             Some(wait) => Ok(wait),
             None => {
                 ctx.remove_finalizer(&c).await?;
+                if let Some(platform) = c.labels().get(consts::LABEL_PLATFORM) {
+                    let _ = ctx
+                        .platform_wake
+                        .send(ObjectRef::new(platform).within(&c.namespace().unwrap_or_default()));
+                }
                 Ok(Action::await_change())
             }
         };

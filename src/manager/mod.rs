@@ -138,6 +138,8 @@ pub struct Context {
     recorder: Recorder,
     catalogs: Mutex<HashMap<String, (Arc<Catalog>, Instant)>>,
     backoff: Mutex<HashMap<String, u32>>,
+    /// Wakes a Platform whose Component went away (see `run_controllers`).
+    platform_wake: tokio::sync::mpsc::UnboundedSender<ObjectRef<Platform>>,
     /// Watched delivery objects, by kind: read from here instead of from the API server.
     delivery: HashMap<String, Store<DynamicObject>>,
 }
@@ -320,9 +322,24 @@ pub async fn run_controllers(
     let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
     let wc = watcher::Config::default();
 
+    // One watch on Components feeds one store and wakes both controllers (each extra watch
+    // costs the API server a copy of every Component event).
+    let (comp_store, comp_writer) = reflector::store_shared::<Component>(1024);
+    let subscribe = || {
+        comp_writer
+            .subscribe()
+            .expect("a shared store hands out subscriptions")
+    };
+    let (comp_trigger, dep_trigger, plat_trigger) = (subscribe(), subscribe(), subscribe());
+    let comp_feed = tokio::spawn(
+        watcher(components.clone(), wc.clone())
+            .default_backoff()
+            .reflect_shared(comp_writer)
+            .for_each(|_| async {}),
+    );
     // Bounded so a cold start with many Components stays under the API server's in-flight
     // request limit instead of being throttled (429) into back-off.
-    let mut comp_ctrl = Controller::new(components.clone(), wc.clone())
+    let mut comp_ctrl = Controller::for_shared_stream(comp_trigger, comp_store.clone())
         .with_config(controller::Config::default().concurrency(32));
     // Delivery objects are watched into stores: a reconcile reads them from memory, and a change
     // to one wakes its Component.
@@ -363,7 +380,7 @@ pub async fn run_controllers(
     let ns3 = ns.clone();
     // A Component going away wakes its dependencies: an uninstall that was refused because of
     // it may proceed now. Other changes do not concern them.
-    comp_ctrl = comp_ctrl.watches(components.clone(), wc.clone(), move |c: Component| {
+    comp_ctrl = comp_ctrl.watches_shared_stream(dep_trigger, move |c: Arc<Component>| {
         let leaving = c.metadata.deletion_timestamp.is_some();
         c.spec
             .dependencies
@@ -377,8 +394,17 @@ pub async fn run_controllers(
         tokio::time::sleep(update_every).await;
         Some(((), ()))
     }));
+    // The shared stream carries changes, not removals: a Component whose finalizer the
+    // Component controller releases wakes its Platform through `platform_wake`.
+    let (wake_tx, wake_rx) = tokio::sync::mpsc::unbounded_channel::<ObjectRef<Platform>>();
+    let wakes =
+        futures::stream::unfold(
+            wake_rx,
+            |mut rx| async move { rx.recv().await.map(|r| (r, rx)) },
+        );
     let plat_ctrl = Controller::new(platforms, wc.clone())
-        .owns(components, wc)
+        .owns_shared_stream(plat_trigger)
+        .reconcile_on(wakes)
         // Component status changes arrive in bursts; one roll-up per burst is enough.
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)));
 
@@ -391,7 +417,8 @@ pub async fn run_controllers(
         namespace: ns,
         metrics: metrics.clone(),
         platforms: plat_ctrl.store(),
-        components: comp_ctrl.store(),
+        components: comp_store,
+        platform_wake: wake_tx,
         recorder: Recorder::new(client, reporter),
         catalogs: Mutex::new(HashMap::new()),
         backoff: Mutex::new(HashMap::new()),
@@ -433,6 +460,7 @@ pub async fn run_controllers(
         let _ = stop_tx.send(true);
     });
     futures::join!(comp_run, plat_run);
+    comp_feed.abort();
 }
 
 /// A manager replica: serves HTTP, competes for the Lease and runs the controllers while leader.
