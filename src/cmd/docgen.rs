@@ -295,10 +295,7 @@ pub fn keybindings() -> String {
     }
     let mut text_field = wizard.clone();
     text_field.mode = Mode::Wizard;
-    let typing: Vec<KeyHint> = screens::key_hints(&text_field)
-        .into_iter()
-        .filter(|h| h.key == "F1")
-        .collect();
+    let typing: Vec<KeyHint> = crate::tui::keymap::GLOBAL_TYPING.to_vec();
     section(&mut out, "While typing in a text field", &typing, "");
     let progress = ProgressScreen::new("run");
     section(

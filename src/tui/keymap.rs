@@ -40,6 +40,15 @@ pub const GLOBAL: [KeyHint; 5] = [
     KeyHint::help_only("Ctrl+C", "quit (asks while work is running)"),
 ];
 
+/// Keys every screen shares, while a text field has the focus: `?` and `q` are text there.
+pub const GLOBAL_TYPING: [KeyHint; 5] = [
+    KeyHint::new("F1", "help"),
+    KeyHint::help_only("Tab/S-Tab", "next/previous field"),
+    KeyHint::help_only("Esc", "back"),
+    KeyHint::new("Ctrl+C", "quit"),
+    KeyHint::help_only("? q", "typed as text in this field"),
+];
+
 /// A plain character without Ctrl/Alt (Shift is part of the character itself).
 pub fn is_char(key: &KeyEvent, c: char) -> bool {
     key.code == KeyCode::Char(c)

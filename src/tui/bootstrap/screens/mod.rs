@@ -16,8 +16,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::model::{Mode, Model, Step};
-use super::update::{FieldId, focused};
-use crate::tui::keymap::{GLOBAL, KeyHint};
+use super::update::{FieldId, typing};
+use crate::tui::keymap::{GLOBAL, GLOBAL_TYPING, KeyHint};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::field::TextField;
 use crate::tui::widgets::{footer::render_footer, help::render_help, truncate};
@@ -113,12 +113,11 @@ pub fn key_hints(m: &Model) -> Vec<KeyHint> {
             Step::Review => review::key_hints(),
         },
     };
-    v.extend(GLOBAL);
-    if m.mode == Mode::Wizard && focused(m).is_some_and(FieldId::is_text) {
-        v.push(KeyHint::help_only(
-            "F1",
-            "help while typing (q and ? are text here)",
-        ));
+    // The footer never offers a key that the focused field would take as text.
+    if typing(m) {
+        v.extend(GLOBAL_TYPING);
+    } else {
+        v.extend(GLOBAL);
     }
     v
 }
