@@ -17,8 +17,8 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use super::model::{
-    CatalogEntry, ComponentView, ConditionView, Endpoint, EventView, Group, Health, PlatformView,
-    RollbackView, Severity,
+    CatalogEntry, ComponentView, ConditionView, Endpoint, EventView, Group, Health, MAX_EVENTS,
+    PlatformView, RollbackView, Severity,
 };
 use super::update::{ClusterMsg, Effect, Msg, When};
 use crate::cluster::commands;
@@ -377,6 +377,12 @@ fn spawn_events(
                 }
                 watcher::Event::InitApply(o) => {
                     listing.extend(event_view(&o));
+                    // Only the newest are kept in the end: memory stays bounded however many
+                    // Events the namespace holds.
+                    if listing.len() >= 2 * MAX_EVENTS {
+                        listing.sort_by_key(|e| std::cmp::Reverse(e.at));
+                        listing.truncate(MAX_EVENTS);
+                    }
                     continue;
                 }
                 watcher::Event::InitDone => ClusterMsg::EventsListed(std::mem::take(&mut listing)),
