@@ -36,21 +36,7 @@ fn env() -> &'static Env {
         if let Err(e) = server.install_crds() {
             panic!("CRDs: {e}");
         }
-        let yaml = include_str!("../tests/fixtures/k8s/delivery-crds.yaml");
-        if let Err(e) = server.kubectl_run(&["apply", "-f", "-"], Some(yaml)) {
-            panic!("delivery CRDs: {e}");
-        }
-        if let Err(e) = server.kubectl_run(
-            &[
-                "wait",
-                "--for",
-                "condition=established",
-                "--timeout=60s",
-                "crd/helmreleases.helm.toolkit.fluxcd.io",
-                "crd/helmrepositories.source.toolkit.fluxcd.io",
-            ],
-            None,
-        ) {
+        if let Err(e) = server.install_delivery_crds() {
             panic!("delivery CRDs: {e}");
         }
         let rt = match tokio::runtime::Builder::new_multi_thread()

@@ -59,25 +59,9 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
     };
     let server = ApiServer::launch_with(bins.clone()).expect("API server starts");
     server.install_crds().expect("CRDs install");
-    let delivery = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/k8s/delivery-crds.yaml"),
-    )
-    .unwrap();
     server
-        .kubectl_run(&["apply", "-f", "-"], Some(&delivery))
+        .install_delivery_crds()
         .expect("delivery CRDs install");
-    server
-        .kubectl_run(
-            &[
-                "wait",
-                "--for",
-                "condition=established",
-                "--timeout=60s",
-                "crd/helmreleases.helm.toolkit.fluxcd.io",
-            ],
-            None,
-        )
-        .expect("HelmRelease CRD established");
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ns = rt.block_on(server.namespace("console")).unwrap();

@@ -363,10 +363,7 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     // the CRDs to watch (the hand-over applies them again) and the delivery CRDs Flux brings.
     server.install_crds().expect("CRDs install");
     server
-        .kubectl_run(
-            &["apply", "-f", "-"],
-            Some(&openova::cmd::playground::delivery_crds_yaml()),
-        )
+        .install_delivery_crds()
         .expect("delivery CRDs install");
     server
         .kubectl_run(&["create", "namespace", "openova-system"], None)

@@ -41,24 +41,9 @@ fn server() -> Option<&'static ApiServer> {
     static CRDS: std::sync::Once = std::sync::Once::new();
     CRDS.call_once(|| {
         server.install_crds().expect("generated CRDs install");
-        let yaml = include_str!("fixtures/k8s/delivery-crds.yaml");
         server
-            .kubectl_run(&["apply", "-f", "-"], Some(yaml))
-            .expect("delivery CRDs apply");
-        server
-            .kubectl_run(
-                &[
-                    "wait",
-                    "--for",
-                    "condition=established",
-                    "--timeout=60s",
-                    "crd/helmreleases.helm.toolkit.fluxcd.io",
-                    "crd/helmrepositories.source.toolkit.fluxcd.io",
-                    "crd/releases.helm.crossplane.io",
-                ],
-                None,
-            )
-            .expect("delivery CRDs established");
+            .install_delivery_crds()
+            .expect("delivery CRDs install");
     });
     Some(server)
 }

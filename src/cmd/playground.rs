@@ -19,7 +19,7 @@ use crate::catalog::Catalog;
 use crate::cli::CmdResult;
 use crate::crd::{Platform, consts};
 use crate::domain::catalog::display_version;
-use crate::manager::delivery::{crossplane, flux};
+use crate::manager::delivery::flux;
 use crate::manager::stand_in::StandIn;
 use crate::testenv::{ApiServer, Binaries};
 
@@ -223,36 +223,6 @@ pub fn platform(plan: &Plan, context: &str) -> Result<Platform, serde_json::Erro
     }))
 }
 
-/// Minimal CRDs for the delivery objects the manager writes (Flux HelmRelease and HelmRepository,
-/// Crossplane provider-helm Release): same group, version, kind and scope as the real ones, with
-/// an open schema, because the playground runs no Flux or Crossplane.
-pub fn delivery_crds_yaml() -> String {
-    let mut out = String::new();
-    let resources = [
-        (flux::helm_release_resource(), "Namespaced"),
-        (flux::helm_repository_resource(), "Namespaced"),
-        (crossplane::release_resource(), "Cluster"),
-    ];
-    for (r, scope) in resources {
-        out.push_str(&format!(
-            "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
-             name: {plural}.{group}\nspec:\n  group: {group}\n  names:\n    kind: {kind}\n    \
-             listKind: {kind}List\n    plural: {plural}\n    singular: {singular}\n  scope: {scope}\n  \
-             versions:\n    - name: {version}\n      served: true\n      storage: true\n      \
-             subresources:\n        status: {{}}\n      schema:\n        openAPIV3Schema:\n          \
-             type: object\n          properties:\n            spec:\n              type: object\n              \
-             x-kubernetes-preserve-unknown-fields: true\n            status:\n              type: object\n              \
-             x-kubernetes-preserve-unknown-fields: true\n",
-            plural = r.plural,
-            group = r.group,
-            kind = r.kind,
-            singular = r.kind.to_lowercase(),
-            version = r.version,
-        ));
-    }
-    out
-}
-
 /// Writes a kubeconfig for the server's admin user whose only context (and cluster) is named
 /// `context`, like the kubeconfig a real hand-over leaves, with the Platform namespace preset.
 fn write_kubeconfig(server: &ApiServer, context: &str) -> Result<PathBuf, PlaygroundError> {
@@ -308,24 +278,8 @@ pub fn run(args: PlaygroundArgs) -> CmdResult {
     eprintln!("Installing the Platform, Component and delivery CRDs …");
     server.install_crds().wrap_err("installing the CRDs")?;
     server
-        .kubectl_run(&["apply", "-f", "-"], Some(&delivery_crds_yaml()))
+        .install_delivery_crds()
         .wrap_err("installing the delivery CRDs")?;
-    server
-        .kubectl_run(
-            &[
-                "wait",
-                "--for",
-                "condition=established",
-                "--timeout=60s",
-                &format!(
-                    "crd/{}.{}",
-                    "helmreleases",
-                    flux::helm_release_resource().group
-                ),
-            ],
-            None,
-        )
-        .wrap_err("waiting for the HelmRelease CRD")?;
     server
         .kubectl_run(&["create", "namespace", consts::NAMESPACE], None)
         .wrap_err("creating the platform namespace")?;
@@ -621,24 +575,5 @@ mod tests {
         assert_eq!(json["spec"]["regions"][0]["cluster"], "hz-fsn-rtz-prod");
         assert_eq!(json["spec"]["regions"][0]["location"], "fsn");
         assert_eq!(json["spec"]["components"][0]["name"], "cilium");
-    }
-
-    #[test]
-    fn delivery_crds_yaml_parses_as_three_documents() {
-        let yaml = delivery_crds_yaml();
-        let docs: Vec<serde_json::Value> =
-            serde_saphyr::from_multiple(&yaml).expect("valid YAML documents");
-        let names: Vec<&str> = docs
-            .iter()
-            .filter_map(|d| d["metadata"]["name"].as_str())
-            .collect();
-        assert_eq!(
-            names,
-            [
-                "helmreleases.helm.toolkit.fluxcd.io",
-                "helmrepositories.source.toolkit.fluxcd.io",
-                "releases.helm.crossplane.io"
-            ]
-        );
     }
 }

@@ -138,6 +138,7 @@ pub struct ApiServer {
     kubeconfig: PathBuf,
     procs: Mutex<Procs>,
     crds_installed: Mutex<bool>,
+    delivery_crds_installed: Mutex<bool>,
     removed: Mutex<bool>,
 }
 
@@ -209,6 +210,7 @@ impl ApiServer {
             kubeconfig,
             procs: Mutex::new(Procs::default()),
             crds_installed: Mutex::new(false),
+            delivery_crds_installed: Mutex::new(false),
             removed: Mutex::new(false),
         };
         Ok(server)
@@ -331,6 +333,28 @@ impl ApiServer {
             .filter_map(|c| c.metadata.name)
             .map(|n| format!("crd/{n}"))
             .collect();
+        wait.extend(names.iter().map(String::as_str));
+        self.kubectl_run(&wait, None)?;
+        *done = true;
+        Ok(())
+    }
+
+    /// Installs [`delivery_crds_yaml`] (once per server) and waits until all three are served.
+    pub fn install_delivery_crds(&self) -> Result<()> {
+        let mut done = lock(&self.delivery_crds_installed);
+        if *done {
+            return Ok(());
+        }
+        self.kubectl_run(&["apply", "-f", "-"], Some(&delivery_crds_yaml()))?;
+        let names: Vec<String> = [
+            crate::manager::delivery::flux::helm_release_resource(),
+            crate::manager::delivery::flux::helm_repository_resource(),
+            crate::manager::delivery::crossplane::release_resource(),
+        ]
+        .iter()
+        .map(|r| format!("crd/{}.{}", r.plural, r.group))
+        .collect();
+        let mut wait = vec!["wait", "--for", "condition=established", "--timeout=60s"];
         wait.extend(names.iter().map(String::as_str));
         self.kubectl_run(&wait, None)?;
         *done = true;
@@ -796,4 +820,67 @@ pub fn shared() -> Option<&'static ApiServer> {
         libc::atexit(shutdown_shared);
     }
     Some(server)
+}
+
+/// Minimal CRDs for the delivery objects the manager writes (Flux HelmRelease and HelmRepository,
+/// Crossplane provider-helm Release): same group, version, kind and scope as the real ones, with
+/// an open schema, because tests and the playground run no Flux or Crossplane.
+pub fn delivery_crds_yaml() -> String {
+    let mut out = String::new();
+    let resources = [
+        (
+            crate::manager::delivery::flux::helm_release_resource(),
+            "Namespaced",
+        ),
+        (
+            crate::manager::delivery::flux::helm_repository_resource(),
+            "Namespaced",
+        ),
+        (
+            crate::manager::delivery::crossplane::release_resource(),
+            "Cluster",
+        ),
+    ];
+    for (r, scope) in resources {
+        out.push_str(&format!(
+            "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+             name: {plural}.{group}\nspec:\n  group: {group}\n  names:\n    kind: {kind}\n    \
+             listKind: {kind}List\n    plural: {plural}\n    singular: {singular}\n  scope: {scope}\n  \
+             versions:\n    - name: {version}\n      served: true\n      storage: true\n      \
+             subresources:\n        status: {{}}\n      schema:\n        openAPIV3Schema:\n          \
+             type: object\n          properties:\n            spec:\n              type: object\n              \
+             x-kubernetes-preserve-unknown-fields: true\n            status:\n              type: object\n              \
+             x-kubernetes-preserve-unknown-fields: true\n",
+            plural = r.plural,
+            group = r.group,
+            kind = r.kind,
+            singular = r.kind.to_lowercase(),
+            version = r.version,
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod delivery_crd_tests {
+    use super::*;
+
+    #[test]
+    fn delivery_crds_yaml_parses_as_three_documents() {
+        let yaml = delivery_crds_yaml();
+        let docs: Vec<serde_json::Value> =
+            serde_saphyr::from_multiple(&yaml).expect("valid YAML documents");
+        let names: Vec<&str> = docs
+            .iter()
+            .filter_map(|d| d["metadata"]["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "helmreleases.helm.toolkit.fluxcd.io",
+                "helmrepositories.source.toolkit.fluxcd.io",
+                "releases.helm.crossplane.io"
+            ]
+        );
+    }
 }
