@@ -1305,14 +1305,18 @@ mod tests {
         );
         let mut later = spec("v2.0.0");
         later.upgrade_at = Some(Time(ts("2026-11-25T12:00:00Z")));
+        // Each step decides from the previous status, with the version changed to v2.0.0.
+        let step = |after: &Decision, readiness: Option<Readiness>, at: &str| {
+            decide(
+                "grafana",
+                &later,
+                Some(2),
+                &after.status,
+                &obs(readiness, at),
+            )
+        };
         // Changed while v1.0.0 is still installing, to be upgraded at noon.
-        let d = decide(
-            "grafana",
-            &later,
-            Some(2),
-            &installing.status,
-            &obs(None, "2026-11-25T10:01:00Z"),
-        );
+        let d = step(&installing, None, "2026-11-25T10:01:00Z");
         assert_eq!(
             d.render.as_deref(),
             Some("v1.0.0"),
@@ -1323,42 +1327,18 @@ mod tests {
         assert_eq!(u.state, UpgradeState::Scheduled);
         assert!(u.message.unwrap_or_default().contains("first install"));
         // The first install finishes: healthy at v1.0.0, the upgrade still waits for noon.
-        let done = decide(
-            "grafana",
-            &later,
-            Some(2),
-            &d.status,
-            &obs(ready(), "2026-11-25T10:02:00Z"),
-        );
+        let done = step(&d, ready(), "2026-11-25T10:02:00Z");
         assert_eq!(done.status.last_good_version.as_deref(), Some("v1.0.0"));
-        let held = decide(
-            "grafana",
-            &later,
-            Some(2),
-            &done.status,
-            &obs(ready(), "2026-11-25T10:03:00Z"),
-        );
+        let held = step(&done, ready(), "2026-11-25T10:03:00Z");
         assert_eq!(held.render.as_deref(), Some("v1.0.0"));
         assert_eq!(
             held.status.upgrade.as_ref().map(|u| u.state),
             Some(UpgradeState::Scheduled)
         );
         // Noon: the upgrade runs; it fails and rolls back to the first install's version.
-        let up = decide(
-            "grafana",
-            &later,
-            Some(2),
-            &held.status,
-            &obs(ready(), "2026-11-25T12:00:00Z"),
-        );
+        let up = step(&held, ready(), "2026-11-25T12:00:00Z");
         assert_eq!(up.render.as_deref(), Some("v2.0.0"));
-        let back = decide(
-            "grafana",
-            &later,
-            Some(2),
-            &up.status,
-            &obs(failed(), "2026-11-25T12:01:00Z"),
-        );
+        let back = step(&up, failed(), "2026-11-25T12:01:00Z");
         assert_eq!(back.render.as_deref(), Some("v1.0.0"));
         assert_eq!(
             back.status.upgrade.as_ref().map(|u| u.state),
