@@ -135,47 +135,14 @@ pub fn decide(
         // in flight would leave nothing to roll back to if the new version fails; instead the
         // first install finishes and the change then runs as an upgrade (at `upgradeAt`, inside
         // the maintenance window), with its automatic rollback.
-        let keep = st.upgrade.as_ref().is_some_and(|u| {
-            u.to == wanted && u.from == installed && u.state == UpgradeState::Scheduled
-        });
-        if !keep {
-            st.upgrade = Some(UpgradeRecord {
-                from: installed.clone(),
-                to: wanted.clone(),
-                started_at: Time(now),
-                state: UpgradeState::Scheduled,
-                scheduled_for: None,
-                finished_at: None,
-                message: Some(format!(
-                    "waits for the first install of {installed} to finish"
-                )),
-            });
-        }
-        if let Some(u) = st.upgrade.as_mut() {
-            u.scheduled_for = spec.upgrade_at.clone();
-        }
+        let note = format!("waits for the first install of {installed} to finish");
+        schedule_upgrade(&mut st, &installed, &wanted, spec, now, Some(note));
         // Fall through: keep observing the version being installed.
     } else if installed != wanted && !already_failed_to && !busy {
         let upgrade_at = spec.upgrade_at.as_ref().map(|t| t.0);
         let due = upgrade_at.is_none_or(|at| at <= now) && obs.window_open;
         if !due {
-            let keep = st.upgrade.as_ref().is_some_and(|u| {
-                u.to == wanted && u.from == installed && u.state == UpgradeState::Scheduled
-            });
-            if !keep {
-                st.upgrade = Some(UpgradeRecord {
-                    from: installed.clone(),
-                    to: wanted.clone(),
-                    started_at: Time(now),
-                    state: UpgradeState::Scheduled,
-                    scheduled_for: spec.upgrade_at.clone(),
-                    finished_at: None,
-                    message: None,
-                });
-            } else if let Some(u) = st.upgrade.as_mut() {
-                u.scheduled_for = spec.upgrade_at.clone();
-                u.message = None;
-            }
+            schedule_upgrade(&mut st, &installed, &wanted, spec, now, None);
             requeue = schedule::wait_for(upgrade_at, now);
             // Fall through: keep observing the installed version while waiting.
         } else {
@@ -383,6 +350,39 @@ pub fn decide(
         }
     }
     finish(name, spec, st, Some(installed), event, requeue)
+}
+
+/// Record an upgrade from `installed` to `wanted` as scheduled. An existing record of the same
+/// upgrade is kept (its start time stays, so a waiting Component decides the same each time);
+/// its time and note follow the spec.
+fn schedule_upgrade(
+    st: &mut ComponentStatus,
+    installed: &str,
+    wanted: &str,
+    spec: &ComponentSpec,
+    now: Timestamp,
+    note: Option<String>,
+) {
+    let same = |u: &UpgradeRecord| {
+        u.to == wanted && u.from == installed && u.state == UpgradeState::Scheduled
+    };
+    match st.upgrade.as_mut().filter(|u| same(u)) {
+        Some(u) => {
+            u.scheduled_for = spec.upgrade_at.clone();
+            u.message = note;
+        }
+        None => {
+            st.upgrade = Some(UpgradeRecord {
+                from: installed.to_string(),
+                to: wanted.to_string(),
+                started_at: Time(now),
+                state: UpgradeState::Scheduled,
+                scheduled_for: spec.upgrade_at.clone(),
+                finished_at: None,
+                message: note,
+            });
+        }
+    }
 }
 
 fn waiting_message(waiting_for: &[String]) -> Option<String> {
