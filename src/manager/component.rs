@@ -780,23 +780,12 @@ impl Context {
         let ops = json!([{ "op": "add", "path": "/status", "value": value }]);
         self.patch_component(c, ops, true, "writing the status")
             .await
-    }
-
-    /// Send a JSON patch to `c` (its status when `status`), then wait until the watch shows the
-    /// write, so the next reconcile of `c` decides from what was written.
-    async fn patch_component(
-        &self,
-        c: &Component,
-        ops: serde_json::Value,
-        status: bool,
-        doing: &str,
-    ) -> Result<(), ManagerError> {
-        self.patch_component_returning(c, ops, status, doing)
-            .await
             .map(drop)
     }
 
-    async fn patch_component_returning(
+    /// Send a JSON patch to `c` (its status when `status`), then wait until the watch shows the
+    /// write, so the next reconcile of `c` decides from what was written. Returns `c` as written.
+    async fn patch_component(
         &self,
         c: &Component,
         ops: serde_json::Value,
@@ -845,7 +834,7 @@ impl Context {
                 { "op": "add", "path": "/metadata/finalizers", "value": [consts::FINALIZER] },
             ]),
         };
-        self.patch_component_returning(c, ops, false, "adding the finalizer")
+        self.patch_component(c, ops, false, "adding the finalizer")
             .await
             .map(Arc::new)
     }
@@ -869,7 +858,7 @@ impl Context {
                 source: kube::Error::Api(e),
                 ..
             }) if e.code == 404 => Ok(()),
-            other => other,
+            other => other.map(drop),
         }
     }
 
