@@ -326,16 +326,22 @@ impl ApiServer {
             status: "not run".into(),
             stderr: e.to_string(),
         })?;
-        self.kubectl_run(&["apply", "-f", "-"], Some(&yaml))?;
-        let mut wait = vec!["wait", "--for", "condition=established", "--timeout=60s"];
         let names: Vec<String> = crate::crd::all_crds()
             .into_iter()
             .filter_map(|c| c.metadata.name)
-            .map(|n| format!("crd/{n}"))
             .collect();
+        self.apply_crds(&yaml, &names)?;
+        *done = true;
+        Ok(())
+    }
+
+    /// Apply CRD manifests and wait until the CRDs named (`<plural>.<group>`) are served.
+    fn apply_crds(&self, yaml: &str, names: &[String]) -> Result<()> {
+        self.kubectl_run(&["apply", "-f", "-"], Some(yaml))?;
+        let names: Vec<String> = names.iter().map(|n| format!("crd/{n}")).collect();
+        let mut wait = vec!["wait", "--for", "condition=established", "--timeout=60s"];
         wait.extend(names.iter().map(String::as_str));
         self.kubectl_run(&wait, None)?;
-        *done = true;
         Ok(())
     }
 
@@ -345,18 +351,11 @@ impl ApiServer {
         if *done {
             return Ok(());
         }
-        self.kubectl_run(&["apply", "-f", "-"], Some(&delivery_crds_yaml()))?;
-        let names: Vec<String> = [
-            crate::manager::delivery::flux::helm_release_resource(),
-            crate::manager::delivery::flux::helm_repository_resource(),
-            crate::manager::delivery::crossplane::release_resource(),
-        ]
-        .iter()
-        .map(|r| format!("crd/{}.{}", r.plural, r.group))
-        .collect();
-        let mut wait = vec!["wait", "--for", "condition=established", "--timeout=60s"];
-        wait.extend(names.iter().map(String::as_str));
-        self.kubectl_run(&wait, None)?;
+        let names: Vec<String> = delivery_resources()
+            .iter()
+            .map(|(r, _)| format!("{}.{}", r.plural, r.group))
+            .collect();
+        self.apply_crds(&delivery_crds_yaml(), &names)?;
         *done = true;
         Ok(())
     }
@@ -822,26 +821,22 @@ pub fn shared() -> Option<&'static ApiServer> {
     Some(server)
 }
 
+/// The delivery kinds the manager writes, with their scope.
+fn delivery_resources() -> [(kube::api::ApiResource, &'static str); 3] {
+    use crate::manager::delivery::{crossplane, flux};
+    [
+        (flux::helm_release_resource(), "Namespaced"),
+        (flux::helm_repository_resource(), "Namespaced"),
+        (crossplane::release_resource(), "Cluster"),
+    ]
+}
+
 /// Minimal CRDs for the delivery objects the manager writes (Flux HelmRelease and HelmRepository,
 /// Crossplane provider-helm Release): same group, version, kind and scope as the real ones, with
 /// an open schema, because tests and the playground run no Flux or Crossplane.
 pub fn delivery_crds_yaml() -> String {
     let mut out = String::new();
-    let resources = [
-        (
-            crate::manager::delivery::flux::helm_release_resource(),
-            "Namespaced",
-        ),
-        (
-            crate::manager::delivery::flux::helm_repository_resource(),
-            "Namespaced",
-        ),
-        (
-            crate::manager::delivery::crossplane::release_resource(),
-            "Cluster",
-        ),
-    ];
-    for (r, scope) in resources {
+    for (r, scope) in delivery_resources() {
         out.push_str(&format!(
             "---\napiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
              name: {plural}.{group}\nspec:\n  group: {group}\n  names:\n    kind: {kind}\n    \
