@@ -266,6 +266,34 @@ async fn platform_seed_example_creates_components_helmreleases_and_reports_healt
         Some(ComponentPhase::Running)
     );
 
+    // One Event says the Platform is all healthy; the first installs publish none of their own.
+    let events: Api<K8sEvent> = Api::namespaced(client.clone(), &ns);
+    let all = wait_until("an AllHealthy Event on the Platform", || async {
+        let list = events.list(&ListParams::default()).await.ok()?;
+        list.items
+            .into_iter()
+            .find(|e| e.reason.as_deref() == Some("AllHealthy"))
+    })
+    .await;
+    let about = all.regarding.clone().expect("regarding");
+    assert_eq!(
+        (about.kind.as_deref(), about.name.as_deref()),
+        (Some("Platform"), Some("acme-corp"))
+    );
+    assert_eq!(
+        all.note,
+        Some(format!("all {} components are healthy", wanted.len()))
+    );
+    let list = events.list(&ListParams::default()).await.expect("events");
+    assert!(
+        list.items
+            .iter()
+            .all(|e| e.type_.as_deref() == Some("Normal")
+                && e.reason.as_deref() == Some("AllHealthy")),
+        "only the Platform's Event after a clean install: {:?}",
+        list.items.iter().map(|e| &e.reason).collect::<Vec<_>>()
+    );
+
     // Disabling grafana removes its Component, and the Platform's status follows once it is
     // gone (removals reach the Platform controller through the Component controller).
     let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);

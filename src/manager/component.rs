@@ -236,9 +236,11 @@ pub fn decide(
                     event = Some((EventType::Normal, "UpgradeSucceeded", note));
                 }
                 Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None => {
+                    // No Event per first install: the status says it, Flux records its own
+                    // install Event on the HelmRelease, and the Platform publishes one Event
+                    // when all its components are healthy (a thousand Events on a cold start
+                    // would be a sixth of the manager's requests and bury the ones that matter).
                     st.alerts.clear();
-                    let note = format!("{name} is installed at {installed}");
-                    event = Some((EventType::Normal, "Installed", note));
                 }
                 Some(ComponentPhase::RollingBack) => {
                     let note = format!("{name} is ready again at {installed} after the rollback");
@@ -1086,6 +1088,22 @@ mod tests {
 
     #[test]
     fn decide_ready_install_becomes_healthy_with_last_good_version() {
+        let installing = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &ComponentStatus::default(),
+            &obs(None, "2026-11-25T10:00:00Z"),
+        );
+        let ready = decide(
+            "grafana",
+            &spec("v1.0.0"),
+            Some(1),
+            &installing.status,
+            &obs(ready(), "2026-11-25T10:01:00Z"),
+        );
+        // A first install publishes no Event of its own (the Platform announces "all healthy").
+        assert!(installing.event.is_none() && ready.event.is_none());
         let st = running_at("v1.0.0");
         assert_eq!(st.phase, Some(ComponentPhase::Running));
         assert_eq!(st.health, Some(Health::Healthy));

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 
@@ -210,6 +211,16 @@ pub fn rollup_status(
     }
 }
 
+/// The note of the one Event a Platform gets when all its components have become healthy (after
+/// the first install, or after a problem); `None` when that did not just happen.
+fn all_healthy_note(old: &PlatformStatus, new: &PlatformStatus) -> Option<String> {
+    let now_running = new.phase == Some(PlatformPhase::Running) && !new.components.is_empty();
+    (now_running && old.phase != Some(PlatformPhase::Running)).then(|| match new.components.len() {
+        1 => "its one component is healthy".to_string(),
+        n => format!("all {n} components are healthy"),
+    })
+}
+
 fn comparable(status: &PlatformStatus) -> PlatformStatus {
     PlatformStatus {
         last_reconciled: None,
@@ -363,6 +374,9 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
             )
         })?;
         ctx.metrics.count_write();
+        if let Some(note) = all_healthy_note(&old, &status) {
+            ctx.publish(p, EventType::Normal, "AllHealthy", note).await;
+        }
     }
     ctx.metrics.set_component_health(&mine);
     let interval = p.spec.update_check_interval_minutes.unwrap_or(60);
@@ -454,5 +468,42 @@ mod tests {
         assert_eq!(removable(&existing, &wanted), vec!["harbor".to_string()]);
         let after = vec![comp("cnpg", &[]), comp("cilium", &[])];
         assert_eq!(removable(&after, &wanted), vec!["cnpg".to_string()]);
+    }
+
+    #[test]
+    fn all_healthy_event_only_when_the_platform_becomes_running() {
+        let with = |phase: PlatformPhase, n: usize| PlatformStatus {
+            phase: Some(phase),
+            components: (0..n)
+                .map(|i| PlatformComponentStatus {
+                    name: format!("c{i}"),
+                    status: Health::Healthy,
+                    version: Some("v1.0.0".into()),
+                    required_by: vec![],
+                })
+                .collect(),
+            ..PlatformStatus::default()
+        };
+        let installing = with(PlatformPhase::Installing, 3);
+        let running = with(PlatformPhase::Running, 3);
+        assert_eq!(
+            all_healthy_note(&installing, &running).as_deref(),
+            Some("all 3 components are healthy")
+        );
+        assert_eq!(
+            all_healthy_note(
+                &with(PlatformPhase::Degraded, 1),
+                &with(PlatformPhase::Running, 1)
+            )
+            .as_deref(),
+            Some("its one component is healthy")
+        );
+        // Still running (a status write for another reason), or nothing to be healthy: no Event.
+        assert_eq!(all_healthy_note(&running, &running), None);
+        assert_eq!(
+            all_healthy_note(&installing, &with(PlatformPhase::Running, 0)),
+            None
+        );
+        assert_eq!(all_healthy_note(&running, &installing), None);
     }
 }

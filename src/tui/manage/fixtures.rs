@@ -213,16 +213,16 @@ pub fn cluster_fsn() -> ClusterView {
         event(
             45,
             Severity::Normal,
-            "Component/valkey",
-            "Installed",
-            "8.0.0 is Ready",
+            "Component/cnpg",
+            "UpgradeSucceeded",
+            "cnpg is ready at v1.24.0",
         ),
         event(
             50,
             Severity::Normal,
-            "Component/cnpg",
-            "Installed",
-            "1.24.0 is Ready",
+            "Platform/acme-corp",
+            "AllHealthy",
+            "all 6 components are healthy",
         ),
     ] {
         c.push_event(ev);
