@@ -627,9 +627,12 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
 
     if let Some(version) = &decision.render {
         let input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
-        for rendered in delivery::render(backend, &input) {
-            ctx.apply_dynamic(rendered).await?;
-        }
+        // The objects go out together (Flux and Crossplane wait for a missing source by
+        // themselves); the status follows once all of them are written.
+        let applies = delivery::render(backend, &input)
+            .into_iter()
+            .map(|rendered| ctx.apply_dynamic(rendered));
+        futures::future::try_join_all(applies).await?;
     }
 
     if comparable(&decision.status) != comparable(&old) {

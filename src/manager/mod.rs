@@ -340,7 +340,7 @@ pub async fn run_controllers(
     // Bounded so a cold start with many Components stays under the API server's in-flight
     // request limit instead of being throttled (429) into back-off.
     let mut comp_ctrl = Controller::for_shared_stream(comp_trigger, comp_store.clone())
-        .with_config(controller::Config::default().concurrency(32));
+        .with_config(controller::Config::default().concurrency(64));
     // Delivery objects are watched into stores: a reconcile reads them from memory, and a change
     // to one wakes its Component.
     let mut stores = HashMap::new();
