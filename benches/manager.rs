@@ -6,7 +6,7 @@
 //! Needs the local kube-apiserver (tests/k8s/build-apiserver.sh); prints a notice and measures
 //! nothing without it.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt as _;
@@ -152,8 +152,15 @@ async fn served_requests(client: &Client) -> Requests {
                 .map(|v| v.trim_end_matches('"').to_string())
                 .unwrap_or_default()
         };
+        // Failed requests (429 throttling, conflicts) are counted apart.
+        let code = label("code");
+        let failed = if what.is_empty() && !code.starts_with('2') {
+            format!(" answered {code}")
+        } else {
+            String::new()
+        };
         let key = format!(
-            "{} {}/{}{what}",
+            "{} {}/{}{what}{failed}",
             label("verb"),
             label("resource"),
             label("subresource")
@@ -166,6 +173,7 @@ async fn served_requests(client: &Client) -> Requests {
 fn start(
     client: &Client,
     ns: &str,
+    metrics: Arc<Metrics>,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
     Vec<tokio::task::JoinHandle<()>>,
@@ -176,7 +184,7 @@ fn start(
     let manager = tokio::spawn({
         let client = client.clone();
         async move {
-            let _ = run_manager(client, settings, Metrics::new(), async move {
+            let _ = run_manager(client, settings, metrics, async move {
                 let _ = rx.await;
             })
             .await;
@@ -204,14 +212,19 @@ fn cold_start(bencher: divan::Bencher, done: fn(&Component) -> bool) {
         })
         .bench_local_values(|((client, ns), before)| {
             env.rt.block_on(async {
-                let (stop, tasks) = start(&client, &ns);
+                let metrics = Metrics::new();
+                let (stop, tasks) = start(&client, &ns, metrics.clone());
                 wait_all(&client, &ns, done).await;
                 let _ = stop.send(());
                 for t in tasks {
                     t.abort();
                 }
                 // Dropped after the clock stops: reads the API server's counters then.
-                Report { client, before }
+                Report {
+                    client,
+                    before,
+                    metrics,
+                }
             })
         });
 }
@@ -223,6 +236,7 @@ type Requests = std::collections::BTreeMap<String, f64>;
 struct Report {
     client: Client,
     before: Requests,
+    metrics: Arc<Metrics>,
 }
 
 impl Drop for Report {
@@ -250,6 +264,13 @@ impl Drop for Report {
         );
         for line in lines {
             eprintln!("{line}");
+        }
+        let text = self.metrics.render();
+        for line in text.lines().filter(|l| {
+            l.starts_with("openova_manager_reconciles_total")
+                || l.starts_with("openova_manager_reconcile_errors_total")
+        }) {
+            eprintln!("  manager: {line}");
         }
     }
 }

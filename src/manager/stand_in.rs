@@ -102,7 +102,7 @@ impl StandIn {
         };
         let mut objects: BTreeMap<String, DynamicObject> = BTreeMap::new();
         let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
-        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(16));
+        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
         // What was last reported per release and generation: the watch may still show the
         // previous status, and the same report is not sent twice.
         let mut reported: BTreeMap<String, (i64, bool, &'static str)> = BTreeMap::new();
