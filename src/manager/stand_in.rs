@@ -5,6 +5,7 @@
 //! local playgrounds; never by the manager itself.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -102,7 +103,7 @@ impl StandIn {
         };
         let mut objects: BTreeMap<String, DynamicObject> = BTreeMap::new();
         let mut stream = watcher(api.clone(), watcher::Config::default()).boxed();
-        let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(64));
+        let permits = Arc::new(tokio::sync::Semaphore::new(64));
         // What was last reported per release and generation: the watch may still show the
         // previous status, and the same report is not sent twice.
         let mut reported: BTreeMap<String, (i64, bool, &'static str)> = BTreeMap::new();
@@ -110,6 +111,9 @@ impl StandIn {
         // event costs the same with ten releases or a thousand.
         let mut ready: BTreeMap<String, bool> = BTreeMap::new();
         let mut dependents: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // The newest report per release, and one lock per release held while writing it.
+        let newest: Arc<Mutex<BTreeMap<String, Value>>> = Arc::default();
+        let mut writing: BTreeMap<String, Arc<tokio::sync::Mutex<()>>> = BTreeMap::new();
         while let Some(event) = stream.next().await {
             let touched = match event {
                 Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => {
@@ -128,6 +132,10 @@ impl StandIn {
                     let name = o.name_any();
                     objects.remove(&name);
                     reported.remove(&name);
+                    writing.remove(&name);
+                    if let Ok(mut newest) = newest.lock() {
+                        newest.remove(&name);
+                    }
                     ready.remove(&name);
                     for d in depends_on(&o) {
                         if let Some(set) = dependents.get_mut(&d) {
@@ -168,15 +176,26 @@ impl StandIn {
                     }
                 });
                 // Releases report independently, as in a real cluster; a bounded number at once.
+                // Reports on one release go out one at a time, each sending the newest: a slow
+                // "dependencies not ready" must not land after the "ready" that followed it.
                 let Ok(permit) = permits.clone().acquire_owned().await else {
                     return;
                 };
-                let (api, delay) = (api.clone(), self.delay);
+                if let Ok(mut newest) = newest.lock() {
+                    newest.insert(name.clone(), status);
+                }
+                let release = writing.entry(name.clone()).or_default().clone();
+                let (api, delay, newest) = (api.clone(), self.delay, newest.clone());
                 tokio::spawn(async move {
                     let _permit = permit;
                     if !delay.is_zero() {
                         tokio::time::sleep(delay).await;
                     }
+                    let _one_at_a_time = release.lock().await;
+                    let Some(status) = newest.lock().ok().and_then(|n| n.get(&name).cloned())
+                    else {
+                        return;
+                    };
                     if let Err(error) = api
                         .patch_status(
                             &name,
