@@ -99,6 +99,7 @@ async fn wait_all(client: &Client, ns: &str, done: impl Fn(&Component) -> bool) 
     use kube::runtime::{WatchStreamExt as _, watcher};
     let api: Api<Component> = Api::namespaced(client.clone(), ns);
     let mut finished = std::collections::BTreeSet::new();
+    let mut last = std::collections::BTreeMap::new();
     let mut events = watcher(api, watcher::Config::default())
         .applied_objects()
         .boxed();
@@ -110,15 +111,28 @@ async fn wait_all(client: &Client, ns: &str, done: impl Fn(&Component) -> bool) 
                 Some(Ok(c)) => {
                     let name = c.metadata.name.clone().unwrap_or_default();
                     if done(&c) {
-                        finished.insert(name);
+                        finished.insert(name.clone());
                     } else {
                         finished.remove(&name);
                     }
+                    last.insert(name, c);
                 }
                 Some(Err(e)) => eprintln!("watch: {e}"),
                 None => panic!("watch ended"),
             },
-            () = &mut deadline => panic!("only {} of {COMPONENTS} reconciled after 300 s", finished.len()),
+            () = &mut deadline => {
+                let stuck: Vec<String> = last
+                    .iter()
+                    .filter(|(name, _)| !finished.contains(*name))
+                    .take(5)
+                    .map(|(name, c)| format!("{name}: {:?}", c.status))
+                    .collect();
+                panic!(
+                    "only {} of {COMPONENTS} reconciled after 300 s; not yet:\n{}",
+                    finished.len(),
+                    stuck.join("\n")
+                )
+            }
         }
     }
 }
