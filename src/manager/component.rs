@@ -1053,22 +1053,28 @@ mod tests {
         })
     }
 
-    fn running_at(version: &str) -> ComponentStatus {
-        let d = decide(
+    /// A first install of `version`: the decision that starts it, then the one after the
+    /// release reports `then` a minute later.
+    fn first_install(version: &str, then: Option<Readiness>) -> (Decision, Decision) {
+        let start = decide(
             "grafana",
             &spec(version),
             Some(1),
             &ComponentStatus::default(),
             &obs(None, "2026-11-25T10:00:00Z"),
         );
-        decide(
+        let next = decide(
             "grafana",
             &spec(version),
             Some(1),
-            &d.status,
-            &obs(ready(), "2026-11-25T10:01:00Z"),
-        )
-        .status
+            &start.status,
+            &obs(then, "2026-11-25T10:01:00Z"),
+        );
+        (start, next)
+    }
+
+    fn running_at(version: &str) -> ComponentStatus {
+        first_install(version, ready()).1.status
     }
 
     fn condition<'a>(st: &'a ComponentStatus, t: &str) -> Option<&'a Condition> {
@@ -1091,23 +1097,10 @@ mod tests {
 
     #[test]
     fn decide_ready_install_becomes_healthy_with_last_good_version() {
-        let installing = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &obs(None, "2026-11-25T10:00:00Z"),
-        );
-        let ready = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &installing.status,
-            &obs(ready(), "2026-11-25T10:01:00Z"),
-        );
+        let (installing, ready) = first_install("v1.0.0", ready());
         // A first install publishes no Event of its own (the Platform announces "all healthy").
         assert!(installing.event.is_none() && ready.event.is_none());
-        let st = running_at("v1.0.0");
+        let st = ready.status;
         assert_eq!(st.phase, Some(ComponentPhase::Running));
         assert_eq!(st.health, Some(Health::Healthy));
         assert_eq!(st.last_good_version.as_deref(), Some("v1.0.0"));
@@ -1284,20 +1277,7 @@ mod tests {
 
     #[test]
     fn decide_failed_first_install_is_failed_with_critical_alert() {
-        let d = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &obs(None, "2026-11-25T10:00:00Z"),
-        );
-        let f = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &d.status,
-            &obs(failed(), "2026-11-25T10:01:00Z"),
-        );
+        let (_, f) = first_install("v1.0.0", failed());
         assert_eq!(f.status.phase, Some(ComponentPhase::Failed));
         assert_eq!(f.status.health, Some(Health::Failed));
         assert_eq!(f.status.alerts[0].severity, AlertSeverity::Critical);
