@@ -35,6 +35,9 @@ const COLS: u16 = 120;
 const DEADLINE: Duration = Duration::from_secs(90);
 const START: Duration = Duration::from_secs(150);
 
+/// The playground's stderr, in the journey's home directory.
+const PLAYGROUND_LOG: &str = "playground.log";
+
 /// A running `openova playground`; SIGINT on drop, as Ctrl-C in its terminal.
 struct Playground {
     child: Option<Child>,
@@ -54,16 +57,16 @@ impl Playground {
             .env("OPENOVA_K8S_BIN_DIR", bins.apiserver.parent().unwrap())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(home.join(PLAYGROUND_LOG)).expect("playground log"))
             .spawn()
             .expect("playground starts");
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel::<String>();
+        // Reads to the end even after the test stopped listening: a closed pipe would make the
+        // playground's next line to stdout fail, and the playground stop.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                let _ = tx.send(line);
             }
         });
         let mut pg = Playground {
@@ -136,11 +139,15 @@ fn open_console(pg: &Playground, bins: &testenv::Binaries, home: &Path) -> Pty {
     cmd.env("HOME", home);
     cmd.env("OPENOVA_STATE_DIR", home.join("console-state"));
     cmd.env("XDG_CONFIG_HOME", home.join("config"));
-    let mut diag = Command::new(&bins.kubectl);
-    diag.arg("--kubeconfig")
+    // On a failed wait: the playground's own messages, then the objects.
+    let mut diag = Command::new("sh");
+    diag.arg("-c")
+        .arg(r#"tail -n 40 "$1"; echo; "$2" --kubeconfig "$3" --context "$4" get components,helmreleases -o yaml"#)
+        .arg("diag")
+        .arg(home.join(PLAYGROUND_LOG))
+        .arg(&bins.kubectl)
         .arg(&pg.kubeconfig)
-        .args(["--context", &pg.context])
-        .args(["get", "components,helmreleases", "-o", "yaml"]);
+        .arg(&pg.context);
     spawn(cmd, diag, COLS)
 }
 
