@@ -1053,16 +1053,21 @@ mod tests {
         })
     }
 
-    /// A first install of `version`: the decision that starts it, then the one after the
-    /// release reports `then` a minute later.
-    fn first_install(version: &str, then: Option<Readiness>) -> (Decision, Decision) {
-        let start = decide(
+    /// The first decision about a new Component wanting `version`.
+    fn new_component(version: &str, o: &Observation) -> Decision {
+        decide(
             "grafana",
             &spec(version),
             Some(1),
             &ComponentStatus::default(),
-            &obs(None, "2026-11-25T10:00:00Z"),
-        );
+            o,
+        )
+    }
+
+    /// A first install of `version`: the decision that starts it, then the one after the
+    /// release reports `then` a minute later.
+    fn first_install(version: &str, then: Option<Readiness>) -> (Decision, Decision) {
+        let start = new_component(version, &obs(None, "2026-11-25T10:00:00Z"));
         let next = decide(
             "grafana",
             &spec(version),
@@ -1083,13 +1088,7 @@ mod tests {
 
     #[test]
     fn decide_new_component_renders_wanted_version_and_installs() {
-        let d = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &obs(None, "2026-11-25T10:00:00Z"),
-        );
+        let d = new_component("v1.0.0", &obs(None, "2026-11-25T10:00:00Z"));
         assert_eq!(d.render.as_deref(), Some("v1.0.0"));
         assert_eq!(d.status.phase, Some(ComponentPhase::Installing));
         assert_eq!(d.status.health, Some(Health::Installing));
@@ -1286,13 +1285,7 @@ mod tests {
 
     #[test]
     fn decide_version_change_during_first_install_waits_then_upgrades_with_rollback() {
-        let installing = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &obs(None, "2026-11-25T10:00:00Z"),
-        );
+        let installing = new_component("v1.0.0", &obs(None, "2026-11-25T10:00:00Z"));
         let mut later = spec("v2.0.0");
         later.upgrade_at = Some(Time(ts("2026-11-25T12:00:00Z")));
         // Each step decides from the previous status, with the version changed to v2.0.0.
@@ -1342,13 +1335,7 @@ mod tests {
         let mut o = obs(None, "2026-11-25T10:00:00Z");
         o.waiting_for = vec!["cnpg".into()];
         o.ordered_by_delivery = false;
-        let d = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &o,
-        );
+        let d = new_component("v1.0.0", &o);
         assert_eq!(d.render, None);
         assert_eq!(d.status.phase, Some(ComponentPhase::Pending));
         assert!(d.status.message.unwrap_or_default().contains("cnpg"));
@@ -1358,13 +1345,7 @@ mod tests {
     fn decide_flux_renders_at_once_and_flux_waiting_too_changes_nothing() {
         let mut o = obs(None, "2026-11-25T10:00:00Z");
         o.waiting_for = vec!["cnpg".into()];
-        let first = decide(
-            "grafana",
-            &spec("v1.0.0"),
-            Some(1),
-            &ComponentStatus::default(),
-            &o,
-        );
+        let first = new_component("v1.0.0", &o);
         assert_eq!(
             first.render.as_deref(),
             Some("v1.0.0"),
