@@ -105,6 +105,18 @@ locals {
     k3s_version  = var.k3s_version
   }
 
+  # What every node's bootstrap script is rendered with; role, first_server and wireguard differ.
+  bootstrap_vars = {
+    provider          = local.provider_name
+    k3s_version       = var.k3s_version
+    cilium_version    = var.cilium_version
+    flux_version      = var.flux_version
+    cluster_name      = var.cluster_name
+    cilium_cluster_id = var.cilium_cluster_id
+    api_internal_host = local.api_internal_host
+    revoked_ssh_key   = local.revoked_ssh_key
+  }
+
   control_plane_user_data = [for i in range(var.control_plane_count) : templatefile("${local.templates}/cloud-init.yaml.tftpl", {
     node_name      = local.control_plane_names[i]
     ssh_public_key = var.ssh_public_key
@@ -115,19 +127,11 @@ locals {
         { path = "/etc/ssh/sshd_config.d/60-openova.conf", mode = "0644", content = local.sshd_hardening },
         { path = "/etc/openova/node.json", mode = "0644", content = jsonencode(merge(local.node_metadata, { role = "control-plane" })) },
         {
-          path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", {
-            role              = "server"
-            first_server      = i == 0
-            provider          = local.provider_name
-            k3s_version       = var.k3s_version
-            cilium_version    = var.cilium_version
-            flux_version      = var.flux_version
-            cluster_name      = var.cluster_name
-            cilium_cluster_id = var.cilium_cluster_id
-            api_internal_host = local.api_internal_host
-            revoked_ssh_key   = local.revoked_ssh_key
-            wireguard         = i == 0 && var.wireguard != null
-          })
+          path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", merge(local.bootstrap_vars, {
+            role         = "server"
+            first_server = i == 0
+            wireguard    = i == 0 && var.wireguard != null
+          }))
         },
       ],
       i == 0 ? [for path, pem in local.k3s_ca_files : { path = path, mode = "0600", content = pem }] : [],
@@ -145,19 +149,11 @@ locals {
       { path = "/etc/ssh/sshd_config.d/60-openova.conf", mode = "0644", content = local.sshd_hardening },
       { path = "/etc/openova/node.json", mode = "0644", content = jsonencode(merge(local.node_metadata, { role = "worker" })) },
       {
-        path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", {
-          role              = "agent"
-          first_server      = false
-          provider          = local.provider_name
-          k3s_version       = var.k3s_version
-          cilium_version    = var.cilium_version
-          flux_version      = var.flux_version
-          cluster_name      = var.cluster_name
-          cilium_cluster_id = var.cilium_cluster_id
-          api_internal_host = local.api_internal_host
-          revoked_ssh_key   = local.revoked_ssh_key
-          wireguard         = false
-        })
+        path = "/usr/local/sbin/openova-bootstrap", mode = "0755", content = templatefile("${local.templates}/bootstrap.sh.tftpl", merge(local.bootstrap_vars, {
+          role         = "agent"
+          first_server = false
+          wireguard    = false
+        }))
       },
     ], local.registry_files)
   })]
