@@ -200,7 +200,21 @@ pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
 fn looks_like_tls(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
     while let Some(e) = cur {
+        // A connection the server dropped (it stopped or restarted) is not a TLS problem, even
+        // though rustls words it "peer closed connection without sending TLS close_notify".
+        let dropped = e.downcast_ref::<std::io::Error>().is_some_and(|io| {
+            matches!(
+                io.kind(),
+                std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+            )
+        });
         let text = e.to_string().to_ascii_lowercase();
+        if dropped || text.contains("peer closed connection") {
+            return false;
+        }
         // rustls reports through io::Error(InvalidData) with these words; there is no typed
         // error we can downcast to without depending on rustls directly.
         if text.contains("certificate") || text.contains("tls") || text.contains("handshake") {
@@ -276,6 +290,17 @@ mod tests {
         );
         let e = ClusterError::from_kube(kube::Error::Service(Box::new(io)), site());
         assert!(matches!(e, ClusterError::Tls { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn from_kube_server_closing_the_connection_is_unreachable_not_tls() {
+        let io = std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "peer closed connection without sending TLS close_notify",
+        );
+        let e = ClusterError::from_kube(kube::Error::Service(Box::new(io)), site());
+        assert!(matches!(e, ClusterError::Unreachable { .. }), "{e:?}");
+        assert!(e.is_transient());
     }
 
     #[test]
