@@ -3,11 +3,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::domain::health::Health;
 use crate::tui::widgets::field::TextField;
 
 use super::model::{
-    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, Health, InstallDialog,
-    Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
+    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, InstallDialog, Model, Pane,
+    PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
 };
 
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
