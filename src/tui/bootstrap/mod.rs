@@ -22,7 +22,7 @@ use crate::cli::CmdResult;
 use crate::domain::naming::Provider;
 use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
 use crate::store::{Store, drafts};
-use crate::tui::runtime::{self, App, EffectRunner, Input};
+use crate::tui::runtime::{self, App, EffectRunner, Input, Update};
 use crate::tui::theme::Theme;
 use model::{
     CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, SecretName, SecretStorage,
@@ -61,15 +61,31 @@ pub struct Wizard {
 impl App for Wizard {
     type Msg = Msg;
     type Effect = Effect;
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
-        self.model.update(input)
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
+        // A tick only asks for a poll; the poll's answer is what may change the screen.
+        if matches!(input, Input::Tick) {
+            return Update {
+                effects: self.model.update(input),
+                changed: false,
+            };
+        }
+        // Rendering is a pure function of the model, so an unchanged model is an unchanged
+        // screen. Comparing a copy is cheap next to a frame over ssh, and it cannot miss a
+        // field the way hand-kept "changed" flags can.
+        let before = self.model.clone();
+        let effects = self.model.update(input);
+        Update {
+            effects,
+            changed: self.model != before,
+        }
     }
     fn render(&self, frame: &mut ratatui::Frame) {
         screens::render(&self.model, frame, &self.theme);
     }
     fn animating(&self) -> bool {
-        // Only a running provisioning screen needs the tick (to poll its events).
-        matches!(self.model.mode, Mode::Progress(_))
+        // Only a provisioning screen whose run is still going needs the tick (to poll its
+        // events); a finished run's screen is final.
+        matches!(&self.model.mode, Mode::Progress(p) if !p.0.settled())
     }
     fn finished(&self) -> bool {
         self.model.finished
@@ -476,7 +492,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                     .ok()
                     .map(Box::new);
                 let events =
-                    crate::store::runs::events_after(conn, &id, after, 500).unwrap_or_default();
+                    crate::store::runs::events_after(conn, &id, after, progress::POLL_PAGE)
+                        .unwrap_or_default();
                 send(Msg::RunPolled {
                     now_ms: crate::store::runs::now_ms(),
                     run,
