@@ -266,13 +266,9 @@ pub struct Runner {
     pub memory: MemoryStore,
 }
 
-/// The keyring user name of a draft's secret: `<database instance>/draft-<id>/<name>`.
+/// The keyring entry of a draft's secret (named by `secrets::draft_entry`).
 fn secret_key(prefix: &str, draft: i64, name: SecretName) -> String {
-    if prefix.is_empty() {
-        format!("draft-{draft}/{}", name.key())
-    } else {
-        format!("{prefix}/draft-{draft}/{}", name.key())
-    }
+    crate::secrets::draft_entry(prefix, draft, name.key())
 }
 
 impl Runner {
@@ -360,14 +356,9 @@ impl Runner {
                 Ok(SecretSource::Env(name)) => std::env::var(name)
                     .map(SecretString::from)
                     .map_err(|_| format!("{field}: environment variable {name} is not set")),
-                Ok(SecretSource::Keyring(path)) => {
-                    let user = path
-                        .strip_prefix(&format!("{}/", crate::secrets::SERVICE))
-                        .unwrap_or(path);
-                    keyring
-                        .and_then(|k| k.get(user).ok().flatten())
-                        .ok_or_else(|| format!("{field}: keyring entry {path} is not available"))
-                }
+                Ok(SecretSource::Keyring(path)) => keyring
+                    .and_then(|k| crate::secrets::get_referenced(k, path).ok().flatten())
+                    .ok_or_else(|| format!("{field}: keyring entry {path} is not available")),
                 Err(e) => Err(format!("{field}: {e}")),
             }
         })?;
