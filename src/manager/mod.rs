@@ -28,7 +28,7 @@ use kube::runtime::{Controller, WatchStreamExt as _, controller, watcher};
 use kube::{Client, ResourceExt};
 
 use crate::catalog::Catalog;
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::crd::consts;
 use crate::crd::{Component, Platform};
 
