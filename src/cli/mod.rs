@@ -65,12 +65,15 @@ pub enum Command {
     ///
     /// Needs etcd (Debian package etcd-server) and the kube-apiserver and kubectl built by
     /// `tests/k8s/build-apiserver.sh` in a checkout of openova (or OPENOVA_K8S_BIN_DIR). Nothing
-    /// is downloaded and no real workload runs: releases are simulated.
+    /// is downloaded and no real workload runs: releases are simulated. A developer tool: only
+    /// in builds with `--features dev-tools`.
+    #[cfg(feature = "dev-tools")]
     Playground(crate::devtools::playground::PlaygroundArgs),
     /// Write a man page for every command into a directory.
     #[command(hide = true)]
     Man(crate::cli::man::ManArgs),
     /// Print a generated document (CRD reference, keys) as committed under docs/.
+    #[cfg(feature = "dev-tools")]
     #[command(hide = true)]
     Docgen(crate::devtools::docgen::DocgenArgs),
 }
@@ -111,8 +114,10 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
+        #[cfg(feature = "dev-tools")]
         Command::Playground(args) => crate::devtools::playground::run(args),
         Command::Man(args) => crate::cli::man::run(args),
+        #[cfg(feature = "dev-tools")]
         Command::Docgen(args) => crate::devtools::docgen::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();

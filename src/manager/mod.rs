@@ -10,6 +10,7 @@ pub mod leader;
 pub mod metrics;
 pub mod platform;
 pub mod schedule;
+#[cfg(feature = "dev-tools")]
 pub mod stand_in;
 
 use std::collections::HashMap;

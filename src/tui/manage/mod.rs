@@ -4,6 +4,7 @@
 
 pub mod dialogs;
 pub mod feed;
+#[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
 pub mod model;
 pub mod panes;
