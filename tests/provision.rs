@@ -3,6 +3,9 @@
 //! real SQLite database, survives its launcher being killed, cancels gracefully and never lets
 //! a credential escape.
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -654,7 +657,7 @@ fn bootstrap_apply_without_credentials_names_the_variable() {
 
 #[test]
 fn bootstrap_apply_hands_over_to_real_api_server() {
-    let Some(server) = openova::testenv::shared() else {
+    let Some(server) = apiserver::shared() else {
         return;
     };
     let env = Env::new();

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use color_eyre::eyre::{WrapErr, bail, eyre};
 use secrecy::SecretString;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::domain::platform::{PlatformConfig, SecretSource};
 use crate::provision::runner::{SecretEnv, Tofu};
 use crate::provision::supervisor::{self, RunOptions, StartRequest};
@@ -183,7 +183,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
     );
     let interrupted = install_interrupt_handler();
     let cancel_sent = AtomicBool::new(false);
-    let end = crate::cmd::runs::follow(
+    let end = crate::provision::follow::follow(
         &conn,
         &id,
         0,
@@ -210,13 +210,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
     )?;
     match end {
         Some(r) => {
-            println!("\nrun {} {}", r.id, r.state);
-            if let Some(e) = &r.error {
-                println!("{e}");
-            }
-            if let Some(n) = &r.next_step {
-                println!("next: {n}");
-            }
+            crate::cmd::runs::print_end(&r);
             Ok(crate::cmd::runs::exit_for(r.state))
         }
         None => {

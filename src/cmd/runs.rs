@@ -4,13 +4,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
 use rusqlite::Connection;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
+use crate::provision::follow::follow;
 use crate::store::runs::{self, EventRecord, RunRecord, RunState};
+use crate::timefmt;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RunsCmd {
@@ -80,8 +81,10 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
                         r.id,
                         r.action,
                         r.state,
-                        fmt_time(r.created_ms),
-                        fmt_duration(r.finished_ms.unwrap_or_else(runs::now_ms) - r.created_ms),
+                        timefmt::date_time(r.created_ms),
+                        timefmt::duration(
+                            r.finished_ms.unwrap_or_else(runs::now_ms) - r.created_ms
+                        ),
                         r.platform
                     )?;
                 }
@@ -99,13 +102,13 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
                 writeln!(out, "action     {}", r.action)?;
                 writeln!(out, "platform   {}", r.platform)?;
                 writeln!(out, "state      {}", r.state)?;
-                writeln!(out, "started    {} UTC", fmt_time(r.created_ms))?;
+                writeln!(out, "started    {} UTC", timefmt::date_time(r.created_ms))?;
                 if let Some(f) = r.finished_ms {
                     writeln!(
                         out,
                         "finished   {} UTC (took {})",
-                        fmt_time(f),
-                        fmt_duration(f - r.created_ms)
+                        timefmt::date_time(f),
+                        timefmt::duration(f - r.created_ms)
                     )?;
                 }
                 if let Some(p) = &r.config_path {
@@ -221,53 +224,13 @@ fn install_detach_handler() -> &'static AtomicBool {
     &DETACH
 }
 
-/// Print events after `after` as they arrive until the run ends (`Some(run)`) or `stop()` says
-/// so (`None`). Every event recorded before the end is printed, whenever it was written.
-pub(crate) fn follow(
-    conn: &Connection,
-    id: &str,
-    mut after: i64,
-    on_event: &mut dyn FnMut(&EventRecord),
-    stop: impl Fn() -> bool,
-) -> color_eyre::Result<Option<RunRecord>> {
-    loop {
-        let page = runs::events_after(conn, id, after, 1000)?;
-        for e in &page {
-            on_event(e);
-            after = e.seq;
-        }
-        if page.len() == 1000 {
-            continue;
-        }
-        let run = runs::refresh_liveness(conn, id)?;
-        if run.state.is_terminal() {
-            // Drain what was written between the last read and the end.
-            loop {
-                let rest = runs::events_after(conn, id, after, 1000)?;
-                if rest.is_empty() {
-                    break;
-                }
-                for e in &rest {
-                    on_event(e);
-                    after = e.seq;
-                }
-            }
-            return Ok(Some(run));
-        }
-        if stop() {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 pub(crate) fn print_event(e: &EventRecord, json: bool) {
     let mut out = std::io::stdout().lock();
     if json {
         let raw: serde_json::Value =
             serde_json::from_str(&e.raw).unwrap_or(serde_json::Value::String(e.raw.clone()));
         let doc = serde_json::json!({
-            "seq": e.seq, "at": fmt_rfc3339(e.at_ms), "phase": e.phase, "kind": e.kind,
+            "seq": e.seq, "at": timefmt::rfc3339(e.at_ms), "phase": e.phase, "kind": e.kind,
             "level": e.level, "message": e.message, "raw": raw,
         });
         let _ = writeln!(out, "{doc}");
@@ -286,7 +249,7 @@ pub fn format_event(e: &EventRecord) -> String {
     };
     let mut line = format!(
         "{} {:<10} {marker}{}",
-        fmt_clock(e.at_ms),
+        timefmt::clock(e.at_ms),
         e.phase,
         e.message
     );
@@ -306,7 +269,7 @@ pub fn format_event(e: &EventRecord) -> String {
     line
 }
 
-fn print_end(r: &RunRecord) {
+pub(crate) fn print_end(r: &RunRecord) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nrun {} {}", r.id, r.state);
     if let Some(e) = &r.error {
@@ -321,60 +284,14 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
     serde_json::json!({
         "id": r.id, "action": r.action.as_str(), "state": r.state.as_str(), "platform": r.platform,
         "configPath": r.config_path, "workspace": r.workspace,
-        "createdAt": fmt_rfc3339(r.created_ms), "finishedAt": r.finished_ms.map(fmt_rfc3339),
+        "createdAt": timefmt::rfc3339(r.created_ms), "finishedAt": r.finished_ms.map(timefmt::rfc3339),
         "supervisorPid": r.supervisor_pid, "error": r.error, "nextStep": r.next_step,
     })
-}
-
-fn to_dt(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
-fn fmt_rfc3339(ms: i64) -> String {
-    to_dt(ms)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn fmt_time(ms: i64) -> String {
-    let d = to_dt(ms);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        d.year(),
-        d.month() as u8,
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    )
-}
-
-fn fmt_clock(ms: i64) -> String {
-    let d = to_dt(ms);
-    format!("{:02}:{:02}:{:02}", d.hour(), d.minute(), d.second())
-}
-
-/// `1h02m`, `3m05s`, `12s`.
-pub fn fmt_duration(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fmt_duration_picks_largest_units() {
-        assert_eq!(fmt_duration(12_400), "12s");
-        assert_eq!(fmt_duration(185_000), "3m05s");
-        assert_eq!(fmt_duration(3_720_000), "1h02m");
-    }
 
     #[test]
     fn format_event_diagnostic_shows_detail_lines() {

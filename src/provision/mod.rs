@@ -2,6 +2,7 @@
 //! the hand-over to the new cluster.
 
 pub mod events;
+pub mod follow;
 pub mod handover;
 pub mod modules;
 pub mod runner;

@@ -18,7 +18,7 @@ use color_eyre::eyre::{WrapErr, eyre};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::domain::naming::Provider;
 use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
 use crate::store::{Store, drafts};

@@ -471,7 +471,7 @@ impl ProgressScreen {
             return String::new();
         };
         let end = self.finished_ms.unwrap_or(self.now_ms.max(start));
-        crate::cmd::runs::fmt_duration(end - start)
+        crate::timefmt::duration(end - start)
     }
 
     /// Draw into `area`. Pure: reads the state only.
@@ -608,17 +608,17 @@ impl ProgressScreen {
                     ResourceStatus::Working { action, since_ms } => (
                         format!("{}…", working_word(action)),
                         theme.accent,
-                        crate::cmd::runs::fmt_duration(self.now_ms.max(*since_ms) - since_ms),
+                        crate::timefmt::duration(self.now_ms.max(*since_ms) - since_ms),
                     ),
                     ResourceStatus::Done { action, secs } => (
                         done_word(action).to_owned(),
                         theme.ok,
-                        crate::cmd::runs::fmt_duration((*secs * 1000.0) as i64),
+                        crate::timefmt::duration((*secs * 1000.0) as i64),
                     ),
                     ResourceStatus::Failed { secs } => (
                         "failed".to_owned(),
                         theme.error,
-                        secs.map(|s| crate::cmd::runs::fmt_duration((s * 1000.0) as i64))
+                        secs.map(|s| crate::timefmt::duration((s * 1000.0) as i64))
                             .unwrap_or_default(),
                     ),
                 };

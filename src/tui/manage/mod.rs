@@ -4,6 +4,7 @@
 
 pub mod dialogs;
 pub mod feed;
+#[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
 pub mod model;
 pub mod panes;
@@ -127,7 +128,7 @@ fn choose_theme(arg: Option<&str>) -> color_eyre::Result<Theme> {
 }
 
 /// Run the console until the operator quits or the session ends.
-pub fn run(args: ManageArgs) -> crate::cli::CmdResult {
+pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
     if args.contexts.len() > 2 {
         color_eyre::eyre::bail!(
             "--context: given {} times; the console attaches to at most two clusters (one per region)",

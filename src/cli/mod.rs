@@ -1,12 +1,14 @@
 //! The command line: one binary, several jobs. Each subcommand's arguments and handler live with
-//! the driver that owns it (`cmd::*`, `tui::*`, `manager`); this file only wires them together.
+//! the driver that owns it (`cmd::*`, `tui::*`, `manager`, `devtools::*`); this module only wires
+//! them together, and renders the man pages from the same definitions (`man`).
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Result of a subcommand: the exit code to leave with, or an error report.
-pub type CmdResult = color_eyre::Result<ExitCode>;
+use crate::cmd::CmdResult;
+
+pub mod man;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -63,14 +65,17 @@ pub enum Command {
     ///
     /// Needs etcd (Debian package etcd-server) and the kube-apiserver and kubectl built by
     /// `tests/k8s/build-apiserver.sh` in a checkout of openova (or OPENOVA_K8S_BIN_DIR). Nothing
-    /// is downloaded and no real workload runs: releases are simulated.
-    Playground(crate::cmd::playground::PlaygroundArgs),
+    /// is downloaded and no real workload runs: releases are simulated. A developer tool: only
+    /// in builds with `--features dev-tools`.
+    #[cfg(feature = "dev-tools")]
+    Playground(crate::devtools::playground::PlaygroundArgs),
     /// Write a man page for every command into a directory.
     #[command(hide = true)]
-    Man(crate::cmd::man::ManArgs),
+    Man(crate::cli::man::ManArgs),
     /// Print a generated document (CRD reference, keys) as committed under docs/.
+    #[cfg(feature = "dev-tools")]
     #[command(hide = true)]
-    Docgen(crate::cmd::docgen::DocgenArgs),
+    Docgen(crate::devtools::docgen::DocgenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -109,9 +114,11 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
-        Command::Playground(args) => crate::cmd::playground::run(args),
-        Command::Man(args) => crate::cmd::man::run(args),
-        Command::Docgen(args) => crate::cmd::docgen::run(args),
+        #[cfg(feature = "dev-tools")]
+        Command::Playground(args) => crate::devtools::playground::run(args),
+        Command::Man(args) => crate::cli::man::run(args),
+        #[cfg(feature = "dev-tools")]
+        Command::Docgen(args) => crate::devtools::docgen::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "openova", &mut std::io::stdout());
