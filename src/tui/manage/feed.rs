@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use futures::StreamExt as _;
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::api::core::v1::{ConfigMap, Event as KubeEvent};
+use k8s_openapi::api::core::v1::Event as KubeEvent;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::runtime::watcher;
 use time::OffsetDateTime;
@@ -626,28 +626,13 @@ async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
             entries: catalog_entries(crate::catalog::embedded()),
         };
     };
-    let cms: kube::Api<ConfigMap> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
-    let origin = format!("ConfigMap {}/{cm_name}", conn.namespace);
-    match cms.get(&cm_name).await {
-        Ok(cm) => {
-            let data: BTreeMap<String, String> = cm.data.unwrap_or_default();
-            match data.get(consts::CATALOG_CONFIGMAP_KEY) {
-                Some(text) => match crate::catalog::from_configmap_data(text, &origin) {
-                    Ok(cat) => Msg::CatalogRefreshed {
-                        source: origin,
-                        entries: catalog_entries(&cat),
-                    },
-                    Err(e) => Msg::CatalogRefreshFailed {
-                        error: e.to_string(),
-                    },
-                },
-                None => Msg::CatalogRefreshFailed {
-                    error: format!("{origin} has no data.{}", consts::CATALOG_CONFIGMAP_KEY),
-                },
-            }
-        }
+    match crate::catalog::read_configmap(&conn.client, &conn.namespace, &cm_name).await {
+        Ok(cat) => Msg::CatalogRefreshed {
+            source: format!("ConfigMap {}/{cm_name}", conn.namespace),
+            entries: catalog_entries(&cat),
+        },
         Err(e) => Msg::CatalogRefreshFailed {
-            error: format!("{origin}: {}", crate::cluster::error::chain_text(&e)),
+            error: crate::cluster::error::chain_text(&e),
         },
     }
 }
