@@ -32,7 +32,9 @@ pub const REGISTERED: &[Migrations] = &[
     },
 ];
 
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection waits for another process's write (the supervisor appends events while
+/// the wizard and `openova runs attach` read) before a query fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -157,6 +159,11 @@ impl Store {
             path: PathBuf::from(":memory:"),
             source,
         })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|source| StoreError::Open {
+                path: PathBuf::from(":memory:"),
+                source,
+            })?;
         migrate(&conn, Path::new(":memory:"))?;
         Ok(Store {
             conn,
@@ -175,6 +182,11 @@ impl Store {
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The connection alone, for a caller that keeps nothing but runs (see [`runs::open`]).
+    pub fn into_conn(self) -> Connection {
+        self.conn
     }
 
     /// The outer error is an I/O or locking failure (report it, touch nothing); the inner one
@@ -219,6 +231,9 @@ impl Store {
         // NORMAL is durable across process crashes in WAL mode (only power loss can lose the last
         // commit), and keeps each keystroke's save cheap.
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        // `run_events` rows must belong to a run.
+        conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         migrate(&conn, path)?;
         Ok(Ok(conn))
