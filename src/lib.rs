@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod crd;
+pub mod deploy;
 pub mod domain;
 pub mod manager;
 pub mod paths;

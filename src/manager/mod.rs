@@ -1,10 +1,9 @@
 //! `openova manager`: the in-cluster Lifecycle Manager. Owns the Platform and Component
-//! controllers, the delivery backends, leader election, the HTTP endpoint and the manifests that
-//! deploy it.
+//! controllers, the delivery backends, leader election and the HTTP endpoint. The manifests that
+//! deploy it are [`crate::deploy`]'s.
 
 pub mod component;
 pub mod delivery;
-pub mod deploy;
 pub mod http;
 pub mod leader;
 pub mod metrics;
