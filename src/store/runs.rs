@@ -265,12 +265,12 @@ pub fn new_run_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Open the database for run bookkeeping ([`super::Store::open`], the one way every process opens
-/// it: WAL so the supervisor writes while readers follow, a busy timeout so short write
-/// contention waits instead of failing, migrations applied once and recorded) and hand out its
-/// connection.
+/// Open the database for run bookkeeping and hand out its connection. It opens as the store
+/// opens it ([`super::Store::open_in_place`]: WAL so the supervisor writes while readers follow,
+/// a busy timeout so short write contention waits instead of failing, migrations applied once
+/// and recorded); a file that is unusable is an error and is left untouched.
 pub fn open(path: &Path) -> Result<Connection> {
-    Ok(super::Store::open(path)?.into_conn())
+    Ok(super::Store::open_in_place(path)?.into_conn())
 }
 
 pub fn insert_run(conn: &Connection, run: &NewRun) -> Result<()> {
