@@ -12,6 +12,7 @@ pub mod cmd;
 pub mod crd;
 #[cfg(feature = "dev-tools")]
 pub mod devtools;
+pub mod deploy;
 pub mod domain;
 pub mod manager;
 pub mod paths;

@@ -407,7 +407,7 @@ async fn apply_cluster(
     note(&format!("{cluster}: applied CRDs {}", names.join(", ")));
 
     let manifests =
-        crate::manager::deploy::manifests().map_err(|e| HandoverError::Manifests(e.to_string()))?;
+        crate::deploy::manifests().map_err(|e| HandoverError::Manifests(e.to_string()))?;
     let count = manifests.len();
     for obj in manifests {
         apply_dynamic(&client, &obj, &pp)

@@ -2,7 +2,7 @@
 //! supervisor's PID and heartbeat) and the append-only `run_events` log.
 //!
 //! Functions take a `&rusqlite::Connection` so they work on whatever connection the store hands
-//! out; [`ensure_schema`] is idempotent so a supervisor process can open the database on its own.
+//! out; a process that only keeps runs (the supervisor, `openova runs`) opens it with [`open`].
 //! Nothing here ever holds a secret: the run row keeps the platform.toml text, which names
 //! secrets only by reference.
 
@@ -58,13 +58,8 @@ pub const MAX_EVENTS_PAGE: usize = 5_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunStoreError {
-    #[error("opening the run database {path}: {source}")]
-    Open {
-        path: String,
-        source: rusqlite::Error,
-    },
-    #[error("creating the runs tables: {0}")]
-    Schema(rusqlite::Error),
+    #[error("opening the run database: {0}")]
+    Open(#[from] super::StoreError),
     #[error("{what} in the run database: {source}")]
     Query {
         what: &'static str,
@@ -270,36 +265,12 @@ pub fn new_run_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Open the database for run bookkeeping: WAL so the supervisor writes while readers follow,
-/// a busy timeout so short write contention waits instead of failing.
+/// Open the database for run bookkeeping and hand out its connection. It opens as the store
+/// opens it ([`super::Store::open_in_place`]: WAL so the supervisor writes while readers follow,
+/// a busy timeout so short write contention waits instead of failing, migrations applied once
+/// and recorded); a file that is unusable is an error and is left untouched.
 pub fn open(path: &Path) -> Result<Connection> {
-    let open_err = |source| RunStoreError::Open {
-        path: path.display().to_string(),
-        source,
-    };
-    let conn = Connection::open(path).map_err(open_err)?;
-    conn.busy_timeout(Duration::from_secs(10))
-        .map_err(open_err)?;
-    conn.pragma_update(None, "journal_mode", "WAL")
-        .map_err(open_err)?;
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .map_err(open_err)?;
-    ensure_schema(&conn)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // The database holds run logs and configuration of the operator's infrastructure.
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-    }
-    Ok(conn)
-}
-
-/// Create the runs tables if they do not exist yet (safe to call on every open).
-pub fn ensure_schema(conn: &Connection) -> Result<()> {
-    for m in MIGRATIONS {
-        conn.execute_batch(m).map_err(RunStoreError::Schema)?;
-    }
-    Ok(())
+    Ok(super::Store::open_in_place(path)?.into_conn())
 }
 
 pub fn insert_run(conn: &Connection, run: &NewRun) -> Result<()> {

@@ -1,14 +1,17 @@
 //! Owns `openova tui manage`: the day-2 console attached to one or two clusters' `Platform` and
 //! `Component` resources. State lives in `model`, reactions in `update`, drawing in `panes` and
-//! `dialogs`; this file wires them to the terminal runtime and the cluster watchers.
+//! `dialogs`; cluster objects become views in `views`, arrive through `watchers` and writes go
+//! out through `effects`; this file wires them to the terminal runtime.
 
 pub mod dialogs;
-pub mod feed;
+pub mod effects;
 #[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
 pub mod model;
 pub mod panes;
 pub mod update;
+pub mod views;
+pub mod watchers;
 
 #[cfg(test)]
 mod tests;
@@ -158,7 +161,7 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
             clusters,
             args.namespace.clone(),
             args.readonly,
-            feed::catalog_entries(catalog),
+            views::catalog_entries(catalog),
         );
         m.themes = crate::tui::theme::BUILTIN
             .iter()
@@ -168,9 +171,9 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
         let mut console = Console::new(m, theme);
         let (tx, rx) = crate::tui::runtime::channel();
         for (i, conn) in conns.iter().enumerate() {
-            feed::spawn(i, conn.clone(), tx.clone());
+            watchers::spawn(i, conn.clone(), tx.clone());
         }
-        let mut runner = feed::Runner {
+        let mut runner = effects::Runner {
             conns,
             catalog: std::sync::Arc::new(catalog.clone()),
         };
