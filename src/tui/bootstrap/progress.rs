@@ -206,7 +206,7 @@ impl ProgressScreen {
         let mut out = vec![self.elapsed()];
         for r in &self.rows {
             if let ResourceStatus::Working { since_ms, .. } = &r.status {
-                out.push(crate::cmd::runs::fmt_duration(
+                out.push(crate::timefmt::duration(
                     self.now_ms.max(*since_ms) - since_ms,
                 ));
             }
