@@ -111,7 +111,7 @@ impl Console {
     fn accepts_text(&self) -> bool {
         matches!(
             self.model.dialogs.last(),
-            Some(model::Dialog::Command { .. }) | Some(model::Dialog::Schedule(_))
+            Some(model::Dialog::Command(_)) | Some(model::Dialog::Schedule(_))
         ) || (self.model.dialogs.is_empty() && self.model.components.filtering)
     }
 }

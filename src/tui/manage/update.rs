@@ -5,10 +5,13 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::tui::widgets::field::TextField;
 
+use super::dialogs::confirm_dialog;
 use super::model::{
-    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, Health, InstallDialog,
-    Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
+    ClusterView, CommandDialog, ComponentView, Confirm, Connection, DetailsDialog, Dialog,
+    EventView, Health, InstallDialog, Intent, Model, Pane, PlatformView, ScheduleChoice,
+    ScheduleDialog, SettingsRow, UninstallDialog,
 };
+use crate::tui::dialog::Reply;
 
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
 #[derive(Debug, Clone, PartialEq)]
@@ -262,10 +265,9 @@ fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
             return Outcome::changed();
         }
         KeyCode::Char(':') => {
-            model.dialogs.push(Dialog::Command {
-                input: TextField::new(""),
-                error: None,
-            });
+            model
+                .dialogs
+                .push(Dialog::Command(CommandDialog::default()));
             return Outcome::changed();
         }
         KeyCode::Tab => return switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
@@ -300,7 +302,9 @@ fn switch_pane(model: &mut Model, i: usize) -> Outcome {
 
 fn request_quit(model: &mut Model) -> Outcome {
     if model.writes_in_flight > 0 {
-        model.dialogs.push(Dialog::Confirm(Confirm::Quit));
+        model
+            .dialogs
+            .push(Dialog::Confirm(confirm_dialog(Confirm::Quit)));
         return Outcome::changed();
     }
     model.quit = true;
@@ -400,7 +404,9 @@ fn components_key(model: &mut Model, key: KeyEvent) -> Outcome {
         }
         KeyCode::Enter => match current {
             Some(name) => {
-                model.dialogs.push(Dialog::Details { name, scroll: 0 });
+                model
+                    .dialogs
+                    .push(Dialog::Details(DetailsDialog { name, scroll: 0 }));
                 Outcome::changed()
             }
             None => Outcome::unchanged(),
@@ -493,11 +499,13 @@ fn open_upgrade(model: &mut Model, name: &str) -> Outcome {
         return Outcome::changed();
     };
     let from = c.shown_version().to_string();
-    model.dialogs.push(Dialog::Confirm(Confirm::UpgradeNow {
-        name: name.to_string(),
-        from,
-        to,
-    }));
+    model
+        .dialogs
+        .push(Dialog::Confirm(confirm_dialog(Confirm::UpgradeNow {
+            name: name.to_string(),
+            from,
+            to,
+        })));
     Outcome::changed()
 }
 
@@ -651,204 +659,128 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
 }
 
 fn handle_dialog_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    let Some(top) = model.dialogs.pop() else {
+    let Some(top) = model.dialogs.last_mut() else {
         return Outcome::unchanged();
     };
-    match top {
-        Dialog::Help => {
-            if !matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-            ) {
-                model.dialogs.push(Dialog::Help);
-                return Outcome::unchanged();
-            }
+    match top.handle_key(&key) {
+        Reply::Keep(changed) => Outcome {
+            effects: Vec::new(),
+            changed,
+        },
+        Reply::Close => {
+            model.dialogs.pop();
             Outcome::changed()
         }
-        Dialog::Details { name, scroll } => match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Outcome::changed(),
-            KeyCode::Down | KeyCode::Char('j') => {
-                model.dialogs.push(Dialog::Details {
-                    name,
-                    scroll: scroll.saturating_add(1),
-                });
-                Outcome::changed()
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                model.dialogs.push(Dialog::Details {
-                    name,
-                    scroll: scroll.saturating_sub(1),
-                });
-                Outcome::changed()
-            }
-            _ => {
-                model.dialogs.push(Dialog::Details { name, scroll });
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Install(mut d) => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Tab | KeyCode::Down | KeyCode::Right | KeyCode::Char('j') => {
-                d.focus = (d.focus + 1) % (d.optional.len() + 2);
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::BackTab | KeyCode::Up | KeyCode::Left | KeyCode::Char('k') => {
-                d.focus = (d.focus + d.optional.len() + 1) % (d.optional.len() + 2);
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::Char(' ') if d.focus < d.optional.len() => {
-                d.optional[d.focus].2 = !d.optional[d.focus].2;
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::Enter | KeyCode::Char(' ') => {
-                if d.focus < d.optional.len() {
-                    d.optional[d.focus].2 = !d.optional[d.focus].2;
-                    model.dialogs.push(Dialog::Install(d));
-                    return Outcome::changed();
+        Reply::Done(intent) => {
+            model.dialogs.pop();
+            let mut out = carry_out(model, intent);
+            out.changed = true;
+            out
+        }
+        Reply::Submit(intent) => {
+            // The dialog stays where it is while its intent runs; what the intent opens goes on
+            // top of it.
+            let at = model.dialogs.len() - 1;
+            match submit(model, intent) {
+                Ok(mut out) => {
+                    model.dialogs.remove(at);
+                    out.changed = true;
+                    out
                 }
-                if d.focus == d.cancel_index() {
-                    return Outcome::changed();
-                }
-                confirm_install(model, d)
-            }
-            _ => {
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Uninstall(d) => match key.code {
-            KeyCode::Char('y') | KeyCode::Enter if d.would_break.is_empty() => {
-                if model.readonly {
-                    return refuse_readonly(model);
-                }
-                let platform = match platform_name(model) {
-                    Ok(p) => p,
-                    Err(o) => return o,
-                };
-                model.writes_in_flight += 1;
-                model.status = Some(format!("uninstalling {}…", d.target));
-                Outcome::effect(Effect::Uninstall {
-                    cluster: model.active,
-                    platform,
-                    name: d.target,
-                })
-            }
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Enter | KeyCode::Char('q') => {
-                Outcome::changed()
-            }
-            _ => {
-                model.dialogs.push(Dialog::Uninstall(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Schedule(mut d) => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Tab | KeyCode::BackTab => {
-                d.choice = match d.choice {
-                    ScheduleChoice::At => ScheduleChoice::MaintenanceWindow,
-                    ScheduleChoice::MaintenanceWindow => ScheduleChoice::At,
-                };
-                d.error = None;
-                model.dialogs.push(Dialog::Schedule(d));
-                Outcome::changed()
-            }
-            KeyCode::Enter => {
-                let when = match d.choice {
-                    ScheduleChoice::MaintenanceWindow => When::MaintenanceWindow,
-                    ScheduleChoice::At => match parse_when(d.input.value()) {
-                        Ok(at) => When::At(at),
-                        Err(e) => {
-                            d.error = Some(e);
-                            model.dialogs.push(Dialog::Schedule(d));
-                            return Outcome::changed();
-                        }
-                    },
-                };
-                if model.readonly {
-                    return refuse_readonly(model);
-                }
-                let platform = match platform_name(model) {
-                    Ok(p) => p,
-                    Err(o) => return o,
-                };
-                model.writes_in_flight += 1;
-                model.status = Some(format!("scheduling {} {} → {}…", d.name, d.from, d.to));
-                Outcome::effect(Effect::ScheduleUpgrade {
-                    cluster: model.active,
-                    platform,
-                    name: d.name,
-                    version: d.to,
-                    when,
-                })
-            }
-            _ => {
-                if d.choice == ScheduleChoice::At {
-                    d.input.handle_key(&key);
-                    d.error = None;
-                    model.dialogs.push(Dialog::Schedule(d));
-                    return Outcome::changed();
-                }
-                model.dialogs.push(Dialog::Schedule(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Confirm(c) => match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => match c {
-                Confirm::Quit => {
-                    model.quit = true;
+                Err(e) => {
+                    if let Some(Dialog::Command(c)) = model.dialogs.get_mut(at) {
+                        c.error = Some(e);
+                    }
                     Outcome::changed()
                 }
-                Confirm::UpgradeNow { name, from, to } => {
-                    if model.readonly {
-                        return refuse_readonly(model);
-                    }
-                    let platform = match platform_name(model) {
-                        Ok(p) => p,
-                        Err(o) => return o,
-                    };
-                    model.writes_in_flight += 1;
-                    model.status = Some(format!("upgrading {name} {from} → {to}…"));
-                    Outcome::effect(Effect::SetVersion {
-                        cluster: model.active,
-                        platform,
-                        name,
-                        version: to,
-                    })
-                }
-            },
-            KeyCode::Char('n') | KeyCode::Esc => Outcome::changed(),
-            _ => {
-                model.dialogs.push(Dialog::Confirm(c));
-                Outcome::unchanged()
             }
-        },
-        Dialog::Command { mut input, .. } => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Enter => {
-                let line = input.value().to_string();
-                match run_command(model, &line) {
-                    Ok(mut o) => {
-                        o.changed = true;
-                        o
-                    }
-                    Err(e) => {
-                        model.dialogs.push(Dialog::Command {
-                            input,
-                            error: Some(e),
-                        });
-                        Outcome::changed()
-                    }
-                }
+        }
+    }
+}
+
+/// Carry out what an answered dialog asked for.
+fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
+    match intent {
+        Intent::Install {
+            target,
+            required,
+            optional,
+        } => confirm_install(model, target, required, optional),
+        Intent::Uninstall(target) => {
+            if model.readonly {
+                return refuse_readonly(model);
             }
-            _ => {
-                input.handle_key(&key);
-                model.dialogs.push(Dialog::Command { input, error: None });
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("uninstalling {target}…"));
+            Outcome::effect(Effect::Uninstall {
+                cluster: model.active,
+                platform,
+                name: target,
+            })
+        }
+        Intent::Schedule {
+            name,
+            from,
+            to,
+            when,
+        } => {
+            if model.readonly {
+                return refuse_readonly(model);
+            }
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("scheduling {name} {from} → {to}…"));
+            Outcome::effect(Effect::ScheduleUpgrade {
+                cluster: model.active,
+                platform,
+                name,
+                version: to,
+                when,
+            })
+        }
+        Intent::Confirmed(Confirm::Quit) => {
+            model.quit = true;
+            Outcome::changed()
+        }
+        Intent::Confirmed(Confirm::UpgradeNow { name, from, to }) => {
+            if model.readonly {
+                return refuse_readonly(model);
+            }
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("upgrading {name} {from} → {to}…"));
+            Outcome::effect(Effect::SetVersion {
+                cluster: model.active,
+                platform,
+                name,
+                version: to,
+            })
+        }
+        Intent::Command(line) => match run_command(model, &line) {
+            Ok(out) => out,
+            Err(e) => {
+                model.status = Some(e);
                 Outcome::changed()
             }
         },
+    }
+}
+
+/// Carry out the intent of a dialog that stays open until it succeeds.
+fn submit(model: &mut Model, intent: Intent) -> Result<Outcome, String> {
+    match intent {
+        Intent::Command(line) => run_command(model, &line),
+        other => Ok(carry_out(model, other)),
     }
 }
 
@@ -868,7 +800,12 @@ fn platform_name(model: &mut Model) -> Result<String, Outcome> {
     }
 }
 
-fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
+fn confirm_install(
+    model: &mut Model,
+    target: String,
+    required: Vec<String>,
+    optional: Vec<String>,
+) -> Outcome {
     if model.readonly {
         return refuse_readonly(model);
     }
@@ -876,25 +813,20 @@ fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
         Ok(p) => p,
         Err(o) => return o,
     };
-    let mut names: Vec<String> = d
-        .required
-        .iter()
-        .filter(|(_, already)| !already)
-        .map(|(n, _)| n.clone())
-        .collect();
-    for (opt, _, checked) in &d.optional {
-        if *checked {
-            for r in model.requirements(opt) {
-                if !model.cluster().components.contains_key(&r) && !names.contains(&r) {
-                    names.push(r);
-                }
-            }
-            if !names.contains(opt) {
-                names.push(opt.clone());
+    // What the dialog showed as "will be installed", then the ticked optional components with
+    // their own requirements.
+    let mut names = required;
+    for opt in &optional {
+        for r in model.requirements(opt) {
+            if !model.cluster().components.contains_key(&r) && !names.contains(&r) {
+                names.push(r);
             }
         }
+        if !names.contains(opt) {
+            names.push(opt.clone());
+        }
     }
-    names.push(d.target.clone());
+    names.push(target.clone());
     let components: Vec<(String, String)> = names
         .iter()
         .map(|n| {
@@ -910,7 +842,7 @@ fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
     c.pending.extend(names.iter().cloned());
     model.writes_in_flight += 1;
     model.status = Some(format!("installing {}…", names.join(", ")));
-    model.components.selected = Some(d.target);
+    model.components.selected = Some(target);
     Outcome::effect(Effect::Install {
         cluster,
         platform,
