@@ -5,6 +5,7 @@
 pub mod dialogs;
 pub mod feed;
 pub mod fixtures;
+pub mod keys;
 pub mod model;
 pub mod panes;
 pub mod update;

@@ -558,3 +558,19 @@ fn command_line_failed_command_keeps_its_text_and_stays_open() {
     assert_eq!(m.dialogs.len(), 1, "{:?}", m.dialogs);
     assert!(matches!(m.dialogs.last(), Some(Dialog::Confirm(_))));
 }
+
+#[test]
+fn pane_keys_with_ctrl_or_alt_are_not_the_plain_keys() {
+    let mut m = on(Pane::Components);
+    for (c, mods) in [
+        ('d', KeyModifiers::CONTROL),
+        ('i', KeyModifiers::ALT),
+        ('q', KeyModifiers::CONTROL),
+        ('2', KeyModifiers::ALT),
+    ] {
+        let out = update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char(c), mods)));
+        assert!(!out.changed && out.effects.is_empty(), "{mods:?}+{c} acted");
+    }
+    assert!(m.dialogs.is_empty() && !m.quit);
+    assert_eq!(m.pane, Pane::Components);
+}

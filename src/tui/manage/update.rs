@@ -1,17 +1,20 @@
 //! How the console reacts: `update` turns a key or a watcher report into state changes and the
 //! writes to perform, without doing any I/O itself.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::tui::widgets::field::TextField;
 
 use super::dialogs::confirm_dialog;
+use super::keys::{self, Action};
 use super::model::{
     ClusterView, CommandDialog, ComponentView, Confirm, Connection, DetailsDialog, Dialog,
     EventView, Health, InstallDialog, Intent, Model, Pane, PlatformView, ScheduleChoice,
     ScheduleDialog, SettingsRow, UninstallDialog,
 };
 use crate::tui::dialog::Reply;
+use crate::tui::keymap::lookup;
+use crate::tui::widgets::field::Edit;
 
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
 #[derive(Debug, Clone, PartialEq)]
@@ -249,45 +252,44 @@ fn apply_cluster(
 }
 
 fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+    if lookup(keys::ANYWHERE, &key).is_some() {
         return request_quit(model);
     }
     if !model.dialogs.is_empty() {
         return handle_dialog_key(model, key);
     }
+    let action = keys::action(model, &key);
     if model.pane == Pane::Components && model.components.filtering {
-        return handle_filter_key(model, key);
+        return handle_filter_key(model, key, action);
     }
-    match key.code {
-        KeyCode::Char('q') => return request_quit(model),
-        KeyCode::Char('?') => {
+    let Some(action) = action else {
+        return Outcome::unchanged();
+    };
+    match action {
+        Action::Quit => request_quit(model),
+        Action::Help => {
             model.dialogs.push(Dialog::Help);
-            return Outcome::changed();
+            Outcome::changed()
         }
-        KeyCode::Char(':') => {
+        Action::CommandLine => {
             model
                 .dialogs
                 .push(Dialog::Command(CommandDialog::default()));
-            return Outcome::changed();
+            Outcome::changed()
         }
-        KeyCode::Tab => return switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
-        KeyCode::BackTab => {
-            return switch_pane(
-                model,
-                (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
-            );
-        }
-        KeyCode::Char(c @ '1'..='5') => {
-            return switch_pane(model, (c as usize) - ('1' as usize));
-        }
-        _ => {}
-    }
-    match model.pane {
-        Pane::Dashboard => dashboard_key(model, key),
-        Pane::Components => components_key(model, key),
-        Pane::Upgrades => upgrades_key(model, key),
-        Pane::Alerts => alerts_key(model, key),
-        Pane::Settings => settings_key(model, key),
+        Action::NextPane => switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
+        Action::PrevPane => switch_pane(
+            model,
+            (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
+        ),
+        Action::Pane(i) => switch_pane(model, i),
+        _ => match model.pane {
+            Pane::Dashboard => dashboard_action(model, action),
+            Pane::Components => components_action(model, action),
+            Pane::Upgrades => upgrades_action(model, action),
+            Pane::Alerts => alerts_action(model, action),
+            Pane::Settings => settings_action(model, action),
+        },
     }
 }
 
@@ -312,31 +314,31 @@ fn request_quit(model: &mut Model) -> Outcome {
 }
 
 /// Move a selection index within `len` rows; returns whether it moved.
-fn step(sel: &mut usize, len: usize, key: &KeyEvent) -> bool {
+fn step(sel: &mut usize, len: usize, action: Action) -> bool {
     if len == 0 {
         return false;
     }
     let old = *sel;
     let cur = (*sel).min(len - 1);
-    *sel = match key.code {
-        KeyCode::Up | KeyCode::Char('k') => cur.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => (cur + 1).min(len - 1),
-        KeyCode::PageUp => cur.saturating_sub(10),
-        KeyCode::PageDown => (cur + 10).min(len - 1),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        KeyCode::End | KeyCode::Char('G') => len - 1,
+    *sel = match action {
+        Action::Up => cur.saturating_sub(1),
+        Action::Down => (cur + 1).min(len - 1),
+        Action::PageUp => cur.saturating_sub(10),
+        Action::PageDown => (cur + 10).min(len - 1),
+        Action::First => 0,
+        Action::Last => len - 1,
         _ => cur,
     };
     *sel != old
 }
 
-fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn dashboard_action(model: &mut Model, action: Action) -> Outcome {
     let links: Vec<String> = model
         .quick_links()
         .iter()
         .map(|(_, e)| e.url.clone())
         .collect();
-    if key.code == KeyCode::Enter {
+    if action == Action::CopyUrl {
         let Some(url) = links.get(model.dashboard_link.min(links.len().saturating_sub(1))) else {
             return Outcome::unchanged();
         };
@@ -344,12 +346,12 @@ fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
         return Outcome::effect(Effect::Copy(url.clone()));
     }
     let mut sel = model.dashboard_link;
-    let moved = match key.code {
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::Up | KeyCode::Char('k') => {
+    let moved = match action {
+        Action::PrevLink => {
             sel = sel.saturating_sub(1);
             true
         }
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Down | KeyCode::Char('j') => {
+        Action::NextLink => {
             sel = (sel + 1).min(links.len().saturating_sub(1));
             true
         }
@@ -362,47 +364,49 @@ fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
     Outcome::unchanged()
 }
 
-fn handle_filter_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    match key.code {
-        KeyCode::Enter => {
+fn handle_filter_key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Outcome {
+    match action {
+        Some(Action::ApplyFilter) => {
             model.components.filtering = false;
         }
-        KeyCode::Esc => {
+        Some(Action::ClearFilter) => {
             model.components.filtering = false;
             model.components.filter.set("");
         }
         _ => {
-            model.components.filter.handle_key(&key);
+            if model.components.filter.handle_key(&key) == Edit::NotHandled {
+                return Outcome::unchanged();
+            }
         }
     }
     Outcome::changed()
 }
 
-fn components_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn components_action(model: &mut Model, action: Action) -> Outcome {
     let names = model.component_names();
     let current = model.selected_component();
     let mut idx = current
         .as_ref()
         .and_then(|c| names.iter().position(|n| n == c))
         .unwrap_or(0);
-    if step(&mut idx, names.len(), &key) {
+    if step(&mut idx, names.len(), action) {
         model.components.selected = names.get(idx).cloned();
         return Outcome::changed();
     }
-    match key.code {
-        KeyCode::Char('/') => {
+    match action {
+        Action::Filter => {
             model.components.filtering = true;
             Outcome::changed()
         }
-        KeyCode::Esc if !model.components.filter.value().is_empty() => {
+        Action::ClearFilter if !model.components.filter.value().is_empty() => {
             model.components.filter.set("");
             Outcome::changed()
         }
-        KeyCode::Char('a') => {
+        Action::ToggleInstalled => {
             model.components.installed_only = !model.components.installed_only;
             Outcome::changed()
         }
-        KeyCode::Enter => match current {
+        Action::Details => match current {
             Some(name) => {
                 model
                     .dialogs
@@ -411,15 +415,15 @@ fn components_key(model: &mut Model, key: KeyEvent) -> Outcome {
             }
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('i') | KeyCode::Char('+') => match current {
+        Action::Install => match current {
             Some(name) => open_install(model, &name),
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('d') | KeyCode::Char('-') | KeyCode::Delete => match current {
+        Action::Uninstall => match current {
             Some(name) => open_uninstall(model, &name),
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('u') => match current {
+        Action::Upgrade => match current {
             Some(name) => open_upgrade(model, &name),
             None => Outcome::unchanged(),
         },
@@ -509,7 +513,7 @@ fn open_upgrade(model: &mut Model, name: &str) -> Outcome {
     Outcome::changed()
 }
 
-fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn upgrades_action(model: &mut Model, action: Action) -> Outcome {
     let rows: Vec<(String, String, Option<String>)> = model
         .upgrade_rows()
         .iter()
@@ -521,7 +525,7 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
             )
         })
         .collect();
-    if step(&mut model.upgrades_selected, rows.len(), &key) {
+    if step(&mut model.upgrades_selected, rows.len(), action) {
         return Outcome::changed();
     }
     let Some((name, from, to)) = rows
@@ -530,9 +534,9 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
     else {
         return Outcome::unchanged();
     };
-    match key.code {
-        KeyCode::Char('u') | KeyCode::Enter => open_upgrade(model, &name),
-        KeyCode::Char('s') => {
+    match action {
+        Action::UpgradeNow => open_upgrade(model, &name),
+        Action::Schedule => {
             if model.readonly {
                 return refuse_readonly(model);
             }
@@ -554,20 +558,20 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
     }
 }
 
-fn alerts_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn alerts_action(model: &mut Model, action: Action) -> Outcome {
     let len = model.cluster().events.len();
-    if step(&mut model.alerts_scroll, len, &key) {
+    if step(&mut model.alerts_scroll, len, action) {
         return Outcome::changed();
     }
     Outcome::unchanged()
 }
 
-fn settings_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn settings_action(model: &mut Model, action: Action) -> Outcome {
     let rows = model.settings_rows();
-    if step(&mut model.settings_selected, rows.len(), &key) {
+    if step(&mut model.settings_selected, rows.len(), action) {
         return Outcome::changed();
     }
-    if key.code != KeyCode::Enter && key.code != KeyCode::Char(' ') {
+    if action != Action::Change {
         return Outcome::unchanged();
     }
     match rows.get(model.settings_selected).copied() {
