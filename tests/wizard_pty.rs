@@ -362,3 +362,37 @@ fn wizard_finished_run_screen_writes_nothing_and_stops_polling() {
     w.send("y");
     w.wait_exit();
 }
+
+#[test]
+fn wizard_typing_stays_live_while_the_database_is_locked_and_exit_saves_everything() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    w.wait_text("Organization name");
+    // Another process holds the write lock: every draft save now waits for it.
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    store.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let start = std::time::Instant::now();
+    w.type_burst("Busy Org");
+    w.wait_text("busy-org");
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "typing echoed only after {took:?}: the screen waited for the database"
+    );
+    // Quit while the saves are still waiting; they are written once the lock is released.
+    w.send(CTRL_C);
+    std::thread::sleep(Duration::from_millis(800));
+    store.conn().execute_batch("COMMIT").unwrap();
+    w.wait_exit();
+    let drafts = store.list_drafts().unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    let draft = store.load_draft(drafts[0].id).unwrap().unwrap();
+    let form: openova::tui::bootstrap::model::Form = serde_json::from_str(&draft.data).unwrap();
+    assert_eq!(form.org_name, "Busy Org");
+    assert_eq!(form.org_slug, "busy-org");
+}

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use super::model::*;
 use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
 use crate::domain::resolve;
-use crate::tui::dialog::{Answer, ConfirmDialog};
+use crate::tui::dialog::{ConfirmDialog, Reply};
 use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab};
 use crate::tui::runtime::Input;
 use crate::tui::widgets::field::{Edit, TextField};
@@ -633,15 +633,15 @@ impl Model {
         }
         if let Some(top) = self.dialogs.last_mut() {
             return match top.handle_key(&key) {
-                Answer::Yes(intent) => {
+                Reply::Done(intent) | Reply::Submit(intent) => {
                     self.dialogs.pop();
                     self.confirm(intent)
                 }
-                Answer::No => {
+                Reply::Close => {
                     self.dialogs.pop();
                     Vec::new()
                 }
-                Answer::Pending => Vec::new(),
+                Reply::Keep(_) => Vec::new(),
             };
         }
         if is_ctrl(&key, 'c') {

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod effects;
 #[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
+pub mod keys;
 pub mod model;
 pub mod panes;
 pub mod update;
@@ -115,7 +116,7 @@ impl Console {
     fn accepts_text(&self) -> bool {
         matches!(
             self.model.dialogs.last(),
-            Some(model::Dialog::Command { .. }) | Some(model::Dialog::Schedule(_))
+            Some(model::Dialog::Command(_)) | Some(model::Dialog::Schedule(_))
         ) || (self.model.dialogs.is_empty() && self.model.components.filtering)
     }
 }
