@@ -3,6 +3,7 @@
 //! Layers (see docs/architecture.md): `domain` is pure; `store`, `secrets`, `provision`, `cluster`
 //! are adapters that each own one outside thing; `tui`, `cmd`, `manager` are drivers.
 
+pub mod airgap;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;

@@ -1,0 +1,3 @@
+//! Air-gapped sites: the artifact table of the nodes' first boot.
+
+pub mod artifacts;
