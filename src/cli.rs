@@ -47,6 +47,9 @@ pub enum Command {
     /// Validate or generate platform.toml files.
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCmd),
+    /// Sites without internet access: bundle, verify and serve the first-boot artifacts.
+    #[command(subcommand)]
+    Airgap(crate::cmd::airgap::AirgapCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -109,6 +112,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
+        Command::Airgap(cmd) => crate::cmd::airgap::run(cmd),
         Command::Playground(args) => crate::cmd::playground::run(args),
         Command::Man(args) => crate::cmd::man::run(args),
         Command::Docgen(args) => crate::cmd::docgen::run(args),

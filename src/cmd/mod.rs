@@ -1,6 +1,7 @@
 //! Headless subcommands: thin drivers that parse arguments, call the domain and adapters, and
 //! print for a terminal or a script.
 
+pub mod airgap;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;

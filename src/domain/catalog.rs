@@ -200,9 +200,23 @@ pub struct ComponentSpec {
     pub requires: Vec<String>,
     pub optional: Vec<OptionalDep>,
     pub endpoints: Vec<Endpoint>,
+    /// Container images the newest version runs (`registry/repository:tag`), for air-gapped
+    /// sites that mirror them (`openova airgap bundle` writes them to `images.txt`).
+    pub images: Vec<String>,
 }
 
 impl ComponentSpec {
+    /// The chart artifact of `version`: `<repository>/<chart>:<chart version>`, e.g.
+    /// `oci://ghcr.io/openova-io/bp-cilium:1.1.1`.
+    pub fn chart_artifact(&self, version: &VersionEntry) -> String {
+        format!(
+            "{}/{}:{}",
+            self.chart.repository.trim_end_matches('/'),
+            self.chart.name,
+            version.chart_version
+        )
+    }
+
     /// The newest version the catalog offers.
     pub fn latest(&self) -> &VersionEntry {
         // Proven invariant: `Catalog::from_toml` rejects components without versions.
@@ -445,6 +459,8 @@ struct RawComponent {
     optional: Vec<RawOptional>,
     #[serde(default)]
     endpoints: Vec<RawEndpoint>,
+    #[serde(default)]
+    images: Vec<String>,
     #[serde(default)]
     versions: Vec<RawVersion>,
 }
@@ -741,6 +757,7 @@ impl Catalog {
                 requires,
                 optional,
                 endpoints,
+                images: c.images.clone(),
                 name,
             });
         }
