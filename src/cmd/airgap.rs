@@ -73,6 +73,7 @@ pub struct BundleArgs {
     pub platforms: Vec<String>,
     /// Artifact table to use instead of the built-in one (same JSON format as the modules'
     /// shared/artifacts.json), e.g. one your site pinned after checking upstream's checksums.
+    /// Default: `[airgap] artifact_table` of --config, else the built-in table.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
     /// OpenTofu provider registry to download providers from.
@@ -112,7 +113,15 @@ fn load_config(path: &Path) -> color_eyre::Result<PlatformConfig> {
 
 fn run_bundle(args: BundleArgs) -> CmdResult {
     let started = Instant::now();
-    let table = match &args.table {
+    let config = args.config.as_deref().map(load_config).transpose()?;
+    let table_path = args.table.clone().or_else(|| {
+        config
+            .as_ref()
+            .and_then(|c| c.airgap.as_ref())
+            .and_then(|a| a.artifact_table.as_ref())
+            .map(PathBuf::from)
+    });
+    let table = match &table_path {
         Some(p) => {
             let text = std::fs::read_to_string(p)
                 .wrap_err_with(|| format!("cannot read {}", p.display()))?;
@@ -121,9 +130,8 @@ fn run_bundle(args: BundleArgs) -> CmdResult {
         None => ArtifactTable::builtin()?,
     };
     let catalog = crate::catalog::embedded();
-    let (components, providers) = match &args.config {
-        Some(path) => {
-            let config = load_config(path)?;
+    let (components, providers) = match &config {
+        Some(config) => {
             let request = (!args.all_components).then_some(config.components.as_slice());
             (
                 bundle::select_components(catalog, request)?,

@@ -162,6 +162,10 @@ pub struct Airgap {
     /// Absent: the pinned upstream release URLs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub artifacts: Option<String>,
+    /// Absolute path of an artifact table to use instead of the one built in (same JSON format
+    /// as the modules' `shared/artifacts.json`), e.g. one the site pinned itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_table: Option<String>,
 }
 
 /// Break-glass SSH access to the nodes.
@@ -729,6 +733,7 @@ hcloud_token = "env:HCLOUD_TOKEN"
 # registry_mirror = "https://registry.acme.internal" # mirrors every chart and image
 # catalog_configmap = "openova-catalog"              # catalog for upgrades, if not the built-in one
 # artifacts = "http://10.0.1.4:8080"                  # node first-boot files (openova airgap bundle)
+# artifact_table = "/opt/openova/artifacts.json"      # pinned table, if not the built-in one
 "#;
 
 fn check_ref(field: &str, r: &SecretRef) -> Result<(), FieldError> {
@@ -891,6 +896,14 @@ fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
         && let Err(m) = check_artifact_source(url)
     {
         check(Err(FieldError::new("airgap.artifacts", m)));
+    }
+    if let Some(t) = &a.artifact_table
+        && (!t.starts_with('/') || t.chars().any(char::is_control))
+    {
+        check(Err(FieldError::new(
+            "airgap.artifact_table",
+            format!("{t:?} must be an absolute path"),
+        )));
     }
     if let Some(cm) = &a.catalog_configmap {
         let ok = !cm.is_empty()
@@ -1184,6 +1197,7 @@ mod tests {
             registry_mirror: "https://registry.acme.internal:5000".into(),
             catalog_configmap: Some("openova-catalog".into()),
             artifacts: Some("https://artifacts.acme.internal/openova".into()),
+            artifact_table: Some("/opt/openova/artifacts.json".into()),
         });
         cfg.ssh.private_key = Some(SecretRef::keyring("openova/draft-1/ssh-private-key"));
         assert_eq!(errors(&cfg), Vec::<String>::new());
@@ -1586,6 +1600,7 @@ mod tests {
             registry_mirror: "registry.acme.internal".into(),
             catalog_configmap: Some("Openova_Catalog".into()),
             artifacts: Some("ftp://bastion/openova?x=1".into()),
+            artifact_table: Some("artifacts.json".into()),
         });
         let fields: Vec<String> = cfg.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
@@ -1594,6 +1609,7 @@ mod tests {
                 "airgap.provider_mirror",
                 "airgap.registry_mirror",
                 "airgap.artifacts",
+                "airgap.artifact_table",
                 "airgap.catalog_configmap"
             ]
         );
@@ -1789,6 +1805,7 @@ mod tests {
                     registry_mirror: "https://registry.local".into(),
                     catalog_configmap: None,
                     artifacts: Some("http://10.0.1.4:8080".into()),
+                    artifact_table: None,
                 }),
             }
         }

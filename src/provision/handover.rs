@@ -624,6 +624,7 @@ mod tests {
             registry_mirror: "https://registry.example.internal".into(),
             catalog_configmap: Some("openova-catalog".into()),
             artifacts: None,
+            artifact_table: None,
         });
         let p = platform_resource(&config);
         assert_eq!(

@@ -55,6 +55,8 @@ pub enum TfVarsError {
     InvalidCluster { cluster: String, message: String },
     #[error(transparent)]
     Artifacts(#[from] ArtifactError),
+    #[error("artifact table {path}: {message}")]
+    ArtifactTable { path: PathBuf, message: String },
 }
 
 /// The values written to `openova.auto.tfvars.json`: every input of the shared variable
@@ -146,8 +148,11 @@ pub struct RunValues {
     pub registry_mirror: Option<String>,
     /// `http(s)://` artifact source of the site (`[airgap] artifacts`), or upstream when absent.
     pub artifact_source: Option<String>,
-    /// The artifact table; `None` uses the one compiled in with the modules.
+    /// The artifact table; `None` reads `artifact_table`, or uses the one compiled in with the
+    /// modules.
     pub artifacts: Option<ArtifactTable>,
+    /// Path of an artifact table file (`[airgap] artifact_table`).
+    pub artifact_table: Option<PathBuf>,
     pub oci_compartment_ocid: Option<String>,
 }
 
@@ -167,6 +172,11 @@ impl RunValues {
             .as_ref()
             .and_then(|a| a.artifacts.clone())
             .filter(|m| !m.is_empty());
+        run.artifact_table = config
+            .airgap
+            .as_ref()
+            .and_then(|a| a.artifact_table.as_ref())
+            .map(PathBuf::from);
         run
     }
 
@@ -182,6 +192,7 @@ impl RunValues {
             registry_mirror: None,
             artifact_source: None,
             artifacts: None,
+            artifact_table: None,
             oci_compartment_ocid: None,
         }
     }
@@ -251,9 +262,20 @@ impl TfVars {
             .map_err(|e| invalid(e.to_string()))?;
         naming::validate_worker_count("worker_count", spec.worker_count)
             .map_err(|e| invalid(e.to_string()))?;
-        let table = match &run.artifacts {
-            Some(t) => t.clone(),
-            None => ArtifactTable::builtin()?,
+        let table = match (&run.artifacts, &run.artifact_table) {
+            (Some(t), _) => t.clone(),
+            (None, Some(path)) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| TfVarsError::ArtifactTable {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                ArtifactTable::parse(&text).map_err(|e| TfVarsError::ArtifactTable {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            (None, None) => ArtifactTable::builtin()?,
         };
         // The binary and installer must be the release the nodes are told to run.
         for name in ["k3s-binary-amd64", "k3s-binary-arm64", "k3s-install"] {
@@ -755,6 +777,26 @@ mod tests {
         assert!(
             json.contains("\"artifact_source\": \"http://10.0.1.4:8080/\""),
             "{json}"
+        );
+
+        // A site's own table, by path.
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = ArtifactTable::builtin().unwrap();
+        table.artifacts[0].sha256 = "c".repeat(64);
+        let path = dir.path().join("artifacts.json");
+        std::fs::write(&path, serde_json::to_string(&table).unwrap()).unwrap();
+        let mut own = RunValues::new(KEY);
+        own.artifact_table = Some(path.clone());
+        let v = TfVars::for_cluster(&s, &own).unwrap();
+        assert_eq!(
+            v.node_artifacts[&table.artifacts[0].name].sha256,
+            "c".repeat(64)
+        );
+        std::fs::write(&path, "{").unwrap();
+        let err = TfVars::for_cluster(&s, &own).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("artifact table {}", path.display())),
+            "{err}"
         );
 
         // A k3s release the table does not pin has nothing a node could verify.
