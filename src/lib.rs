@@ -5,6 +5,7 @@
 //! wires them. Developer tools (`devtools`, `testenv`, the helm-controller stand-in, the console
 //! fixtures) exist only with the `dev-tools` feature, which tests and benches turn on.
 
+pub mod airgap;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;

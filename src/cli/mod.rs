@@ -49,6 +49,9 @@ pub enum Command {
     /// Validate or generate platform.toml files.
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCmd),
+    /// Sites without internet access: bundle, verify and serve the first-boot artifacts.
+    #[command(subcommand)]
+    Airgap(crate::cmd::airgap::AirgapCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -114,6 +117,7 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
+        Command::Airgap(cmd) => crate::cmd::airgap::run(cmd),
         #[cfg(feature = "dev-tools")]
         Command::Playground(args) => crate::devtools::playground::run(args),
         Command::Man(args) => crate::cli::man::run(args),

@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+pub mod airgap;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;

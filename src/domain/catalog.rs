@@ -207,9 +207,23 @@ pub struct ComponentSpec {
     /// metric stores, registries): marked in every removal dialog, and never removed as an
     /// unneeded dependency unless named.
     pub holds_data: bool,
+    /// Container images the newest version runs (`registry/repository:tag`), for air-gapped
+    /// sites that mirror them (`openova airgap bundle` writes them to `images.txt`).
+    pub images: Vec<String>,
 }
 
 impl ComponentSpec {
+    /// The chart artifact of `version`: `<repository>/<chart>:<chart version>`, e.g.
+    /// `oci://ghcr.io/openova-io/bp-cilium:1.1.1`.
+    pub fn chart_artifact(&self, version: &VersionEntry) -> String {
+        format!(
+            "{}/{}:{}",
+            self.chart.repository.trim_end_matches('/'),
+            self.chart.name,
+            version.chart_version
+        )
+    }
+
     /// The newest version the catalog offers.
     pub fn latest(&self) -> &VersionEntry {
         // Proven invariant: `Catalog::from_toml` rejects components without versions.
@@ -454,6 +468,7 @@ struct RawComponent {
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
     holds_data: bool,
+    images: Vec<String>,
     #[serde(default)]
     versions: Vec<RawVersion>,
 }
@@ -719,6 +734,7 @@ impl<'a> Refs<'a> {
             optional,
             endpoints,
             holds_data: c.holds_data,
+            images: c.images.clone(),
             name,
         })
     }

@@ -157,6 +157,15 @@ pub struct Airgap {
     /// Name of the ConfigMap holding the catalog, when it differs from the embedded one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_configmap: Option<String>,
+    /// Where the nodes fetch their first-boot files (what `openova airgap bundle` wrote):
+    /// `http(s)://host[:port][/path]`, e.g. a bucket or `openova airgap serve` on the bastion.
+    /// Absent: the pinned upstream release URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts: Option<String>,
+    /// Absolute path of an artifact table to use instead of the one built in (same JSON format
+    /// as the modules' `shared/artifacts.json`), e.g. one the site pinned itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_table: Option<String>,
 }
 
 /// Break-glass SSH access to the nodes.
@@ -723,6 +732,8 @@ hcloud_token = "env:HCLOUD_TOKEN"
 # provider_mirror = "/opt/openova/tofu-providers"   # OpenTofu provider mirror (absolute path)
 # registry_mirror = "https://registry.acme.internal" # mirrors every chart and image
 # catalog_configmap = "openova-catalog"              # catalog for upgrades, if not the built-in one
+# artifacts = "http://10.0.1.4:8080"                  # node first-boot files (openova airgap bundle)
+# artifact_table = "/opt/openova/artifacts.json"      # pinned table, if not the built-in one
 "#;
 
 fn check_ref(field: &str, r: &SecretRef) -> Result<(), FieldError> {
@@ -829,6 +840,45 @@ fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// An artifact source the nodes can reach: `http://` or `https://`, a host, an optional port and
+/// path, no query, fragment, credentials, quotes or whitespace. Plain HTTP is allowed because
+/// every file is checked against its pinned sha256 and `openova airgap serve` speaks HTTP.
+pub fn check_artifact_source(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    let (host_port, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (host_port, None),
+    };
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(format!(
+            "{url:?} needs a host name or IPv4 address (letters, digits, '.', '-')"
+        ));
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |n| n == 0)
+    {
+        return Err(format!("{url:?} has an invalid port {p:?}"));
+    }
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._~-/".contains(c))
+        || path.contains("//")
+    {
+        return Err(format!(
+            "{url:?}: the path may hold only letters, digits and ._~-/ (no query, fragment or spaces)"
+        ));
+    }
+    Ok(())
+}
+
 fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
     if !a.provider_mirror.starts_with('/') || a.provider_mirror.chars().any(char::is_control) {
         check(Err(FieldError::new(
@@ -841,6 +891,19 @@ fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
     }
     if let Err(m) = check_url(&a.registry_mirror, false) {
         check(Err(FieldError::new("airgap.registry_mirror", m)));
+    }
+    if let Some(url) = &a.artifacts
+        && let Err(m) = check_artifact_source(url)
+    {
+        check(Err(FieldError::new("airgap.artifacts", m)));
+    }
+    if let Some(t) = &a.artifact_table
+        && (!t.starts_with('/') || t.chars().any(char::is_control))
+    {
+        check(Err(FieldError::new(
+            "airgap.artifact_table",
+            format!("{t:?} must be an absolute path"),
+        )));
     }
     if let Some(cm) = &a.catalog_configmap {
         let ok = !cm.is_empty()
@@ -1133,6 +1196,8 @@ mod tests {
             provider_mirror: "/opt/openova/providers".into(),
             registry_mirror: "https://registry.acme.internal:5000".into(),
             catalog_configmap: Some("openova-catalog".into()),
+            artifacts: Some("https://artifacts.acme.internal/openova".into()),
+            artifact_table: Some("/opt/openova/artifacts.json".into()),
         });
         cfg.ssh.private_key = Some(SecretRef::keyring("openova/draft-1/ssh-private-key"));
         assert_eq!(errors(&cfg), Vec::<String>::new());
@@ -1534,6 +1599,8 @@ mod tests {
             provider_mirror: "mirror/providers".into(),
             registry_mirror: "registry.acme.internal".into(),
             catalog_configmap: Some("Openova_Catalog".into()),
+            artifacts: Some("ftp://bastion/openova?x=1".into()),
+            artifact_table: Some("artifacts.json".into()),
         });
         let fields: Vec<String> = cfg.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
@@ -1541,9 +1608,34 @@ mod tests {
             [
                 "airgap.provider_mirror",
                 "airgap.registry_mirror",
+                "airgap.artifacts",
+                "airgap.artifact_table",
                 "airgap.catalog_configmap"
             ]
         );
+    }
+
+    #[test]
+    fn artifact_source_accepts_bucket_and_bastion_and_refuses_the_rest() {
+        for ok in [
+            "https://artifacts.acme.internal/openova",
+            "http://10.0.1.4:8080",
+            "https://s3.eu-central-1.amazonaws.com/acme-openova/bundle/",
+        ] {
+            assert_eq!(check_artifact_source(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "ftp://bastion",
+            "http://",
+            "https://user:pw@host/x",
+            "https://host/x?sig=1",
+            "https://host/a b",
+            "https://host:0",
+            "https://host/x#frag",
+            "artifacts.acme.internal",
+        ] {
+            assert!(check_artifact_source(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -1712,6 +1804,8 @@ mod tests {
                     provider_mirror: "/srv/mirror".into(),
                     registry_mirror: "https://registry.local".into(),
                     catalog_configmap: None,
+                    artifacts: Some("http://10.0.1.4:8080".into()),
+                    artifact_table: None,
                 }),
             }
         }

@@ -210,6 +210,31 @@ variable "registry_mirror" {
   }
 }
 
+variable "artifact_source" {
+  description = "Where nodes fetch their first-boot files (k3s, its images and installer, the Cilium chart, the Flux manifests): an http(s) URL laid out like `openova airgap bundle` writes it (an object-storage bucket, the site's registry or `openova airgap serve` on the bastion). Empty: the pinned upstream release URLs. Either way every file is checked against its sha256."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.artifact_source == "" || can(regex("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?$", var.artifact_source))
+    error_message = "artifact_source must be empty or an http(s) URL without query or fragment, such as https://artifacts.acme.internal/openova."
+  }
+}
+
+variable "node_artifacts" {
+  description = "Every file a node fetches at first boot, by name: its version, download URL (under artifact_source when set) and sha256. Written by openova from the artifact table tofu-modules/shared/artifacts.json."
+  type = map(object({
+    version = string
+    url     = string
+    sha256  = string
+  }))
+  validation {
+    condition = alltrue([for n in ["k3s-binary-amd64", "k3s-binary-arm64", "k3s-images-amd64", "k3s-images-arm64", "k3s-install", "cilium-chart", "flux-install"] : contains(keys(var.node_artifacts), n)]) && alltrue([
+      for a in values(var.node_artifacts) : can(regex("^https?://[^\\s'\"]+$", a.url)) && can(regex("^[A-Za-z0-9.+_-]+$", a.version))
+    ])
+    error_message = "node_artifacts must name k3s-binary-amd64, k3s-binary-arm64, k3s-images-amd64, k3s-images-arm64, k3s-install, cilium-chart and flux-install, each with an http(s) url (no quotes or spaces) and a plain version."
+  }
+}
+
 variable "wireguard" {
   description = "WireGuard mesh to the platform's other region, or null for a single region. The first control-plane node is this region's gateway; address is its mesh address (CIDR form); peers carry public keys only."
   type = object({
