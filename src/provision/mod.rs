@@ -1,6 +1,7 @@
 //! Provisioning with OpenTofu: embedded modules, per-run workspaces, the runner, its events and
 //! the hand-over to the new cluster.
 
+pub mod credcheck;
 pub mod events;
 pub mod handover;
 pub mod modules;
