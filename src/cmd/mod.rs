@@ -9,3 +9,4 @@ pub mod docgen;
 pub mod man;
 pub mod playground;
 pub mod runs;
+pub mod secrets;
