@@ -5,6 +5,7 @@ pub mod credcheck;
 pub mod events;
 pub mod handover;
 pub mod modules;
+pub mod plan;
 pub mod runner;
 pub mod supervisor;
 pub mod tfvars;
