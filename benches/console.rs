@@ -331,7 +331,7 @@ fn status_change_to_screen_p95(bencher: Bencher) {
                     };
                     console.apply(msg);
                     let c = &console.model.cluster().components["component-0001"];
-                    if c.health.label() == health {
+                    if c.health.as_str() == health {
                         break;
                     }
                 }

@@ -15,7 +15,7 @@ use crate::domain::platform::{PlatformConfig, SecretSource};
 use crate::provision::plan::PlanSummary;
 use crate::provision::runner::{SecretEnv, Tofu};
 use crate::provision::supervisor::{self, PlanFingerprint, PlanRunRef, RunOptions, StartRequest};
-use crate::secrets::{KeyringStore, SecretStore};
+use crate::secrets::{self, KeyringStore, SecretStore};
 use crate::store::runs::{RunAction, RunState};
 
 #[derive(Debug, clap::Subcommand)]
@@ -122,7 +122,17 @@ pub fn load_config(path: &Path, text: &str) -> color_eyre::Result<PlatformConfig
 /// environment variables OpenTofu reads. Values never leave this process except through the
 /// supervisor's pipe; errors name the field and the reference, never a value.
 pub fn resolve_secrets(config: &PlatformConfig) -> color_eyre::Result<SecretEnv> {
-    let mut keyring: Option<Option<KeyringStore>> = None;
+    resolve_secrets_with(config, KeyringStore::open)
+}
+
+/// [`resolve_secrets`] with the keyring `open_keyring` gives (asked at most once, and only when
+/// a reference names the keyring; `None` when no keyring is usable).
+pub fn resolve_secrets_with<S: SecretStore>(
+    config: &PlatformConfig,
+    open_keyring: impl FnOnce() -> Option<S>,
+) -> color_eyre::Result<SecretEnv> {
+    let mut open_keyring = Some(open_keyring);
+    let mut keyring: Option<S> = None;
     let env = supervisor::secret_env(config, |field, r| {
         let source = r.source().map_err(|why| format!("{field} = {r}: {why}"))?;
         match source {
@@ -133,13 +143,15 @@ pub fn resolve_secrets(config: &PlatformConfig) -> color_eyre::Result<SecretEnv>
                 )),
             },
             SecretSource::Keyring(path) => {
-                let store = keyring.get_or_insert_with(KeyringStore::open);
-                let Some(store) = store.as_ref() else {
+                if let Some(open) = open_keyring.take() {
+                    keyring = open();
+                }
+                let Some(store) = keyring.as_ref() else {
                     return Err(format!(
                         "{field} = {r}: no usable OS keyring on this machine; use env:<VARIABLE> instead"
                     ));
                 };
-                match store.get(path) {
+                match secrets::get_referenced(store, path) {
                     Ok(Some(v)) => Ok(v),
                     Ok(None) => Err(format!(
                         "{field} = {r}: no such keyring entry (kernel keyring entries expire; store it with `openova secrets set {path}`, which reads the value from stdin)"

@@ -47,7 +47,9 @@ pub struct ListArgs {
     pub config: PathBuf,
 }
 
-/// The keyring path of `name`, which may be written with or without `keyring:`.
+/// The reference path of `name` (what follows `keyring:` in platform.toml), which may be
+/// written with or without `keyring:`. The keyring entry itself is
+/// [`crate::secrets::entry_of_reference`] of it, the same rule every reader uses.
 pub fn entry_name(name: &str) -> color_eyre::Result<String> {
     let r = if name.contains(':') {
         SecretRef(name.to_owned())
@@ -131,13 +133,13 @@ pub fn run(cmd: SecretsCmd) -> CmdResult {
             if let Some(e) = shape_problem(&name, &value) {
                 bail!("{name}: {e}; nothing was stored");
             }
-            keyring()?.put(&name, &value)?;
+            keyring()?.put(crate::secrets::entry_of_reference(&name), &value)?;
             println!("stored {name} in the {}", keyring_kind());
             Ok(ExitCode::SUCCESS)
         }
         SecretsCmd::Check(a) => {
             let name = entry_name(&a.name)?;
-            match keyring()?.get(&name)? {
+            match crate::secrets::get_referenced(&keyring()?, &name)? {
                 Some(v) => match shape_problem(&name, &v) {
                     None => {
                         println!("{name}: present");
@@ -156,7 +158,7 @@ pub fn run(cmd: SecretsCmd) -> CmdResult {
         }
         SecretsCmd::Delete(a) => {
             let name = entry_name(&a.name)?;
-            keyring()?.delete(&name)?;
+            keyring()?.delete(crate::secrets::entry_of_reference(&name))?;
             println!("deleted {name} (if it existed)");
             Ok(ExitCode::SUCCESS)
         }
@@ -227,7 +229,10 @@ fn list(a: &ListArgs) -> CmdResult {
     let mut missing = 0;
     for (field, r) in &refs {
         let status = match r.source() {
-            Ok(SecretSource::Keyring(path)) => match store.as_ref().map(|s| s.get(path)) {
+            Ok(SecretSource::Keyring(path)) => match store
+                .as_ref()
+                .map(|s| crate::secrets::get_referenced(s, path))
+            {
                 Some(Ok(Some(_))) => "present".to_owned(),
                 Some(Ok(None)) => {
                     missing += 1;

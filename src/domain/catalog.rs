@@ -157,6 +157,9 @@ pub struct VersionEntry {
     pub upstream: Option<String>,
     /// What changed in this version, one line per change.
     pub changes: Vec<String>,
+    /// A major upgrade whatever semver says (e.g. a data format change): an upgrade to or past
+    /// it needs the operator's second confirmation.
+    pub major: bool,
 }
 
 /// A dependency that is offered, not forced, with the reason to want it.
@@ -200,6 +203,10 @@ pub struct ComponentSpec {
     pub requires: Vec<String>,
     pub optional: Vec<OptionalDep>,
     pub endpoints: Vec<Endpoint>,
+    /// Holds data that an uninstall may destroy (databases, object storage, vaults, log and
+    /// metric stores, registries): marked in every removal dialog, and never removed as an
+    /// unneeded dependency unless named.
+    pub holds_data: bool,
 }
 
 impl ComponentSpec {
@@ -446,6 +453,8 @@ struct RawComponent {
     #[serde(default)]
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
+    holds_data: bool,
+    #[serde(default)]
     versions: Vec<RawVersion>,
 }
 
@@ -472,6 +481,8 @@ struct RawVersion {
     upstream: Option<String>,
     #[serde(default)]
     changes: Vec<String>,
+    #[serde(default)]
+    major: bool,
 }
 
 #[derive(Deserialize)]
@@ -720,6 +731,7 @@ impl Catalog {
                     chart_version,
                     upstream: v.upstream.clone(),
                     changes: v.changes.clone(),
+                    major: v.major,
                 });
             }
             versions.sort_by(|a, b| a.version.cmp(&b.version));
@@ -741,6 +753,7 @@ impl Catalog {
                 requires,
                 optional,
                 endpoints,
+                holds_data: c.holds_data,
                 name,
             });
         }

@@ -22,7 +22,7 @@ use crate::cli::CmdResult;
 use crate::domain::naming::Provider;
 use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
 use crate::store::{Store, drafts};
-use crate::tui::runtime::{self, App, EffectRunner, Input};
+use crate::tui::runtime::{self, App, EffectRunner, Input, Update};
 use crate::tui::theme::Theme;
 use model::{
     CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, SecretName, SecretStorage,
@@ -61,15 +61,31 @@ pub struct Wizard {
 impl App for Wizard {
     type Msg = Msg;
     type Effect = Effect;
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
-        self.model.update(input)
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
+        // A tick only asks for a poll; the poll's answer is what may change the screen.
+        if matches!(input, Input::Tick) {
+            return Update {
+                effects: self.model.update(input),
+                changed: false,
+            };
+        }
+        // Rendering is a pure function of the model, so an unchanged model is an unchanged
+        // screen. Comparing a copy is cheap next to a frame over ssh, and it cannot miss a
+        // field the way hand-kept "changed" flags can.
+        let before = self.model.clone();
+        let effects = self.model.update(input);
+        Update {
+            effects,
+            changed: self.model != before,
+        }
     }
     fn render(&self, frame: &mut ratatui::Frame) {
         screens::render(&self.model, frame, &self.theme);
     }
     fn animating(&self) -> bool {
-        // Only a running provisioning screen needs the tick (to poll its events).
-        matches!(self.model.mode, Mode::Progress(_))
+        // Only a provisioning screen whose run is still going needs the tick (to poll its
+        // events); a finished run's screen is final.
+        matches!(&self.model.mode, Mode::Progress(p) if !p.0.settled())
     }
     fn finished(&self) -> bool {
         self.model.finished
@@ -250,13 +266,9 @@ pub struct Runner {
     pub memory: MemoryStore,
 }
 
-/// The keyring user name of a draft's secret: `<database instance>/draft-<id>/<name>`.
+/// The keyring entry of a draft's secret (named by `secrets::draft_entry`).
 fn secret_key(prefix: &str, draft: i64, name: SecretName) -> String {
-    if prefix.is_empty() {
-        format!("draft-{draft}/{}", name.key())
-    } else {
-        format!("{prefix}/draft-{draft}/{}", name.key())
-    }
+    crate::secrets::draft_entry(prefix, draft, name.key())
 }
 
 impl Runner {
@@ -344,14 +356,9 @@ impl Runner {
                 Ok(SecretSource::Env(name)) => std::env::var(name)
                     .map(SecretString::from)
                     .map_err(|_| format!("{field}: environment variable {name} is not set")),
-                Ok(SecretSource::Keyring(path)) => {
-                    let user = path
-                        .strip_prefix(&format!("{}/", crate::secrets::SERVICE))
-                        .unwrap_or(path);
-                    keyring
-                        .and_then(|k| k.get(user).ok().flatten())
-                        .ok_or_else(|| format!("{field}: keyring entry {path} is not available"))
-                }
+                Ok(SecretSource::Keyring(path)) => keyring
+                    .and_then(|k| crate::secrets::get_referenced(k, path).ok().flatten())
+                    .ok_or_else(|| format!("{field}: keyring entry {path} is not available")),
                 Err(e) => Err(format!("{field}: {e}")),
             }
         })?;
@@ -476,7 +483,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                     .ok()
                     .map(Box::new);
                 let events =
-                    crate::store::runs::events_after(conn, &id, after, 500).unwrap_or_default();
+                    crate::store::runs::events_after(conn, &id, after, progress::POLL_PAGE)
+                        .unwrap_or_default();
                 send(Msg::RunPolled {
                     now_ms: crate::store::runs::now_ms(),
                     run,

@@ -410,7 +410,7 @@ impl Model {
             Input::Key(key) => self.handle_key(key),
             Input::Paste(text) => self.handle_paste(&text),
             Input::Tick => match &self.mode {
-                Mode::Progress(p) => vec![Effect::PollRun {
+                Mode::Progress(p) if !p.0.settled() => vec![Effect::PollRun {
                     id: p.0.run_id.clone(),
                     after: p.0.last_seq(),
                 }],
@@ -550,6 +550,7 @@ impl Model {
                     for e in &events {
                         p.0.apply_event(e);
                     }
+                    p.0.set_polled(events.len());
                     p.0.set_now(now_ms);
                 }
                 Vec::new()

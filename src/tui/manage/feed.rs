@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use tokio::sync::mpsc::{self, UnboundedSender};
 
 use super::model::{
-    CatalogEntry, ComponentView, ConditionView, Endpoint, EventView, Group, Health, MAX_EVENTS,
+    CatalogEntry, ComponentView, ConditionView, Endpoint, EventView, Group, MAX_EVENTS,
     PlatformView, RollbackView, Severity,
 };
 use super::update::{ClusterMsg, Effect, Msg, When};
@@ -112,16 +112,6 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
     out
 }
 
-fn health(h: Option<crd::Health>) -> Health {
-    match h {
-        Some(crd::Health::Healthy) => Health::Healthy,
-        Some(crd::Health::Installing) => Health::Installing,
-        Some(crd::Health::Degraded) => Health::Degraded,
-        Some(crd::Health::Failed) => Health::Failed,
-        Some(crd::Health::Unknown) | None => Health::Unknown,
-    }
-}
-
 /// A watched Component as the console shows it.
 pub fn component_view(c: &Component) -> ComponentView {
     let status = c.status.clone().unwrap_or_default();
@@ -166,7 +156,8 @@ pub fn component_view(c: &Component) -> ComponentView {
             .phase
             .map(|p| p.as_str().to_string())
             .unwrap_or_default(),
-        health: health(status.health),
+        // Not reported yet is shown as Unknown, never guessed healthy.
+        health: status.health.unwrap_or_default(),
         endpoints: status
             .endpoints
             .iter()
@@ -202,7 +193,10 @@ pub fn platform_view(p: &Platform) -> PlatformView {
         name: p.metadata.name.clone().unwrap_or_default(),
         organization: p.spec.organization.name.clone(),
         domain: p.spec.organization.domain.clone(),
-        phase: status.phase.map(|ph| format!("{ph:?}")).unwrap_or_default(),
+        phase: status
+            .phase
+            .map(|ph| ph.as_str().to_string())
+            .unwrap_or_default(),
         regions: p
             .spec
             .regions
@@ -661,6 +655,7 @@ async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::health::Health;
 
     fn component(status: serde_json::Value) -> Component {
         serde_json::from_value(serde_json::json!({

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use ratatui::Frame;
 
-use crate::tui::runtime::{App, Input};
+use crate::tui::runtime::{App, Input, Update};
 use crate::tui::theme::Theme;
 
 use model::Model;
@@ -71,7 +71,7 @@ impl App for Console {
     type Msg = Msg;
     type Effect = Effect;
 
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
             Input::Resize(..) => Msg::Resized,
@@ -79,22 +79,23 @@ impl App for Console {
             Input::Paste(text) => {
                 // Paste goes into whichever text field is open, character by character, so the
                 // field's own filtering of control characters applies.
-                let mut effects = Vec::new();
+                let mut out = Update::unchanged();
                 for ch in text.chars().filter(|c| !c.is_control()) {
                     let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(ch));
                     if self.accepts_text() {
-                        effects.extend(self.apply(Msg::Key(key)).effects);
+                        out.merge(self.apply(Msg::Key(key)));
                     }
                 }
-                return effects;
+                return out;
             }
-            Input::Tick => return Vec::new(),
+            // Nothing in the console animates.
+            Input::Tick => return Update::unchanged(),
             Input::Terminate => {
                 self.model.quit = true;
-                return Vec::new();
+                return Update::changed();
             }
         };
-        self.apply(msg).effects
+        self.apply(msg)
     }
 
     fn render(&self, frame: &mut Frame) {

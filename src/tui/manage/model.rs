@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use crate::domain::health::{Health, rollup};
 use crate::tui::widgets::field::TextField;
 use time::OffsetDateTime;
 
@@ -60,42 +61,6 @@ impl Group {
             Group::Mandatory => "MANDATORY (Core Platform)",
             Group::ALaCarte => "A LA CARTE (Optional)",
             Group::MetaPlatform => "META-PLATFORMS",
-        }
-    }
-}
-
-/// Health as the manager reports it on a Component.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Health {
-    Healthy,
-    Installing,
-    Degraded,
-    Failed,
-    Unknown,
-}
-
-impl Health {
-    pub fn label(self) -> &'static str {
-        match self {
-            Health::Healthy => "Healthy",
-            Health::Installing => "Installing",
-            Health::Degraded => "Degraded",
-            Health::Failed => "Failed",
-            Health::Unknown => "Unknown",
-        }
-    }
-
-    /// Parse the manager's vocabulary; anything unfamiliar is shown as Unknown rather than
-    /// guessed healthy.
-    pub fn parse(s: &str) -> Health {
-        match s.to_ascii_lowercase().as_str() {
-            "healthy" | "ready" | "installed" => Health::Healthy,
-            "progressing" | "installing" | "upgrading" | "pending" | "rollingback" => {
-                Health::Installing
-            }
-            "degraded" => Health::Degraded,
-            "failed" | "error" => Health::Failed,
-            _ => Health::Unknown,
         }
     }
 }
@@ -258,12 +223,11 @@ impl ClusterView {
         if self.components.is_empty() {
             return None;
         }
-        let healthy = self
-            .components
-            .values()
-            .filter(|c| c.health == Health::Healthy)
-            .count() as u64;
-        Some(healthy * 100 / self.components.len() as u64)
+        Some(
+            rollup(self.components.values().map(|c| c.health))
+                .percent
+                .into(),
+        )
     }
 
     pub fn upgrades_available(&self) -> usize {

@@ -6,8 +6,9 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::fixtures;
-use super::model::{Connection, Dialog, Health, Model, Pane};
+use super::model::{Connection, Dialog, Model, Pane};
 use super::update::{ClusterMsg, Effect, Msg, When, update};
+use crate::domain::health::Health;
 use crate::tui::theme::Theme;
 
 fn key(code: KeyCode) -> Msg {

@@ -3,11 +3,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::domain::health::Health;
 use crate::tui::widgets::field::TextField;
 
 use super::model::{
-    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, Health, InstallDialog,
-    Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
+    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, InstallDialog, Model, Pane,
+    PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
 };
 
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
@@ -104,29 +105,7 @@ pub enum Effect {
 }
 
 /// The result of one `update`: the work to do and whether the screen must be redrawn.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub effects: Vec<Effect>,
-    pub changed: bool,
-}
-
-impl Outcome {
-    fn changed() -> Outcome {
-        Outcome {
-            effects: Vec::new(),
-            changed: true,
-        }
-    }
-    fn unchanged() -> Outcome {
-        Outcome::default()
-    }
-    fn effect(e: Effect) -> Outcome {
-        Outcome {
-            effects: vec![e],
-            changed: true,
-        }
-    }
-}
+pub type Outcome = crate::tui::runtime::Update<Effect>;
 
 const READONLY_REFUSAL: &str = "read-only mode: writes are disabled (started with --readonly)";
 

@@ -13,7 +13,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::model::{ClusterView, Connection, Health, Model, Pane};
+use super::model::{ClusterView, Connection, Model, Pane};
+use crate::domain::health::Health;
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::footer::render_footer;
@@ -228,7 +229,7 @@ pub fn key_hints(model: &Model) -> Vec<KeyHint> {
 /// The glyph and style for a health value.
 pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
     let style = health_style(h, theme);
-    Span::styled(format!("● {}", h.label()), style)
+    Span::styled(format!("● {}", h.as_str()), style)
 }
 
 pub fn health_style(h: Health, theme: &Theme) -> Style {
