@@ -980,6 +980,17 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
         stdout.contains(&format!("--plan {}", plan.id)),
         "the way to apply it is named: {stdout}"
     );
+    let plan_files = |ws: &str| -> usize {
+        files_under(Path::new(ws))
+            .iter()
+            .filter(|p| p.ends_with("tfplan"))
+            .count()
+    };
+    assert_eq!(
+        plan_files(&plan.workspace),
+        2,
+        "the plan run keeps one plan per cluster"
+    );
     let planned = argv_log(&env);
     assert_eq!(planned.iter().filter(|l| l.starts_with("plan ")).count(), 2);
     assert!(
@@ -1058,6 +1069,8 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].action, runs::RunAction::Apply);
     assert_eq!(list[0].state, RunState::Succeeded);
+    // Applied plan files (they hold the variable values) do not stay on disk.
+    assert_eq!(plan_files(&plan.workspace), 0);
 }
 
 #[test]
