@@ -579,3 +579,118 @@ fn reports_name_their_provider() {
         r.message()
     );
 }
+
+// ---- `openova bootstrap check`: flags, config endpoints and proxy variables ---------------------
+
+const OPENOVA: &str = env!("CARGO_BIN_EXE_openova");
+
+fn check_cmd(dir: &std::path::Path, config_text: &str, args: &[&str]) -> std::process::Command {
+    let config = dir.join("platform.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let mut c = std::process::Command::new(OPENOVA);
+    c.args(["bootstrap", "check", "--config", config.to_str().unwrap()])
+        .args(args)
+        .env("OPENOVA_STATE_DIR", dir.join("state"))
+        .env("HCLOUD_TOKEN", HZ_TOKEN)
+        .env_remove("OPENOVA_HETZNER_API_URL")
+        .env_remove("HTTPS_PROXY")
+        .env_remove("https_proxy")
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .env_remove("all_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy");
+    c
+}
+
+#[test]
+fn bootstrap_check_uses_the_flag_then_the_config_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = hetzner_stand_in(200);
+    let example = openova::domain::platform::EXAMPLE_TOML;
+    let out = check_cmd(
+        dir.path(),
+        example,
+        &["--hetzner-api-url", &format!("{}/v1", api.url())],
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Hetzner Cloud credentials: ok"), "{stdout}");
+    assert!(!stdout.contains(HZ_TOKEN));
+    assert_eq!(api.seen().len(), 1);
+
+    let with_endpoint = format!(
+        "{example}\n[endpoints]\nhetzner_api = \"{}/v1\"\n",
+        api.url()
+    );
+    let out = check_cmd(dir.path(), &with_endpoint, &[]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(api.seen().len(), 2);
+
+    // A rejected token: exit 1, the result word and the fields to check.
+    let rejected = hetzner_stand_in(200);
+    let out = check_cmd(dir.path(), example, &["--hetzner-api-url", &rejected.url()])
+        .env("HCLOUD_TOKEN", "another-token")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("credentials: 401") && stdout.contains("API token"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bootstrap_check_honours_https_proxy_and_no_proxy_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = hetzner_stand_in(200);
+    let proxy = hetzner_stand_in(200);
+    let example = openova::domain::platform::EXAMPLE_TOML;
+    let url = format!("http://localhost:{}/v1", api.port);
+    let out = check_cmd(dir.path(), example, &["--hetzner-api-url", &url])
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        proxy.connects.lock().unwrap().len(),
+        1,
+        "went through the proxy"
+    );
+    assert!(api.seen().is_empty());
+
+    let out = check_cmd(dir.path(), example, &["--hetzner-api-url", &url])
+        .env("HTTPS_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port))
+        .env("NO_PROXY", "localhost")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        proxy.connects.lock().unwrap().len(),
+        1,
+        "NO_PROXY bypassed the proxy"
+    );
+    assert_eq!(api.seen().len(), 1);
+}

@@ -983,6 +983,17 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
         stdout.contains(&format!("--plan {}", plan.id)),
         "the way to apply it is named: {stdout}"
     );
+    let plan_files = |ws: &str| -> usize {
+        files_under(Path::new(ws))
+            .iter()
+            .filter(|p| p.ends_with("tfplan"))
+            .count()
+    };
+    assert_eq!(
+        plan_files(&plan.workspace),
+        2,
+        "the plan run keeps one plan per cluster"
+    );
     let planned = argv_log(&env);
     assert_eq!(planned.iter().filter(|l| l.starts_with("plan ")).count(), 2);
     assert!(
@@ -1061,6 +1072,8 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
     assert_eq!(list.len(), 2);
     assert_eq!(list[0].action, runs::RunAction::Apply);
     assert_eq!(list[0].state, RunState::Succeeded);
+    // Applied plan files (they hold the variable values) do not stay on disk.
+    assert_eq!(plan_files(&plan.workspace), 0);
 }
 
 #[test]
@@ -1406,4 +1419,194 @@ fn secrets_set_has_no_value_argument() {
         Some(2),
         "a value in argv is a usage error"
     );
+}
+
+// ---- Huawei Cloud and OCI headless: every credential is its own reference ----------------------
+
+const HW_SECRET: &str = "huawei-planted-secret-key-7d41c9e2a8b35f60";
+const OCI_KEY: &str = include_str!("fixtures/oci-test-api-key.pem");
+
+fn provider_config(
+    provider: &str,
+    locations: [&str; 1],
+    size: &str,
+    credentials: &str,
+    extra: &str,
+) -> String {
+    format!(
+        r#"apiVersion = "openova.io/v1alpha1"
+kind = "PlatformConfig"
+provider = "{provider}"
+state_backend = "local"
+
+[organization]
+name = "Gulf Telecom"
+slug = "gulftel"
+domain = "cloud.gulftel.example"
+email = "noc@gulftel.example"
+env_type = "uat"
+
+[[regions]]
+location = "{}"
+building_block = "mgt"
+control_plane = {{ size = "{size}", count = 1 }}
+workers = {{ size = "{size}", count = 1 }}
+
+[ssh]
+public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme"
+
+[api]
+allowed_cidrs = ["198.51.100.7/32"]
+
+[credentials]
+{credentials}
+{extra}"#,
+        locations[0]
+    )
+}
+
+fn plan_with(env: &Env, vars: &[(&str, &str)], secret_var: &str) -> Output {
+    let config = env.config();
+    let mut c = env.cmd(&[
+        "bootstrap",
+        "plan",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--tofu",
+        FAKE_TOFU,
+    ]);
+    c.env("FAKE_TOFU_SECRET_VAR", secret_var);
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    c.output().expect("spawn")
+}
+
+fn assert_nowhere(env: &Env, secret: &str) {
+    for f in files_under(env.dir.path()) {
+        if f.ends_with("platform.toml") || f.extension().is_some_and(|e| e == "pem") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !contains_bytes(&bytes, secret.as_bytes()),
+            "{} holds a planted secret",
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn huawei_headless_plan_passes_each_credential_and_the_enterprise_project() {
+    let env = Env::new();
+    let cfg = provider_config(
+        "hw",
+        ["apse"],
+        "c7n.xlarge.2",
+        "access_key = \"env:HW_ACCESS_KEY\"\nsecret_key = \"env:HW_SECRET_KEY\"",
+        "[huawei]\nenterprise_project_id = \"0\"\n",
+    );
+    std::fs::write(env.config(), cfg).expect("write");
+    let out = plan_with(
+        &env,
+        &[
+            ("HW_ACCESS_KEY", "HPUAPLANTEDACCESSKEY7Q"),
+            ("HW_SECRET_KEY", HW_SECRET),
+        ],
+        "TF_VAR_huawei_secret_key",
+    );
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Plan for hw-apse-mgt-uat"), "{stdout}");
+    let run = env.only_run();
+    let tfvars = files_under(Path::new(&run.workspace))
+        .into_iter()
+        .find(|p| p.ends_with("openova.auto.tfvars.json"))
+        .expect("tfvars");
+    let vars: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tfvars).expect("read")).expect("json");
+    assert_eq!(vars["huawei_enterprise_project_id"], "0");
+    assert_eq!(
+        vars["api_allowed_cidrs"],
+        serde_json::json!(["198.51.100.7/32"])
+    );
+    assert_nowhere(&env, HW_SECRET);
+}
+
+#[test]
+fn oci_headless_plan_validates_the_pem_key_and_passes_the_compartment() {
+    let env = Env::new();
+    let cfg = provider_config(
+        "oci",
+        ["fra"],
+        "VM.Standard.E5.Flex.2.16",
+        "tenancy_ocid = \"env:OCI_TENANCY_OCID\"\nuser_ocid = \"env:OCI_USER_OCID\"\nfingerprint = \"env:OCI_FINGERPRINT\"\nprivate_key = \"env:OCI_PRIVATE_KEY\"",
+        "[oci]\ncompartment_ocid = \"ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa\"\n",
+    );
+    std::fs::write(env.config(), cfg).expect("write");
+    let ids = [
+        (
+            "OCI_TENANCY_OCID",
+            "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq",
+        ),
+        (
+            "OCI_USER_OCID",
+            "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq",
+        ),
+        (
+            "OCI_FINGERPRINT",
+            "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34",
+        ),
+    ];
+    // A public key pasted where the private key belongs is refused before anything starts.
+    let mut bad = ids.to_vec();
+    bad.push((
+        "OCI_PRIVATE_KEY",
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
+    ));
+    let out = plan_with(&env, &bad, "TF_VAR_oci_private_key");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("credentials.private_key = env:OCI_PRIVATE_KEY")
+            && stderr.contains("not the public key"),
+        "{stderr}"
+    );
+    assert!(!env.state().join("runs").exists());
+
+    let mut good = ids.to_vec();
+    good.push(("OCI_PRIVATE_KEY", OCI_KEY));
+    let out = plan_with(&env, &good, "TF_VAR_oci_private_key");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("Plan for oci-fra-mgt-uat"),
+        "{}",
+        text(&out.stdout)
+    );
+    let run = env.only_run();
+    let tfvars = files_under(Path::new(&run.workspace))
+        .into_iter()
+        .find(|p| p.ends_with("openova.auto.tfvars.json"))
+        .expect("tfvars");
+    let vars: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tfvars).expect("read")).expect("json");
+    assert!(
+        vars["oci_compartment_ocid"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("ocid1.compartment.")),
+        "{vars}"
+    );
+    // The key's body (a line from the middle of the PEM) is nowhere on disk.
+    let body_line = OCI_KEY.lines().nth(5).expect("pem line");
+    assert_nowhere(&env, body_line);
 }

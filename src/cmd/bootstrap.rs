@@ -30,6 +30,29 @@ pub enum BootstrapCmd {
     /// Plan the destroy, show what will be deleted per cluster, and destroy only after the
     /// platform's name is typed (or given with --confirm NAME). `protect = true` refuses.
     Destroy(DestroyArgs),
+    /// Check the provider credentials of a platform.toml against the provider's API (one
+    /// signed, read-only request; never retried). HTTPS_PROXY and NO_PROXY are honoured.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct CheckArgs {
+    /// The platform configuration whose credentials are checked.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: PathBuf,
+    /// Hetzner Cloud API base (default https://api.hetzner.cloud/v1, or endpoints.hetzner_api).
+    #[arg(long, value_name = "URL", env = "OPENOVA_HETZNER_API_URL")]
+    pub hetzner_api_url: Option<String>,
+    /// Huawei Cloud IAM endpoint (default https://iam.myhuaweicloud.com, or endpoints.huawei_iam).
+    #[arg(long, value_name = "URL")]
+    pub huawei_iam_url: Option<String>,
+    /// OCI Identity endpoint (default https://identity.<region>.oci.oraclecloud.com, or
+    /// endpoints.oci_identity).
+    #[arg(long, value_name = "URL")]
+    pub oci_identity_url: Option<String>,
+    /// Seconds to wait for the answer.
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub timeout: u64,
 }
 
 /// Options every subcommand takes.
@@ -216,7 +239,46 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
         BootstrapCmd::Plan(a) => plan_cmd(&a),
         BootstrapCmd::Apply(a) => apply_cmd(&a),
         BootstrapCmd::Destroy(a) => destroy_cmd(&a),
+        BootstrapCmd::Check(a) => check_cmd(&a),
     }
+}
+
+fn check_cmd(a: &CheckArgs) -> CmdResult {
+    use crate::domain::naming::Provider;
+    use crate::provision::credcheck::{self, CheckOptions, Credentials};
+    let text = std::fs::read_to_string(&a.config)
+        .wrap_err_with(|| format!("reading the configuration {}", a.config.display()))?;
+    let config = load_config(&a.config, &text)?;
+    let env = resolve_secrets(&config)?;
+    let creds = Credentials::from_platform(&config, &env).map_err(|e| eyre!(e))?;
+    let flag = match config.provider {
+        Provider::Hetzner => a.hetzner_api_url.clone(),
+        Provider::HuaweiCloud => a.huawei_iam_url.clone(),
+        Provider::Oci => a.oci_identity_url.clone(),
+    };
+    let opts = CheckOptions {
+        base_url: flag.or_else(|| {
+            config
+                .endpoints
+                .for_provider(config.provider)
+                .map(str::to_owned)
+        }),
+        timeout: std::time::Duration::from_secs(a.timeout.max(1)),
+        ..CheckOptions::default()
+    };
+    let report = credcheck::check(&creds, &opts);
+    println!(
+        "{} credentials: {} ({})\n{}",
+        config.provider.name(),
+        report.label(),
+        report.url,
+        report.message()
+    );
+    Ok(if report.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn plan_cmd(a: &PlanArgs) -> CmdResult {

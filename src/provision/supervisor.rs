@@ -974,8 +974,13 @@ fn run_one_step(
         )));
     }
     rec.state(phase, None);
-    let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line))
-        .map_err(|e| End::Failed(e.to_string()))?;
+    let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line));
+    if matches!(s, Step::Apply) {
+        // A plan file holds the variable values it was made with; once applied (or failed,
+        // which makes it stale) it is of no use and must not stay on disk.
+        let _ = std::fs::remove_file(ctx.workspace.join(runner::PLAN_FILE));
+    }
+    let outcome = outcome.map_err(|e| End::Failed(e.to_string()))?;
     if outcome.cancelled {
         return Err(End::Cancelled(format!(
             "cancelled by the operator during tofu {}; OpenTofu was interrupted with {}",

@@ -100,6 +100,54 @@ impl Credentials {
     }
 }
 
+impl Credentials {
+    /// The credentials of `config`'s provider from the resolved secret environment (the
+    /// `TF_VAR_…` variables OpenTofu would receive); the region is the first region's.
+    pub fn from_platform(
+        config: &crate::domain::platform::PlatformConfig,
+        env: &crate::provision::runner::SecretEnv,
+    ) -> Result<Credentials, String> {
+        let get = |var: &str| {
+            env.iter()
+                .find(|(n, _)| *n == var)
+                .map(|(_, v)| SecretString::from(v.expose_secret()))
+                .ok_or_else(|| format!("{var} was not resolved from platform.toml's credentials"))
+        };
+        let region = config
+            .regions
+            .first()
+            .map(|r| r.location.api_region().to_owned())
+            .ok_or_else(|| "platform.toml has no region".to_owned())?;
+        Ok(match config.provider {
+            Provider::Hetzner => Credentials::Hetzner {
+                token: get("TF_VAR_hcloud_token")?,
+            },
+            Provider::HuaweiCloud => Credentials::Huawei {
+                access_key: get("TF_VAR_huawei_access_key")?,
+                secret_key: get("TF_VAR_huawei_secret_key")?,
+                region,
+                project_id: config.huawei.as_ref().and_then(|h| h.project_id.clone()),
+            },
+            Provider::Oci => Credentials::Oci {
+                tenancy_ocid: get("TF_VAR_oci_tenancy_ocid")?
+                    .expose_secret()
+                    .trim()
+                    .to_owned(),
+                user_ocid: get("TF_VAR_oci_user_ocid")?
+                    .expose_secret()
+                    .trim()
+                    .to_owned(),
+                fingerprint: get("TF_VAR_oci_fingerprint")?
+                    .expose_secret()
+                    .trim()
+                    .to_owned(),
+                private_key: get("TF_VAR_oci_private_key")?,
+                region,
+            },
+        })
+    }
+}
+
 /// How the check reaches the internet.
 #[derive(Debug, Clone, Default)]
 pub enum ProxyChoice {
