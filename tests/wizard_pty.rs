@@ -10,7 +10,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{CTRL_C, ENTER, PGDN, PGUP, PUBKEY, Pty, RIGHT, TOKEN, hetzner_stand_in};
+use pty::{CTRL_C, ENTER, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in};
 
 /// The wizard on a 24×80 terminal, with debug logs.
 fn wizard(state: &Path, cwd: &Path, api: &str, args: &[&str]) -> Pty {
@@ -395,4 +395,39 @@ fn wizard_typing_stays_live_while_the_database_is_locked_and_exit_saves_everythi
     let form: openova::tui::bootstrap::model::Form = serde_json::from_str(&draft.data).unwrap();
     assert_eq!(form.org_name, "Busy Org");
     assert_eq!(form.org_slug, "busy-org");
+}
+
+#[test]
+fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("API token");
+    // Enter on the empty token field.
+    w.send(ENTER);
+    let screen = w.wait_text("token is required");
+    assert!(!screen.contains("too short"), "{screen}");
+    // A token the provider rejects: the reason stays after the focus moves on.
+    w.send(TAB);
+    w.send(PGUP);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("API token");
+    w.paste(&"x".repeat(64));
+    w.send(ENTER);
+    w.wait_text("rejected the token");
+    w.send(TAB);
+    std::thread::sleep(Duration::from_millis(200));
+    let screen = w.text();
+    assert!(
+        screen.contains("rejected the token"),
+        "the reason went away with the focus:\n{screen}"
+    );
+    w.send(CTRL_C);
+    w.wait_exit();
 }

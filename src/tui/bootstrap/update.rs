@@ -588,6 +588,10 @@ impl Model {
             return Vec::new();
         }
         let len = self.token.field.value().chars().count();
+        if len == 0 {
+            self.check = CheckState::Failed(CheckFailure::Required);
+            return Vec::new();
+        }
         if len < HETZNER_TOKEN_MIN {
             self.check = CheckState::Failed(CheckFailure::TooShort {
                 min: HETZNER_TOKEN_MIN,
