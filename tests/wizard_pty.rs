@@ -10,7 +10,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{CTRL_C, ENTER, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in};
+use pty::{CTRL_C, ENTER, ESC, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in};
 
 /// The wizard on a 24×80 terminal, with debug logs.
 fn wizard(state: &Path, cwd: &Path, api: &str, args: &[&str]) -> Pty {
@@ -249,6 +249,76 @@ fn wizard_idle_writes_nothing_and_sigterm_restores_terminal() {
     w.wait_exit();
 }
 
+/// A run still going, "supervised" by this test process (alive, with a fresh heartbeat), so the
+/// wizard attaches to it at start. Returns its id.
+fn seed_running_run(conn: &rusqlite::Connection, dir: &Path) -> String {
+    use openova::store::runs::{self, NewRun, RunAction, RunState};
+    let id = runs::new_run_id();
+    runs::insert_run(
+        conn,
+        &NewRun {
+            id: id.clone(),
+            action: RunAction::Apply,
+            platform: "quiet-org".into(),
+            config_toml: String::new(),
+            config_path: None,
+            workspace: dir.join("ws").display().to_string(),
+            options_json: "{}".into(),
+        },
+    )
+    .unwrap();
+    runs::set_supervisor(conn, &id, std::process::id()).unwrap();
+    assert!(runs::transition(conn, &id, RunState::Apply, None).unwrap());
+    runs::append_event(
+        conn,
+        &id,
+        "apply",
+        "state",
+        "info",
+        "apply",
+        r#"{"state":"apply"}"#,
+    )
+    .unwrap();
+    id
+}
+
+#[test]
+fn wizard_progress_footer_says_what_q_and_esc_do() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    let id = seed_running_run(store.conn(), tmp.path());
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &[]);
+    w.wait_text(&format!("Attached to run {id}"));
+    let screen = w.wait_text("Esc back (run goes on)");
+    let footer = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        !screen.contains("q leave"),
+        "the footer offers q to leave:\n{screen}"
+    );
+    assert!(
+        footer.contains("q quit"),
+        "the footer lacks q quit: {footer:?}"
+    );
+    // q does what the footer says: it quits the wizard, asking first.
+    w.send("q");
+    w.wait_text("Quit?");
+    w.send("n");
+    // Esc goes back to the wizard; the run goes on.
+    w.send(ESC);
+    w.wait_text("continues in the background");
+    w.send(CTRL_C);
+    w.wait_exit();
+}
+
 /// F5: a key no wizard screen uses.
 const F5: &str = "\x1b[15~";
 
@@ -282,52 +352,25 @@ fn wizard_ignored_key_writes_nothing_to_the_terminal() {
 #[test]
 fn wizard_finished_run_screen_writes_nothing_and_stops_polling() {
     use openova::store::Store;
-    use openova::store::runs::{self, NewRun, RunAction, RunState};
+    use openova::store::runs::{self, RunState};
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let cwd = tmp.path().join("work");
     std::fs::create_dir_all(&cwd).unwrap();
-    // A run still going, "supervised" by this test process (alive, with a fresh heartbeat), so
-    // the wizard attaches to it at start.
     let store = Store::open(&state.join("openova.db")).unwrap();
     let conn = store.conn();
-    let id = runs::new_run_id();
-    runs::insert_run(
-        conn,
-        &NewRun {
-            id: id.clone(),
-            action: RunAction::Apply,
-            platform: "quiet-org".into(),
-            config_toml: String::new(),
-            config_path: None,
-            workspace: tmp.path().join("ws").display().to_string(),
-            options_json: "{}".into(),
-        },
-    )
-    .unwrap();
-    runs::set_supervisor(conn, &id, std::process::id()).unwrap();
-    assert!(runs::transition(conn, &id, RunState::Apply, None).unwrap());
-    runs::append_event(
-        conn,
-        &id,
-        "apply",
-        "state",
-        "info",
-        "apply",
-        r#"{"state":"apply"}"#,
-    )
-    .unwrap();
+    let id = seed_running_run(conn, tmp.path());
 
     let api = hetzner_stand_in();
     let mut w = wizard(&state, &cwd, &api, &[]);
     w.wait_text(&format!("Attached to run {id}"));
-    w.wait_text("run continues");
+    w.wait_text("run goes on");
 
     let next = "openova tui manage --context hz-fsn-rtz-prod";
     runs::set_next_step(conn, &id, next).unwrap();
     assert!(runs::transition(conn, &id, RunState::Succeeded, None).unwrap());
     w.wait_for("the finished run", |t| {
-        t.contains(next) && !t.contains("run continues")
+        t.contains(next) && !t.contains("run goes on")
     });
     std::thread::sleep(Duration::from_millis(600));
     let before = w.bytes();

@@ -182,11 +182,13 @@ pub const PROGRESS_LIVE: &[Binding<Action>] = &[
         "follow the newest log line",
         Help,
     ),
+    // In the wizard `q` quits the whole wizard (asking first, the run goes on either way), so
+    // the row names Esc; the screen on its own also leaves on `q`.
     b(
         A::Leave,
-        &[Chord::ch('q'), Chord::key(KeyCode::Esc)],
-        "q",
-        "leave (run continues)",
+        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
+        "Esc",
+        "back (run goes on)",
         Footer,
     ),
 ];
@@ -226,9 +228,9 @@ pub const PROGRESS_ENDED: &[Binding<Action>] = &[
     ),
     b(
         A::Leave,
-        &[Chord::ch('q'), Chord::key(KeyCode::Esc)],
-        "q",
-        "leave",
+        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
+        "Esc",
+        "back",
         Footer,
     ),
 ];

@@ -414,7 +414,7 @@ impl ProgressScreen {
     }
 
     /// Keys: `c` asks to cancel (then `y`/`n`), `Tab` switches table/log, arrows and PgUp/PgDn
-    /// scroll, `End` follows the log again, `q`/`Esc` leave (the run continues).
+    /// scroll, `End` follows the log again, `Esc`/`q` leave (the run continues).
     pub fn handle_key(&mut self, key: &KeyEvent) -> ProgressAction {
         let Some(action) = lookup(self.keys(), key).filter(|a| self.offered(*a)) else {
             return ProgressAction::None;
