@@ -224,3 +224,24 @@ fn non_utf8_bytes_on_stdin_are_ignored_and_typing_continues() {
     tui.wait_exit();
     assert_terminal_restored(&tui, "non-UTF-8 input");
 }
+
+#[test]
+fn too_small_screen_keeps_keys_from_the_hidden_form_and_q_quits() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let (id, before) = seed_draft(&tmp.path().join("state"), Step::Organization);
+    let mut tui = spawn(tmp.path(), 20, 60, &["--draft", &id.to_string()]);
+    tui.wait_text("needs at least 80x24");
+    // Letters typed now would land in the Organization name nobody can see.
+    tui.type_text("xyz");
+    tui.paste("pasted");
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(tui.alive(), "a letter quit the too-small screen");
+    tui.send("q");
+    tui.wait_exit();
+    assert_terminal_restored(&tui, "too small, q");
+    let after = stored_form(&tmp.path().join("state"), id);
+    assert_eq!(
+        after, before,
+        "keys typed on the too-small screen changed the draft"
+    );
+}

@@ -10,7 +10,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{CTRL_C, ENTER, PGDN, PGUP, PUBKEY, Pty, RIGHT, TOKEN, hetzner_stand_in};
+use pty::{CTRL_C, ENTER, ESC, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in};
 
 /// The wizard on a 24×80 terminal, with debug logs.
 fn wizard(state: &Path, cwd: &Path, api: &str, args: &[&str]) -> Pty {
@@ -249,6 +249,76 @@ fn wizard_idle_writes_nothing_and_sigterm_restores_terminal() {
     w.wait_exit();
 }
 
+/// A run still going, "supervised" by this test process (alive, with a fresh heartbeat), so the
+/// wizard attaches to it at start. Returns its id.
+fn seed_running_run(conn: &rusqlite::Connection, dir: &Path) -> String {
+    use openova::store::runs::{self, NewRun, RunAction, RunState};
+    let id = runs::new_run_id();
+    runs::insert_run(
+        conn,
+        &NewRun {
+            id: id.clone(),
+            action: RunAction::Apply,
+            platform: "quiet-org".into(),
+            config_toml: String::new(),
+            config_path: None,
+            workspace: dir.join("ws").display().to_string(),
+            options_json: "{}".into(),
+        },
+    )
+    .unwrap();
+    runs::set_supervisor(conn, &id, std::process::id()).unwrap();
+    assert!(runs::transition(conn, &id, RunState::Apply, None).unwrap());
+    runs::append_event(
+        conn,
+        &id,
+        "apply",
+        "state",
+        "info",
+        "apply",
+        r#"{"state":"apply"}"#,
+    )
+    .unwrap();
+    id
+}
+
+#[test]
+fn wizard_progress_footer_says_what_q_and_esc_do() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    let id = seed_running_run(store.conn(), tmp.path());
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &[]);
+    w.wait_text(&format!("Attached to run {id}"));
+    let screen = w.wait_text("Esc back (run goes on)");
+    let footer = screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    assert!(
+        !screen.contains("q leave"),
+        "the footer offers q to leave:\n{screen}"
+    );
+    assert!(
+        footer.contains("q quit"),
+        "the footer lacks q quit: {footer:?}"
+    );
+    // q does what the footer says: it quits the wizard, asking first.
+    w.send("q");
+    w.wait_text("Quit?");
+    w.send("n");
+    // Esc goes back to the wizard; the run goes on.
+    w.send(ESC);
+    w.wait_text("continues in the background");
+    w.send(CTRL_C);
+    w.wait_exit();
+}
+
 /// F5: a key no wizard screen uses.
 const F5: &str = "\x1b[15~";
 
@@ -282,52 +352,25 @@ fn wizard_ignored_key_writes_nothing_to_the_terminal() {
 #[test]
 fn wizard_finished_run_screen_writes_nothing_and_stops_polling() {
     use openova::store::Store;
-    use openova::store::runs::{self, NewRun, RunAction, RunState};
+    use openova::store::runs::{self, RunState};
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
     let cwd = tmp.path().join("work");
     std::fs::create_dir_all(&cwd).unwrap();
-    // A run still going, "supervised" by this test process (alive, with a fresh heartbeat), so
-    // the wizard attaches to it at start.
     let store = Store::open(&state.join("openova.db")).unwrap();
     let conn = store.conn();
-    let id = runs::new_run_id();
-    runs::insert_run(
-        conn,
-        &NewRun {
-            id: id.clone(),
-            action: RunAction::Apply,
-            platform: "quiet-org".into(),
-            config_toml: String::new(),
-            config_path: None,
-            workspace: tmp.path().join("ws").display().to_string(),
-            options_json: "{}".into(),
-        },
-    )
-    .unwrap();
-    runs::set_supervisor(conn, &id, std::process::id()).unwrap();
-    assert!(runs::transition(conn, &id, RunState::Apply, None).unwrap());
-    runs::append_event(
-        conn,
-        &id,
-        "apply",
-        "state",
-        "info",
-        "apply",
-        r#"{"state":"apply"}"#,
-    )
-    .unwrap();
+    let id = seed_running_run(conn, tmp.path());
 
     let api = hetzner_stand_in();
     let mut w = wizard(&state, &cwd, &api, &[]);
     w.wait_text(&format!("Attached to run {id}"));
-    w.wait_text("run continues");
+    w.wait_text("run goes on");
 
     let next = "openova tui manage --context hz-fsn-rtz-prod";
     runs::set_next_step(conn, &id, next).unwrap();
     assert!(runs::transition(conn, &id, RunState::Succeeded, None).unwrap());
     w.wait_for("the finished run", |t| {
-        t.contains(next) && !t.contains("run continues")
+        t.contains(next) && !t.contains("run goes on")
     });
     std::thread::sleep(Duration::from_millis(600));
     let before = w.bytes();
@@ -395,4 +438,39 @@ fn wizard_typing_stays_live_while_the_database_is_locked_and_exit_saves_everythi
     let form: openova::tui::bootstrap::model::Form = serde_json::from_str(&draft.data).unwrap();
     assert_eq!(form.org_name, "Busy Org");
     assert_eq!(form.org_slug, "busy-org");
+}
+
+#[test]
+fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("API token");
+    // Enter on the empty token field.
+    w.send(ENTER);
+    let screen = w.wait_text("token is required");
+    assert!(!screen.contains("too short"), "{screen}");
+    // A token the provider rejects: the reason stays after the focus moves on.
+    w.send(TAB);
+    w.send(PGUP);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("API token");
+    w.paste(&"x".repeat(64));
+    w.send(ENTER);
+    w.wait_text("rejected the token");
+    w.send(TAB);
+    std::thread::sleep(Duration::from_millis(200));
+    let screen = w.text();
+    assert!(
+        screen.contains("rejected the token"),
+        "the reason went away with the focus:\n{screen}"
+    );
+    w.send(CTRL_C);
+    w.wait_exit();
 }

@@ -1,6 +1,7 @@
-//! Owns key naming: the hints shown in the footer and the help overlay, and matching of key
-//! events. Screens list their keys as `KeyHint`s so the footer and `?` can never disagree with
-//! what the screen actually handles.
+//! Owns key naming and matching: `Chord`s (a key with the modifiers it needs), per-mode tables
+//! of `Binding`s from chords to a mode's `Action`s, and the `KeyHint`s the footer and the help
+//! overlay show. Handlers look keys up in the same tables the hints are made from, so what is
+//! shown and what is handled cannot disagree.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

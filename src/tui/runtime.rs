@@ -109,10 +109,21 @@ pub fn channel<M>() -> (UnboundedSender<M>, UnboundedReceiver<M>) {
     unbounded_channel()
 }
 
+fn too_small(width: u16, height: u16) -> bool {
+    width < MIN_WIDTH || height < MIN_HEIGHT
+}
+
+/// `q` or Ctrl+C on the too-small screen end the session (drafts are saved on every change and
+/// a run belongs to its supervisor, so nothing is lost).
+fn quits_when_too_small(key: &KeyEvent) -> bool {
+    use super::keymap::{is_char, is_ctrl};
+    is_char(key, 'q') || is_ctrl(key, 'c')
+}
+
 /// Render `app`, or a plain explanation when the terminal is below the minimum size.
 pub fn render_guarded<A: App>(app: &A, frame: &mut Frame) {
     let area = frame.area();
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+    if too_small(area.width, area.height) {
         render_too_small(frame, area);
     } else {
         app.render(frame);
@@ -126,7 +137,7 @@ fn render_too_small(frame: &mut Frame, area: Rect) {
             area.width, area.height
         )),
         Line::from("Enlarge the window or reduce the font size. Nothing is lost meanwhile."),
-        Line::from("q quits."),
+        Line::from("q or Ctrl+C quits; other keys wait until the window is larger."),
     ];
     frame.render_widget(
         Paragraph::new(text)
@@ -156,6 +167,7 @@ where
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
+    let mut size = terminal.size()?;
     terminal.draw(|f| render_guarded(app, f))?;
     while !app.finished() {
         let animating = app.animating();
@@ -171,7 +183,19 @@ where
             _ = term.recv() => Some(Input::Terminate),
             _ = ticker.tick(), if animating => Some(Input::Tick),
         };
-        let Some(first) = first else { continue };
+        let Some(mut first) = first else { continue };
+        if let Input::Resize(w, h) = first {
+            size = ratatui::layout::Size::new(w, h);
+        }
+        if too_small(size.width, size.height) {
+            // Nothing of the application is on screen, so no key may reach it (a letter would
+            // be typed into a field nobody sees). Only quitting works, as the screen says.
+            match &first {
+                Input::Key(k) if quits_when_too_small(k) => first = Input::Terminate,
+                Input::Key(_) | Input::Paste(_) => continue,
+                _ => {}
+            }
+        }
         let terminating = matches!(first, Input::Terminate);
         let resized = matches!(first, Input::Resize(..));
         let mut changed = dispatch(app, runner, &tx, first);

@@ -4,6 +4,7 @@
 //! what `update` asks for.
 
 pub mod export;
+pub mod keys;
 pub mod model;
 pub mod progress;
 pub mod screens;

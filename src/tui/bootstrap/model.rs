@@ -232,17 +232,26 @@ pub enum CheckState {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CheckFailure {
-    TooShort { min: usize },
-    Rejected { status: u16 },
+    /// Nothing entered.
+    Required,
+    TooShort {
+        min: usize,
+    },
+    Rejected {
+        status: u16,
+    },
     Unreachable(String),
     Timeout,
-    Unexpected { status: u16 },
+    Unexpected {
+        status: u16,
+    },
 }
 
 impl CheckFailure {
     /// What went wrong and what to do about it.
     pub fn explain(&self) -> String {
         match self {
+            CheckFailure::Required => "A Hetzner API token is required: create a Read & Write token in the project's Security > API tokens and paste it here.".into(),
             CheckFailure::TooShort { min } => format!(
                 "The token is too short: Hetzner API tokens have at least {min} characters. Copy it again from Security > API tokens."
             ),

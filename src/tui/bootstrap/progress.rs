@@ -7,15 +7,16 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyEvent;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
+use super::keys::{self, Action};
 use crate::provision::events::{TofuEvent, parse_line};
 use crate::store::runs::{EventRecord, RunAction, RunRecord, RunState};
-use crate::tui::keymap::{KeyHint, is_char};
+use crate::tui::keymap::{Binding, KeyHint, hints, lookup};
 use crate::tui::theme::Theme;
 
 /// Log lines kept for the log pane; older ones stay in SQLite (`openova runs logs`).
@@ -395,75 +396,60 @@ impl ProgressScreen {
         }
     }
 
-    /// Keys: `c` asks to cancel (then `y`/`n`), `Tab` switches table/log, arrows and PgUp/PgDn
-    /// scroll, `End` follows the log again, `q`/`Esc` leave (the run continues).
-    pub fn handle_key(&mut self, key: &KeyEvent) -> ProgressAction {
+    /// The key table for what the screen shows now.
+    fn keys(&self) -> &'static [Binding<Action>] {
         if self.confirm_cancel {
-            return match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
-                    self.confirm_cancel = false;
-                    self.cancel_requested = true;
-                    ProgressAction::CancelRun
-                }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                    self.confirm_cancel = false;
-                    ProgressAction::None
-                }
-                _ => ProgressAction::None,
-            };
+            keys::PROGRESS_CONFIRM
+        } else if self.state.is_terminal() {
+            keys::PROGRESS_ENDED
+        } else {
+            keys::PROGRESS_LIVE
         }
-        if is_char(key, 'c') && !self.state.is_terminal() && !self.cancel_requested {
-            self.confirm_cancel = true;
+    }
+
+    /// Whether an action of the table is on offer: a cancel already asked for is not offered
+    /// again.
+    fn offered(&self, a: Action) -> bool {
+        a != Action::CancelRun || !self.cancel_requested
+    }
+
+    /// Keys: `c` asks to cancel (then `y`/`n`), `Tab` switches table/log, arrows and PgUp/PgDn
+    /// scroll, `End` follows the log again, `Esc`/`q` leave (the run continues).
+    pub fn handle_key(&mut self, key: &KeyEvent) -> ProgressAction {
+        let Some(action) = lookup(self.keys(), key).filter(|a| self.offered(*a)) else {
             return ProgressAction::None;
-        }
-        if is_char(key, 'q') || key.code == KeyCode::Esc {
-            return ProgressAction::Leave;
-        }
+        };
         let scroll = match self.focus {
             Focus::Log => &mut self.log_scroll,
             Focus::Resources => &mut self.table_scroll,
         };
-        match key.code {
-            KeyCode::Tab => {
+        match action {
+            Action::ConfirmCancel => {
+                self.confirm_cancel = false;
+                self.cancel_requested = true;
+                return ProgressAction::CancelRun;
+            }
+            Action::KeepRunning => self.confirm_cancel = false,
+            Action::CancelRun => self.confirm_cancel = true,
+            Action::Leave => return ProgressAction::Leave,
+            Action::SwitchPane => {
                 self.focus = match self.focus {
                     Focus::Log => Focus::Resources,
                     Focus::Resources => Focus::Log,
                 };
             }
-            KeyCode::Up => *scroll = scroll.saturating_add(1),
-            KeyCode::Down => *scroll = scroll.saturating_sub(1),
-            KeyCode::PageUp => *scroll = scroll.saturating_add(10),
-            KeyCode::PageDown => *scroll = scroll.saturating_sub(10),
-            KeyCode::End => *scroll = 0,
+            Action::Up => *scroll = scroll.saturating_add(1),
+            Action::Down => *scroll = scroll.saturating_sub(1),
+            Action::PageUp => *scroll = scroll.saturating_add(10),
+            Action::PageDown => *scroll = scroll.saturating_sub(10),
+            Action::Follow => *scroll = 0,
             _ => {}
         }
         ProgressAction::None
     }
 
     pub fn key_hints(&self) -> Vec<KeyHint> {
-        if self.confirm_cancel {
-            return vec![
-                KeyHint::new("y", "cancel the run"),
-                KeyHint::new("n", "keep running"),
-            ];
-        }
-        let mut hints = Vec::new();
-        if !self.state.is_terminal() && !self.cancel_requested {
-            hints.push(KeyHint::new("c", "cancel run"));
-        }
-        hints.push(KeyHint::new("Tab", "table/log"));
-        hints.push(KeyHint::new("↑↓", "scroll"));
-        hints.push(KeyHint::help_only("PgUp/PgDn", "scroll a page"));
-        hints.push(KeyHint::help_only("End", "follow the newest log line"));
-        hints.push(KeyHint::new(
-            "q",
-            if self.state.is_terminal() {
-                "leave"
-            } else {
-                "leave (run continues)"
-            },
-        ));
-        hints
+        hints(self.keys(), |a| self.offered(a))
     }
 
     fn elapsed(&self) -> String {
@@ -784,7 +770,7 @@ fn done_word(action: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::{KeyEventKind, KeyEventState, KeyModifiers};
+    use crossterm::event::{KeyCode, KeyEventKind, KeyEventState, KeyModifiers};
     use ratatui::Terminal;
     use ratatui::backend::TestBackend;
 

@@ -6,11 +6,12 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyCode, KeyEvent};
 use secrecy::SecretString;
 
+use super::keys::{self, Action};
 use super::model::*;
 use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
 use crate::domain::resolve;
 use crate::tui::dialog::{ConfirmDialog, Reply};
-use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab};
+use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab, lookup};
 use crate::tui::runtime::Input;
 use crate::tui::widgets::field::{Edit, TextField};
 
@@ -587,6 +588,10 @@ impl Model {
             return Vec::new();
         }
         let len = self.token.field.value().chars().count();
+        if len == 0 {
+            self.check = CheckState::Failed(CheckFailure::Required);
+            return Vec::new();
+        }
         if len < HETZNER_TOKEN_MIN {
             self.check = CheckState::Failed(CheckFailure::TooShort {
                 min: HETZNER_TOKEN_MIN,
@@ -688,18 +693,18 @@ impl Model {
         };
         // The last row is "start a new draft".
         let rows = drafts.len() + 1;
-        match key.code {
-            KeyCode::Up => *cursor = cursor.saturating_sub(1),
-            KeyCode::Down => *cursor = (*cursor + 1).min(rows - 1),
-            KeyCode::Enter => {
+        match lookup(keys::RESUME, key) {
+            Some(Action::Up) => *cursor = cursor.saturating_sub(1),
+            Some(Action::Down) => *cursor = (*cursor + 1).min(rows - 1),
+            Some(Action::Open) => {
                 return if *cursor < drafts.len() {
                     vec![Effect::OpenDraft(drafts[*cursor].id)]
                 } else {
                     vec![Effect::NewDraft]
                 };
             }
-            _ if is_char(key, 'n') => return vec![Effect::NewDraft],
-            _ if is_char(key, 'd') && *cursor < drafts.len() => {
+            Some(Action::NewDraft) => return vec![Effect::NewDraft],
+            Some(Action::DeleteDraft) if *cursor < drafts.len() => {
                 let d = drafts[*cursor].clone();
                 self.dialogs.push(ConfirmDialog::new(
                     "Delete draft?",
@@ -712,7 +717,7 @@ impl Model {
                     Intent::DeleteDraft(d.id),
                 ));
             }
-            KeyCode::Esc => self.finished = true,
+            Some(Action::Leave) => self.finished = true,
             _ => {}
         }
         Vec::new()
@@ -1111,36 +1116,37 @@ impl Model {
 
     fn handle_components_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
         if self.filtering {
-            match key.code {
-                KeyCode::Enter | KeyCode::Down => self.filtering = false,
-                KeyCode::Esc => {
+            match lookup(keys::FILTERING, key) {
+                Some(Action::KeepFilter) => self.filtering = false,
+                Some(Action::ClearFilter) => {
                     self.filtering = false;
                     self.filter.set("");
                 }
                 _ => {
-                    self.filter.handle_key(key);
-                    self.component_cursor = 0;
+                    if self.filter.handle_key(key) != Edit::NotHandled {
+                        self.component_cursor = 0;
+                    }
                 }
             }
             return Vec::new();
         }
         let rows = component_rows(self);
-        match key.code {
-            KeyCode::Up => self.component_cursor = self.component_cursor.saturating_sub(1),
-            KeyCode::Down => {
+        match lookup(keys::COMPONENTS, key) {
+            Some(Action::Up) => self.component_cursor = self.component_cursor.saturating_sub(1),
+            Some(Action::Down) => {
                 self.component_cursor =
                     (self.component_cursor + 1).min(rows.len().saturating_sub(1))
             }
-            KeyCode::Home => self.component_cursor = 0,
-            KeyCode::End => self.component_cursor = rows.len().saturating_sub(1),
-            KeyCode::PageDown | KeyCode::Enter => return self.next_step(),
-            KeyCode::PageUp | KeyCode::Esc => return self.prev_step(),
-            KeyCode::Char(' ') => {
+            Some(Action::First) => self.component_cursor = 0,
+            Some(Action::Last) => self.component_cursor = rows.len().saturating_sub(1),
+            Some(Action::NextScreen) => return self.next_step(),
+            Some(Action::PrevScreen) => return self.prev_step(),
+            Some(Action::Toggle) => {
                 if let Some(row) = rows.get(self.component_cursor) {
                     return self.toggle_component(row);
                 }
             }
-            _ if is_char(key, '/') => self.filtering = true,
+            Some(Action::Filter) => self.filtering = true,
             _ => {}
         }
         Vec::new()
@@ -1242,21 +1248,21 @@ impl Model {
 
     fn handle_review_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
         let errors = self.all_errors();
-        match key.code {
-            KeyCode::Esc | KeyCode::PageUp => return self.prev_step(),
-            KeyCode::Up if !errors.is_empty() => {
+        match lookup(keys::REVIEW, key) {
+            Some(Action::PrevScreen) => return self.prev_step(),
+            Some(Action::Up) if !errors.is_empty() => {
                 self.review_cursor = self.review_cursor.saturating_sub(1)
             }
-            KeyCode::Down if !errors.is_empty() => {
+            Some(Action::Down) if !errors.is_empty() => {
                 self.review_cursor = (self.review_cursor + 1).min(errors.len() - 1)
             }
-            KeyCode::Up => self.review_scroll = self.review_scroll.saturating_sub(1),
-            KeyCode::Down => self.review_scroll = self.review_scroll.saturating_add(1).min(200),
-            KeyCode::Char('j') => {
+            Some(Action::Up) | Some(Action::ScrollUp) => {
+                self.review_scroll = self.review_scroll.saturating_sub(1)
+            }
+            Some(Action::Down) | Some(Action::ScrollDown) => {
                 self.review_scroll = self.review_scroll.saturating_add(1).min(200)
             }
-            KeyCode::Char('k') => self.review_scroll = self.review_scroll.saturating_sub(1),
-            KeyCode::Enter => {
+            Some(Action::GoToProblem) => {
                 if let Some((_, e)) = errors.get(self.review_cursor)
                     && let Some((step, field)) = FieldId::for_error(&e.field)
                 {
@@ -1268,7 +1274,7 @@ impl Model {
                     return effects;
                 }
             }
-            _ if is_char(key, 'e') => {
+            Some(Action::Export) => {
                 self.prompt = Some(PathPrompt {
                     title: "Export platform.toml to".into(),
                     field: TextField::new("platform.toml"),
@@ -1276,7 +1282,7 @@ impl Model {
                     error: None,
                 });
             }
-            _ if is_char(key, 's') => {
+            Some(Action::Start) => {
                 if errors.is_empty() {
                     let cost = self
                         .monthly_cost()

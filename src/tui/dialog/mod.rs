@@ -85,6 +85,9 @@ impl<I: Clone> ConfirmDialog<I> {
         }
     }
 
+    /// Draw the question centred in `area`. The box grows with the wrapped body, and the key
+    /// line has a row of its own at the bottom, so a long body scrolls but never hides how to
+    /// answer.
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let mut lines: Vec<Line> = self
             .body
@@ -92,30 +95,66 @@ impl<I: Clone> ConfirmDialog<I> {
             .map(|l| Line::from(Span::styled(l.clone(), theme.text)))
             .collect();
         lines.push(Line::from(""));
-        lines.push(Line::from(vec![
+        let keys = Line::from(vec![
             Span::styled("y/Enter", theme.key),
             Span::styled(format!(" {}   ", self.yes), theme.text),
             Span::styled("n/Esc", theme.key),
             Span::styled(format!(" {}", self.no), theme.text),
-        ]));
-        let height = (lines.len() as u16 + 2)
+        ]);
+        let inner_width = self.width.min(area.width).saturating_sub(2).max(1) as usize;
+        let body_rows: usize = self.body.iter().map(|l| wrapped_rows(l, inner_width)).sum();
+        let height = (body_rows as u16 + 4)
             .min(area.height.saturating_sub(2))
             .max(5);
         let rect = crate::tui::widgets::centered(area, self.width, height);
         frame.render_widget(Clear, rect);
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border_focus)
+            .title(Span::styled(format!(" {} ", self.title), theme.title));
+        let inner = block.inner(rect);
+        frame.render_widget(block, rect);
+        let body = Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        };
+        let key_row = Rect {
+            y: inner.y + body.height,
+            height: inner.height.min(1),
+            ..inner
+        };
         frame.render_widget(
             Paragraph::new(lines)
                 .wrap(Wrap { trim: false })
-                .scroll((self.scroll, 0))
-                .block(
-                    Block::default()
-                        .borders(Borders::ALL)
-                        .border_style(theme.border_focus)
-                        .title(Span::styled(format!(" {} ", self.title), theme.title)),
-                ),
-            rect,
+                .scroll((self.scroll, 0)),
+            body,
         );
+        frame.render_widget(Paragraph::new(keys), key_row);
     }
+}
+
+/// Rows `text` takes when word-wrapped at `width` columns.
+fn wrapped_rows(text: &str, width: usize) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    let mut rows = 1;
+    let mut used = 0;
+    for word in text.split(' ') {
+        let w = word.width();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else {
+            rows += 1;
+            // A word longer than the line is broken across rows.
+            used = w % width.max(1);
+            rows += w / width.max(1);
+            if used == 0 && w > 0 {
+                rows -= 1;
+                used = width;
+            }
+        }
+    }
+    rows
 }
 
 #[cfg(test)]
@@ -153,5 +192,26 @@ mod tests {
             d.handle_key(&KeyEvent::from(KeyCode::Enter)),
             Reply::Done("it")
         );
+    }
+
+    #[test]
+    fn confirm_dialog_long_body_at_80x24_still_shows_its_keys() {
+        use ratatui::Terminal;
+        use ratatui::backend::TestBackend;
+        let body = vec![
+            "OpenTofu will create 2 cluster(s) in your Hetzner Cloud account: hz-fsn-rtz-prod, hz-nbg-rtz-prod.".to_string(),
+            "They are billed to that account, about €123.45 per month for servers.".into(),
+            "The run continues if this terminal closes; watch it again with `openova runs attach`.".into(),
+            "OpenTofu state stays on this host (lab setting).".into(),
+        ];
+        let d = ConfirmDialog::new("Start provisioning?", body, "start", "not now", ());
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| d.render(f, f.area(), &Theme::mono())).unwrap();
+        let buf = t.backend().buffer();
+        let text: String = (0..24)
+            .map(|y| (0..80).map(|x| buf[(x, y)].symbol()).collect::<String>() + "\n")
+            .collect();
+        assert!(text.contains("y/Enter start"), "{text}");
+        assert!(text.contains("lab setting"), "{text}");
     }
 }

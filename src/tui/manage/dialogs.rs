@@ -218,7 +218,14 @@ impl CommandDialog {
 pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     for d in &model.dialogs {
         match d {
-            Dialog::Help => render_help(frame, area, model.pane.title(), &key_hints(model), theme),
+            Dialog::Help => render_help(
+                frame,
+                area,
+                model.pane.title(),
+                &key_hints(model),
+                "Esc, Enter, ? or q closes this help.",
+                theme,
+            ),
             Dialog::Details(d) => render_details(model, &d.name, d.scroll, frame, area, theme),
             Dialog::Install(d) => render_install(model, d, frame, area, theme),
             Dialog::Uninstall(d) => {

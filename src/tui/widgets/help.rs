@@ -8,7 +8,15 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
-pub fn render_help(frame: &mut Frame, area: Rect, screen: &str, hints: &[KeyHint], theme: &Theme) {
+/// `closes` says which keys close the overlay (the wizard's and the console's differ).
+pub fn render_help(
+    frame: &mut Frame,
+    area: Rect,
+    screen: &str,
+    hints: &[KeyHint],
+    closes: &str,
+    theme: &Theme,
+) {
     let mut lines = vec![Line::from(Span::styled(
         format!("Keys on {screen}"),
         theme.title,
@@ -20,10 +28,7 @@ pub fn render_help(frame: &mut Frame, area: Rect, screen: &str, hints: &[KeyHint
         ]));
     }
     lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "Any key closes this help.",
-        theme.muted,
-    )));
+    lines.push(Line::from(Span::styled(closes.to_string(), theme.muted)));
     let height = (lines.len() as u16 + 2).min(area.height);
     let rect = super::centered(area, 64, height);
     frame.render_widget(Clear, rect);

@@ -15,20 +15,8 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
-    if m.filtering {
-        return vec![
-            KeyHint::new("Enter", "keep filter"),
-            KeyHint::new("Esc", "clear filter"),
-        ];
-    }
-    vec![
-        KeyHint::new("Space", "select/deselect"),
-        KeyHint::new("/", "filter"),
-        KeyHint::new("Enter", "next screen"),
-        KeyHint::help_only("↑/↓ Home/End", "move"),
-        KeyHint::help_only("PgDn", "next screen"),
-        KeyHint::help_only("PgUp", "previous screen"),
-    ]
+    use crate::tui::bootstrap::keys::{COMPONENTS, FILTERING, all_hints};
+    all_hints(if m.filtering { FILTERING } else { COMPONENTS })
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -123,16 +123,19 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         format!("  {explain}"),
         theme.muted,
     )));
+    // A failed check keeps its reason on screen until the token changes, wherever the focus
+    // goes: the badge alone ("✗ failed") does not say what to do.
+    if let CheckState::Failed(f) = &m.check {
+        lines.push(Line::from(Span::styled(
+            format!("  {}", f.explain()),
+            theme.error,
+        )));
+    }
     match &m.check {
-        CheckState::Failed(f) if focus == Some(FieldId::Token) => {
-            lines.push(Line::from(Span::styled(
-                format!("  {}", f.explain()),
-                theme.error,
-            )));
-        }
         CheckState::Valid(msg) if focus == Some(FieldId::Token) => {
             lines.push(Line::from(Span::styled(format!("  {msg}"), theme.ok)));
         }
+        CheckState::Failed(_) if focus == Some(FieldId::Token) => {}
         _ => {
             if let Some(e) = focused_error(m, focus, theme) {
                 lines.push(e);

@@ -44,7 +44,8 @@ pub fn render(m: &Model, frame: &mut Frame, theme: &Theme) {
         }
         Mode::Progress(p) => {
             p.0.render(frame, body, theme);
-            ("Provisioning", p.0.key_hints())
+            // The screen's own keys and the wizard's (`?`, `q`), so every key is named.
+            ("Provisioning", key_hints(m))
         }
         Mode::Wizard => {
             render_steps(m, frame, steps, theme);
@@ -84,7 +85,14 @@ pub fn render(m: &Model, frame: &mut Frame, theme: &Theme) {
         render_prompt(frame, area, &p.title, &p.field, p.error.as_deref(), theme);
     }
     if m.show_help {
-        render_help(frame, area, name, &hints, theme);
+        render_help(
+            frame,
+            area,
+            name,
+            &hints,
+            "Any key closes this help.",
+            theme,
+        );
     }
 }
 

@@ -11,12 +11,7 @@ use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    vec![
-        KeyHint::new("Enter", "open"),
-        KeyHint::new("n", "new draft"),
-        KeyHint::new("d", "delete draft"),
-        KeyHint::help_only("↑/↓", "choose"),
-    ]
+    crate::tui::bootstrap::keys::all_hints(crate::tui::bootstrap::keys::RESUME)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -12,14 +12,7 @@ use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    vec![
-        KeyHint::new("e", "export platform.toml"),
-        KeyHint::new("s", "start provisioning"),
-        KeyHint::new("Enter", "go to problem"),
-        KeyHint::new("j/k", "scroll"),
-        KeyHint::help_only("↑/↓", "choose problem (or scroll)"),
-        KeyHint::help_only("PgUp", "previous screen"),
-    ]
+    crate::tui::bootstrap::keys::all_hints(crate::tui::bootstrap::keys::REVIEW)
 }
 
 /// `••••••••  (64 chars)` — never any character of the secret.
