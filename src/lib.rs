@@ -11,9 +11,9 @@ pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod crd;
+pub mod deploy;
 #[cfg(feature = "dev-tools")]
 pub mod devtools;
-pub mod deploy;
 pub mod domain;
 pub mod manager;
 pub mod paths;

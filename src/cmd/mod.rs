@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod config;
 pub mod crds;
 pub mod runs;
+pub mod secrets;
 
 /// Result of a subcommand (headless, screen or manager): the exit code to leave with, or an
 /// error report.

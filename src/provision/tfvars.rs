@@ -100,6 +100,9 @@ pub struct TfVars {
     /// OCI only: the compartment that receives the cluster (the tenancy's root when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oci_compartment_ocid: Option<String>,
+    /// Huawei Cloud only: the enterprise project that receives the resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub huawei_enterprise_project_id: Option<String>,
 }
 
 /// One cluster of a platform as the modules need it: what the operator chose for the region.
@@ -154,6 +157,7 @@ pub struct RunValues {
     /// Path of an artifact table file (`[airgap] artifact_table`).
     pub artifact_table: Option<PathBuf>,
     pub oci_compartment_ocid: Option<String>,
+    pub huawei_enterprise_project_id: Option<String>,
 }
 
 impl RunValues {
@@ -162,6 +166,14 @@ impl RunValues {
     pub fn from_platform(config: &PlatformConfig) -> Self {
         let mut run = RunValues::new(config.ssh.public_key.clone());
         run.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
+        if let Some(api) = &config.api {
+            run.api_allowed_cidrs = api.allowed_cidrs.clone();
+        }
+        run.oci_compartment_ocid = config.oci.as_ref().and_then(|o| o.compartment_ocid.clone());
+        run.huawei_enterprise_project_id = config
+            .huawei
+            .as_ref()
+            .and_then(|h| h.enterprise_project_id.clone());
         run.registry_mirror = config
             .airgap
             .as_ref()
@@ -181,7 +193,9 @@ impl RunValues {
     }
 
     /// A run with the default k3s release, the API open to every address (the API still
-    /// requires the client certificate) and ssh closed.
+    /// requires the client certificate) and ssh closed. Real runs take the API's sources from
+    /// `api.allowed_cidrs` ([`RunValues::from_platform`]); the headless commands refuse a
+    /// configuration without them.
     pub fn new(ssh_public_key: impl Into<String>) -> Self {
         RunValues {
             ssh_public_key: ssh_public_key.into(),
@@ -194,6 +208,7 @@ impl RunValues {
             artifacts: None,
             artifact_table: None,
             oci_compartment_ocid: None,
+            huawei_enterprise_project_id: None,
         }
     }
 }
@@ -321,6 +336,10 @@ impl TfVars {
             node_artifacts,
             oci_compartment_ocid: match id.provider {
                 Provider::Oci => run.oci_compartment_ocid.clone(),
+                _ => None,
+            },
+            huawei_enterprise_project_id: match id.provider {
+                Provider::HuaweiCloud => run.huawei_enterprise_project_id.clone(),
                 _ => None,
             },
         })

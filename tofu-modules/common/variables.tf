@@ -161,9 +161,8 @@ variable "ssh_allowed_cidrs" {
 }
 
 variable "api_allowed_cidrs" {
-  description = "Source CIDRs allowed to reach the Kubernetes API on port 6443 through the load balancer."
+  description = "Source CIDRs allowed to reach the Kubernetes API on port 6443 through the load balancer. No default: the operator lists them (platform.toml api.allowed_cidrs)."
   type        = list(string)
-  default     = ["0.0.0.0/0", "::/0"]
   validation {
     condition     = length(var.api_allowed_cidrs) > 0 && alltrue([for c in var.api_allowed_cidrs : can(cidrhost(c, 0))])
     error_message = "api_allowed_cidrs must hold at least one CIDR, each such as 203.0.113.0/24."
