@@ -19,7 +19,18 @@ use openova::domain::platform::PlatformConfig;
 
 const BIN: &str = env!("CARGO_BIN_EXE_openova");
 const TOKEN: &str = "standin-pull-token";
-const PROVIDER_VERSIONS: &[&str] = &["1.49.1", "3.6.3", "4.0.6", "99.0.0"];
+/// Versions the stand-in registry offers per provider type; the newest matching the modules'
+/// constraints are 1.49.1, 1.60.2, 6.18.0, 4.0.6 and 3.6.3.
+fn provider_versions(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "hcloud" => &["1.48.0", "1.49.1", "2.0.0"],
+        "huaweicloud" => &["1.59.0", "1.60.2"],
+        "oci" => &["5.9.0", "6.18.0", "7.0.0"],
+        "tls" => &["4.0.6", "5.0.0"],
+        "random" => &["3.6.3", "4.0.0"],
+        _ => &[],
+    }
+}
 
 fn sha(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -194,8 +205,8 @@ fn handle(mut stream: TcpStream, state: &Mutex<State>, base: &str) -> std::io::R
     if let Some(rest) = path.strip_prefix("/v1/providers/") {
         let segs: Vec<&str> = rest.split('/').collect();
         match segs.as_slice() {
-            [_ns, _ty, "versions"] => {
-                let versions: Vec<_> = PROVIDER_VERSIONS
+            [_ns, ty, "versions"] => {
+                let versions: Vec<_> = provider_versions(ty)
                     .iter()
                     .map(|v| serde_json::json!({"version": v, "platforms": [{"os": "linux", "arch": "amd64"}]}))
                     .collect();
@@ -723,4 +734,70 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn bundle_without_config_takes_every_module_and_the_whole_catalog() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (table_file, _) = stand_in_table(&standin, tmp.path());
+    let out = tmp.path().join("bundle");
+    let o = run(Command::new(BIN)
+        .args(["airgap", "bundle", "--quiet", "--out"])
+        .arg(&out)
+        .arg("--table")
+        .arg(&table_file)
+        .args(["--provider-registry", &standin.base])
+        .args(["--chart-registry", &standin.base]));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).is_empty(),
+        "--quiet: {}",
+        text(&o)
+    );
+    let manifest: openova::airgap::Manifest =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let catalog = openova::catalog::embedded();
+    assert_eq!(manifest.components.len(), catalog.components().len());
+    let charts = manifest.files.iter().filter(|f| f.kind == "chart").count();
+    assert_eq!(charts, catalog.components().len());
+    let providers: BTreeSet<&str> = manifest
+        .files
+        .iter()
+        .filter(|f| f.kind == "provider")
+        .map(|f| f.path.as_str())
+        .collect();
+    let expected: BTreeSet<String> = [
+        ("hetznercloud", "hcloud", "1.49.1"),
+        ("huaweicloud", "huaweicloud", "1.60.2"),
+        ("oracle", "oci", "6.18.0"),
+        ("hashicorp", "tls", "4.0.6"),
+        ("hashicorp", "random", "3.6.3"),
+    ]
+    .iter()
+    .map(|(ns, ty, v)| {
+        format!(
+            "providers/registry.opentofu.org/{ns}/{ty}/terraform-provider-{ty}_{v}_linux_amd64.zip"
+        )
+    })
+    .collect();
+    assert_eq!(
+        providers,
+        expected.iter().map(String::as_str).collect::<BTreeSet<_>>(),
+        "each provider once, shared ones included"
+    );
+    let paths: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
+    let unique: BTreeSet<&str> = paths.iter().copied().collect();
+    assert_eq!(paths.len(), unique.len(), "no file twice in the manifest");
+    let images = std::fs::read_to_string(out.join("images.txt")).unwrap();
+    for c in catalog.components() {
+        for i in &c.images {
+            assert!(images.lines().any(|l| l == i), "{i}");
+        }
+    }
+    assert!(
+        run(Command::new(BIN).args(["airgap", "verify"]).arg(&out))
+            .status
+            .success()
+    );
 }

@@ -468,6 +468,7 @@ struct RawComponent {
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
     holds_data: bool,
+    #[serde(default)]
     images: Vec<String>,
     #[serde(default)]
     versions: Vec<RawVersion>,
