@@ -22,7 +22,7 @@ use openova::crd::{Component, ComponentSpec, Platform};
 use openova::testenv::{ADMIN_CONTEXT, ApiServer};
 use openova::tui::manage::model::{Model, Pane};
 use openova::tui::manage::update::{ClusterMsg, Msg, update};
-use openova::tui::manage::{Console, feed, fixtures, panes};
+use openova::tui::manage::{Console, fixtures, panes, views, watchers};
 use openova::tui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::{CrosstermBackend, TestBackend};
@@ -248,7 +248,7 @@ fn console_for(conn: &ClusterConn) -> Console {
         )],
         conn.namespace.clone(),
         false,
-        feed::catalog_entries(openova::catalog::embedded()),
+        views::catalog_entries(openova::catalog::embedded()),
     );
     Console::new(model, Theme::mono())
 }
@@ -282,7 +282,7 @@ fn dashboard_until(
         env.rt.block_on(async {
             let conn = connect(env).await;
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            feed::spawn(0, conn.clone(), tx);
+            watchers::spawn(0, conn.clone(), tx);
             let mut console = console_for(&conn);
             let mut term =
                 Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
@@ -310,7 +310,7 @@ fn status_change_to_screen_p95(bencher: Bencher) {
             let conn = connect(env).await;
             let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            feed::spawn(0, conn.clone(), tx);
+            watchers::spawn(0, conn.clone(), tx);
             let mut console = console_for(&conn);
             console.model.pane = Pane::Components;
             let mut term =
@@ -334,7 +334,7 @@ fn status_change_to_screen_p95(bencher: Bencher) {
                     };
                     console.apply(msg);
                     let c = &console.model.cluster().components["component-0001"];
-                    if c.health.label() == health {
+                    if c.health.as_str() == health {
                         break;
                     }
                 }

@@ -5,11 +5,13 @@
 //! wires them. Developer tools (`devtools`, `testenv`, the helm-controller stand-in, the console
 //! fixtures) exist only with the `dev-tools` feature, which tests and benches turn on.
 
+pub mod airgap;
 pub mod catalog;
 pub mod cli;
 pub mod cluster;
 pub mod cmd;
 pub mod crd;
+pub mod deploy;
 #[cfg(feature = "dev-tools")]
 pub mod devtools;
 pub mod domain;

@@ -980,7 +980,7 @@ fn deploy_base_applies_to_the_api_server_and_overlays_build() {
         assert!(out.contains(object), "{object} not applied:\n{out}");
     }
     // The embedded copy the hand-over uses is the same set of objects.
-    let embedded = openova::manager::deploy::manifests().expect("embedded manifests");
+    let embedded = openova::deploy::manifests().expect("embedded manifests");
     assert_eq!(
         embedded.len(),
         out.lines().filter(|l| !l.trim().is_empty()).count()

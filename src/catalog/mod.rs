@@ -1,8 +1,12 @@
-//! The embedded component catalog and loading operator-supplied catalogs (a file, or the text of a
-//! ConfigMap at air-gapped sites) into the validated [`Catalog`] model.
+//! The embedded component catalog and loading operator-supplied catalogs (a file, a ConfigMap
+//! manifest, or a ConfigMap read from the cluster at air-gapped sites) into the validated
+//! [`Catalog`] model. The one place that knows where a ConfigMap keeps the catalog.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use k8s_openapi::api::core::v1::ConfigMap;
 
 pub use crate::domain::catalog::{Catalog, CatalogError};
 
@@ -39,8 +43,14 @@ pub enum LoadError {
     },
     #[error("{origin}: not a ConfigMap manifest: {reason}")]
     ConfigMap { origin: String, reason: String },
-    #[error("{origin}: ConfigMap has no `data.{key}` entry")]
+    #[error("{origin} has no `data.{key}` entry")]
     ConfigMapKey { origin: String, key: &'static str },
+    #[error("cannot read {origin}: {source}")]
+    ConfigMapRead {
+        origin: String,
+        #[source]
+        source: kube::Error,
+    },
 }
 
 /// Loads a catalog TOML file.
@@ -59,12 +69,12 @@ pub fn load_file(path: &Path) -> Result<Catalog, LoadError> {
 /// `origin` names where the text came from, for error messages.
 pub fn from_configmap_yaml(text: &str, origin: &str) -> Result<Catalog, LoadError> {
     #[derive(serde::Deserialize)]
-    struct ConfigMap {
+    struct Manifest {
         kind: Option<String>,
         #[serde(default)]
-        data: std::collections::BTreeMap<String, String>,
+        data: BTreeMap<String, String>,
     }
-    let cm: ConfigMap = serde_saphyr::from_str(text).map_err(|e| LoadError::ConfigMap {
+    let cm: Manifest = serde_saphyr::from_str(text).map_err(|e| LoadError::ConfigMap {
         origin: origin.to_string(),
         reason: e.to_string(),
     })?;
@@ -76,18 +86,40 @@ pub fn from_configmap_yaml(text: &str, origin: &str) -> Result<Catalog, LoadErro
             reason: format!("kind is `{kind}`, expected `ConfigMap`"),
         });
     }
-    let toml = cm
-        .data
+    from_configmap_data(&cm.data, origin)
+}
+
+/// Reads the catalog from ConfigMap `name` in `namespace` through the Kubernetes API: the
+/// manager for a Platform whose `spec.catalog.configMap` names one, the console on refresh.
+pub async fn read_configmap(
+    client: &kube::Client,
+    namespace: &str,
+    name: &str,
+) -> Result<Catalog, LoadError> {
+    let origin = format!("catalog ConfigMap {namespace}/{name}");
+    let api: kube::Api<ConfigMap> = kube::Api::namespaced(client.clone(), namespace);
+    let cm = api
+        .get(name)
+        .await
+        .map_err(|source| LoadError::ConfigMapRead {
+            origin: origin.clone(),
+            source,
+        })?;
+    from_configmap_data(&cm.data.unwrap_or_default(), &origin)
+}
+
+/// Parses the catalog TOML a ConfigMap's `data` holds under [`CONFIGMAP_KEY`]. `origin` names the
+/// ConfigMap, for error messages.
+fn from_configmap_data(
+    data: &BTreeMap<String, String>,
+    origin: &str,
+) -> Result<Catalog, LoadError> {
+    let toml = data
         .get(CONFIGMAP_KEY)
         .ok_or_else(|| LoadError::ConfigMapKey {
             origin: origin.to_string(),
             key: CONFIGMAP_KEY,
         })?;
-    from_configmap_data(toml, origin)
-}
-
-/// Parses the catalog TOML taken from a ConfigMap's `data` (the manager reads it through the API).
-pub fn from_configmap_data(toml: &str, origin: &str) -> Result<Catalog, LoadError> {
     Catalog::from_toml(toml).map_err(|source| LoadError::Invalid {
         origin: format!("{origin} (data.{CONFIGMAP_KEY})"),
         source,

@@ -39,6 +39,10 @@ pub enum Command {
     /// Provisioning runs recorded on this machine.
     #[command(subcommand)]
     Runs(crate::cmd::runs::RunsCmd),
+    /// Keyring entries for the `keyring:` references of a platform.toml (values from stdin or
+    /// a prompt without echo, never from arguments).
+    #[command(subcommand)]
+    Secrets(crate::cmd::secrets::SecretsCmd),
     /// Run the in-cluster Lifecycle Manager (controllers for Platform and Component).
     Manager(crate::manager::ManagerArgs),
     /// Print the Platform and Component CustomResourceDefinitions as YAML.
@@ -49,6 +53,9 @@ pub enum Command {
     /// Validate or generate platform.toml files.
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCmd),
+    /// Sites without internet access: bundle, verify and serve the first-boot artifacts.
+    #[command(subcommand)]
+    Airgap(crate::cmd::airgap::AirgapCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -110,10 +117,12 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Tui(TuiCommand::Manage(args)) => crate::tui::manage::run(args),
         Command::Bootstrap(cmd) => crate::cmd::bootstrap::run(cmd),
         Command::Runs(cmd) => crate::cmd::runs::run(cmd),
+        Command::Secrets(cmd) => crate::cmd::secrets::run(cmd),
         Command::Manager(args) => crate::manager::run(args),
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
+        Command::Airgap(cmd) => crate::cmd::airgap::run(cmd),
         #[cfg(feature = "dev-tools")]
         Command::Playground(args) => crate::devtools::playground::run(args),
         Command::Man(args) => crate::cli::man::run(args),

@@ -4,11 +4,13 @@
 
 use std::process::ExitCode;
 
+pub mod airgap;
 pub mod bootstrap;
 pub mod catalog;
 pub mod config;
 pub mod crds;
 pub mod runs;
+pub mod secrets;
 
 /// Result of a subcommand (headless, screen or manager): the exit code to leave with, or an
 /// error report.

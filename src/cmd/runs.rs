@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use color_eyre::eyre::WrapErr;
 use rusqlite::Connection;
@@ -102,6 +103,25 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
                 writeln!(out, "action     {}", r.action)?;
                 writeln!(out, "platform   {}", r.platform)?;
                 writeln!(out, "state      {}", r.state)?;
+                if let Some(line) = child_line(&conn, &id)? {
+                    writeln!(out, "tofu       {line}")?;
+                }
+                let destroy = r.action == runs::RunAction::Destroy;
+                if let Ok(summary) =
+                    crate::provision::supervisor::recorded_plan(&conn, &id, destroy)
+                    && !summary.clusters.is_empty()
+                {
+                    let mut summary = summary;
+                    if let Ok(config) =
+                        crate::domain::platform::PlatformConfig::parse(&r.config_toml)
+                    {
+                        summary.add_warnings(&config);
+                    }
+                    writeln!(out, "plan")?;
+                    for l in summary.render().lines() {
+                        writeln!(out, "  {l}")?;
+                    }
+                }
                 writeln!(out, "started    {} UTC", timefmt::date_time(r.created_ms))?;
                 if let Some(f) = r.finished_ms {
                     writeln!(
@@ -135,6 +155,21 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             match end {
                 Some(r) => {
                     print_end(&r);
+                    // A supervisor killed with -9 leaves OpenTofu running: say so until it ends.
+                    let mut said = false;
+                    while let Some(line) = child_line(&conn, &id)? {
+                        if !said {
+                            println!("{line}");
+                            said = true;
+                        }
+                        if detach.load(Ordering::SeqCst) {
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    if said {
+                        println!("OpenTofu has exited.");
+                    }
                     Ok(exit_for(r.state))
                 }
                 None => {
@@ -172,6 +207,12 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
         }
         RunsCmd::Cancel { id } => {
             let conn = open_db()?;
+            let run = runs::refresh_liveness(&conn, &id)?;
+            if run.state.is_terminal()
+                && let Some((pid, step)) = runs::live_child(&conn, &id)?
+            {
+                return cancel_orphan(&conn, &id, pid, &step);
+            }
             crate::provision::supervisor::request_cancel(&conn, &id)?;
             println!(
                 "Asked run {id} to stop: OpenTofu is being interrupted gracefully and will release its state lock. Follow with `openova runs attach {id}`."
@@ -179,6 +220,59 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// "OpenTofu still running (pid N) — wait or cancel" while a run's OpenTofu process lives
+/// on after its supervisor ended.
+fn child_line(conn: &Connection, id: &str) -> color_eyre::Result<Option<String>> {
+    let run = runs::get_run(conn, id)?;
+    let supervisor_alive =
+        run.supervisor_pid.is_some_and(runs::pid_alive) && !run.state.is_terminal();
+    Ok(runs::live_child(conn, id)?
+        .filter(|_| !supervisor_alive)
+        .map(|(pid, step)| {
+            format!(
+                "OpenTofu still running (pid {pid}, tofu {step}) — wait or cancel (`openova runs cancel {id}`); it holds the state lock until it exits"
+            )
+        }))
+}
+
+/// Stops an OpenTofu process whose supervisor is gone: SIGINT first (it saves the state and
+/// releases the lock), SIGTERM only if it is still running after the grace period.
+fn cancel_orphan(conn: &Connection, id: &str, pid: i64, step: &str) -> CmdResult {
+    use nix::sys::signal::{Signal, kill};
+    let raw = i32::try_from(pid).wrap_err("the recorded OpenTofu pid is out of range")?;
+    let target = nix::unistd::Pid::from_raw(raw);
+    kill(target, Signal::SIGINT).wrap_err_with(|| format!("signalling OpenTofu (pid {pid})"))?;
+    runs::append_event(
+        conn,
+        id,
+        "supervisor",
+        "note",
+        "warn",
+        &format!("cancel: sent SIGINT to the orphaned tofu {step} (pid {pid})"),
+        &serde_json::json!({ "cancel": true, "pid": pid }).to_string(),
+    )?;
+    println!(
+        "Sent SIGINT to OpenTofu (pid {pid}, tofu {step}); waiting for it to stop and release the state lock..."
+    );
+    let grace = Duration::from_secs(60);
+    let started = std::time::Instant::now();
+    while runs::live_child(conn, id)?.is_some() {
+        if started.elapsed() >= grace {
+            kill(target, Signal::SIGTERM)
+                .wrap_err_with(|| format!("signalling OpenTofu (pid {pid})"))?;
+            println!(
+                "OpenTofu did not stop within {}s of SIGINT: sent SIGTERM.",
+                grace.as_secs()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = runs::clear_child(conn, id);
+    println!("OpenTofu (pid {pid}) has stopped.");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn supervise(id: &str) -> CmdResult {

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::platform::DeliveryBackend;
+use crate::domain::health::Health;
 
 /// Desired state of one component.
 // kube's printcolumn(...) repeats `type_ = "string"`, which clippy mistakes for a duplicate.
@@ -72,35 +73,6 @@ pub struct ComponentSpec {
     /// Seconds an install or upgrade may take before it counts as failed (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_timeout_seconds: Option<u32>,
-}
-
-/// Health of a component, from its delivery object's `Ready` condition.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-pub enum Health {
-    /// Not observed yet.
-    #[default]
-    Unknown,
-    /// Being installed or upgraded.
-    Installing,
-    /// Ready at its version.
-    Healthy,
-    /// Installed but not ready (after having been ready), or a rollback is in place.
-    Degraded,
-    /// Install failed or timed out.
-    Failed,
-}
-
-impl Health {
-    /// The name used in manifests.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Unknown => "Unknown",
-            Health::Installing => "Installing",
-            Health::Healthy => "Healthy",
-            Health::Degraded => "Degraded",
-            Health::Failed => "Failed",
-        }
-    }
 }
 
 /// Lifecycle phase of a component.

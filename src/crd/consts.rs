@@ -39,9 +39,6 @@ pub const LABEL_COMPONENT: &str = "openova.io/component";
 /// Platform did not ask for it directly). Comma-separated, empty when requested directly.
 pub const ANNOTATION_REQUIRED_BY: &str = "openova.io/required-by";
 
-/// Name of the ConfigMap key holding a catalog (TOML) when the catalog comes from a ConfigMap.
-pub const CATALOG_CONFIGMAP_KEY: &str = "components.toml";
-
 /// Condition types the manager sets on Components and Platforms.
 pub mod condition {
     /// The component is installed at its desired version and its delivery object is Ready.

@@ -5,14 +5,15 @@ pub mod component;
 pub mod consts;
 pub mod platform;
 
+/// The health vocabulary the resources' status fields are written in (owned by the domain).
+pub use crate::domain::health::{Health, PlatformPhase};
 pub use component::{
     Alert, AlertSeverity, Component, ComponentPhase, ComponentSpec, ComponentStatus, Endpoint,
-    Health, UpgradeRecord, UpgradeState,
+    UpgradeRecord, UpgradeState,
 };
 pub use platform::{
     AvailableUpgrade, CatalogSource, DeliveryBackend, MaintenanceWindow, Organization, Platform,
-    PlatformComponent, PlatformComponentStatus, PlatformPhase, PlatformSpec, PlatformStatus,
-    Region,
+    PlatformComponent, PlatformComponentStatus, PlatformSpec, PlatformStatus, Region,
 };
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

@@ -6,7 +6,8 @@ use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::component::{Alert, Health};
+use super::component::Alert;
+use crate::domain::health::{Health, PlatformPhase};
 
 /// Desired state of an OpenOva platform on one cluster (or a pair of regional clusters).
 // kube's printcolumn(...) repeats `type_ = "string"`, which clippy mistakes for a duplicate.
@@ -168,22 +169,6 @@ pub enum Weekday {
     Fri,
     Sat,
     Sun,
-}
-
-/// Overall state of the platform.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum PlatformPhase {
-    /// Nothing reconciled yet.
-    #[default]
-    Pending,
-    /// Components are being installed or upgraded.
-    Installing,
-    /// Every component is healthy.
-    Running,
-    /// Some components are degraded or failed.
-    Degraded,
-    /// The platform itself could not be reconciled (e.g. unknown component, unreadable catalog).
-    Failed,
 }
 
 /// What the manager observed, rolled up over all Components.

@@ -157,6 +157,9 @@ pub struct VersionEntry {
     pub upstream: Option<String>,
     /// What changed in this version, one line per change.
     pub changes: Vec<String>,
+    /// A major upgrade whatever semver says (e.g. a data format change): an upgrade to or past
+    /// it needs the operator's second confirmation.
+    pub major: bool,
 }
 
 /// A dependency that is offered, not forced, with the reason to want it.
@@ -200,9 +203,27 @@ pub struct ComponentSpec {
     pub requires: Vec<String>,
     pub optional: Vec<OptionalDep>,
     pub endpoints: Vec<Endpoint>,
+    /// Holds data that an uninstall may destroy (databases, object storage, vaults, log and
+    /// metric stores, registries): marked in every removal dialog, and never removed as an
+    /// unneeded dependency unless named.
+    pub holds_data: bool,
+    /// Container images the newest version runs (`registry/repository:tag`), for air-gapped
+    /// sites that mirror them (`openova airgap bundle` writes them to `images.txt`).
+    pub images: Vec<String>,
 }
 
 impl ComponentSpec {
+    /// The chart artifact of `version`: `<repository>/<chart>:<chart version>`, e.g.
+    /// `oci://ghcr.io/openova-io/bp-cilium:1.1.1`.
+    pub fn chart_artifact(&self, version: &VersionEntry) -> String {
+        format!(
+            "{}/{}:{}",
+            self.chart.repository.trim_end_matches('/'),
+            self.chart.name,
+            version.chart_version
+        )
+    }
+
     /// The newest version the catalog offers.
     pub fn latest(&self) -> &VersionEntry {
         // Proven invariant: `Catalog::from_toml` rejects components without versions.
@@ -446,6 +467,9 @@ struct RawComponent {
     #[serde(default)]
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
+    holds_data: bool,
+    images: Vec<String>,
+    #[serde(default)]
     versions: Vec<RawVersion>,
 }
 
@@ -472,6 +496,8 @@ struct RawVersion {
     upstream: Option<String>,
     #[serde(default)]
     changes: Vec<String>,
+    #[serde(default)]
+    major: bool,
 }
 
 #[derive(Deserialize)]
@@ -531,296 +557,381 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '-'))
 }
 
+// ---- validation, in the order problems are reported --------------------------------------------
+
+/// The TOML text as the raw file shape; a syntax error names its line and column.
+fn parse_raw(text: &str, lines: &Lines) -> Result<RawCatalog, CatalogError> {
+    toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        CatalogError::Syntax {
+            line: lines.line(offset),
+            column: lines.column(offset),
+            message: e.message().trim().to_string(),
+        }
+    })
+}
+
+/// Names are valid and unique across components, meta-platforms and aliases.
+fn claim_names(raw: &RawCatalog, lines: &Lines) -> Result<(), CatalogError> {
+    let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
+    let names = raw.component.iter().map(|c| &c.name).chain(
+        raw.meta_platform
+            .iter()
+            .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases)),
+    );
+    for name in names {
+        let line = lines.line(name.span().start);
+        if !valid_name(name.get_ref()) {
+            return Err(CatalogError::BadName {
+                name: name.get_ref().clone(),
+                line,
+            });
+        }
+        if let Some(first_line) = seen.insert(name.get_ref(), line) {
+            return Err(CatalogError::DuplicateName {
+                name: name.get_ref().clone(),
+                line,
+                first_line,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The line of each `requires` entry, by (component, dependency), for the graph-wide checks.
+type RequiresLines = BTreeMap<(String, String), usize>;
+
+/// What entries may refer to: the component and meta-platform names of the file.
+struct Refs<'a> {
+    lines: &'a Lines,
+    components: BTreeSet<&'a str>,
+    metas: BTreeSet<&'a str>,
+}
+
+impl<'a> Refs<'a> {
+    fn new(raw: &'a RawCatalog, lines: &'a Lines) -> Self {
+        Refs {
+            lines,
+            components: raw
+                .component
+                .iter()
+                .map(|c| c.name.get_ref().as_str())
+                .collect(),
+            metas: raw
+                .meta_platform
+                .iter()
+                .map(|m| m.name.get_ref().as_str())
+                .collect(),
+        }
+    }
+
+    fn line_of(&self, s: &std::ops::Range<usize>) -> usize {
+        self.lines.line(s.start)
+    }
+
+    /// `dep`, named by `from`, is another component (not itself, not a meta-platform).
+    fn check_ref(&self, from: &str, dep: &Spanned<String>) -> Result<(), CatalogError> {
+        let line = self.line_of(&dep.span());
+        let dep_name = dep.get_ref();
+        if dep_name == from {
+            return Err(CatalogError::SelfDependency {
+                name: from.to_string(),
+                line,
+            });
+        }
+        if self.metas.contains(dep_name.as_str()) {
+            return Err(CatalogError::DependsOnMeta {
+                from: from.to_string(),
+                meta: dep_name.clone(),
+                line,
+            });
+        }
+        if !self.components.contains(dep_name.as_str()) {
+            return Err(CatalogError::MissingDependency {
+                from: from.to_string(),
+                missing: dep_name.clone(),
+                line,
+            });
+        }
+        Ok(())
+    }
+
+    /// A list of references (`requires` or `optional`), each valid and listed once.
+    fn check_list<'n>(
+        &self,
+        from: &str,
+        field: &'static str,
+        names: impl Iterator<Item = &'n Spanned<String>>,
+    ) -> Result<Vec<String>, CatalogError> {
+        let mut out: Vec<String> = Vec::new();
+        for dep in names {
+            self.check_ref(from, dep)?;
+            if out.contains(dep.get_ref()) {
+                return Err(CatalogError::RepeatedDependency {
+                    name: from.to_string(),
+                    dependency: dep.get_ref().clone(),
+                    field,
+                    line: self.line_of(&dep.span()),
+                });
+            }
+            out.push(dep.get_ref().clone());
+        }
+        Ok(out)
+    }
+
+    /// One component entry, checked: category, required texts, references, endpoints, versions.
+    fn component(
+        &self,
+        c: &RawComponent,
+        default_repo: &str,
+        requires_lines: &mut RequiresLines,
+    ) -> Result<ComponentSpec, CatalogError> {
+        let name = c.name.get_ref().clone();
+        let line = self.line_of(&c.name.span());
+        if *c.category.get_ref() == Category::MetaPlatform {
+            return Err(CatalogError::ComponentAsMeta {
+                name,
+                line: self.line_of(&c.category.span()),
+            });
+        }
+        for (field, value) in [
+            ("title", &c.title),
+            ("description", &c.description),
+            ("namespace", &c.namespace),
+        ] {
+            if value.trim().is_empty() {
+                return Err(CatalogError::EmptyField { name, field, line });
+            }
+        }
+        let requires = self.check_list(&name, "requires", c.requires.iter())?;
+        for dep in &c.requires {
+            requires_lines.insert(
+                (name.clone(), dep.get_ref().clone()),
+                self.line_of(&dep.span()),
+            );
+        }
+        let optional = self.optional(&name, &c.optional)?;
+        let endpoints = self.endpoints(&name, &c.endpoints)?;
+        if c.versions.is_empty() {
+            return Err(CatalogError::NoVersions { name, line });
+        }
+        let versions = self.versions(&name, &c.versions)?;
+        Ok(ComponentSpec {
+            chart: ChartRef {
+                name: c.chart.clone().unwrap_or_else(|| format!("bp-{name}")),
+                repository: c
+                    .chart_repository
+                    .clone()
+                    .unwrap_or_else(|| default_repo.to_string()),
+            },
+            title: c.title.clone(),
+            category: *c.category.get_ref(),
+            family: c.family,
+            description: c.description.clone(),
+            namespace: c.namespace.clone(),
+            versions,
+            requires,
+            optional,
+            endpoints,
+            holds_data: c.holds_data,
+            images: c.images.clone(),
+            name,
+        })
+    }
+
+    fn optional(&self, from: &str, raw: &[RawOptional]) -> Result<Vec<OptionalDep>, CatalogError> {
+        self.check_list(from, "optional", raw.iter().map(|o| &o.name))?;
+        Ok(raw
+            .iter()
+            .map(|o| OptionalDep {
+                name: o.name.get_ref().clone(),
+                reason: o.reason.clone(),
+            })
+            .collect())
+    }
+
+    /// Endpoint URL templates use only the known placeholders.
+    fn endpoints(
+        &self,
+        component: &str,
+        raw: &[RawEndpoint],
+    ) -> Result<Vec<Endpoint>, CatalogError> {
+        raw.iter()
+            .map(|e| {
+                check_placeholders(e.url.get_ref()).map_err(|placeholder| {
+                    CatalogError::BadPlaceholder {
+                        component: component.to_string(),
+                        endpoint: e.name.clone(),
+                        placeholder,
+                        line: self.line_of(&e.url.span()),
+                    }
+                })?;
+                Ok(Endpoint {
+                    name: e.name.clone(),
+                    url: e.url.get_ref().clone(),
+                })
+            })
+            .collect()
+    }
+
+    /// Versions: valid semver (version and chart), each once, each with a changelog; oldest first.
+    fn versions(&self, name: &str, raw: &[RawVersion]) -> Result<Vec<VersionEntry>, CatalogError> {
+        let mut versions: Vec<VersionEntry> = Vec::with_capacity(raw.len());
+        for v in raw {
+            let parse = |field: &'static str, s: &Spanned<String>| {
+                parse_version(s.get_ref()).map_err(|e| CatalogError::BadVersion {
+                    component: name.to_string(),
+                    field,
+                    value: s.get_ref().clone(),
+                    reason: e.to_string(),
+                    line: self.line_of(&s.span()),
+                })
+            };
+            let version = parse("version", &v.version)?;
+            let chart_version = parse("chart", &v.chart)?;
+            if versions.iter().any(|e| e.version == version) {
+                return Err(CatalogError::DuplicateVersion {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    line: self.line_of(&v.version.span()),
+                });
+            }
+            if v.changes.iter().all(|c| c.trim().is_empty()) {
+                return Err(CatalogError::EmptyChangelog {
+                    name: name.to_string(),
+                    version: version.to_string(),
+                    line: self.line_of(&v.version.span()),
+                });
+            }
+            versions.push(VersionEntry {
+                version,
+                chart_version,
+                upstream: v.upstream.clone(),
+                changes: v.changes.clone(),
+                major: v.major,
+            });
+        }
+        versions.sort_by(|a, b| a.version.cmp(&b.version));
+        Ok(versions)
+    }
+
+    /// One meta-platform entry: at least one member, references checked.
+    fn meta(&self, m: &RawMeta) -> Result<MetaPlatform, CatalogError> {
+        let name = m.name.get_ref().clone();
+        if m.requires.is_empty() {
+            return Err(CatalogError::EmptyMeta {
+                name,
+                line: self.line_of(&m.name.span()),
+            });
+        }
+        let requires = self.check_list(&name, "requires", m.requires.iter())?;
+        let optional = self.optional(&name, &m.optional)?;
+        Ok(MetaPlatform {
+            aliases: m.aliases.iter().map(|a| a.get_ref().clone()).collect(),
+            title: m.title.clone(),
+            family: m.family,
+            description: m.description.clone(),
+            requires,
+            optional,
+            name,
+        })
+    }
+}
+
+/// No component requires itself through others; the error points at the cycle's first edge.
+fn check_cycles(
+    components: &[ComponentSpec],
+    requires_lines: &RequiresLines,
+) -> Result<(), CatalogError> {
+    let graph: BTreeMap<&str, Vec<&str>> = components
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.requires.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    match crate::domain::resolve::find_cycle(&graph) {
+        Some(cycle) => Err(CatalogError::Cycle {
+            line: requires_lines
+                .get(&(cycle[0].clone(), cycle[1].clone()))
+                .copied()
+                .unwrap_or(0),
+            cycle: cycle.join(" -> "),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A mandatory component requires only mandatory ones (every platform installs it).
+fn check_mandatory_needs_mandatory(
+    components: &[ComponentSpec],
+    requires_lines: &RequiresLines,
+) -> Result<(), CatalogError> {
+    let by_name: BTreeMap<&str, &ComponentSpec> =
+        components.iter().map(|c| (c.name.as_str(), c)).collect();
+    for c in components
+        .iter()
+        .filter(|c| c.category == Category::Mandatory)
+    {
+        for dep in &c.requires {
+            let Some(dep_spec) = by_name.get(dep.as_str()) else {
+                continue;
+            };
+            if dep_spec.category != Category::Mandatory {
+                return Err(CatalogError::MandatoryNeedsOptional {
+                    component: c.name.clone(),
+                    dependency: dep.clone(),
+                    category: dep_spec.category,
+                    line: requires_lines
+                        .get(&(c.name.clone(), dep.clone()))
+                        .copied()
+                        .unwrap_or(0),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 impl Catalog {
     /// Parses and validates catalog TOML. The first problem found is returned, with its line.
     pub fn from_toml(text: &str) -> Result<Catalog, CatalogError> {
         let lines = Lines::new(text);
-        let raw: RawCatalog = toml::from_str(text).map_err(|e| {
-            let offset = e.span().map(|s| s.start).unwrap_or(0);
-            CatalogError::Syntax {
-                line: lines.line(offset),
-                column: lines.column(offset),
-                message: e.message().trim().to_string(),
-            }
-        })?;
-        let line_of = |s: &std::ops::Range<usize>| lines.line(s.start);
+        let raw = parse_raw(text, &lines)?;
+        claim_names(&raw, &lines)?;
+        let refs = Refs::new(&raw, &lines);
         let default_repo = raw
             .chart_repository
-            .clone()
-            .unwrap_or_else(|| DEFAULT_CHART_REPOSITORY.to_string());
-
-        // Names: unique across components, meta-platforms and aliases.
-        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-        let mut claim = |name: &Spanned<String>| -> Result<(), CatalogError> {
-            let line = line_of(&name.span());
-            if !valid_name(name.get_ref()) {
-                return Err(CatalogError::BadName {
-                    name: name.get_ref().clone(),
-                    line,
-                });
-            }
-            if let Some(first_line) = seen.insert(name.get_ref().clone(), line) {
-                return Err(CatalogError::DuplicateName {
-                    name: name.get_ref().clone(),
-                    line,
-                    first_line,
-                });
-            }
-            Ok(())
-        };
-        for c in &raw.component {
-            claim(&c.name)?;
-        }
-        for m in &raw.meta_platform {
-            claim(&m.name)?;
-            for alias in &m.aliases {
-                claim(alias)?;
-            }
-        }
-
-        let component_names: BTreeSet<&str> = raw
+            .as_deref()
+            .unwrap_or(DEFAULT_CHART_REPOSITORY);
+        let mut requires_lines = RequiresLines::new();
+        let mut components = raw
             .component
             .iter()
-            .map(|c| c.name.get_ref().as_str())
-            .collect();
-        let meta_names: BTreeSet<&str> = raw
+            .map(|c| refs.component(c, default_repo, &mut requires_lines))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut metas = raw
             .meta_platform
             .iter()
-            .map(|m| m.name.get_ref().as_str())
-            .collect();
-        let check_ref = |from: &str, dep: &Spanned<String>| -> Result<(), CatalogError> {
-            let line = line_of(&dep.span());
-            let dep_name = dep.get_ref();
-            if dep_name == from {
-                return Err(CatalogError::SelfDependency {
-                    name: from.to_string(),
-                    line,
-                });
-            }
-            if meta_names.contains(dep_name.as_str()) {
-                return Err(CatalogError::DependsOnMeta {
-                    from: from.to_string(),
-                    meta: dep_name.clone(),
-                    line,
-                });
-            }
-            if !component_names.contains(dep_name.as_str()) {
-                return Err(CatalogError::MissingDependency {
-                    from: from.to_string(),
-                    missing: dep_name.clone(),
-                    line,
-                });
-            }
-            Ok(())
-        };
-        let check_list = |from: &str,
-                          field: &'static str,
-                          names: &mut dyn Iterator<Item = &Spanned<String>>|
-         -> Result<Vec<String>, CatalogError> {
-            let mut out: Vec<String> = Vec::new();
-            for dep in names {
-                check_ref(from, dep)?;
-                if out.contains(dep.get_ref()) {
-                    return Err(CatalogError::RepeatedDependency {
-                        name: from.to_string(),
-                        dependency: dep.get_ref().clone(),
-                        field,
-                        line: line_of(&dep.span()),
-                    });
-                }
-                out.push(dep.get_ref().clone());
-            }
-            Ok(out)
-        };
-
-        let mut components = Vec::with_capacity(raw.component.len());
-        let mut lines_by_name: BTreeMap<String, usize> = BTreeMap::new();
-        let mut requires_lines: BTreeMap<(String, String), usize> = BTreeMap::new();
-        for c in &raw.component {
-            let name = c.name.get_ref().clone();
-            let line = line_of(&c.name.span());
-            lines_by_name.insert(name.clone(), line);
-            if *c.category.get_ref() == Category::MetaPlatform {
-                return Err(CatalogError::ComponentAsMeta {
-                    name,
-                    line: line_of(&c.category.span()),
-                });
-            }
-            for (field, value) in [
-                ("title", &c.title),
-                ("description", &c.description),
-                ("namespace", &c.namespace),
-            ] {
-                if value.trim().is_empty() {
-                    return Err(CatalogError::EmptyField { name, field, line });
-                }
-            }
-            let requires = check_list(&name, "requires", &mut c.requires.iter())?;
-            for dep in &c.requires {
-                requires_lines.insert((name.clone(), dep.get_ref().clone()), line_of(&dep.span()));
-            }
-            check_list(&name, "optional", &mut c.optional.iter().map(|o| &o.name))?;
-            let optional = c
-                .optional
-                .iter()
-                .map(|o| OptionalDep {
-                    name: o.name.get_ref().clone(),
-                    reason: o.reason.clone(),
-                })
-                .collect();
-
-            let mut endpoints = Vec::new();
-            for e in &c.endpoints {
-                check_placeholders(e.url.get_ref()).map_err(|placeholder| {
-                    CatalogError::BadPlaceholder {
-                        component: name.clone(),
-                        endpoint: e.name.clone(),
-                        placeholder,
-                        line: line_of(&e.url.span()),
-                    }
-                })?;
-                endpoints.push(Endpoint {
-                    name: e.name.clone(),
-                    url: e.url.get_ref().clone(),
-                });
-            }
-
-            if c.versions.is_empty() {
-                return Err(CatalogError::NoVersions { name, line });
-            }
-            let mut versions: Vec<VersionEntry> = Vec::with_capacity(c.versions.len());
-            for v in &c.versions {
-                let parse = |field: &'static str, s: &Spanned<String>| {
-                    parse_version(s.get_ref()).map_err(|e| CatalogError::BadVersion {
-                        component: name.clone(),
-                        field,
-                        value: s.get_ref().clone(),
-                        reason: e.to_string(),
-                        line: line_of(&s.span()),
-                    })
-                };
-                let version = parse("version", &v.version)?;
-                let chart_version = parse("chart", &v.chart)?;
-                if versions.iter().any(|e| e.version == version) {
-                    return Err(CatalogError::DuplicateVersion {
-                        name,
-                        version: version.to_string(),
-                        line: line_of(&v.version.span()),
-                    });
-                }
-                if v.changes.iter().all(|c| c.trim().is_empty()) {
-                    return Err(CatalogError::EmptyChangelog {
-                        name,
-                        version: version.to_string(),
-                        line: line_of(&v.version.span()),
-                    });
-                }
-                versions.push(VersionEntry {
-                    version,
-                    chart_version,
-                    upstream: v.upstream.clone(),
-                    changes: v.changes.clone(),
-                });
-            }
-            versions.sort_by(|a, b| a.version.cmp(&b.version));
-
-            components.push(ComponentSpec {
-                chart: ChartRef {
-                    name: c.chart.clone().unwrap_or_else(|| format!("bp-{name}")),
-                    repository: c
-                        .chart_repository
-                        .clone()
-                        .unwrap_or_else(|| default_repo.clone()),
-                },
-                title: c.title.clone(),
-                category: *c.category.get_ref(),
-                family: c.family,
-                description: c.description.clone(),
-                namespace: c.namespace.clone(),
-                versions,
-                requires,
-                optional,
-                endpoints,
-                name,
-            });
-        }
-
-        let mut metas = Vec::with_capacity(raw.meta_platform.len());
-        for m in &raw.meta_platform {
-            let name = m.name.get_ref().clone();
-            let line = line_of(&m.name.span());
-            if m.requires.is_empty() {
-                return Err(CatalogError::EmptyMeta { name, line });
-            }
-            let requires = check_list(&name, "requires", &mut m.requires.iter())?;
-            check_list(&name, "optional", &mut m.optional.iter().map(|o| &o.name))?;
-            metas.push(MetaPlatform {
-                aliases: m.aliases.iter().map(|a| a.get_ref().clone()).collect(),
-                title: m.title.clone(),
-                family: m.family,
-                description: m.description.clone(),
-                requires,
-                optional: m
-                    .optional
-                    .iter()
-                    .map(|o| OptionalDep {
-                        name: o.name.get_ref().clone(),
-                        reason: o.reason.clone(),
-                    })
-                    .collect(),
-                name,
-            });
-        }
-
+            .map(|m| refs.meta(m))
+            .collect::<Result<Vec<_>, _>>()?;
         components.sort_by(|a, b| a.name.cmp(&b.name));
         metas.sort_by(|a, b| a.name.cmp(&b.name));
+        // Cycles are reported before the mandatory rule: a cycle makes that rule's message confusing.
+        check_cycles(&components, &requires_lines)?;
+        check_mandatory_needs_mandatory(&components, &requires_lines)?;
+        Ok(Catalog::assemble(components, metas))
+    }
+
+    /// The catalog over validated, name-sorted components and meta-platforms, with its indexes.
+    fn assemble(components: Vec<ComponentSpec>, metas: Vec<MetaPlatform>) -> Catalog {
         let index: BTreeMap<String, usize> = components
             .iter()
             .enumerate()
             .map(|(i, c)| (c.name.clone(), i))
             .collect();
-
-        // Cycles are reported before the mandatory rule: a cycle makes that rule's message confusing.
-        let graph: BTreeMap<&str, Vec<&str>> = components
-            .iter()
-            .map(|c| {
-                (
-                    c.name.as_str(),
-                    c.requires.iter().map(String::as_str).collect(),
-                )
-            })
-            .collect();
-        if let Some(cycle) = crate::domain::resolve::find_cycle(&graph) {
-            let line = requires_lines
-                .get(&(cycle[0].clone(), cycle[1].clone()))
-                .copied()
-                .unwrap_or(0);
-            return Err(CatalogError::Cycle {
-                cycle: cycle.join(" -> "),
-                line,
-            });
-        }
-
-        for c in &components {
-            if c.category != Category::Mandatory {
-                continue;
-            }
-            for dep in &c.requires {
-                let dep_spec = &components[index[dep]];
-                if dep_spec.category != Category::Mandatory {
-                    return Err(CatalogError::MandatoryNeedsOptional {
-                        component: c.name.clone(),
-                        dependency: dep.clone(),
-                        category: dep_spec.category,
-                        line: requires_lines
-                            .get(&(c.name.clone(), dep.clone()))
-                            .copied()
-                            .unwrap_or_else(|| lines_by_name[&c.name]),
-                    });
-                }
-            }
-        }
-
         let mut dependents: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for c in &components {
             for dep in &c.requires {
@@ -841,14 +952,13 @@ impl Catalog {
                     .chain(m.aliases.iter().map(move |a| (a.clone(), i)))
             })
             .collect();
-
-        Ok(Catalog {
+        Catalog {
             components,
             metas,
             index,
             meta_index,
             dependents,
-        })
+        }
     }
 
     /// All components, sorted by name.

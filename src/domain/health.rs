@@ -1,111 +1,118 @@
-//! Component health states and the platform roll-up (percentage and phase) shown on dashboards and
-//! written to `Platform.status`.
+//! The health vocabulary shared by the CRDs, the manager and the console: one component's
+//! [`Health`], the platform's [`PlatformPhase`], and the roll-up of the first into the second
+//! (percentage and phase) shown on dashboards and written to `Platform.status`.
 
+use std::cmp::Ordering;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// The state of one component on a cluster.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
-pub enum ComponentState {
-    /// Wanted but not started yet.
+/// Health of a component, from its delivery object's `Ready` condition.
+// A component with no health reported yet (a Component the manager has not reconciled) has none:
+// it is `None` wherever health is optional, and pending in the roll-up.
+// The doc comments of both enums are the CRDs' schema descriptions: change one and `deploy/`
+// goes stale.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum Health {
+    /// Not observed yet.
     #[default]
-    Pending,
-    /// Install or upgrade in progress.
-    Installing,
-    Healthy,
-    /// Installed but not fully ready (some replicas or checks failing).
-    Degraded,
-    /// Install, upgrade or health check failed.
-    Failed,
-    /// No information: the status could not be read.
     Unknown,
+    /// Being installed or upgraded.
+    Installing,
+    /// Ready at its version.
+    Healthy,
+    /// Installed but not ready (after having been ready), or a rollback is in place.
+    Degraded,
+    /// Install failed or timed out.
+    Failed,
 }
 
-impl ComponentState {
-    pub const ALL: [ComponentState; 6] = [
-        ComponentState::Pending,
-        ComponentState::Installing,
-        ComponentState::Healthy,
-        ComponentState::Degraded,
-        ComponentState::Failed,
-        ComponentState::Unknown,
+impl Health {
+    pub const ALL: [Health; 5] = [
+        Health::Unknown,
+        Health::Installing,
+        Health::Healthy,
+        Health::Degraded,
+        Health::Failed,
     ];
 
+    /// The name used in manifests and shown to people.
     pub fn as_str(self) -> &'static str {
         match self {
-            ComponentState::Pending => "Pending",
-            ComponentState::Installing => "Installing",
-            ComponentState::Healthy => "Healthy",
-            ComponentState::Degraded => "Degraded",
-            ComponentState::Failed => "Failed",
-            ComponentState::Unknown => "Unknown",
+            Health::Unknown => "Unknown",
+            Health::Installing => "Installing",
+            Health::Healthy => "Healthy",
+            Health::Degraded => "Degraded",
+            Health::Failed => "Failed",
+        }
+    }
+
+    /// Rank from best to worst: Healthy, Installing, Degraded, Failed, Unknown. A component whose
+    /// state cannot be read ranks worst, since nothing about it is known.
+    fn rank(self) -> u8 {
+        match self {
+            Health::Healthy => 0,
+            Health::Installing => 1,
+            Health::Degraded => 2,
+            Health::Failed => 3,
+            Health::Unknown => 4,
         }
     }
 }
 
-impl fmt::Display for ComponentState {
+/// Ordered from best to worst (see [`Health::rank`]), so the `max` of several is the one that
+/// needs attention first.
+impl Ord for Health {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.rank().cmp(&other.rank())
+    }
+}
+
+impl PartialOrd for Health {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for Health {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-impl std::str::FromStr for ComponentState {
+impl std::str::FromStr for Health {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ComponentState::ALL
+        Health::ALL
             .into_iter()
-            .find(|st| st.as_str().eq_ignore_ascii_case(s))
+            .find(|h| h.as_str().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
                 format!(
-                    "unknown component state `{s}`; expected one of Pending, Installing, Healthy, Degraded, Failed, Unknown"
+                    "unknown health `{s}`; expected one of Unknown, Installing, Healthy, Degraded, Failed"
                 )
             })
     }
 }
 
-/// The platform's overall phase.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    Serialize,
-    Deserialize,
-    schemars::JsonSchema,
-)]
+/// Overall state of the platform.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum PlatformPhase {
-    /// Nothing installed yet (or nothing wanted).
+    /// Nothing reconciled yet.
     #[default]
     Pending,
+    /// Components are being installed or upgraded.
     Installing,
-    /// Every component healthy.
+    /// Every component is healthy.
     Running,
+    /// Some components are degraded or failed.
     Degraded,
+    /// The platform itself could not be reconciled (e.g. unknown component, unreadable catalog).
     Failed,
-    /// Some component's state cannot be read and nothing is known to be wrong.
-    Unknown,
 }
 
 impl PlatformPhase {
+    /// The name used in manifests and shown to people.
     pub fn as_str(self) -> &'static str {
         match self {
             PlatformPhase::Pending => "Pending",
@@ -113,7 +120,6 @@ impl PlatformPhase {
             PlatformPhase::Running => "Running",
             PlatformPhase::Degraded => "Degraded",
             PlatformPhase::Failed => "Failed",
-            PlatformPhase::Unknown => "Unknown",
         }
     }
 }
@@ -134,25 +140,30 @@ pub struct PlatformHealth {
     pub total: usize,
 }
 
-/// Rolls component states up into the platform's health. The phase is the worst thing present:
-/// any failed ⇒ Failed; else any degraded ⇒ Degraded; else any installing ⇒ Installing; else any
-/// unknown ⇒ Unknown; else all healthy (and at least one) ⇒ Running; else Pending.
-pub fn rollup<I: IntoIterator<Item = ComponentState>>(states: I) -> PlatformHealth {
-    let mut counts = [0usize; 6];
+/// Rolls component health up into the platform's health; `None` is a component with no health
+/// reported yet. The phase is the worst thing present: any failed or degraded ⇒ Degraded; else
+/// any installing ⇒ Installing; else all healthy (and at least one) ⇒ Running; else (something
+/// not reported yet or unknown, or nothing at all) Pending. Components never make the platform
+/// `Failed`: that phase says the Platform itself could not be reconciled.
+pub fn rollup<I>(states: I) -> PlatformHealth
+where
+    I: IntoIterator,
+    I::Item: Into<Option<Health>>,
+{
+    let (mut total, mut healthy, mut troubled, mut installing) = (0usize, 0usize, false, false);
     for s in states {
-        counts[s as usize] += 1;
+        total += 1;
+        match s.into() {
+            Some(Health::Healthy) => healthy += 1,
+            Some(Health::Failed | Health::Degraded) => troubled = true,
+            Some(Health::Installing) => installing = true,
+            Some(Health::Unknown) | None => {}
+        }
     }
-    let count = |s: ComponentState| counts[s as usize];
-    let total: usize = counts.iter().sum();
-    let healthy = count(ComponentState::Healthy);
-    let phase = if count(ComponentState::Failed) > 0 {
-        PlatformPhase::Failed
-    } else if count(ComponentState::Degraded) > 0 {
+    let phase = if troubled {
         PlatformPhase::Degraded
-    } else if count(ComponentState::Installing) > 0 {
+    } else if installing {
         PlatformPhase::Installing
-    } else if count(ComponentState::Unknown) > 0 {
-        PlatformPhase::Unknown
     } else if total > 0 && healthy == total {
         PlatformPhase::Running
     } else {
@@ -173,7 +184,7 @@ pub fn rollup<I: IntoIterator<Item = ComponentState>>(states: I) -> PlatformHeal
 
 #[cfg(test)]
 mod tests {
-    use super::ComponentState::*;
+    use super::Health::*;
     use super::*;
 
     #[test]
@@ -183,9 +194,10 @@ mod tests {
     }
 
     #[test]
-    fn rollup_one_failed_wins_over_everything() {
+    fn rollup_one_failed_component_degrades_the_platform() {
         let h = rollup([Healthy, Degraded, Installing, Failed]);
-        assert_eq!((h.percent, h.phase), (25, PlatformPhase::Failed));
+        assert_eq!((h.percent, h.phase), (25, PlatformPhase::Degraded));
+        assert_eq!(rollup([Healthy, Failed]).phase, PlatformPhase::Degraded);
     }
 
     #[test]
@@ -199,25 +211,25 @@ mod tests {
     #[test]
     fn rollup_installing_beats_pending_and_unknown() {
         assert_eq!(
-            rollup([Pending, Unknown, Installing]).phase,
+            rollup([None, Some(Unknown), Some(Installing)]).phase,
             PlatformPhase::Installing
         );
     }
 
     #[test]
-    fn rollup_unknown_without_trouble_is_unknown() {
-        assert_eq!(rollup([Healthy, Unknown]).phase, PlatformPhase::Unknown);
+    fn rollup_unknown_without_trouble_is_pending() {
+        assert_eq!(rollup([Healthy, Unknown]).phase, PlatformPhase::Pending);
     }
 
     #[test]
     fn rollup_pending_and_healthy_is_pending() {
-        let h = rollup([Healthy, Pending]);
+        let h = rollup([Some(Healthy), None]);
         assert_eq!((h.percent, h.phase), (50, PlatformPhase::Pending));
     }
 
     #[test]
     fn rollup_empty_is_pending_at_zero() {
-        let h = rollup([]);
+        let h = rollup(std::iter::empty::<Health>());
         assert_eq!(
             (h.percent, h.phase, h.total),
             (0, PlatformPhase::Pending, 0)
@@ -232,11 +244,18 @@ mod tests {
     }
 
     #[test]
-    fn component_state_display_and_parse_round_trip() {
-        for s in ComponentState::ALL {
-            assert_eq!(s.to_string().parse::<ComponentState>(), Ok(s));
+    fn health_display_and_parse_round_trip() {
+        for s in Health::ALL {
+            assert_eq!(s.to_string().parse::<Health>(), Ok(s));
         }
-        assert_eq!("healthy".parse::<ComponentState>(), Ok(Healthy));
-        assert!("Installed?".parse::<ComponentState>().is_err());
+        assert_eq!("healthy".parse::<Health>(), Ok(Healthy));
+        assert!("Installed?".parse::<Health>().is_err());
+    }
+
+    #[test]
+    fn health_max_is_the_worst_and_unknown_is_worst_of_all() {
+        assert_eq!([Healthy, Installing].into_iter().max(), Some(Installing));
+        assert_eq!([Failed, Degraded, Healthy].into_iter().max(), Some(Failed));
+        assert_eq!([Failed, Unknown].into_iter().max(), Some(Unknown));
     }
 }

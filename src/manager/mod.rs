@@ -1,10 +1,9 @@
 //! `openova manager`: the in-cluster Lifecycle Manager. Owns the Platform and Component
-//! controllers, the delivery backends, leader election, the HTTP endpoint and the manifests that
-//! deploy it.
+//! controllers, the delivery backends, leader election and the HTTP endpoint. The manifests that
+//! deploy it are [`crate::deploy`]'s.
 
 pub mod component;
 pub mod delivery;
-pub mod deploy;
 pub mod http;
 pub mod leader;
 pub mod metrics;
@@ -21,7 +20,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -99,14 +97,8 @@ pub enum ManagerError {
     },
     #[error("could not encode {what}: {message}")]
     Encode { what: String, message: String },
-    #[error("catalog: {0}")]
+    #[error(transparent)]
     Catalog(#[from] crate::catalog::LoadError),
-    #[error("catalog ConfigMap {namespace}/{name} has no `data.{key}` entry")]
-    CatalogKeyMissing {
-        namespace: String,
-        name: String,
-        key: &'static str,
-    },
     #[error("leader election on Lease openova-manager: {0}")]
     Leader(#[from] kube_lease_manager::LeaseManagerError),
     #[error("could not build the Kubernetes client configuration: {0}")]
@@ -223,23 +215,7 @@ impl Context {
         let catalog = match &source {
             None => Arc::new(crate::catalog::embedded().clone()),
             Some((ns, name)) => {
-                let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), ns);
-                let cm = api.get(name).await.map_err(|source| {
-                    ManagerError::kube(format!("reading the catalog ConfigMap {ns}/{name}"), source)
-                })?;
-                let text = cm
-                    .data
-                    .as_ref()
-                    .and_then(|d| d.get(crate::catalog::CONFIGMAP_KEY))
-                    .ok_or_else(|| ManagerError::CatalogKeyMissing {
-                        namespace: ns.clone(),
-                        name: name.clone(),
-                        key: crate::catalog::CONFIGMAP_KEY,
-                    })?;
-                Arc::new(crate::catalog::from_configmap_data(
-                    text,
-                    &format!("ConfigMap {ns}/{name}"),
-                )?)
+                Arc::new(crate::catalog::read_configmap(&self.client, ns, name).await?)
             }
         };
         if let Ok(mut cache) = self.catalogs.lock() {

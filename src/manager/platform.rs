@@ -17,11 +17,10 @@ use super::component::{now, set_condition};
 use super::{Context, ManagerError};
 use crate::crd::consts::{self, condition};
 use crate::crd::{
-    AvailableUpgrade, Component, ComponentSpec, Health, Platform, PlatformComponentStatus,
-    PlatformPhase, PlatformStatus,
+    AvailableUpgrade, Component, ComponentSpec, Platform, PlatformComponentStatus, PlatformStatus,
 };
 use crate::domain::catalog::{Catalog, display_version};
-use crate::domain::health::{ComponentState, PlatformPhase as DomainPhase, rollup};
+use crate::domain::health::{PlatformPhase, rollup};
 use crate::domain::resolve::{Reason, install_plan};
 
 /// One Component the Platform wants, with why it is there.
@@ -123,17 +122,6 @@ pub fn removable(existing: &[Arc<Component>], wanted: &BTreeSet<String>) -> Vec<
     out
 }
 
-fn state_of(c: &Component) -> ComponentState {
-    match c.status.as_ref().and_then(|s| s.health) {
-        None => ComponentState::Pending,
-        Some(Health::Unknown) => ComponentState::Unknown,
-        Some(Health::Installing) => ComponentState::Installing,
-        Some(Health::Healthy) => ComponentState::Healthy,
-        Some(Health::Degraded) => ComponentState::Degraded,
-        Some(Health::Failed) => ComponentState::Failed,
-    }
-}
-
 /// Roll the Components' state up into a Platform status (without `lastReconciled`).
 pub fn rollup_status(
     old: &PlatformStatus,
@@ -144,17 +132,16 @@ pub fn rollup_status(
 ) -> PlatformStatus {
     let mut sorted: Vec<&Arc<Component>> = components.iter().collect();
     sorted.sort_by_key(|c| c.name_any());
-    let health = rollup(sorted.iter().map(|c| state_of(c)));
+    let health = rollup(
+        sorted
+            .iter()
+            .map(|c| c.status.as_ref().and_then(|s| s.health)),
+    );
+    // Failed is the Platform's own: a spec that cannot be reconciled.
     let phase = if problem.is_some() {
         PlatformPhase::Failed
     } else {
-        match health.phase {
-            DomainPhase::Pending | DomainPhase::Unknown => PlatformPhase::Pending,
-            DomainPhase::Installing => PlatformPhase::Installing,
-            DomainPhase::Running => PlatformPhase::Running,
-            DomainPhase::Degraded => PlatformPhase::Degraded,
-            DomainPhase::Failed => PlatformPhase::Degraded,
-        }
+        health.phase
     };
     let mut available = Vec::new();
     let mut alerts = Vec::new();
@@ -388,6 +375,7 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::health::Health;
 
     fn seed() -> Platform {
         serde_saphyr::from_str(include_str!("../../deploy/examples/platform.yaml")).expect("seed")
@@ -505,5 +493,50 @@ mod tests {
             None
         );
         assert_eq!(all_healthy_note(&running, &installing), None);
+    }
+
+    #[test]
+    fn rollup_status_failed_component_degrades_and_only_a_problem_fails_the_platform() {
+        let component = |name: &str, health: Option<&str>| -> Arc<Component> {
+            let status = match health {
+                Some(h) => serde_json::json!({ "health": h, "version": "1.0.0" }),
+                None => serde_json::json!({}),
+            };
+            Arc::new(
+                serde_json::from_value(serde_json::json!({
+                    "apiVersion": "openova.io/v1alpha1", "kind": "Component",
+                    "metadata": { "name": name, "namespace": "openova-system" },
+                    "spec": { "chart": "bp-x", "version": "1.0.0" },
+                    "status": status,
+                }))
+                .expect("component"),
+            )
+        };
+        let status = |comps: &[Arc<Component>], problem: Option<&str>| {
+            rollup_status(
+                &PlatformStatus::default(),
+                Some(1),
+                comps,
+                &BTreeMap::new(),
+                problem,
+            )
+        };
+        let failed = [
+            component("a", Some("Healthy")),
+            component("b", Some("Failed")),
+        ];
+        let st = status(&failed, None);
+        assert_eq!(
+            (st.phase, st.health_percent),
+            (Some(PlatformPhase::Degraded), Some(50))
+        );
+        assert_eq!(st.components[1].status, Health::Failed);
+        let unknown = [component("a", Some("Healthy")), component("b", None)];
+        let st = status(&unknown, None);
+        assert_eq!(st.phase, Some(PlatformPhase::Pending));
+        // Not reported yet is written as Unknown, the CRD's default.
+        assert_eq!(st.components[1].status, Health::Unknown);
+        let st = status(&failed, Some("unknown component `nope`"));
+        assert_eq!(st.phase, Some(PlatformPhase::Failed));
     }
 }

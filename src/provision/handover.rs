@@ -407,7 +407,7 @@ async fn apply_cluster(
     note(&format!("{cluster}: applied CRDs {}", names.join(", ")));
 
     let manifests =
-        crate::manager::deploy::manifests().map_err(|e| HandoverError::Manifests(e.to_string()))?;
+        crate::deploy::manifests().map_err(|e| HandoverError::Manifests(e.to_string()))?;
     let count = manifests.len();
     for obj in manifests {
         apply_dynamic(&client, &obj, &pp)
@@ -623,6 +623,8 @@ mod tests {
             provider_mirror: "/srv/tofu-providers".into(),
             registry_mirror: "https://registry.example.internal".into(),
             catalog_configmap: Some("openova-catalog".into()),
+            artifacts: None,
+            artifact_table: None,
         });
         let p = platform_resource(&config);
         assert_eq!(

@@ -1,10 +1,12 @@
 //! Provisioning with OpenTofu: embedded modules, per-run workspaces, the runner, its events and
 //! the hand-over to the new cluster.
 
+pub mod credcheck;
 pub mod events;
 pub mod follow;
 pub mod handover;
 pub mod modules;
+pub mod plan;
 pub mod runner;
 pub mod supervisor;
 pub mod tfvars;

@@ -32,7 +32,9 @@ pub const REGISTERED: &[Migrations] = &[
     },
 ];
 
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a connection waits for another process's write (the supervisor appends events while
+/// the wizard and `openova runs attach` read) before a query fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -62,6 +64,8 @@ pub enum StoreError {
         reason: String,
         source: std::io::Error,
     },
+    #[error("database {path} {reason}; it was left as it is")]
+    Unusable { path: PathBuf, reason: String },
     #[error("database query failed: {0}")]
     Query(#[from] rusqlite::Error),
     #[error("draft {0} does not exist")]
@@ -99,35 +103,28 @@ enum Unusable {
     Newer(String),
 }
 
+impl Unusable {
+    fn reason(self) -> String {
+        match self {
+            Unusable::Corrupt(r) => format!("is not a readable openova database ({r})"),
+            Unusable::Newer(r) => format!("was written by a newer openova ({r})"),
+        }
+    }
+}
+
 impl Store {
     /// Open (or create) the database at `path`. A corrupt file or one from a newer openova is
     /// renamed to `<name>.corrupt-<UTC timestamp>` (with its -wal/-shm companions) and a fresh
     /// database is created; `set_aside()` then says what happened so the caller can tell the
     /// operator.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            crate::paths::create_private_dir(dir).map_err(|source| StoreError::StateDir {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-        }
-        let opened = Self::try_open(path)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            // Drafts describe the operator's infrastructure; other users on a bastion must not read them.
-            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
-        }
-        match opened {
+        match Self::open_checked(path)? {
             Ok(conn) => Ok(Store {
                 conn,
                 set_aside: None,
             }),
             Err(unusable) => {
-                let reason = match unusable {
-                    Unusable::Corrupt(r) => format!("is not a readable openova database ({r})"),
-                    Unusable::Newer(r) => format!("was written by a newer openova ({r})"),
-                };
+                let reason = unusable.reason();
                 let moved_to = set_aside(path, &reason)?;
                 tracing::warn!(path = %path.display(), moved_to = %moved_to.display(), %reason, "database set aside");
                 let conn = match Self::try_open(path)? {
@@ -151,12 +148,53 @@ impl Store {
         }
     }
 
+    /// Open (or create) the database at `path` like [`Store::open`], but leave an unusable file
+    /// exactly as it is and fail instead: for processes that only look at or continue runs
+    /// (`openova runs`, the supervisor), which must not start a fresh database behind the
+    /// operator's back.
+    pub fn open_in_place(path: &Path) -> Result<Store, StoreError> {
+        match Self::open_checked(path)? {
+            Ok(conn) => Ok(Store {
+                conn,
+                set_aside: None,
+            }),
+            Err(unusable) => Err(StoreError::Unusable {
+                path: path.to_path_buf(),
+                reason: unusable.reason(),
+            }),
+        }
+    }
+
+    /// The state directory made private, the file opened and checked, its mode 0600.
+    fn open_checked(path: &Path) -> Result<Result<Connection, Unusable>, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            crate::paths::create_private_dir(dir).map_err(|source| StoreError::StateDir {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        }
+        let opened = Self::try_open(path)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Drafts and runs describe the operator's infrastructure; other users on a bastion
+            // must not read them.
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(opened)
+    }
+
     /// A private in-memory database with all migrations applied (tests, dry runs).
     pub fn open_in_memory() -> Result<Store, StoreError> {
         let conn = Connection::open_in_memory().map_err(|source| StoreError::Open {
             path: PathBuf::from(":memory:"),
             source,
         })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|source| StoreError::Open {
+                path: PathBuf::from(":memory:"),
+                source,
+            })?;
         migrate(&conn, Path::new(":memory:"))?;
         Ok(Store {
             conn,
@@ -175,6 +213,11 @@ impl Store {
 
     pub fn conn_mut(&mut self) -> &mut Connection {
         &mut self.conn
+    }
+
+    /// The connection alone, for a caller that keeps nothing but runs (see [`runs::open`]).
+    pub fn into_conn(self) -> Connection {
+        self.conn
     }
 
     /// The outer error is an I/O or locking failure (report it, touch nothing); the inner one
@@ -219,6 +262,9 @@ impl Store {
         // NORMAL is durable across process crashes in WAL mode (only power loss can lose the last
         // commit), and keeps each keystroke's save cheap.
         conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(open_err)?;
+        // `run_events` rows must belong to a run.
+        conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(open_err)?;
         migrate(&conn, path)?;
         Ok(Ok(conn))
@@ -416,6 +462,35 @@ mod tests {
                 .contains("not a readable openova database")
         );
         assert!(store.list_drafts().unwrap().is_empty());
+    }
+
+    #[test]
+    fn store_open_in_place_garbage_file_fails_and_leaves_it_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openova.db");
+        let garbage = b"this is not sqlite at all, but it must not be lost".repeat(100);
+        std::fs::write(&path, &garbage).unwrap();
+        let err = Store::open_in_place(&path).err().expect("refused");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("openova.db") && msg.contains("not a readable openova database"),
+            "{msg}"
+        );
+        assert!(std::fs::read(&path).unwrap() == garbage, "the file changed");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["openova.db"], "nothing set aside or created");
+        // A good file opens in place like with `open`, migrations applied.
+        let fresh = dir.path().join("fresh.db");
+        let store = Store::open_in_place(&fresh).unwrap();
+        assert!(store.list_drafts().unwrap().is_empty());
+        assert!(
+            crate::store::runs::list_runs(store.conn(), 10)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -44,6 +44,7 @@ pub fn to_config(m: &Model) -> PlatformConfig {
         api_version: platform::ApiVersion,
         kind: platform::Kind,
         provider: f.provider,
+        protect: false,
         components: f.components.iter().cloned().collect(),
         state_backend: match f.state_backend {
             StateBackend::Local => platform::StateBackend::Local,
@@ -84,7 +85,11 @@ pub fn to_config(m: &Model) -> PlatformConfig {
             private_key: None,
             allowed_cidrs: Vec::new(),
         },
+        api: None,
         credentials,
+        huawei: None,
+        oci: None,
+        endpoints: platform::Endpoints::default(),
         airgap: None,
     }
 }

@@ -5,9 +5,11 @@
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+use crate::domain::health::Health;
+
 use super::model::{
     CatalogEntry, ClusterView, ComponentView, ConditionView, Connection, Endpoint, EventView,
-    Group, Health, Model, PlatformView, RollbackView, Severity,
+    Group, Model, PlatformView, RollbackView, Severity,
 };
 
 /// The fixed "now" of every sample.

@@ -1,14 +1,18 @@
 //! Owns `openova tui manage`: the day-2 console attached to one or two clusters' `Platform` and
 //! `Component` resources. State lives in `model`, reactions in `update`, drawing in `panes` and
-//! `dialogs`; this file wires them to the terminal runtime and the cluster watchers.
+//! `dialogs`; cluster objects become views in `views`, arrive through `watchers` and writes go
+//! out through `effects`; this file wires them to the terminal runtime.
 
 pub mod dialogs;
-pub mod feed;
+pub mod effects;
 #[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
+pub mod keys;
 pub mod model;
 pub mod panes;
 pub mod update;
+pub mod views;
+pub mod watchers;
 
 #[cfg(test)]
 mod tests;
@@ -17,7 +21,7 @@ use std::path::PathBuf;
 
 use ratatui::Frame;
 
-use crate::tui::runtime::{App, Input};
+use crate::tui::runtime::{App, Input, Update};
 use crate::tui::theme::Theme;
 
 use model::Model;
@@ -72,7 +76,7 @@ impl App for Console {
     type Msg = Msg;
     type Effect = Effect;
 
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
             Input::Resize(..) => Msg::Resized,
@@ -80,22 +84,23 @@ impl App for Console {
             Input::Paste(text) => {
                 // Paste goes into whichever text field is open, character by character, so the
                 // field's own filtering of control characters applies.
-                let mut effects = Vec::new();
+                let mut out = Update::unchanged();
                 for ch in text.chars().filter(|c| !c.is_control()) {
                     let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(ch));
                     if self.accepts_text() {
-                        effects.extend(self.apply(Msg::Key(key)).effects);
+                        out.merge(self.apply(Msg::Key(key)));
                     }
                 }
-                return effects;
+                return out;
             }
-            Input::Tick => return Vec::new(),
+            // Nothing in the console animates.
+            Input::Tick => return Update::unchanged(),
             Input::Terminate => {
                 self.model.quit = true;
-                return Vec::new();
+                return Update::changed();
             }
         };
-        self.apply(msg).effects
+        self.apply(msg)
     }
 
     fn render(&self, frame: &mut Frame) {
@@ -111,7 +116,7 @@ impl Console {
     fn accepts_text(&self) -> bool {
         matches!(
             self.model.dialogs.last(),
-            Some(model::Dialog::Command { .. }) | Some(model::Dialog::Schedule(_))
+            Some(model::Dialog::Command(_)) | Some(model::Dialog::Schedule(_))
         ) || (self.model.dialogs.is_empty() && self.model.components.filtering)
     }
 }
@@ -157,7 +162,7 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
             clusters,
             args.namespace.clone(),
             args.readonly,
-            feed::catalog_entries(catalog),
+            views::catalog_entries(catalog),
         );
         m.themes = crate::tui::theme::BUILTIN
             .iter()
@@ -167,9 +172,9 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
         let mut console = Console::new(m, theme);
         let (tx, rx) = crate::tui::runtime::channel();
         for (i, conn) in conns.iter().enumerate() {
-            feed::spawn(i, conn.clone(), tx.clone());
+            watchers::spawn(i, conn.clone(), tx.clone());
         }
-        let mut runner = feed::Runner {
+        let mut runner = effects::Runner {
             conns,
             catalog: std::sync::Arc::new(catalog.clone()),
         };

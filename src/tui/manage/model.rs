@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use crate::domain::health::{Health, rollup};
+use crate::tui::dialog::ConfirmDialog;
 use crate::tui::widgets::field::TextField;
 use time::OffsetDateTime;
 
@@ -60,42 +62,6 @@ impl Group {
             Group::Mandatory => "MANDATORY (Core Platform)",
             Group::ALaCarte => "A LA CARTE (Optional)",
             Group::MetaPlatform => "META-PLATFORMS",
-        }
-    }
-}
-
-/// Health as the manager reports it on a Component.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Health {
-    Healthy,
-    Installing,
-    Degraded,
-    Failed,
-    Unknown,
-}
-
-impl Health {
-    pub fn label(self) -> &'static str {
-        match self {
-            Health::Healthy => "Healthy",
-            Health::Installing => "Installing",
-            Health::Degraded => "Degraded",
-            Health::Failed => "Failed",
-            Health::Unknown => "Unknown",
-        }
-    }
-
-    /// Parse the manager's vocabulary; anything unfamiliar is shown as Unknown rather than
-    /// guessed healthy.
-    pub fn parse(s: &str) -> Health {
-        match s.to_ascii_lowercase().as_str() {
-            "healthy" | "ready" | "installed" => Health::Healthy,
-            "progressing" | "installing" | "upgrading" | "pending" | "rollingback" => {
-                Health::Installing
-            }
-            "degraded" => Health::Degraded,
-            "failed" | "error" => Health::Failed,
-            _ => Health::Unknown,
         }
     }
 }
@@ -258,12 +224,11 @@ impl ClusterView {
         if self.components.is_empty() {
             return None;
         }
-        let healthy = self
-            .components
-            .values()
-            .filter(|c| c.health == Health::Healthy)
-            .count() as u64;
-        Some(healthy * 100 / self.components.len() as u64)
+        Some(
+            rollup(self.components.values().map(|c| c.health))
+                .percent
+                .into(),
+        )
     }
 
     pub fn upgrades_available(&self) -> usize {
@@ -418,22 +383,53 @@ pub enum Confirm {
     Quit,
 }
 
+/// The details of one component, scrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailsDialog {
+    pub name: String,
+    pub scroll: u16,
+}
+
+/// The `:` command line.
+#[derive(Debug, Clone, Default)]
+pub struct CommandDialog {
+    pub input: TextField,
+    /// Why the last command was refused; the typed text stays for correcting it.
+    pub error: Option<String>,
+}
+
+/// What a console dialog asks the console to do when it is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Install {
+        target: String,
+        /// The required components the dialog said it would install (not installed then).
+        required: Vec<String>,
+        /// The optional components the operator ticked.
+        optional: Vec<String>,
+    },
+    Uninstall(String),
+    Schedule {
+        name: String,
+        from: String,
+        to: String,
+        when: super::update::When,
+    },
+    Confirmed(Confirm),
+    /// A `:` command line to run.
+    Command(String),
+}
+
 /// Dialogs stack on top of the panes; the top one gets keys first.
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Help,
-    Details {
-        name: String,
-        scroll: u16,
-    },
+    Details(DetailsDialog),
     Install(InstallDialog),
     Uninstall(UninstallDialog),
     Schedule(ScheduleDialog),
-    Confirm(Confirm),
-    Command {
-        input: TextField,
-        error: Option<String>,
-    },
+    Confirm(ConfirmDialog<Confirm>),
+    Command(CommandDialog),
 }
 
 /// Settings rows.

@@ -7,7 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{clock, health_style};
-use crate::tui::manage::model::{Health, Model, Severity};
+use crate::domain::health::Health;
+use crate::tui::manage::model::{Model, Severity};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
@@ -49,7 +50,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         let label = if comp.health == Health::Healthy {
             "rolled back"
         } else {
-            comp.health.label()
+            comp.health.as_str()
         };
         active.push(Line::from(Span::styled(
             format!(" Component/{} {label} — {why}", comp.name),

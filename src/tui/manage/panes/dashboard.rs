@@ -206,7 +206,7 @@ fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, the
         .values()
         .map(|c| c.health)
         .max()
-        .unwrap_or(crate::tui::manage::model::Health::Unknown);
+        .unwrap_or(crate::domain::health::Health::Unknown);
     let region = c
         .platform
         .as_ref()

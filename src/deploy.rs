@@ -1,5 +1,7 @@
-//! The manifests in `deploy/base/` (namespace, CRDs, ServiceAccount, RBAC, Service, Deployment),
-//! embedded in the binary for the bootstrap hand-over, in the order kustomize lists them.
+//! The manifests that install the Lifecycle Manager: `deploy/base/` (namespace, CRDs,
+//! ServiceAccount, RBAC, Service, Deployment), embedded in the binary for the bootstrap hand-over,
+//! in the order kustomize lists them. Its own module because the hand-over (`provision`) and the
+//! manager's tests both read it and neither owns the other.
 
 use include_dir::{Dir, include_dir};
 use kube::api::DynamicObject;

@@ -1,0 +1,216 @@
+//! Performs the console's effects: writes of intent to the attached clusters (create, patch and
+//! delete `Component`s, through `cluster::commands`), catalog refreshes and clipboard copies, each
+//! reporting back as a message.
+
+use std::io::Write as _;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::update::{ClusterMsg, Effect, Msg, When};
+use super::views::catalog_entries;
+use crate::cluster::commands;
+use crate::cluster::connect::ClusterConn;
+use crate::cluster::error::ClusterError;
+use crate::crd::{ComponentSpec, Platform};
+use crate::domain::catalog::Catalog;
+use crate::tui::runtime::EffectRunner;
+
+/// Performs the console's effects against the attached clusters.
+pub struct Runner {
+    pub conns: Vec<ClusterConn>,
+    pub catalog: Arc<Catalog>,
+}
+
+/// The Component spec the console writes for `name` at `version`, from the catalog; None for
+/// names without a chart (meta-platforms are bundles of their members).
+pub fn component_spec(catalog: &Catalog, name: &str, version: &str) -> Option<ComponentSpec> {
+    let c = catalog.get(name)?;
+    Some(ComponentSpec {
+        chart: c.chart.name.clone(),
+        version: version.to_string(),
+        category: Some(c.category.as_str().to_string()),
+        dependencies: c.requires.clone(),
+        values: None,
+        repository: Some(c.chart.repository.clone()),
+        target_namespace: Some(c.namespace.clone()),
+        delivery: None,
+        upgrade_at: None,
+        upgrade_timeout_seconds: None,
+    })
+}
+
+fn report(tx: &UnboundedSender<Msg>, cluster: usize, what: String, r: Result<(), ClusterError>) {
+    let msg = match r {
+        Ok(()) => ClusterMsg::WriteDone { what },
+        Err(e) => ClusterMsg::WriteFailed {
+            what,
+            error: e.to_string(),
+        },
+    };
+    let _ = tx.send(Msg::Cluster { cluster, msg });
+}
+
+fn parse_time(rfc3339: &str) -> Result<Time, String> {
+    serde_json::from_value(serde_json::Value::String(rfc3339.to_string()))
+        .map_err(|e| format!("time {rfc3339:?}: {e}"))
+}
+
+impl EffectRunner<Effect, Msg> for Runner {
+    fn perform(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
+        let tx = tx.clone();
+        let conn_of = |i: usize| self.conns.get(i).cloned();
+        match effect {
+            Effect::Copy(text) => {
+                // OSC 52: the terminal (even at the far end of ssh) puts it on the clipboard.
+                let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{b64}\x07");
+                let _ = out.flush();
+            }
+            Effect::SetTheme(_) => {}
+            Effect::RefreshCatalog => {
+                let conns = self.conns.clone();
+                tokio::spawn(async move {
+                    let msg = refresh_catalog(&conns).await;
+                    let _ = tx.send(msg);
+                });
+            }
+            Effect::Install {
+                cluster,
+                platform,
+                components,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                let catalog = self.catalog.clone();
+                tokio::spawn(async move {
+                    let names: Vec<&str> = components.iter().map(|(n, _)| n.as_str()).collect();
+                    let what = format!("install {}", names.join(", "));
+                    let mut result = Ok(());
+                    // Dependencies first: the manager orders delivery anyway, but a partial
+                    // failure then leaves only complete prerequisites behind.
+                    for (name, version) in &components {
+                        let Some(spec) = component_spec(&catalog, name, version) else {
+                            continue;
+                        };
+                        if let Err(e) = commands::install(&conn, &platform, name, &spec).await {
+                            result = Err(e);
+                            break;
+                        }
+                    }
+                    report(&tx, cluster, what, result);
+                });
+            }
+            Effect::Uninstall {
+                cluster,
+                platform,
+                name,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let r = commands::uninstall(&conn, &platform, &name)
+                        .await
+                        .map(|_| ());
+                    report(&tx, cluster, format!("uninstall {name}"), r);
+                });
+            }
+            Effect::SetVersion {
+                cluster,
+                platform,
+                name,
+                version,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let r = commands::set_version(&conn, &platform, &name, &version).await;
+                    report(&tx, cluster, format!("upgrade {name} to {version}"), r);
+                });
+            }
+            Effect::ScheduleUpgrade {
+                cluster,
+                platform,
+                name,
+                version,
+                when,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    // For the maintenance window the earliest time is now; the manager then
+                    // waits for the Platform's window to open.
+                    let at = match &when {
+                        When::At(at) => parse_time(at),
+                        When::MaintenanceWindow => Ok(Time(k8s_openapi::jiff::Timestamp::now())),
+                    };
+                    let what = format!("schedule {name} {version}");
+                    match at {
+                        Ok(at) => {
+                            let r =
+                                commands::schedule_upgrade(&conn, &platform, &name, &version, at)
+                                    .await;
+                            report(&tx, cluster, what, r);
+                        }
+                        Err(error) => {
+                            let _ = tx.send(Msg::Cluster {
+                                cluster,
+                                msg: ClusterMsg::WriteFailed { what, error },
+                            });
+                        }
+                    }
+                });
+            }
+        }
+    }
+}
+
+/// Reload the catalog: from the ConfigMap the Platform names, else the embedded one.
+async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
+    let Some(conn) = conns.first() else {
+        return Msg::CatalogRefreshFailed {
+            error: "no cluster attached".into(),
+        };
+    };
+    let platforms: kube::Api<Platform> =
+        kube::Api::namespaced(conn.client.clone(), &conn.namespace);
+    let cm_name = match platforms.list(&Default::default()).await {
+        Ok(list) => list
+            .items
+            .first()
+            .and_then(|p| p.spec.catalog.as_ref())
+            .and_then(|c| c.config_map.clone()),
+        Err(e) => {
+            return Msg::CatalogRefreshFailed {
+                error: crate::cluster::error::chain_text(&e),
+            };
+        }
+    };
+    let Some(cm_name) = cm_name else {
+        return Msg::CatalogRefreshed {
+            source: "embedded".into(),
+            entries: catalog_entries(crate::catalog::embedded()),
+        };
+    };
+    match crate::catalog::read_configmap(&conn.client, &conn.namespace, &cm_name).await {
+        Ok(cat) => Msg::CatalogRefreshed {
+            source: format!("ConfigMap {}/{cm_name}", conn.namespace),
+            entries: catalog_entries(&cat),
+        },
+        Err(e) => Msg::CatalogRefreshFailed {
+            error: crate::cluster::error::chain_text(&e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn component_spec_from_catalog_names_chart_and_dependencies() {
+        let s = component_spec(crate::catalog::embedded(), "debezium", "1.0.0").expect("known");
+        assert_eq!(s.dependencies, ["strimzi"]);
+        assert_eq!(s.version, "1.0.0");
+        assert!(component_spec(crate::catalog::embedded(), "no-such", "1").is_none());
+    }
+}
