@@ -151,7 +151,8 @@ pub struct KeyringStore {
     _private: (),
 }
 
-/// `KEYCTL_JOIN_SESSION_KEYRING` from <linux/keyctl.h>.
+/// `KEYCTL_JOIN_SESSION_KEYRING` from <linux/keyctl.h>. This is the one raw `libc` call of the
+/// crate's own code: nix has no wrapper for the keyctl system call.
 const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
 
 impl KeyringStore {

@@ -555,7 +555,7 @@ fn follow_run(
         "Started {action} run {id} for {label} (workspace {}). Closing this terminal does not stop it; Ctrl-C asks to cancel.",
         run.workspace
     );
-    let interrupted = install_interrupt_handler();
+    let interrupted = crate::cmd::runs::install_sigint_flag();
     let cancel_sent = AtomicBool::new(false);
     let end = crate::provision::follow::follow(
         conn,
@@ -648,26 +648,6 @@ fn ask_cancel(id: &str) -> Option<bool> {
         "d" | "D" | "detach" => None,
         _ => Some(false),
     }
-}
-
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-fn install_interrupt_handler() -> &'static AtomicBool {
-    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-    let act = SigAction::new(
-        SigHandler::Handler(on_interrupt),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
-    // SAFETY: the handler only stores to an atomic.
-    unsafe {
-        let _ = sigaction(Signal::SIGINT, &act);
-    }
-    &INTERRUPTED
 }
 
 #[cfg(test)]

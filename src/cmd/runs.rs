@@ -148,7 +148,7 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
         RunsCmd::Attach { id } => {
             let conn = open_db()?;
             runs::get_run(&conn, &id)?;
-            let detach = install_detach_handler();
+            let detach = install_sigint_flag();
             let end = follow(&conn, &id, 0, &mut |e| print_event(e, false), || {
                 detach.load(Ordering::SeqCst)
             })?;
@@ -188,7 +188,7 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             let conn = open_db()?;
             runs::get_run(&conn, &id)?;
             if live {
-                let detach = install_detach_handler();
+                let detach = install_sigint_flag();
                 let end = follow(&conn, &id, 0, &mut |e| print_event(e, json), || {
                     detach.load(Ordering::SeqCst)
                 })?;
@@ -297,25 +297,26 @@ pub(crate) fn exit_for(state: RunState) -> ExitCode {
     }
 }
 
-static DETACH: AtomicBool = AtomicBool::new(false);
+static SIGINT_SEEN: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_detach(_: libc::c_int) {
-    DETACH.store(true, Ordering::SeqCst);
+extern "C" fn on_sigint(_: std::ffi::c_int) {
+    SIGINT_SEEN.store(true, Ordering::SeqCst);
 }
 
-/// Ctrl-C while following only stops following; the run belongs to its supervisor.
-fn install_detach_handler() -> &'static AtomicBool {
+/// Ctrl-C while following a run only raises this flag (the caller decides: detach, or ask
+/// whether to cancel); the run belongs to its supervisor. Installed with nix's `sigaction`.
+pub(crate) fn install_sigint_flag() -> &'static AtomicBool {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
     let act = SigAction::new(
-        SigHandler::Handler(on_detach),
+        SigHandler::Handler(on_sigint),
         SaFlags::SA_RESTART,
         SigSet::empty(),
     );
-    // SAFETY: the handler only stores to an atomic.
+    // SAFETY: the handler only stores to an atomic (async-signal-safe).
     unsafe {
         let _ = sigaction(Signal::SIGINT, &act);
     }
-    &DETACH
+    &SIGINT_SEEN
 }
 
 pub(crate) fn print_event(e: &EventRecord, json: bool) {

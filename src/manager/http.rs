@@ -1,5 +1,5 @@
 //! The manager's HTTP endpoint: `/healthz` (process alive), `/readyz` (connected and electing),
-//! `/metrics` (Prometheus text).
+//! `/metrics` (OpenMetrics text).
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 
 use super::metrics::Metrics;
 
+/// Three fixed GET paths, answered by a `match` on hyper directly: kept hand-written because a
+/// router framework would add a dependency tree to the manager image for four lines.
 fn respond(metrics: &Metrics, path: &str) -> Response<Full<Bytes>> {
     let (status, ctype, body) = match path {
         "/healthz" => (StatusCode::OK, "text/plain", "ok\n".to_string()),
@@ -26,7 +28,7 @@ fn respond(metrics: &Metrics, path: &str) -> Response<Full<Bytes>> {
         ),
         "/metrics" => (
             StatusCode::OK,
-            "text/plain; version=0.0.4",
+            super::metrics::CONTENT_TYPE,
             metrics.render(),
         ),
         _ => (

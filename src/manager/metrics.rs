@@ -1,35 +1,122 @@
-//! Prometheus metrics of the manager: reconciles, errors, durations, writes, and components by
-//! health, rendered in the text exposition format.
+//! Prometheus metrics of the manager: reconciles, errors, durations, writes, leadership and
+//! components by health, kept and encoded by `prometheus-client` (OpenMetrics text, which
+//! Prometheus scrapes natively). The metric names are part of the interface: dashboards and
+//! alerts use them.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use kube::ResourceExt;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 use crate::crd::{Component, Health};
+
+/// The `Content-Type` of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upper bounds (seconds) of the reconcile duration histogram.
 const BUCKETS: [f64; 8] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 5.0];
 
-#[derive(Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+/// Every health a Component can report; each has a `components` sample, 0 when none has it.
+const HEALTHS: [Health; 5] = [
+    Health::Unknown,
+    Health::Installing,
+    Health::Healthy,
+    Health::Degraded,
+    Health::Failed,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HealthLabel {
+    health: &'static str,
+}
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
 }
 
 /// Counters shared by the controllers and the HTTP endpoint.
-#[derive(Default)]
 pub struct Metrics {
-    reconciles: Mutex<BTreeMap<&'static str, (u64, u64, Histogram)>>,
-    writes: AtomicU64,
-    leader: AtomicBool,
+    registry: Registry,
+    reconciles: Family<KindLabel, Counter>,
+    errors: Family<KindLabel, Counter>,
+    durations: Family<KindLabel, Histogram, fn() -> Histogram>,
+    writes: Counter,
+    leader: Gauge,
+    components: Family<HealthLabel, Gauge>,
     ready: AtomicBool,
+    /// Health per namespace and Component, from which the `components` gauge is counted.
     health: Mutex<BTreeMap<String, BTreeMap<String, Health>>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let reconciles = Family::<KindLabel, Counter>::default();
+        let errors = Family::<KindLabel, Counter>::default();
+        let durations: Family<KindLabel, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(duration_histogram);
+        let writes = Counter::default();
+        let leader = Gauge::default();
+        let components = Family::<HealthLabel, Gauge>::default();
+        for h in HEALTHS {
+            let _ = components.get_or_create(&HealthLabel { health: h.as_str() });
+        }
+        let mut registry = Registry::default();
+        registry.register(
+            "openova_manager_reconciles",
+            "Reconciles by kind",
+            reconciles.clone(),
+        );
+        registry.register(
+            "openova_manager_reconcile_errors",
+            "Failed reconciles by kind",
+            errors.clone(),
+        );
+        registry.register(
+            "openova_manager_reconcile_duration_seconds",
+            "Reconcile duration",
+            durations.clone(),
+        );
+        registry.register(
+            "openova_manager_writes",
+            "Write requests sent to the API server",
+            writes.clone(),
+        );
+        registry.register(
+            "openova_manager_leader",
+            "Whether this replica holds the Lease",
+            leader.clone(),
+        );
+        registry.register(
+            "openova_manager_components",
+            "Components by health",
+            components.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            errors,
+            durations,
+            writes,
+            leader,
+            components,
+            ready: AtomicBool::new(false),
+            health: Mutex::new(BTreeMap::new()),
+        }
+    }
 }
 
 impl Metrics {
@@ -39,40 +126,34 @@ impl Metrics {
 
     /// Record one reconcile of `kind`.
     pub fn observe_reconcile(&self, kind: &'static str, took: Duration, failed: bool) {
-        let Ok(mut map) = self.reconciles.lock() else {
-            return;
-        };
-        let entry = map.entry(kind).or_default();
-        entry.0 += 1;
+        let label = KindLabel { kind };
+        self.reconciles.get_or_create(&label).inc();
+        // Present (at 0) for every kind that reconciled, so a rate has a series to start from.
+        let errors = self.errors.get_or_create(&label);
         if failed {
-            entry.1 += 1;
+            errors.inc();
         }
-        let secs = took.as_secs_f64();
-        for (i, bound) in BUCKETS.iter().enumerate() {
-            if secs <= *bound {
-                entry.2.counts[i] += 1;
-            }
-        }
-        entry.2.sum += secs;
-        entry.2.count += 1;
+        self.durations
+            .get_or_create(&label)
+            .observe(took.as_secs_f64());
     }
 
     /// Count one write request sent to the API server.
     pub fn count_write(&self) {
-        self.writes.fetch_add(1, Ordering::Relaxed);
+        self.writes.inc();
     }
 
     /// Write requests sent so far (tests and benchmarks read this to prove idleness).
     pub fn writes(&self) -> u64 {
-        self.writes.load(Ordering::Relaxed)
+        self.writes.get()
     }
 
     pub fn set_leader(&self, leader: bool) {
-        self.leader.store(leader, Ordering::Relaxed);
+        self.leader.set(i64::from(leader));
     }
 
     pub fn is_leader(&self) -> bool {
-        self.leader.load(Ordering::Relaxed)
+        self.leader.get() == 1
     }
 
     /// Ready once connected to the API server and the leader election has started.
@@ -96,105 +177,25 @@ impl Metrics {
                 c.status.as_ref().and_then(|s| s.health).unwrap_or_default(),
             );
         }
+        let mut counts: BTreeMap<&'static str, i64> =
+            HEALTHS.iter().map(|h| (h.as_str(), 0)).collect();
+        for per_ns in map.values() {
+            for h in per_ns.values() {
+                *counts.entry(h.as_str()).or_default() += 1;
+            }
+        }
+        for (health, n) in counts {
+            self.components
+                .get_or_create(&HealthLabel { health })
+                .set(n);
+        }
     }
 
-    /// The Prometheus text exposition.
+    /// The OpenMetrics text exposition ([`CONTENT_TYPE`]).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP openova_manager_reconciles_total Reconciles by kind."
-        );
-        let _ = writeln!(out, "# TYPE openova_manager_reconciles_total counter");
-        let map = self.reconciles.lock().ok();
-        if let Some(map) = &map {
-            for (kind, (n, _, _)) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "openova_manager_reconciles_total{{kind=\"{kind}\"}} {n}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "# HELP openova_manager_reconcile_errors_total Failed reconciles by kind."
-            );
-            let _ = writeln!(out, "# TYPE openova_manager_reconcile_errors_total counter");
-            for (kind, (_, e, _)) in map.iter() {
-                let _ = writeln!(
-                    out,
-                    "openova_manager_reconcile_errors_total{{kind=\"{kind}\"}} {e}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "# HELP openova_manager_reconcile_duration_seconds Reconcile duration."
-            );
-            let _ = writeln!(
-                out,
-                "# TYPE openova_manager_reconcile_duration_seconds histogram"
-            );
-            for (kind, (_, _, h)) in map.iter() {
-                for (i, bound) in BUCKETS.iter().enumerate() {
-                    let _ = writeln!(
-                        out,
-                        "openova_manager_reconcile_duration_seconds_bucket{{kind=\"{kind}\",le=\"{bound}\"}} {}",
-                        h.counts[i]
-                    );
-                }
-                let _ = writeln!(
-                    out,
-                    "openova_manager_reconcile_duration_seconds_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {}",
-                    h.count
-                );
-                let _ = writeln!(
-                    out,
-                    "openova_manager_reconcile_duration_seconds_sum{{kind=\"{kind}\"}} {}",
-                    h.sum
-                );
-                let _ = writeln!(
-                    out,
-                    "openova_manager_reconcile_duration_seconds_count{{kind=\"{kind}\"}} {}",
-                    h.count
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "# HELP openova_manager_writes_total Write requests sent to the API server."
-        );
-        let _ = writeln!(out, "# TYPE openova_manager_writes_total counter");
-        let _ = writeln!(out, "openova_manager_writes_total {}", self.writes());
-        let _ = writeln!(
-            out,
-            "# HELP openova_manager_leader Whether this replica holds the Lease."
-        );
-        let _ = writeln!(out, "# TYPE openova_manager_leader gauge");
-        let _ = writeln!(out, "openova_manager_leader {}", u8::from(self.is_leader()));
-        let _ = writeln!(
-            out,
-            "# HELP openova_manager_components Components by health."
-        );
-        let _ = writeln!(out, "# TYPE openova_manager_components gauge");
-        let mut counts: BTreeMap<&'static str, u64> = BTreeMap::new();
-        for h in [
-            Health::Unknown,
-            Health::Installing,
-            Health::Healthy,
-            Health::Degraded,
-            Health::Failed,
-        ] {
-            counts.insert(h.as_str(), 0);
-        }
-        if let Ok(map) = self.health.lock() {
-            for per_ns in map.values() {
-                for h in per_ns.values() {
-                    *counts.entry(h.as_str()).or_default() += 1;
-                }
-            }
-        }
-        for (h, n) in counts {
-            let _ = writeln!(out, "openova_manager_components{{health=\"{h}\"}} {n}");
-        }
+        // Writing into a String cannot fail; an empty scrape would be the only consequence.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
         out
     }
 }
@@ -212,13 +213,16 @@ mod tests {
         let text = m.render();
         assert!(text.contains("openova_manager_reconciles_total{kind=\"component\"} 2"));
         assert!(text.contains("openova_manager_reconcile_errors_total{kind=\"component\"} 1"));
+        // OpenMetrics puts a bucket's `le` before the family's labels.
         assert!(text.contains(
-            "openova_manager_reconcile_duration_seconds_bucket{kind=\"component\",le=\"0.01\"} 1"
+            "openova_manager_reconcile_duration_seconds_bucket{le=\"0.01\",kind=\"component\"} 1"
         ));
         assert!(text.contains(
-            "openova_manager_reconcile_duration_seconds_bucket{kind=\"component\",le=\"0.025\"} 2"
+            "openova_manager_reconcile_duration_seconds_bucket{le=\"0.025\",kind=\"component\"} 2"
         ));
         assert!(text.contains("openova_manager_writes_total 1"));
         assert!(text.contains("openova_manager_components{health=\"Healthy\"} 0"));
+        assert!(text.contains("openova_manager_leader 0"));
+        assert!(text.ends_with("# EOF\n"), "{text}");
     }
 }

@@ -418,7 +418,7 @@ fn command(ctx: &StepContext<'_>, args: &[String]) -> Command {
     // nothing OpenTofu writes in the workspace should be readable by other users.
     unsafe {
         cmd.pre_exec(|| {
-            libc::umask(0o077);
+            nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
             Ok(())
         });
     }

@@ -451,7 +451,7 @@ pub fn request_cancel(conn: &Connection, id: &str) -> Result<(), SupervisorError
 
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_stop_signal(_: libc::c_int) {
+extern "C" fn on_stop_signal(_: std::ffi::c_int) {
     STOP_REQUESTED.store(true, Ordering::SeqCst);
 }
 

@@ -417,17 +417,15 @@ impl WireguardKeyPair {
         Self::from_seed(&seed)
     }
 
-    /// Derives the pair from 32 seed bytes. An Ed25519 secret expands (SHA-512, first half) to
-    /// exactly the X25519 scalar whose public point is the Ed25519 key's Montgomery form, so
-    /// the curve arithmetic of ed25519-dalek serves WireGuard without another dependency.
-    /// WireGuard clamps the scalar itself.
+    /// The pair whose private key is these 32 bytes (WireGuard clamps the scalar itself, as
+    /// `wg` does), and its X25519 public key.
     pub fn from_seed(seed: &[u8; 32]) -> Self {
-        let signing = ed25519_dalek::SigningKey::from_bytes(seed);
-        let scalar = zeroize::Zeroizing::new(signing.to_scalar_bytes());
-        let public = signing.verifying_key().to_montgomery().to_bytes();
+        let secret = x25519_dalek::StaticSecret::from(*seed);
+        let public = x25519_dalek::PublicKey::from(&secret);
+        let private = zeroize::Zeroizing::new(secret.to_bytes());
         WireguardKeyPair {
-            private_key: SecretString::from(BASE64.encode(&scalar[..])),
-            public_key: BASE64.encode(public),
+            private_key: SecretString::from(BASE64.encode(&private[..])),
+            public_key: BASE64.encode(public.as_bytes()),
         }
     }
 }
@@ -880,180 +878,26 @@ mod tests {
     }
 
     #[test]
-    fn wireguard_key_pair_public_key_is_x25519_of_private_key() {
-        // The reference ladder below is first checked against RFC 7748 §6.1 (Alice's keys),
-        // then used to check that the public key we hand to the peer is X25519(private, 9) —
-        // what `wg pubkey` would print for our private key.
-        let alice: [u8; 32] =
-            unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
-                .try_into()
-                .unwrap();
-        assert_eq!(
-            curve25519_base_mul(curve_clamp(alice)),
-            unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
-        );
-        let pair = WireguardKeyPair::from_seed(&[7u8; 32]);
-        let scalar: [u8; 32] = BASE64
-            .decode(pair.private_key.expose_secret())
-            .unwrap()
-            .try_into()
-            .unwrap();
-        let clamped = curve_clamp(scalar);
-        let expected = curve25519_base_mul(clamped);
-        assert_eq!(BASE64.decode(&pair.public_key).unwrap(), expected);
-    }
-
-    fn curve_clamp(mut s: [u8; 32]) -> [u8; 32] {
-        s[0] &= 248;
-        s[31] &= 127;
-        s[31] |= 64;
-        s
-    }
-
-    /// X25519(k, 9) by the RFC 7748 Montgomery ladder over GF(2^255-19), written out so the
-    /// test does not trust the code under test.
-    fn curve25519_base_mul(k: [u8; 32]) -> Vec<u8> {
-        use num::*;
-        let p = prime();
-        let a24 = from_u64(121665);
-        let x1 = from_u64(9);
-        let (mut x2, mut z2, mut x3, mut z3) = (from_u64(1), from_u64(0), x1.clone(), from_u64(1));
-        let mut swap = 0u8;
-        for t in (0..255).rev() {
-            let bit = (k[t / 8] >> (t % 8)) & 1;
-            swap ^= bit;
-            if swap == 1 {
-                std::mem::swap(&mut x2, &mut x3);
-                std::mem::swap(&mut z2, &mut z3);
-            }
-            swap = bit;
-            let a = add(&x2, &z2, &p);
-            let aa = mul(&a, &a, &p);
-            let b = sub(&x2, &z2, &p);
-            let bb = mul(&b, &b, &p);
-            let e = sub(&aa, &bb, &p);
-            let c = add(&x3, &z3, &p);
-            let d = sub(&x3, &z3, &p);
-            let da = mul(&d, &a, &p);
-            let cb = mul(&c, &b, &p);
-            let s1 = add(&da, &cb, &p);
-            x3 = mul(&s1, &s1, &p);
-            let s2 = sub(&da, &cb, &p);
-            z3 = mul(&x1, &mul(&s2, &s2, &p), &p);
-            x2 = mul(&aa, &bb, &p);
-            z2 = mul(&e, &add(&aa, &mul(&a24, &e, &p), &p), &p);
-        }
-        if swap == 1 {
-            std::mem::swap(&mut x2, &mut x3);
-            std::mem::swap(&mut z2, &mut z3);
-        }
-        let inv = pow(&z2, &sub(&p, &from_u64(2), &p), &p);
-        to_le_bytes(&mul(&x2, &inv, &p))
-    }
-
-    /// Tiny arbitrary-precision arithmetic (little-endian u32 limbs) for the ladder above.
-    mod num {
-        pub type N = Vec<u32>;
-        pub fn from_u64(v: u64) -> N {
-            norm(vec![v as u32, (v >> 32) as u32])
-        }
-        pub fn prime() -> N {
-            let mut p = vec![0xffff_ffffu32; 8];
-            p[0] = 0xffff_ffed;
-            p[7] = 0x7fff_ffff;
-            p
-        }
-        fn norm(mut a: N) -> N {
-            while a.len() > 1 && a[a.len() - 1] == 0 {
-                a.pop();
-            }
-            a
-        }
-        fn cmp(a: &N, b: &N) -> std::cmp::Ordering {
-            let (a, b) = (norm(a.clone()), norm(b.clone()));
-            a.len()
-                .cmp(&b.len())
-                .then_with(|| a.iter().rev().cmp(b.iter().rev()))
-        }
-        fn raw_add(a: &N, b: &N) -> N {
-            let mut out = Vec::new();
-            let mut carry = 0u64;
-            for i in 0..a.len().max(b.len()) {
-                let s =
-                    carry + u64::from(*a.get(i).unwrap_or(&0)) + u64::from(*b.get(i).unwrap_or(&0));
-                out.push(s as u32);
-                carry = s >> 32;
-            }
-            out.push(carry as u32);
-            norm(out)
-        }
-        fn raw_sub(a: &N, b: &N) -> N {
-            let mut out = Vec::new();
-            let mut borrow = 0i64;
-            for (i, x) in a.iter().enumerate() {
-                let mut d = i64::from(*x) - i64::from(*b.get(i).unwrap_or(&0)) - borrow;
-                borrow = 0;
-                if d < 0 {
-                    d += 1 << 32;
-                    borrow = 1;
-                }
-                out.push(d as u32);
-            }
-            norm(out)
-        }
-        fn rem(a: &N, p: &N) -> N {
-            // Shift-and-subtract long division; slow but only used in one test.
-            let mut r: N = vec![0];
-            for i in (0..a.len() * 32).rev() {
-                r = raw_add(&r, &r);
-                if (a[i / 32] >> (i % 32)) & 1 == 1 {
-                    r = raw_add(&r, &vec![1]);
-                }
-                if cmp(&r, p) != std::cmp::Ordering::Less {
-                    r = raw_sub(&r, p);
-                }
-            }
-            r
-        }
-        pub fn add(a: &N, b: &N, p: &N) -> N {
-            rem(&raw_add(a, b), p)
-        }
-        pub fn sub(a: &N, b: &N, p: &N) -> N {
-            rem(&raw_sub(&raw_add(a, p), b), p)
-        }
-        pub fn mul(a: &N, b: &N, p: &N) -> N {
-            let mut out = vec![0u64; a.len() + b.len() + 1];
-            for (i, x) in a.iter().enumerate() {
-                let mut carry = 0u64;
-                for (j, y) in b.iter().enumerate() {
-                    let cur = out[i + j] + u64::from(*x) * u64::from(*y) + carry;
-                    out[i + j] = cur & 0xffff_ffff;
-                    carry = cur >> 32;
-                }
-                let mut k = i + b.len();
-                while carry > 0 {
-                    let cur = out[k] + carry;
-                    out[k] = cur & 0xffff_ffff;
-                    carry = cur >> 32;
-                    k += 1;
-                }
-            }
-            rem(&norm(out.into_iter().map(|v| v as u32).collect()), p)
-        }
-        pub fn pow(b: &N, e: &N, p: &N) -> N {
-            let mut result = vec![1];
-            for i in (0..e.len() * 32).rev() {
-                result = mul(&result, &result, p);
-                if (e[i / 32] >> (i % 32)) & 1 == 1 {
-                    result = mul(&result, b, p);
-                }
-            }
-            result
-        }
-        pub fn to_le_bytes(a: &N) -> Vec<u8> {
-            let mut out: Vec<u8> = a.iter().flat_map(|l| l.to_le_bytes()).collect();
-            out.resize(32, 0);
-            out
+    fn wireguard_key_pair_matches_rfc7748() {
+        // RFC 7748 §6.1: Alice's and Bob's private keys and the X25519 public keys for them (what
+        // `wg pubkey` prints for the private key we hand to OpenTofu).
+        for (private, public) in [
+            (
+                "77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
+                "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a",
+            ),
+            (
+                "5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb",
+                "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f",
+            ),
+        ] {
+            let seed: [u8; 32] = unhex(private).try_into().unwrap();
+            let pair = WireguardKeyPair::from_seed(&seed);
+            assert_eq!(
+                BASE64.decode(pair.private_key.expose_secret()).unwrap(),
+                unhex(private)
+            );
+            assert_eq!(BASE64.decode(&pair.public_key).unwrap(), unhex(public));
         }
     }
 

@@ -695,9 +695,9 @@ fn sweep_stale_work_dirs() {
         let Ok(pid) = text.trim().parse::<i32>() else {
             continue;
         };
-        // SAFETY: signal 0 only checks whether the process exists; nothing is delivered.
-        let gone = unsafe { libc::kill(pid, 0) } != 0
-            && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+        // No signal: only whether the process exists.
+        let gone = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None)
+            == Err(nix::errno::Errno::ESRCH);
         if gone {
             let _ = std::fs::remove_dir_all(&dir);
         }

@@ -7,6 +7,9 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
 type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
 
 /// Spawns `cmd` with `PR_SET_PDEATHSIG(SIGKILL)`.
@@ -16,16 +19,14 @@ type SpawnRequest = (Command, mpsc::Sender<io::Result<Child>>);
 /// forked from one spawner thread that lives as long as the process.
 pub fn spawn_tied(mut cmd: Command) -> io::Result<Child> {
     let parent = std::process::id();
-    // SAFETY: the closure runs between fork and exec and only calls async-signal-safe functions
-    // (prctl, getppid, _exit); it allocates nothing.
+    // SAFETY: the closure runs between fork and exec and only makes async-signal-safe system
+    // calls (prctl, getppid); it allocates nothing. An error makes the child exit before exec.
     unsafe {
         cmd.pre_exec(move || {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong) != 0 {
-                return Err(io::Error::last_os_error());
-            }
+            nix::sys::prctl::set_pdeathsig(Signal::SIGKILL).map_err(io::Error::from)?;
             // The parent may have died before prctl took effect; then nobody would reap us.
-            if libc::getppid() as u32 != parent {
-                libc::_exit(1);
+            if nix::unistd::getppid().as_raw() as u32 != parent {
+                return Err(io::Error::from(nix::errno::Errno::ESRCH));
             }
             Ok(())
         });
@@ -74,10 +75,8 @@ pub fn kill_and_reap(mut child: Child) {
 /// SIGTERM, wait up to `grace`, then SIGKILL.
 pub fn terminate_and_reap(mut child: Child, grace: Duration) {
     if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: kill(2) with a PID we own and have not reaped yet (so it cannot be reused).
-        unsafe {
-            libc::kill(pid, libc::SIGTERM);
-        }
+        // A PID we own and have not reaped yet, so it cannot have been reused.
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
     }
     let deadline = Instant::now() + grace;
     while Instant::now() < deadline {

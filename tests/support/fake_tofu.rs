@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_sigint(_: libc::c_int) {
+extern "C" fn on_sigint(_: std::ffi::c_int) {
     INTERRUPTED.store(true, Ordering::SeqCst);
 }
 
@@ -395,9 +395,15 @@ fn output() -> i32 {
 }
 
 fn main() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    let act = SigAction::new(
+        SigHandler::Handler(on_sigint),
+        SaFlags::SA_RESTART,
+        SigSet::empty(),
+    );
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
-        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+        let _ = sigaction(Signal::SIGINT, &act);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(log) = std::env::var_os("FAKE_TOFU_ARGV_LOG") {

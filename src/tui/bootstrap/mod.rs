@@ -523,7 +523,13 @@ impl EffectRunner<Effect, Msg> for Runner {
                 });
             }
             Effect::GenerateSshKey { comment } => {
-                let pair = sshkey::generate(&comment);
+                let pair = match sshkey::generate(&comment) {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        send(Msg::Failed(format!("cannot generate an SSH key pair: {e}")));
+                        return;
+                    }
+                };
                 let fingerprint =
                     crate::domain::naming::parse_ssh_public_key("ssh", &pair.public_line)
                         .map(|k| k.fingerprint())

@@ -1,11 +1,10 @@
 //! Owns SSH key pair generation for break-glass access: an Ed25519 key created locally, its
 //! OpenSSH public line and SHA256 fingerprint, and the private key in OpenSSH format for the
-//! operator to keep. Nothing here writes anywhere.
+//! operator to keep, both encoded by the `ssh-key` crate. Nothing here writes anywhere.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use ed25519_dalek::SigningKey;
 use secrecy::SecretString;
+use ssh_key::private::Ed25519Keypair;
+use ssh_key::{LineEnding, PrivateKey};
 use zeroize::Zeroizing;
 
 /// A new key pair: the public line to install, and the private key (OpenSSH PEM) to hand over.
@@ -14,73 +13,38 @@ pub struct KeyPair {
     pub private_openssh: SecretString,
 }
 
-fn put_string(buf: &mut Vec<u8>, data: &[u8]) {
-    buf.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    buf.extend_from_slice(data);
-}
-
 /// Generate from the thread CSPRNG.
-pub fn generate(comment: &str) -> KeyPair {
+pub fn generate(comment: &str) -> Result<KeyPair, ssh_key::Error> {
     let seed = Zeroizing::new(rand::random::<[u8; 32]>());
     from_seed(&seed, comment)
 }
 
-/// Deterministic for tests: the same seed always gives the same pair.
-pub fn from_seed(seed: &[u8; 32], comment: &str) -> KeyPair {
-    let signing = SigningKey::from_bytes(seed);
-    let public = signing.verifying_key().to_bytes();
-    let mut blob = Vec::new();
-    put_string(&mut blob, b"ssh-ed25519");
-    put_string(&mut blob, &public);
-    let public_line = format!("ssh-ed25519 {} {comment}", STANDARD.encode(&blob));
-
-    // openssh-key-v1, unencrypted ("none" cipher, block size 8).
-    let mut private = Zeroizing::new(Vec::new());
-    let check = rand::random::<u32>().to_be_bytes();
-    private.extend_from_slice(&check);
-    private.extend_from_slice(&check);
-    put_string(&mut private, b"ssh-ed25519");
-    put_string(&mut private, &public);
-    let mut keypair = Zeroizing::new(Vec::with_capacity(64));
-    keypair.extend_from_slice(seed);
-    keypair.extend_from_slice(&public);
-    put_string(&mut private, &keypair);
-    put_string(&mut private, comment.as_bytes());
-    let mut pad = 1u8;
-    while private.len() % 8 != 0 {
-        private.push(pad);
-        pad += 1;
-    }
-    let mut file = Zeroizing::new(Vec::new());
-    file.extend_from_slice(b"openssh-key-v1\0");
-    put_string(&mut file, b"none");
-    put_string(&mut file, b"none");
-    put_string(&mut file, b"");
-    file.extend_from_slice(&1u32.to_be_bytes());
-    put_string(&mut file, &blob);
-    put_string(&mut file, &private);
-    let b64 = Zeroizing::new(STANDARD.encode(&*file));
-    let mut pem = String::from("-----BEGIN OPENSSH PRIVATE KEY-----\n");
-    for chunk in b64.as_bytes().chunks(70) {
-        pem.push_str(&String::from_utf8_lossy(chunk));
-        pem.push('\n');
-    }
-    pem.push_str("-----END OPENSSH PRIVATE KEY-----\n");
-    KeyPair {
+/// Deterministic for tests: the same seed always gives the same pair. Encoding fails only if
+/// the `ssh-key` crate cannot write an Ed25519 key, which its own tests rule out; the error is
+/// still passed on rather than assumed away.
+pub fn from_seed(seed: &[u8; 32], comment: &str) -> Result<KeyPair, ssh_key::Error> {
+    let key = PrivateKey::new(Ed25519Keypair::from_seed(seed).into(), comment)?;
+    let public_line = key.public_key().to_openssh()?;
+    // openssh-key-v1, unencrypted: the operator keeps it (mode 0600) like `ssh-keygen -N ''`.
+    let pem = key.to_openssh(LineEnding::LF)?;
+    Ok(KeyPair {
         public_line,
-        private_openssh: SecretString::from(pem),
-    }
+        private_openssh: SecretString::from(pem.as_str()),
+    })
 }
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    use secrecy::ExposeSecret;
+
     use super::*;
     use crate::domain::naming::parse_ssh_public_key;
-    use secrecy::ExposeSecret;
 
     #[test]
     fn sshkey_generated_public_line_parses_and_has_fingerprint() {
-        let pair = generate("openova@acme.io");
+        let pair = generate("openova@acme.io").unwrap();
         let key = parse_ssh_public_key("ssh", &pair.public_line).unwrap();
         assert_eq!(key.key_type, "ssh-ed25519");
         assert!(key.fingerprint().starts_with("SHA256:"));
@@ -89,7 +53,7 @@ mod tests {
 
     #[test]
     fn sshkey_private_key_is_openssh_format_and_matches_public() {
-        let pair = from_seed(&[7u8; 32], "c");
+        let pair = from_seed(&[7u8; 32], "c").unwrap();
         let pem = pair.private_openssh.expose_secret();
         assert!(pem.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----\n"));
         assert!(pem.ends_with("-----END OPENSSH PRIVATE KEY-----\n"));
@@ -100,6 +64,12 @@ mod tests {
         let public_b64 = pair.public_line.split(' ').nth(1).unwrap();
         let blob = STANDARD.decode(public_b64).unwrap();
         assert!(raw.windows(blob.len()).any(|w| w == blob.as_slice()));
+        // It reads back as the same key with the comment, and the seed is the private half.
+        let back = PrivateKey::from_openssh(pem).unwrap();
+        assert_eq!(back.public_key().to_openssh().unwrap(), pair.public_line);
+        assert_eq!(back.comment(), "c");
+        let ed = back.key_data().ed25519().unwrap();
+        assert_eq!(ed.private.to_bytes(), [7u8; 32]);
     }
 
     #[test]
@@ -110,7 +80,7 @@ mod tests {
         let _ = out;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k");
-        let pair = from_seed(&[9u8; 32], "t");
+        let pair = from_seed(&[9u8; 32], "t").unwrap();
         std::fs::write(&path, pair.private_openssh.expose_secret()).unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();

@@ -279,7 +279,7 @@ fn credentials_enter_on_ssh_key_generates_then_prompts_for_private_path() {
             .iter()
             .any(|e| matches!(e, Effect::GenerateSshKey { .. }))
     );
-    let pair = super::sshkey::from_seed(&[1; 32], "openova");
+    let pair = super::sshkey::from_seed(&[1; 32], "openova").unwrap();
     m.update(Input::Msg(Msg::SshKeyGenerated {
         public: pair.public_line.clone(),
         key: GeneratedKey {
