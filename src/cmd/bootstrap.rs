@@ -12,8 +12,8 @@ use secrecy::SecretString;
 
 use crate::cli::CmdResult;
 use crate::domain::platform::{PlatformConfig, SecretSource};
+use crate::provision::launch::{self, RunOptions, StartRequest};
 use crate::provision::runner::{SecretEnv, Tofu};
-use crate::provision::supervisor::{self, RunOptions, StartRequest};
 use crate::secrets::{KeyringStore, SecretStore};
 use crate::store::runs::RunAction;
 
@@ -83,7 +83,7 @@ pub fn load_config(path: &Path, text: &str) -> color_eyre::Result<PlatformConfig
 /// supervisor's pipe; errors name the field and the reference, never a value.
 pub fn resolve_secrets(config: &PlatformConfig) -> color_eyre::Result<SecretEnv> {
     let mut keyring: Option<Option<KeyringStore>> = None;
-    let env = supervisor::secret_env(config, |field, r| {
+    let env = launch::secret_env(config, |field, r| {
         let source = r.source().map_err(|why| format!("{field} = {r}: {why}"))?;
         match source {
             SecretSource::Env(name) => match std::env::var(name) {
@@ -123,7 +123,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
         .wrap_err_with(|| format!("reading the configuration {}", args.config.display()))?;
     let config = load_config(&args.config, &text)?;
     let secrets = resolve_secrets(&config)?;
-    let label = supervisor::platform_label(&config);
+    let label = launch::platform_label(&config);
     // Fail here, in front of the operator, rather than inside the detached run.
     let tofu = Tofu::locate(args.tofu.as_deref())?;
     if action != RunAction::Plan && !args.yes {
@@ -151,7 +151,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
             }),
         },
     };
-    let started = supervisor::start(&conn, &req, &secrets)?;
+    let started = launch::start(&conn, &req, &secrets)?;
     let id = started.id.clone();
     let mut child = started.child;
     // Reap the supervisor if it ends while we follow, so its PID does not linger as a zombie.
@@ -180,7 +180,7 @@ pub fn run(cmd: BootstrapCmd) -> CmdResult {
             if interrupted.swap(false, Ordering::SeqCst) && !cancel_sent.load(Ordering::SeqCst) {
                 match ask_cancel(&id) {
                     Some(true) => {
-                        if let Err(e) = supervisor::request_cancel(&conn, &id) {
+                        if let Err(e) = launch::request_cancel(&conn, &id) {
                             eprintln!("could not cancel run {id}: {e}");
                         } else {
                             cancel_sent.store(true, Ordering::SeqCst);

@@ -169,7 +169,7 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
         }
         RunsCmd::Cancel { id } => {
             let conn = open_db()?;
-            crate::provision::supervisor::request_cancel(&conn, &id)?;
+            crate::provision::launch::request_cancel(&conn, &id)?;
             println!(
                 "Asked run {id} to stop: OpenTofu is being interrupted gracefully and will release its state lock. Follow with `openova runs attach {id}`."
             );

@@ -3,7 +3,9 @@
 
 pub mod events;
 pub mod handover;
+pub mod launch;
 pub mod modules;
 pub mod runner;
+pub mod secrets_pipe;
 pub mod supervisor;
 pub mod tfvars;
