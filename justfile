@@ -15,6 +15,11 @@ ci:
 lint:
     cargo fmt --all -- --check
     cargo clippy --all-targets -- -D warnings
+    cargo clippy -- -D warnings
+
+# The playground (a developer tool, built with the `dev-tools` feature).
+playground *ARGS:
+    cargo run --features dev-tools -- playground {{ARGS}}
 
 # Benchmarks against the budgets in docs/architecture.md (release build).
 bench:

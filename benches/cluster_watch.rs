@@ -4,6 +4,9 @@
 //! Needs the local kube-apiserver (tests/k8s/build-apiserver.sh); prints a notice and measures
 //! nothing without it.
 
+#[path = "../tests/support/apiserver.rs"]
+mod apiserver;
+
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -12,7 +15,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use openova::cluster::{self, ClusterConn, ClusterMsg, ConnectOptions};
 use openova::crd::{Component, ComponentSpec};
-use openova::testenv::{self, ADMIN_CONTEXT, ApiServer};
+use openova::testenv::{ADMIN_CONTEXT, ApiServer};
 use tokio::runtime::Runtime;
 use tokio::sync::mpsc;
 
@@ -28,7 +31,7 @@ fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
         // The shared server is stopped and its directory removed at process exit.
-        let Some(server) = testenv::shared() else {
+        let Some(server) = apiserver::shared() else {
             panic!("checked in main")
         };
         if let Err(e) = server.install_crds() {
@@ -94,7 +97,7 @@ async fn conn(env: &Env) -> ClusterConn {
 }
 
 fn main() {
-    if testenv::require().is_none() {
+    if apiserver::require().is_none() {
         return;
     }
     env();

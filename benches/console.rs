@@ -6,6 +6,9 @@
 //! The API-server parts need the local kube-apiserver (tests/k8s/build-apiserver.sh); without it
 //! they print a notice and measure nothing.
 
+#[path = "../tests/support/apiserver.rs"]
+mod apiserver;
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -16,7 +19,7 @@ use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
 use openova::cluster::{self, ClusterConn, ConnectOptions};
 use openova::crd::{Component, ComponentSpec, Platform};
-use openova::testenv::{self, ADMIN_CONTEXT, ApiServer};
+use openova::testenv::{ADMIN_CONTEXT, ApiServer};
 use openova::tui::manage::model::{Model, Pane};
 use openova::tui::manage::update::{ClusterMsg, Msg, update};
 use openova::tui::manage::{Console, fixtures, panes, views, watchers};
@@ -137,7 +140,7 @@ struct Env {
 fn env() -> Option<&'static Env> {
     static ENV: OnceLock<Option<Env>> = OnceLock::new();
     ENV.get_or_init(|| {
-        let bins = testenv::require()?;
+        let bins = apiserver::require()?;
         let server = ApiServer::launch_with(bins).unwrap_or_else(|e| panic!("API server: {e}"));
         server
             .install_crds()

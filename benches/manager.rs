@@ -6,6 +6,9 @@
 //! Needs the local kube-apiserver (tests/k8s/build-apiserver.sh); prints a notice and measures
 //! nothing without it.
 
+#[path = "../tests/support/apiserver.rs"]
+mod apiserver;
+
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -17,7 +20,7 @@ use openova::crd::{Component, ComponentSpec, Health};
 use openova::manager::delivery::flux::helm_release_resource;
 use openova::manager::stand_in::StandIn;
 use openova::manager::{Metrics, Settings, run_manager};
-use openova::testenv::{self, ApiServer};
+use openova::testenv::ApiServer;
 use tokio::runtime::Runtime;
 
 const COMPONENTS: usize = 1_000;
@@ -30,7 +33,7 @@ struct Env {
 fn env() -> &'static Env {
     static ENV: OnceLock<Env> = OnceLock::new();
     ENV.get_or_init(|| {
-        let Some(server) = testenv::shared() else {
+        let Some(server) = apiserver::shared() else {
             panic!("checked in main")
         };
         if let Err(e) = server.install_crds() {
@@ -306,7 +309,7 @@ fn cold_start_1000_components_healthy(bencher: divan::Bencher) {
 }
 
 fn main() {
-    if testenv::require().is_none() {
+    if apiserver::require().is_none() {
         eprintln!("manager benchmark skipped: no local kube-apiserver");
         return;
     }

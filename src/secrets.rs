@@ -1,6 +1,13 @@
 //! Owns secrets (provider tokens, S3 keys, generated SSH private keys): the `SecretStore` trait,
-//! a store backed by the Linux kernel keyring (keyutils) and an in-memory one. There is
-//! deliberately no file-backed store: if no keyring works, secrets stay in memory only.
+//! a store backed by the Linux kernel keyring (keyutils) and an in-memory one, and the names of
+//! keyring entries and of the `keyring:` references in platform.toml that point at them. There
+//! is deliberately no file-backed store: if no keyring works, secrets stay in memory only.
+//!
+//! Naming, in one place: an entry is filed under the service [`SERVICE`] with a user name (the
+//! *entry name*, e.g. `4f2a…/draft-7/provider_token`); a `keyring:` reference writes the service
+//! first, `keyring:openova/4f2a…/draft-7/provider_token`. The wizard writes entries with
+//! [`draft_entry`], exports references with [`reference_path`], and every reader (the wizard
+//! starting a run, `openova bootstrap` headless) resolves a reference with [`get_referenced`].
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,6 +16,39 @@ use secrecy::{ExposeSecret, SecretString};
 
 /// The keyring service name every entry is filed under.
 pub const SERVICE: &str = "openova";
+
+/// The entry name of one of a draft's secrets: `<database instance>/draft-<id>/<secret>`. The
+/// instance (the drafts database's id) keeps the entries of two databases on one host apart; an
+/// empty instance leaves it out.
+pub fn draft_entry(instance: &str, draft: i64, secret: &str) -> String {
+    if instance.is_empty() {
+        format!("draft-{draft}/{secret}")
+    } else {
+        format!("{instance}/draft-{draft}/{secret}")
+    }
+}
+
+/// The path a `keyring:` reference writes for an entry: the service, then the entry name.
+pub fn reference_path(entry: &str) -> String {
+    format!("{SERVICE}/{entry}")
+}
+
+/// The entry name a `keyring:` reference path points at: the path without its leading
+/// `openova/`. A path without that prefix is read as the entry name itself.
+pub fn entry_of_reference(path: &str) -> &str {
+    path.strip_prefix(SERVICE)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(path)
+}
+
+/// The secret a `keyring:` reference path points at, from `store`; `None` when there is no such
+/// entry (kernel keyring entries expire).
+pub fn get_referenced(
+    store: &dyn SecretStore,
+    path: &str,
+) -> Result<Option<SecretString>, SecretError> {
+    store.get(entry_of_reference(path))
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -32,6 +72,25 @@ pub trait SecretStore: Send + Sync {
     fn kind(&self) -> &'static str;
     /// What is kept where and for how long.
     fn explain(&self) -> &'static str;
+}
+
+/// A borrowed store is a store (a reader that must not own the wizard's memory copy).
+impl<T: SecretStore + ?Sized> SecretStore for &T {
+    fn put(&self, name: &str, value: &SecretString) -> Result<(), SecretError> {
+        (**self).put(name, value)
+    }
+    fn get(&self, name: &str) -> Result<Option<SecretString>, SecretError> {
+        (**self).get(name)
+    }
+    fn delete(&self, name: &str) -> Result<(), SecretError> {
+        (**self).delete(name)
+    }
+    fn kind(&self) -> &'static str {
+        (**self).kind()
+    }
+    fn explain(&self) -> &'static str {
+        (**self).explain()
+    }
 }
 
 /// Secrets held in this process only; gone when it exits.
@@ -198,6 +257,31 @@ mod tests {
         );
         s.delete("draft-1/token").unwrap();
         assert!(s.get("draft-1/token").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_reference_path_resolves_to_the_entry_it_was_made_from() {
+        let entry = draft_entry("db-1", 7, "provider_token");
+        assert_eq!(entry, "db-1/draft-7/provider_token");
+        assert_eq!(
+            reference_path(&entry),
+            "openova/db-1/draft-7/provider_token"
+        );
+        assert_eq!(entry_of_reference(&reference_path(&entry)), entry);
+        assert_eq!(draft_entry("", 7, "s3_secret_key"), "draft-7/s3_secret_key");
+        // Without the service prefix the path is the entry name; `openovax/…` is not the prefix.
+        assert_eq!(entry_of_reference("acme/s3"), "acme/s3");
+        assert_eq!(entry_of_reference("openovax/s3"), "openovax/s3");
+
+        let store = MemoryStore::new();
+        store.put(&entry, &SecretString::from("tok")).unwrap();
+        let got = get_referenced(&store, &reference_path(&entry)).unwrap();
+        assert_eq!(got.unwrap().expose_secret(), "tok");
+        assert!(
+            get_referenced(&store, "openova/db-1/draft-8/provider_token")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! that the input file is left exactly as it was. Where the boundary is a library call (the
 //! wizard's store, OpenTofu's stream, kubeconfig loading), the row calls it directly.
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -650,7 +653,7 @@ fn kubeconfig_unreachable(dir: &Path) -> Option<String> {
 }
 
 fn kubeconfig_expired_credentials(dir: &Path) -> Option<String> {
-    let server = openova::testenv::shared()?;
+    let server = apiserver::shared()?;
     let text = std::fs::read_to_string(server.kubeconfig_path()).ok()?;
     // A token the server no longer accepts is what an expired kubeconfig amounts to.
     let stale: String = text

@@ -5,6 +5,9 @@
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
@@ -54,7 +57,7 @@ fn platform(ns: &str) -> Platform {
 
 #[test]
 fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let server = ApiServer::launch_with(bins.clone()).expect("API server starts");
@@ -185,7 +188,7 @@ fn console_live_cluster_install_upgrade_rollback_outage_and_recovery() {
 
 #[test]
 fn console_crds_missing_then_installed_and_forbidden_user_are_said_plainly() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let server = ApiServer::launch_with(bins).expect("API server starts");

@@ -14,6 +14,9 @@
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -160,7 +163,7 @@ fn spawn(cmd: CommandBuilder, diag: Command, cols: u16) -> Pty {
 
 #[test]
 fn journey_day2_install_ferretdb_pulls_in_cnpg_and_both_become_healthy() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let started = Instant::now();
@@ -246,7 +249,7 @@ fn next_minute() -> String {
 
 #[test]
 fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let started = Instant::now();
@@ -361,7 +364,7 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
 
 #[test]
 fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_healthy() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let started = Instant::now();

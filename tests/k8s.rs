@@ -6,6 +6,9 @@
 //! empty or restartable server start their own. Without the binaries the tests skip loudly,
 //! unless OPENOVA_REQUIRE_K8S=1 (CI), where they fail.
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +24,7 @@ use openova::cluster::{
     UninstallOutcome, WatchedKind,
 };
 use openova::crd::{Component, ComponentSpec, Platform};
-use openova::testenv::{self, ADMIN_CONTEXT, ApiServer, UNPRIVILEGED_CONTEXT};
+use openova::testenv::{ADMIN_CONTEXT, ApiServer, UNPRIVILEGED_CONTEXT};
 use tokio::sync::mpsc;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -34,7 +37,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// The shared server with CRDs installed, or `None` (skip) without binaries.
 fn server() -> Option<&'static ApiServer> {
-    let server = testenv::shared()?;
+    let server = apiserver::shared()?;
     server.install_crds().expect("generated CRDs install");
     Some(server)
 }
@@ -666,7 +669,7 @@ async fn concurrent_installs_both_land_in_the_platform() {
 /// Everything on a private server: no CRDs at first, then a restart in the middle of a watch.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_crds_then_apiserver_restart_mid_watch_loses_no_update() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let server = Arc::new(

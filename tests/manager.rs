@@ -5,6 +5,9 @@
 //! manager (and Lease). Without the server binaries the tests skip loudly, unless
 //! OPENOVA_REQUIRE_K8S=1, where they fail.
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -35,7 +38,7 @@ fn server() -> Option<&'static ApiServer> {
         )
         .with_test_writer()
         .try_init();
-    let server = testenv::shared()?;
+    let server = apiserver::shared()?;
     // Once per test binary: tests start in parallel, and concurrent applies of the same CRDs
     // conflict with each other.
     static CRDS: std::sync::Once = std::sync::Once::new();

@@ -6,6 +6,9 @@
 //!
 //! Without the Kubernetes binaries the live test skips loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::io::{BufRead as _, BufReader, Read as _};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use kube::Api;
 use openova::crd::{Component, Health, Platform};
-use openova::testenv;
 
 const START: Duration = Duration::from_secs(150);
 const CONVERGE: Duration = Duration::from_secs(120);
@@ -76,7 +78,7 @@ impl Drop for Stop {
 
 #[test]
 fn playground_starts_seeds_converges_and_sigint_leaves_nothing_behind() {
-    let Some(bins) = testenv::require() else {
+    let Some(bins) = apiserver::require() else {
         return;
     };
     let home = tempfile::tempdir().unwrap();

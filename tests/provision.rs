@@ -3,6 +3,9 @@
 //! real SQLite database, survives its launcher being killed, cancels gracefully and never lets
 //! a credential escape.
 
+#[path = "support/apiserver.rs"]
+mod apiserver;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -61,9 +64,11 @@ impl Env {
             config.to_str().expect("utf-8 path"),
             "--tofu",
             FAKE_TOFU,
-            "--yes",
-            "--no-handover",
         ];
+        // Only apply takes these; each subcommand accepts only its own options.
+        if action == "apply" {
+            args.extend_from_slice(&["--yes", "--no-handover"]);
+        }
         args.extend_from_slice(extra);
         self.cmd(&args)
     }
@@ -654,7 +659,7 @@ fn bootstrap_apply_without_credentials_names_the_variable() {
 
 #[test]
 fn bootstrap_apply_hands_over_to_real_api_server() {
-    let Some(server) = openova::testenv::shared() else {
+    let Some(server) = apiserver::shared() else {
         return;
     };
     let env = Env::new();
@@ -926,4 +931,479 @@ fn tui_bootstrap_after_run_ended_opens_the_wizard_not_the_run() {
     pty.wait_for_screen("Who is this platform for?");
     assert!(!pty.text().contains("Attached"), "{}", pty.screen());
     let _ = pty.child.kill();
+}
+
+// ---- Approval: plan → review → apply exactly that plan ----------------------------------------
+
+/// Whether `pid` is a running process (not gone, not a zombie nobody reaped yet).
+fn running(pid: i64) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.trim_start().chars().next())
+            .is_some_and(|state| state != 'Z' && state != 'X'),
+        Err(_) => false,
+    }
+}
+
+fn argv_log(env: &Env) -> Vec<String> {
+    std::fs::read_to_string(env.dir.path().join("tofu-argv.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_config() {
+    let env = Env::new();
+    let log = env.dir.path().join("tofu-argv.log");
+    let out = run_ok(env.bootstrap("plan", &[]).env("FAKE_TOFU_ARGV_LOG", &log));
+    let stdout = text(&out.stdout);
+    let plan = env.only_run();
+    assert_eq!(plan.action, runs::RunAction::Plan);
+    // The summary: per cluster counts, by type, cost from list prices (cx43 11.99 + lb11 5.39).
+    for cluster in ["hz-fsn-rtz-prod", "hz-hel-rtz-prod"] {
+        assert!(
+            stdout.contains(&format!(
+                "Plan for {cluster}: 4 to add, 0 to change, 0 to destroy"
+            )),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!(
+                "monthly cost of {cluster}: €17.38 per month (list prices, excl. VAT)"
+            )),
+            "{stdout}"
+        );
+    }
+    assert!(stdout.contains("hcloud_server"), "{stdout}");
+    assert!(stdout.contains("Total: €34.76 per month"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("--plan {}", plan.id)),
+        "the way to apply it is named: {stdout}"
+    );
+    let planned = argv_log(&env);
+    assert_eq!(planned.iter().filter(|l| l.starts_with("plan ")).count(), 2);
+    assert!(
+        !planned.iter().any(|l| l.starts_with("apply")),
+        "{planned:?}"
+    );
+    // `runs show` repeats the summary.
+    let show = text(
+        &env.cmd(&["runs", "show", &plan.id])
+            .output()
+            .expect("show")
+            .stdout,
+    );
+    assert!(
+        show.contains("Plan for hz-fsn-rtz-prod: 4 to add"),
+        "{show}"
+    );
+
+    // A changed configuration is refused, and nothing runs.
+    let changed = env.dir.path().join("changed.toml");
+    let edited = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replacen("count = 2", "count = 3", 1);
+    std::fs::write(&changed, edited).expect("write");
+    let out = env
+        .cmd(&[
+            "bootstrap",
+            "apply",
+            "--config",
+            changed.to_str().expect("utf-8"),
+            "--tofu",
+            FAKE_TOFU,
+            "--plan",
+            &plan.id,
+            "--yes",
+            "--no-handover",
+        ])
+        .env("FAKE_TOFU_ARGV_LOG", &log)
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!("refusing to apply plan run {}", plan.id))
+            && stderr.contains("the configuration changed since it was planned"),
+        "{stderr}"
+    );
+    assert_eq!(runs::list_runs(&env.db(), 10).expect("list").len(), 1);
+
+    // The unchanged configuration applies exactly the saved plans: `apply … tfplan`, no new plan.
+    let out = run_ok(
+        env.bootstrap("apply", &["--plan", &plan.id])
+            .env("FAKE_TOFU_ARGV_LOG", &log),
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("Plan for hz-fsn-rtz-prod: 4 to add"),
+        "summary first: {stdout}"
+    );
+    let all = argv_log(&env);
+    let after: Vec<&String> = all.iter().skip(planned.len()).collect();
+    assert_eq!(
+        after.iter().filter(|l| l.starts_with("apply ")).count(),
+        2,
+        "{after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .filter(|l| l.starts_with("apply "))
+            .all(|l| l.ends_with(" tfplan")),
+        "{after:?}"
+    );
+    assert!(!after.iter().any(|l| l.starts_with("plan ")), "{after:?}");
+    let list = runs::list_runs(&env.db(), 10).expect("list");
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].action, runs::RunAction::Apply);
+    assert_eq!(list[0].state, RunState::Succeeded);
+}
+
+#[test]
+fn bootstrap_apply_without_api_cidrs_refuses_before_anything_starts() {
+    let env = Env::new();
+    let text_cfg = std::fs::read_to_string(env.config()).expect("config");
+    let without = text_cfg.replace("[api]\nallowed_cidrs = [\"203.0.113.0/24\"]\n", "");
+    assert_ne!(without, text_cfg);
+    std::fs::write(env.config(), without).expect("write");
+    let out = env.bootstrap("apply", &[]).output().expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("api.allowed_cidrs is not set"), "{stderr}");
+    assert!(!env.state().join("runs").exists());
+}
+
+#[test]
+fn bootstrap_plan_warns_when_the_api_is_open_to_the_world() {
+    let env = Env::new();
+    let cfg = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replace(
+            "[api]\nallowed_cidrs = [\"203.0.113.0/24\"]",
+            "[api]\nallowed_cidrs = [\"0.0.0.0/0\"]",
+        );
+    std::fs::write(env.config(), cfg).expect("write");
+    let out = run_ok(&mut env.bootstrap("plan", &[]));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("WARNING: The Kubernetes API is open to the world"),
+        "{stdout}"
+    );
+}
+
+// ---- Destroy ----------------------------------------------------------------------------------
+
+fn destroy_cmd(env: &Env, extra: &[&str]) -> Command {
+    let config = env.config();
+    let mut args = vec![
+        "bootstrap",
+        "destroy",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--tofu",
+        FAKE_TOFU,
+    ];
+    args.extend_from_slice(extra);
+    env.cmd(&args)
+}
+
+#[test]
+fn bootstrap_destroy_refuses_yes_alone_a_wrong_name_and_a_protected_platform() {
+    let env = Env::new();
+    let out = destroy_cmd(&env, &["--yes"]).output().expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("refusing to destroy acme on --yes alone")
+            && stderr.contains("--confirm acme"),
+        "{stderr}"
+    );
+    let out = destroy_cmd(&env, &["--confirm", "acme-prod"])
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr)
+            .contains("--confirm \"acme-prod\" is not this platform's name (\"acme\")"),
+        "{}",
+        text(&out.stderr)
+    );
+    let protected = std::fs::read_to_string(env.config())
+        .expect("config")
+        .replace("# protect = true\n", "protect = true\n");
+    std::fs::write(env.config(), protected).expect("write");
+    let out = destroy_cmd(&env, &["--confirm", "acme"])
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("has protect = true"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        !env.state().join("runs").exists(),
+        "no refused destroy may start anything"
+    );
+}
+
+#[test]
+fn bootstrap_destroy_shows_the_summary_before_asking_for_the_typed_name() {
+    let env = Env::new();
+    let log = env.dir.path().join("tofu-argv.log");
+    let config = env.config();
+    let args = [
+        "bootstrap",
+        "destroy",
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--tofu",
+        FAKE_TOFU,
+    ];
+    // A wrong name at the prompt: the summary was shown, nothing is applied.
+    let mut pty = PtyRun::start(
+        &env,
+        &args,
+        &[
+            ("FAKE_TOFU_ARGV_LOG", &log),
+            ("FAKE_TOFU_STEP_MS", Path::new("20")),
+        ],
+    );
+    pty.wait_for_count("Type the platform's name (acme) to confirm", 1);
+    let shown = pty.text();
+    let summary_at = shown
+        .find("Destroy plan for hz-fsn-rtz-prod: 0 to add, 0 to change, 4 to destroy")
+        .unwrap_or_else(|| panic!("no destroy summary:\n{shown}"));
+    let question_at = shown.find("Type the platform's name").expect("question");
+    assert!(
+        summary_at < question_at,
+        "summary before the question:\n{shown}"
+    );
+    assert!(shown.contains("will be deleted:"), "{shown}");
+    assert!(shown.contains("hcloud_server.control_plane[0]"), "{shown}");
+    pty.send(b"acme-prod\r");
+    pty.wait_for_count("nothing was destroyed", 1);
+    let _ = pty.child.wait();
+    assert!(
+        !argv_log(&env).iter().any(|l| l.starts_with("apply")),
+        "{:?}",
+        argv_log(&env)
+    );
+
+    // The right name destroys exactly the saved destroy plan.
+    let mut pty = PtyRun::start(
+        &env,
+        &args,
+        &[
+            ("FAKE_TOFU_ARGV_LOG", &log),
+            ("FAKE_TOFU_STEP_MS", Path::new("20")),
+        ],
+    );
+    pty.wait_for_count("Type the platform's name (acme) to confirm", 1);
+    pty.send(b"acme\r");
+    pty.wait_for_count("succeeded", 1);
+    let _ = pty.child.wait();
+    let applies: Vec<String> = argv_log(&env)
+        .into_iter()
+        .filter(|l| l.starts_with("apply"))
+        .collect();
+    assert_eq!(applies.len(), 2, "{applies:?}");
+    assert!(
+        applies.iter().all(|l| l.ends_with(" tfplan")),
+        "{applies:?}"
+    );
+}
+
+// ---- A supervisor killed with -9 does not hide its OpenTofu -----------------------------------
+
+#[test]
+fn supervisor_killed_leaves_tofu_visible_and_cancel_stops_it_with_sigint() {
+    let env = Env::new();
+    run_ok(
+        env.bootstrap("apply", &["--detach"])
+            .env("FAKE_TOFU_SCENARIO", "slow")
+            .env("FAKE_TOFU_STEP_MS", "3000"),
+    );
+    let run = env.wait_run("apply started", |r, kinds| {
+        r.state == RunState::Apply && kinds.iter().any(|k| k == "apply_start")
+    });
+    let (tofu_pid, step) = runs::live_child(&env.db(), &run.id)
+        .expect("child")
+        .expect("the OpenTofu process is recorded");
+    assert_eq!(step, "apply");
+    let pid = run.supervisor_pid.expect("supervisor pid");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .expect("kill supervisor");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while runs::pid_alive(pid) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = env.cmd(&["runs", "show", &run.id]).output().expect("show");
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("state      interrupted"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("OpenTofu still running (pid {tofu_pid}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("wait or cancel"), "{stdout}");
+    let out = env
+        .cmd(&["runs", "cancel", &run.id])
+        .output()
+        .expect("cancel");
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("Sent SIGINT to OpenTofu (pid {tofu_pid}")),
+        "{stdout}"
+    );
+    assert!(stdout.contains("has stopped"), "{stdout}");
+    assert!(!running(tofu_pid), "OpenTofu (pid {tofu_pid}) still runs");
+    // The stand-in released its state lock on SIGINT, as OpenTofu does.
+    let locks: Vec<PathBuf> = files_under(Path::new(&run.workspace))
+        .into_iter()
+        .filter(|p| p.ends_with(".fake-tofu.lock"))
+        .collect();
+    assert!(locks.is_empty(), "{locks:?}");
+    let out = env.cmd(&["runs", "show", &run.id]).output().expect("show");
+    assert!(!text(&out.stdout).contains("OpenTofu still running"));
+}
+
+#[test]
+fn relative_tofu_path_is_resolved_before_the_run_changes_directory() {
+    let env = Env::new();
+    let bin = env.dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(FAKE_TOFU, bin.join("tofu")).expect("symlink");
+    let config = env.config();
+    let out = env
+        .cmd(&[
+            "bootstrap",
+            "plan",
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--tofu",
+            "./bin/tofu",
+        ])
+        .current_dir(env.dir.path())
+        .output()
+        .expect("spawn");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(env.only_run().state, RunState::Succeeded);
+}
+
+#[test]
+fn each_bootstrap_subcommand_lists_only_its_options() {
+    let env = Env::new();
+    let help = |sub: &str| {
+        text(
+            &env.cmd(&["bootstrap", sub, "--help"])
+                .output()
+                .expect("help")
+                .stdout,
+        )
+    };
+    let plan = help("plan");
+    for absent in [
+        "--merge-kubeconfig",
+        "--no-handover",
+        "--yes",
+        "--confirm",
+        "--plan <RUN>",
+    ] {
+        assert!(
+            !plan.contains(absent),
+            "plan --help lists {absent}:\n{plan}"
+        );
+    }
+    let apply = help("apply");
+    for present in ["--plan <RUN>", "--yes", "--no-handover"] {
+        assert!(apply.contains(present), "{apply}");
+    }
+    assert!(!apply.contains("--confirm"), "{apply}");
+    let destroy = help("destroy");
+    assert!(destroy.contains("--confirm <NAME>"), "{destroy}");
+    for absent in ["--merge-kubeconfig", "--no-handover", "--plan <RUN>"] {
+        assert!(
+            !destroy.contains(absent),
+            "destroy --help lists {absent}:\n{destroy}"
+        );
+    }
+}
+
+// ---- Headless secrets -------------------------------------------------------------------------
+
+#[test]
+fn secrets_set_reads_stdin_and_the_value_never_reaches_argv_output_or_files() {
+    let env = Env::new();
+    let name = format!("openova/test-{}/hcloud-token", std::process::id());
+    let mut child = env
+        .cmd(&["secrets", "set", &name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    {
+        use std::io::Write as _;
+        let mut stdin = child.stdin.take().expect("stdin");
+        // While the value is being read, no process shows it in its command line.
+        assert!(procs_with_in_cmdline(TOKEN).is_empty());
+        writeln!(stdin, "{TOKEN}").expect("write");
+    }
+    let out = child.wait_with_output().expect("wait");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    if !out.status.success() {
+        // Containers often forbid keyctl: the command must then say so and store nothing.
+        assert!(stderr.contains("no usable OS keyring"), "{stderr}");
+        return;
+    }
+    assert!(stdout.contains(&format!("stored {name}")), "{stdout}");
+    let check = env
+        .cmd(&["secrets", "check", &name])
+        .output()
+        .expect("check");
+    assert!(check.status.success(), "{}", text(&check.stdout));
+    assert!(!text(&check.stdout).contains(TOKEN));
+    for f in files_under(&env.state()) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !contains_bytes(&bytes, TOKEN.as_bytes()),
+            "{} holds the token",
+            f.display()
+        );
+    }
+    run_ok(&mut env.cmd(&["secrets", "delete", &name]));
+    let check = env
+        .cmd(&["secrets", "check", &name])
+        .output()
+        .expect("check");
+    assert_eq!(check.status.code(), Some(1));
+    assert!(text(&check.stdout).contains("missing"));
+}
+
+#[test]
+fn secrets_set_has_no_value_argument() {
+    let env = Env::new();
+    let out = env
+        .cmd(&["secrets", "set", "openova/x/tok", TOKEN])
+        .output()
+        .expect("spawn");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a value in argv is a usage error"
+    );
 }

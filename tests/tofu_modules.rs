@@ -9,6 +9,7 @@ use std::str::FromStr;
 use hcl::{Block, Body, Expression};
 use secrecy::ExposeSecret;
 
+use openova::airgap::artifacts::ArtifactTable;
 use openova::domain::naming::{BuildingBlock, ClusterId, EnvType, Location, Provider};
 use openova::provision::modules;
 use openova::provision::tfvars::{
@@ -590,6 +591,16 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// The module's artifact table with every sha256 filled (a stand-in value: these tests never
+/// download), so that the module's pin check passes.
+fn pinned_table() -> ArtifactTable {
+    let mut t = ArtifactTable::builtin().unwrap();
+    for (i, a) in t.artifacts.iter_mut().enumerate() {
+        a.sha256 = format!("{i:064x}");
+    }
+    t
+}
+
 /// An OpenTofu (or Terraform) binary on PATH, for the rendering test; the other tests need none.
 fn iac_binary() -> Option<std::path::PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -740,6 +751,8 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
     run.wireguard =
         Some(tfvars::wireguard_mesh(0, "hz-hel-rtz-prod", &peer.public_key, None).unwrap());
     run.registry_mirror = Some("https://registry.acme.internal:5000".into());
+    run.artifact_source = Some("http://10.0.1.4:8080".into());
+    run.artifacts = Some(pinned_table());
     let mut s = spec(provider, 0);
     s.worker_count = 2;
     let vars = TfVars::for_cluster(&s, &run).unwrap();
@@ -867,16 +880,15 @@ fn check_rendered_cloud_init(bin: &Path, provider: Provider) {
             String::from_utf8_lossy(&check.stderr)
         );
     }
-    assert!(first["/usr/local/sbin/openova-bootstrap"].contains("helm upgrade --install cilium"));
-    assert!(
-        first["/usr/local/sbin/openova-bootstrap"]
-            .contains("flux2/releases/download/v2.4.0/install.yaml")
-    );
-    assert!(!worker["/usr/local/sbin/openova-bootstrap"].contains("helm"));
+    let boot = &first["/usr/local/sbin/openova-bootstrap"];
+    assert!(boot.contains("kind: HelmChart"), "{boot}");
+    assert!(boot.contains("https://%{KUBERNETES_API}%/static/charts/cilium-1.16.5.tgz"));
+    assert!(boot.contains("'http://10.0.1.4:8080/flux/v2.4.0/install.yaml'"));
+    assert!(!boot.contains("github.com") && !boot.contains("helm.cilium.io"));
+    assert!(!worker["/usr/local/sbin/openova-bootstrap"].contains("HelmChart"));
     assert_eq!(
-        worker["/usr/local/sbin/openova-bootstrap"].contains(
-            "grep -vF 'AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder+/key' /root/.ssh/authorized_keys"
-        ),
+        worker["/usr/local/sbin/openova-bootstrap"]
+            .contains("grep -vF 'AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder+/key' \"$keys\""),
         provider == Provider::Hetzner,
         "{provider}: only Hetzner's placeholder ssh key is revoked at first boot"
     );
@@ -984,6 +996,89 @@ fn module_accepts_every_location_and_size_openova_offers() {
                     "{p}: module's {var} rule {pattern} rejects {size}"
                 );
             }
+        }
+    }
+}
+
+/// Every URL literal in the modules and templates: nothing fetches an unpinned installer or a
+/// branch of a repository, and every download URL is one of the artifact table's pinned entries.
+#[test]
+fn modules_fetch_nothing_unpinned() {
+    let table = ArtifactTable::builtin().unwrap();
+    let url = regex::Regex::new(r#"https?://[^\s"'`)<>]+"#).unwrap();
+    let mut checked = 0;
+    for p in Provider::ALL {
+        for f in modules::files(*p).unwrap() {
+            let text = std::str::from_utf8(f.contents).unwrap();
+            let name = f.path.display().to_string();
+            for banned in [
+                "get.k3s.io",
+                "raw.githubusercontent.com",
+                "get-helm",
+                "helm repo add",
+            ] {
+                assert!(!text.contains(banned), "{name} still uses {banned}");
+            }
+            if name.ends_with("artifacts.json") {
+                continue;
+            }
+            for m in url.find_iter(text) {
+                let u = m.as_str();
+                // What is allowed: URLs built from addresses (the API server, the artifact
+                // source), the k3s API placeholder and examples in variable descriptions.
+                // Validation patterns (`https?://[A-Za-z...`) are not URLs.
+                let built = u.contains("${")
+                    || u.contains("%%{KUBERNETES_API}%")
+                    || u.contains('[')
+                    || u.ends_with("https?://");
+                let example = ["artifacts.acme.internal", "registry.acme.internal"]
+                    .iter()
+                    .any(|h| u.contains(h));
+                assert!(built || example, "{name}: literal URL {u}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 0);
+    for a in &table.artifacts {
+        // Every upstream URL names an exact release (a tag or a version in the file name),
+        // never "latest" or a branch.
+        assert!(
+            a.upstream.contains(a.version.replace('+', "%2B").as_str()),
+            "{}: {}",
+            a.name,
+            a.upstream
+        );
+        for floating in ["latest", "/main/", "/master/", "stable"] {
+            assert!(!a.upstream.contains(floating), "{}: {}", a.name, a.upstream);
+        }
+        assert!(
+            a.path.contains(&a.version.replace('+', "-")),
+            "{}: {}",
+            a.name,
+            a.path
+        );
+    }
+}
+
+/// The table as shipped: an entry without its sha256 is refused by OpenTofu before anything is
+/// created (the module's precondition names it), and by the bundle.
+#[test]
+fn unpinned_artifacts_are_refused() {
+    let table = ArtifactTable::builtin().unwrap();
+    let unpinned: Vec<_> = table
+        .artifacts
+        .iter()
+        .filter(|a| a.sha256.is_empty())
+        .collect();
+    let common = module_text(Provider::Hetzner, "common.tf");
+    assert!(common.contains("node_artifacts without a pinned sha256"));
+    if unpinned.is_empty() {
+        table.check_pinned().unwrap();
+    } else {
+        let err = table.check_pinned().unwrap_err().to_string();
+        for a in unpinned {
+            assert!(err.contains(&a.name), "{err}");
         }
     }
 }

@@ -248,3 +248,151 @@ fn wizard_idle_writes_nothing_and_sigterm_restores_terminal() {
     w.send(CTRL_C);
     w.wait_exit();
 }
+
+/// F5: a key no wizard screen uses.
+const F5: &str = "\x1b[15~";
+
+#[test]
+fn wizard_ignored_key_writes_nothing_to_the_terminal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    w.wait_text("Organization name");
+    w.type_burst("Quiet Org");
+    w.wait_text("quiet-org");
+    std::thread::sleep(Duration::from_millis(300));
+    let before = w.bytes();
+    // Keys that change nothing: F5, Ctrl+Y (not `y`), Insert.
+    for key in [F5, "\x19", "\x1b[2~"] {
+        w.send(key);
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let written = w.bytes() - before;
+    assert_eq!(written, 0, "ignored keys wrote {written} bytes");
+    // And the screen still answers real keys.
+    w.type_text("x");
+    w.wait_text("quiet-orgx");
+    w.send(CTRL_C);
+    w.wait_exit();
+}
+
+#[test]
+fn wizard_finished_run_screen_writes_nothing_and_stops_polling() {
+    use openova::store::Store;
+    use openova::store::runs::{self, NewRun, RunAction, RunState};
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    // A run still going, "supervised" by this test process (alive, with a fresh heartbeat), so
+    // the wizard attaches to it at start.
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    let conn = store.conn();
+    let id = runs::new_run_id();
+    runs::insert_run(
+        conn,
+        &NewRun {
+            id: id.clone(),
+            action: RunAction::Apply,
+            platform: "quiet-org".into(),
+            config_toml: String::new(),
+            config_path: None,
+            workspace: tmp.path().join("ws").display().to_string(),
+            options_json: "{}".into(),
+        },
+    )
+    .unwrap();
+    runs::set_supervisor(conn, &id, std::process::id()).unwrap();
+    assert!(runs::transition(conn, &id, RunState::Apply, None).unwrap());
+    runs::append_event(
+        conn,
+        &id,
+        "apply",
+        "state",
+        "info",
+        "apply",
+        r#"{"state":"apply"}"#,
+    )
+    .unwrap();
+
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &[]);
+    w.wait_text(&format!("Attached to run {id}"));
+    w.wait_text("run continues");
+
+    let next = "openova tui manage --context hz-fsn-rtz-prod";
+    runs::set_next_step(conn, &id, next).unwrap();
+    assert!(runs::transition(conn, &id, RunState::Succeeded, None).unwrap());
+    w.wait_for("the finished run", |t| {
+        t.contains(next) && !t.contains("run continues")
+    });
+    std::thread::sleep(Duration::from_millis(600));
+    let before = w.bytes();
+    std::thread::sleep(Duration::from_millis(1500));
+    let written = w.bytes() - before;
+    assert_eq!(
+        written, 0,
+        "the finished run's screen wrote {written} bytes"
+    );
+
+    // The run is final: an event appended now (which no supervisor would write) is never read,
+    // because the screen stopped polling the database.
+    runs::append_event(
+        conn,
+        &id,
+        "apply",
+        "log",
+        "info",
+        "late line never read",
+        r#"{"@message":"late line never read"}"#,
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(w.bytes(), before, "the finished run's screen was redrawn");
+    assert!(
+        !w.text().contains("late line never read"),
+        "a finished run's screen kept reading the database:\n{}",
+        w.text()
+    );
+    w.send(CTRL_C);
+    w.wait_text("Quit?");
+    w.send("y");
+    w.wait_exit();
+}
+
+#[test]
+fn wizard_typing_stays_live_while_the_database_is_locked_and_exit_saves_everything() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    w.wait_text("Organization name");
+    // Another process holds the write lock: every draft save now waits for it.
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    store.conn().execute_batch("BEGIN IMMEDIATE").unwrap();
+    let start = std::time::Instant::now();
+    w.type_burst("Busy Org");
+    w.wait_text("busy-org");
+    let took = start.elapsed();
+    assert!(
+        took < Duration::from_secs(2),
+        "typing echoed only after {took:?}: the screen waited for the database"
+    );
+    // Quit while the saves are still waiting; they are written once the lock is released.
+    w.send(CTRL_C);
+    std::thread::sleep(Duration::from_millis(800));
+    store.conn().execute_batch("COMMIT").unwrap();
+    w.wait_exit();
+    let drafts = store.list_drafts().unwrap();
+    assert_eq!(drafts.len(), 1, "{drafts:?}");
+    let draft = store.load_draft(drafts[0].id).unwrap().unwrap();
+    let form: openova::tui::bootstrap::model::Form = serde_json::from_str(&draft.data).unwrap();
+    assert_eq!(form.org_name, "Busy Org");
+    assert_eq!(form.org_slug, "busy-org");
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::{WrapErr, eyre};
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::domain::catalog::{Catalog, Category, Entry, display_version};
 use crate::domain::resolve::DepGraph;
 

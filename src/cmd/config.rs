@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::domain::catalog::Catalog;
 use crate::domain::platform::{self, EXAMPLE_TOML, PlatformConfig};
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use color_eyre::eyre::WrapErr;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 
 /// Arguments of `openova crds`.
 #[derive(Debug, clap::Args)]

@@ -9,8 +9,10 @@ use std::time::Duration;
 use color_eyre::eyre::WrapErr;
 use rusqlite::Connection;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
+use crate::provision::follow::follow;
 use crate::store::runs::{self, EventRecord, RunRecord, RunState};
+use crate::timefmt;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum RunsCmd {
@@ -80,8 +82,10 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
                         r.id,
                         r.action,
                         r.state,
-                        fmt_time(r.created_ms),
-                        fmt_duration(r.finished_ms.unwrap_or_else(runs::now_ms) - r.created_ms),
+                        timefmt::date_time(r.created_ms),
+                        timefmt::duration(
+                            r.finished_ms.unwrap_or_else(runs::now_ms) - r.created_ms
+                        ),
                         r.platform
                     )?;
                 }
@@ -99,13 +103,32 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
                 writeln!(out, "action     {}", r.action)?;
                 writeln!(out, "platform   {}", r.platform)?;
                 writeln!(out, "state      {}", r.state)?;
-                writeln!(out, "started    {} UTC", fmt_time(r.created_ms))?;
+                if let Some(line) = child_line(&conn, &id)? {
+                    writeln!(out, "tofu       {line}")?;
+                }
+                let destroy = r.action == runs::RunAction::Destroy;
+                if let Ok(summary) =
+                    crate::provision::supervisor::recorded_plan(&conn, &id, destroy)
+                    && !summary.clusters.is_empty()
+                {
+                    let mut summary = summary;
+                    if let Ok(config) =
+                        crate::domain::platform::PlatformConfig::parse(&r.config_toml)
+                    {
+                        summary.add_warnings(&config);
+                    }
+                    writeln!(out, "plan")?;
+                    for l in summary.render().lines() {
+                        writeln!(out, "  {l}")?;
+                    }
+                }
+                writeln!(out, "started    {} UTC", timefmt::date_time(r.created_ms))?;
                 if let Some(f) = r.finished_ms {
                     writeln!(
                         out,
                         "finished   {} UTC (took {})",
-                        fmt_time(f),
-                        fmt_duration(f - r.created_ms)
+                        timefmt::date_time(f),
+                        timefmt::duration(f - r.created_ms)
                     )?;
                 }
                 if let Some(p) = &r.config_path {
@@ -132,6 +155,21 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             match end {
                 Some(r) => {
                     print_end(&r);
+                    // A supervisor killed with -9 leaves OpenTofu running: say so until it ends.
+                    let mut said = false;
+                    while let Some(line) = child_line(&conn, &id)? {
+                        if !said {
+                            println!("{line}");
+                            said = true;
+                        }
+                        if detach.load(Ordering::SeqCst) {
+                            return Ok(ExitCode::SUCCESS);
+                        }
+                        std::thread::sleep(Duration::from_millis(200));
+                    }
+                    if said {
+                        println!("OpenTofu has exited.");
+                    }
                     Ok(exit_for(r.state))
                 }
                 None => {
@@ -169,6 +207,12 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
         }
         RunsCmd::Cancel { id } => {
             let conn = open_db()?;
+            let run = runs::refresh_liveness(&conn, &id)?;
+            if run.state.is_terminal()
+                && let Some((pid, step)) = runs::live_child(&conn, &id)?
+            {
+                return cancel_orphan(&conn, &id, pid, &step);
+            }
             crate::provision::launch::request_cancel(&conn, &id)?;
             println!(
                 "Asked run {id} to stop: OpenTofu is being interrupted gracefully and will release its state lock. Follow with `openova runs attach {id}`."
@@ -176,6 +220,59 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// "OpenTofu still running (pid N) — wait or cancel" while a run's OpenTofu process lives
+/// on after its supervisor ended.
+fn child_line(conn: &Connection, id: &str) -> color_eyre::Result<Option<String>> {
+    let run = runs::get_run(conn, id)?;
+    let supervisor_alive =
+        run.supervisor_pid.is_some_and(runs::pid_alive) && !run.state.is_terminal();
+    Ok(runs::live_child(conn, id)?
+        .filter(|_| !supervisor_alive)
+        .map(|(pid, step)| {
+            format!(
+                "OpenTofu still running (pid {pid}, tofu {step}) — wait or cancel (`openova runs cancel {id}`); it holds the state lock until it exits"
+            )
+        }))
+}
+
+/// Stops an OpenTofu process whose supervisor is gone: SIGINT first (it saves the state and
+/// releases the lock), SIGTERM only if it is still running after the grace period.
+fn cancel_orphan(conn: &Connection, id: &str, pid: i64, step: &str) -> CmdResult {
+    use nix::sys::signal::{Signal, kill};
+    let raw = i32::try_from(pid).wrap_err("the recorded OpenTofu pid is out of range")?;
+    let target = nix::unistd::Pid::from_raw(raw);
+    kill(target, Signal::SIGINT).wrap_err_with(|| format!("signalling OpenTofu (pid {pid})"))?;
+    runs::append_event(
+        conn,
+        id,
+        "supervisor",
+        "note",
+        "warn",
+        &format!("cancel: sent SIGINT to the orphaned tofu {step} (pid {pid})"),
+        &serde_json::json!({ "cancel": true, "pid": pid }).to_string(),
+    )?;
+    println!(
+        "Sent SIGINT to OpenTofu (pid {pid}, tofu {step}); waiting for it to stop and release the state lock..."
+    );
+    let grace = Duration::from_secs(60);
+    let started = std::time::Instant::now();
+    while runs::live_child(conn, id)?.is_some() {
+        if started.elapsed() >= grace {
+            kill(target, Signal::SIGTERM)
+                .wrap_err_with(|| format!("signalling OpenTofu (pid {pid})"))?;
+            println!(
+                "OpenTofu did not stop within {}s of SIGINT: sent SIGTERM.",
+                grace.as_secs()
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = runs::clear_child(conn, id);
+    println!("OpenTofu (pid {pid}) has stopped.");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn supervise(id: &str) -> CmdResult {
@@ -221,53 +318,13 @@ fn install_detach_handler() -> &'static AtomicBool {
     &DETACH
 }
 
-/// Print events after `after` as they arrive until the run ends (`Some(run)`) or `stop()` says
-/// so (`None`). Every event recorded before the end is printed, whenever it was written.
-pub(crate) fn follow(
-    conn: &Connection,
-    id: &str,
-    mut after: i64,
-    on_event: &mut dyn FnMut(&EventRecord),
-    stop: impl Fn() -> bool,
-) -> color_eyre::Result<Option<RunRecord>> {
-    loop {
-        let page = runs::events_after(conn, id, after, 1000)?;
-        for e in &page {
-            on_event(e);
-            after = e.seq;
-        }
-        if page.len() == 1000 {
-            continue;
-        }
-        let run = runs::refresh_liveness(conn, id)?;
-        if run.state.is_terminal() {
-            // Drain what was written between the last read and the end.
-            loop {
-                let rest = runs::events_after(conn, id, after, 1000)?;
-                if rest.is_empty() {
-                    break;
-                }
-                for e in &rest {
-                    on_event(e);
-                    after = e.seq;
-                }
-            }
-            return Ok(Some(run));
-        }
-        if stop() {
-            return Ok(None);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 pub(crate) fn print_event(e: &EventRecord, json: bool) {
     let mut out = std::io::stdout().lock();
     if json {
         let raw: serde_json::Value =
             serde_json::from_str(&e.raw).unwrap_or(serde_json::Value::String(e.raw.clone()));
         let doc = serde_json::json!({
-            "seq": e.seq, "at": fmt_rfc3339(e.at_ms), "phase": e.phase, "kind": e.kind,
+            "seq": e.seq, "at": timefmt::rfc3339(e.at_ms), "phase": e.phase, "kind": e.kind,
             "level": e.level, "message": e.message, "raw": raw,
         });
         let _ = writeln!(out, "{doc}");
@@ -286,7 +343,7 @@ pub fn format_event(e: &EventRecord) -> String {
     };
     let mut line = format!(
         "{} {:<10} {marker}{}",
-        fmt_clock(e.at_ms),
+        timefmt::clock(e.at_ms),
         e.phase,
         e.message
     );
@@ -306,7 +363,7 @@ pub fn format_event(e: &EventRecord) -> String {
     line
 }
 
-fn print_end(r: &RunRecord) {
+pub(crate) fn print_end(r: &RunRecord) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nrun {} {}", r.id, r.state);
     if let Some(e) = &r.error {
@@ -321,60 +378,14 @@ fn run_json(r: &RunRecord) -> serde_json::Value {
     serde_json::json!({
         "id": r.id, "action": r.action.as_str(), "state": r.state.as_str(), "platform": r.platform,
         "configPath": r.config_path, "workspace": r.workspace,
-        "createdAt": fmt_rfc3339(r.created_ms), "finishedAt": r.finished_ms.map(fmt_rfc3339),
+        "createdAt": timefmt::rfc3339(r.created_ms), "finishedAt": r.finished_ms.map(timefmt::rfc3339),
         "supervisorPid": r.supervisor_pid, "error": r.error, "nextStep": r.next_step,
     })
-}
-
-fn to_dt(ms: i64) -> time::OffsetDateTime {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
-}
-
-fn fmt_rfc3339(ms: i64) -> String {
-    to_dt(ms)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
-}
-
-fn fmt_time(ms: i64) -> String {
-    let d = to_dt(ms);
-    format!(
-        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
-        d.year(),
-        d.month() as u8,
-        d.day(),
-        d.hour(),
-        d.minute(),
-        d.second()
-    )
-}
-
-fn fmt_clock(ms: i64) -> String {
-    let d = to_dt(ms);
-    format!("{:02}:{:02}:{:02}", d.hour(), d.minute(), d.second())
-}
-
-/// `1h02m`, `3m05s`, `12s`.
-pub fn fmt_duration(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        s if s >= 3600 => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-        s if s >= 60 => format!("{}m{:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fmt_duration_picks_largest_units() {
-        assert_eq!(fmt_duration(12_400), "12s");
-        assert_eq!(fmt_duration(185_000), "3m05s");
-        assert_eq!(fmt_duration(3_720_000), "1h02m");
-    }
 
     #[test]
     fn format_event_diagnostic_shows_detail_lines() {

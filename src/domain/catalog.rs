@@ -157,6 +157,9 @@ pub struct VersionEntry {
     pub upstream: Option<String>,
     /// What changed in this version, one line per change.
     pub changes: Vec<String>,
+    /// A major upgrade whatever semver says (e.g. a data format change): an upgrade to or past
+    /// it needs the operator's second confirmation.
+    pub major: bool,
 }
 
 /// A dependency that is offered, not forced, with the reason to want it.
@@ -200,9 +203,27 @@ pub struct ComponentSpec {
     pub requires: Vec<String>,
     pub optional: Vec<OptionalDep>,
     pub endpoints: Vec<Endpoint>,
+    /// Holds data that an uninstall may destroy (databases, object storage, vaults, log and
+    /// metric stores, registries): marked in every removal dialog, and never removed as an
+    /// unneeded dependency unless named.
+    pub holds_data: bool,
+    /// Container images the newest version runs (`registry/repository:tag`), for air-gapped
+    /// sites that mirror them (`openova airgap bundle` writes them to `images.txt`).
+    pub images: Vec<String>,
 }
 
 impl ComponentSpec {
+    /// The chart artifact of `version`: `<repository>/<chart>:<chart version>`, e.g.
+    /// `oci://ghcr.io/openova-io/bp-cilium:1.1.1`.
+    pub fn chart_artifact(&self, version: &VersionEntry) -> String {
+        format!(
+            "{}/{}:{}",
+            self.chart.repository.trim_end_matches('/'),
+            self.chart.name,
+            version.chart_version
+        )
+    }
+
     /// The newest version the catalog offers.
     pub fn latest(&self) -> &VersionEntry {
         // Proven invariant: `Catalog::from_toml` rejects components without versions.
@@ -446,6 +467,9 @@ struct RawComponent {
     #[serde(default)]
     endpoints: Vec<RawEndpoint>,
     #[serde(default)]
+    holds_data: bool,
+    images: Vec<String>,
+    #[serde(default)]
     versions: Vec<RawVersion>,
 }
 
@@ -472,6 +496,8 @@ struct RawVersion {
     upstream: Option<String>,
     #[serde(default)]
     changes: Vec<String>,
+    #[serde(default)]
+    major: bool,
 }
 
 #[derive(Deserialize)]
@@ -707,6 +733,8 @@ impl<'a> Refs<'a> {
             requires,
             optional,
             endpoints,
+            holds_data: c.holds_data,
+            images: c.images.clone(),
             name,
         })
     }
@@ -780,6 +808,7 @@ impl<'a> Refs<'a> {
                 chart_version,
                 upstream: v.upstream.clone(),
                 changes: v.changes.clone(),
+                major: v.major,
             });
         }
         versions.sort_by(|a, b| a.version.cmp(&b.version));

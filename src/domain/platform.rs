@@ -72,6 +72,9 @@ pub struct PlatformConfig {
     pub kind: Kind,
     /// The cloud every region runs in.
     pub provider: Provider,
+    /// `true` refuses every destroy of this platform until it is removed from the file.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub protect: bool,
     /// Catalog components and meta-platforms selected beyond the mandatory set (which is
     /// always installed and need not be listed). Dependencies are resolved at install time.
     #[serde(default)]
@@ -82,11 +85,89 @@ pub struct PlatformConfig {
     /// One or two regions; each becomes one cluster.
     pub regions: Vec<Region>,
     pub ssh: Ssh,
+    /// Who may reach the Kubernetes API. Required for a run: there is no world-open default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api: Option<ApiAccess>,
     /// Provider credentials by name (see [`Provider::credential_names`]), as references.
     pub credentials: BTreeMap<String, SecretRef>,
+    /// Huawei Cloud settings beyond the credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huawei: Option<HuaweiSettings>,
+    /// OCI settings beyond the credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci: Option<OciSettings>,
+    /// Replacement API endpoints for the live credential checks (proxies, private endpoints,
+    /// test stand-ins).
+    #[serde(default, skip_serializing_if = "Endpoints::is_empty")]
+    pub endpoints: Endpoints,
     /// Settings for sites without internet access.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub airgap: Option<Airgap>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+/// The networks allowed to reach the Kubernetes API (port 6443) of every cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiAccess {
+    /// IPv4 CIDRs, e.g. the bastion's `198.51.100.7/32`. `0.0.0.0/0` opens the API to
+    /// the world (the plan summary warns about it).
+    pub allowed_cidrs: Vec<String>,
+}
+
+/// Huawei Cloud: where in the account the platform goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HuaweiSettings {
+    /// The IAM project of the region (32 hex characters); found from the region when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    /// Enterprise project that receives the resources (`0` is the default project).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enterprise_project_id: Option<String>,
+}
+
+/// OCI: where in the tenancy the platform goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OciSettings {
+    /// Compartment OCID; the tenancy's root compartment when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compartment_ocid: Option<String>,
+}
+
+/// Base URLs replacing the providers' public endpoints for the live credential checks.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoints {
+    /// Hetzner Cloud API base, default `https://api.hetzner.cloud/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hetzner_api: Option<String>,
+    /// Huawei Cloud IAM, default `https://iam.myhuaweicloud.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub huawei_iam: Option<String>,
+    /// OCI Identity, default `https://identity.<region>.oci.oraclecloud.com`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oci_identity: Option<String>,
+}
+
+impl Endpoints {
+    pub fn is_empty(&self) -> bool {
+        self.hetzner_api.is_none() && self.huawei_iam.is_none() && self.oci_identity.is_none()
+    }
+
+    /// The endpoint configured for `provider`'s check, if any.
+    pub fn for_provider(&self, provider: Provider) -> Option<&str> {
+        match provider {
+            Provider::Hetzner => self.hetzner_api.as_deref(),
+            Provider::HuaweiCloud => self.huawei_iam.as_deref(),
+            Provider::Oci => self.oci_identity.as_deref(),
+        }
+        .filter(|u| !u.is_empty())
+    }
 }
 
 /// Who the platform belongs to and where it lives in DNS.
@@ -157,6 +238,15 @@ pub struct Airgap {
     /// Name of the ConfigMap holding the catalog, when it differs from the embedded one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog_configmap: Option<String>,
+    /// Where the nodes fetch their first-boot files (what `openova airgap bundle` wrote):
+    /// `http(s)://host[:port][/path]`, e.g. a bucket or `openova airgap serve` on the bastion.
+    /// Absent: the pinned upstream release URLs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts: Option<String>,
+    /// Absolute path of an artifact table to use instead of the one built in (same JSON format
+    /// as the modules' `shared/artifacts.json`), e.g. one the site pinned itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifact_table: Option<String>,
 }
 
 /// Break-glass SSH access to the nodes.
@@ -538,6 +628,82 @@ impl PlatformConfig {
             check(validate_cidr(&format!("ssh.allowed_cidrs[{i}]"), c));
         }
 
+        if let Some(api) = &self.api {
+            if api.allowed_cidrs.is_empty() {
+                check(Err(FieldError::new(
+                    "api.allowed_cidrs",
+                    "is empty: list the networks allowed to reach the Kubernetes API, e.g. the \
+                     bastion's address as 198.51.100.7/32 (openova itself connects from here)",
+                )));
+            }
+            for (i, c) in api.allowed_cidrs.iter().enumerate() {
+                check(validate_cidr(&format!("api.allowed_cidrs[{i}]"), c));
+            }
+        }
+        if let Some(h) = &self.huawei {
+            if self.provider != Provider::HuaweiCloud {
+                check(Err(FieldError::new(
+                    "huawei",
+                    format!(
+                        "is set, but provider is {}: remove the [huawei] table",
+                        self.provider.code()
+                    ),
+                )));
+            }
+            if let Some(p) = &h.project_id
+                && !(p.len() == 32 && p.bytes().all(|b| b.is_ascii_hexdigit()))
+            {
+                check(Err(FieldError::new(
+                    "huawei.project_id",
+                    format!(
+                        "{p:?} is not a project ID: 32 hexadecimal characters (IAM → Projects), or leave it out"
+                    ),
+                )));
+            }
+            if let Some(e) = &h.enterprise_project_id
+                && (e.is_empty()
+                    || e.len() > 64
+                    || !e.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+            {
+                check(Err(FieldError::new(
+                    "huawei.enterprise_project_id",
+                    format!("{e:?} is not an enterprise project ID: \"0\" (default) or a UUID"),
+                )));
+            }
+        }
+        if let Some(o) = &self.oci {
+            if self.provider != Provider::Oci {
+                check(Err(FieldError::new(
+                    "oci",
+                    format!(
+                        "is set, but provider is {}: remove the [oci] table",
+                        self.provider.code()
+                    ),
+                )));
+            }
+            if let Some(c) = &o.compartment_ocid
+                && !(is_ocid("compartment", c) || is_ocid("tenancy", c))
+            {
+                check(Err(FieldError::new(
+                    "oci.compartment_ocid",
+                    format!(
+                        "{c:?} is not a compartment OCID (ocid1.compartment.oc1..<id>), or leave it out for the root compartment"
+                    ),
+                )));
+            }
+        }
+        for (field, url) in [
+            ("endpoints.hetzner_api", &self.endpoints.hetzner_api),
+            ("endpoints.huawei_iam", &self.endpoints.huawei_iam),
+            ("endpoints.oci_identity", &self.endpoints.oci_identity),
+        ] {
+            if let Some(u) = url
+                && let Err(m) = check_url(u, true)
+            {
+                check(Err(FieldError::new(field, m)));
+            }
+        }
+
         let wanted = self.provider.credential_names();
         for (name, var) in wanted {
             if !self.credentials.contains_key(*name) {
@@ -600,6 +766,7 @@ impl PlatformConfig {
             api_version: ApiVersion,
             kind: Kind,
             provider: Provider::Hetzner,
+            protect: false,
             components: vec!["kserve".to_owned(), "temporal".to_owned()],
             state_backend: StateBackend::Local,
             organization: Organization {
@@ -628,10 +795,16 @@ impl PlatformConfig {
                 private_key: None,
                 allowed_cidrs: vec!["203.0.113.0/24".to_owned()],
             },
+            api: Some(ApiAccess {
+                allowed_cidrs: vec!["203.0.113.0/24".to_owned()],
+            }),
             credentials: BTreeMap::from([(
                 "hcloud_token".to_owned(),
                 SecretRef::env("HCLOUD_TOKEN"),
             )]),
+            huawei: None,
+            oci: None,
+            endpoints: Endpoints::default(),
             airgap: None,
         }
     }
@@ -656,6 +829,9 @@ kind = "PlatformConfig"
 
 # The cloud for every region: hz (Hetzner Cloud), hw (Huawei Cloud), oci (Oracle Cloud).
 provider = "hz"
+
+# protect = true refuses `openova bootstrap destroy` until you remove it.
+# protect = true
 
 # Components and meta-platforms to install beyond the mandatory set, which is
 # always installed. Dependencies are added automatically (`openova catalog list`).
@@ -713,17 +889,70 @@ workers = { size = "cx33", count = 2 }
 public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme"
 allowed_cidrs = ["203.0.113.0/24"]
 
-# Provider credentials, as references. Hetzner: hcloud_token.
-# Huawei: access_key, secret_key. OCI: tenancy_ocid, user_ocid, fingerprint, private_key.
+# Who may reach the Kubernetes API (port 6443). There is no default: list the
+# bastion (openova connects from there) and your admins' networks, e.g.
+# ["198.51.100.7/32"]. "0.0.0.0/0" opens the API to the world; the plan warns.
+[api]
+allowed_cidrs = ["203.0.113.0/24"]
+
+# Provider credentials, as references: env:NAME or keyring:openova/... (store a
+# keyring entry with `openova secrets set openova/acme/hcloud-token`, which reads
+# the value from stdin or asks without echo). Each secret is its own entry.
+#
+# Hetzner Cloud (provider = "hz"):
+#   hcloud_token = "keyring:openova/acme/hcloud-token"   # project API token, Read & Write
+#
+# Huawei Cloud (provider = "hw"):
+#   access_key = "keyring:openova/acme/huawei-access-key" # access key ID (AK)
+#   secret_key = "keyring:openova/acme/huawei-secret-key" # secret access key (SK)
+#   [huawei]
+#   project_id = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"       # optional: found from the region
+#   enterprise_project_id = "0"                           # optional: "0" is the default
+#
+# OCI (provider = "oci"):
+#   tenancy_ocid = "env:OCI_TENANCY_OCID"                 # ocid1.tenancy.oc1..<id>
+#   user_ocid = "env:OCI_USER_OCID"                       # ocid1.user.oc1..<id>
+#   fingerprint = "env:OCI_FINGERPRINT"                   # of the uploaded API key, aa:bb:...
+#   private_key = "keyring:openova/acme/oci-api-key"      # the PEM private key (RSA, 2048+ bits)
+#   [oci]
+#   compartment_ocid = "ocid1.compartment.oc1..<id>"      # optional: the root compartment
 [credentials]
 hcloud_token = "env:HCLOUD_TOKEN"
+
+# The live credential check asks the provider's public API; replace an endpoint
+# (a private endpoint, a test stand-in) here or with the matching flag. HTTPS_PROXY
+# and NO_PROXY are honoured.
+# [endpoints]
+# hetzner_api = "https://api.hetzner.cloud/v1"     # --hetzner-api-url
+# huawei_iam = "https://iam.myhuaweicloud.com"     # --huawei-iam-url
+# oci_identity = "https://identity.eu-frankfurt-1.oci.oraclecloud.com"  # --oci-identity-url
 
 # For a site without internet access:
 # [airgap]
 # provider_mirror = "/opt/openova/tofu-providers"   # OpenTofu provider mirror (absolute path)
 # registry_mirror = "https://registry.acme.internal" # mirrors every chart and image
 # catalog_configmap = "openova-catalog"              # catalog for upgrades, if not the built-in one
+# artifacts = "http://10.0.1.4:8080"                  # node first-boot files (openova airgap bundle)
+# artifact_table = "/opt/openova/artifacts.json"      # pinned table, if not the built-in one
 "#;
+
+/// Whether `s` is an OCID of `kind`: `ocid1.<kind>.<realm>.[region].<id>`.
+fn is_ocid(kind: &str, s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("ocid1.").and_then(|r| r.strip_prefix(kind)) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix('.') else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('.').collect();
+    parts.len() == 3
+        && !parts[0].is_empty()
+        && !parts[2].is_empty()
+        && parts.iter().all(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+}
 
 fn check_ref(field: &str, r: &SecretRef) -> Result<(), FieldError> {
     r.source()
@@ -829,6 +1058,45 @@ fn check_url(url: &str, allow_loopback_http: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// An artifact source the nodes can reach: `http://` or `https://`, a host, an optional port and
+/// path, no query, fragment, credentials, quotes or whitespace. Plain HTTP is allowed because
+/// every file is checked against its pinned sha256 and `openova airgap serve` speaks HTTP.
+pub fn check_artifact_source(url: &str) -> Result<(), String> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or_else(|| format!("{url:?} must start with http:// or https://"))?;
+    let (host_port, path) = rest.split_once('/').unwrap_or((rest, ""));
+    let (host, port) = match host_port.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (host_port, None),
+    };
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return Err(format!(
+            "{url:?} needs a host name or IPv4 address (letters, digits, '.', '-')"
+        ));
+    }
+    if let Some(p) = port
+        && p.parse::<u16>().map_or(true, |n| n == 0)
+    {
+        return Err(format!("{url:?} has an invalid port {p:?}"));
+    }
+    if !path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._~-/".contains(c))
+        || path.contains("//")
+    {
+        return Err(format!(
+            "{url:?}: the path may hold only letters, digits and ._~-/ (no query, fragment or spaces)"
+        ));
+    }
+    Ok(())
+}
+
 fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
     if !a.provider_mirror.starts_with('/') || a.provider_mirror.chars().any(char::is_control) {
         check(Err(FieldError::new(
@@ -841,6 +1109,19 @@ fn check_airgap(a: &Airgap, check: &mut impl FnMut(Result<(), FieldError>)) {
     }
     if let Err(m) = check_url(&a.registry_mirror, false) {
         check(Err(FieldError::new("airgap.registry_mirror", m)));
+    }
+    if let Some(url) = &a.artifacts
+        && let Err(m) = check_artifact_source(url)
+    {
+        check(Err(FieldError::new("airgap.artifacts", m)));
+    }
+    if let Some(t) = &a.artifact_table
+        && (!t.starts_with('/') || t.chars().any(char::is_control))
+    {
+        check(Err(FieldError::new(
+            "airgap.artifact_table",
+            format!("{t:?} must be an absolute path"),
+        )));
     }
     if let Some(cm) = &a.catalog_configmap {
         let ok = !cm.is_empty()
@@ -1133,6 +1414,8 @@ mod tests {
             provider_mirror: "/opt/openova/providers".into(),
             registry_mirror: "https://registry.acme.internal:5000".into(),
             catalog_configmap: Some("openova-catalog".into()),
+            artifacts: Some("https://artifacts.acme.internal/openova".into()),
+            artifact_table: Some("/opt/openova/artifacts.json".into()),
         });
         cfg.ssh.private_key = Some(SecretRef::keyring("openova/draft-1/ssh-private-key"));
         assert_eq!(errors(&cfg), Vec::<String>::new());
@@ -1534,6 +1817,8 @@ mod tests {
             provider_mirror: "mirror/providers".into(),
             registry_mirror: "registry.acme.internal".into(),
             catalog_configmap: Some("Openova_Catalog".into()),
+            artifacts: Some("ftp://bastion/openova?x=1".into()),
+            artifact_table: Some("artifacts.json".into()),
         });
         let fields: Vec<String> = cfg.validate().into_iter().map(|e| e.field).collect();
         assert_eq!(
@@ -1541,9 +1826,34 @@ mod tests {
             [
                 "airgap.provider_mirror",
                 "airgap.registry_mirror",
+                "airgap.artifacts",
+                "airgap.artifact_table",
                 "airgap.catalog_configmap"
             ]
         );
+    }
+
+    #[test]
+    fn artifact_source_accepts_bucket_and_bastion_and_refuses_the_rest() {
+        for ok in [
+            "https://artifacts.acme.internal/openova",
+            "http://10.0.1.4:8080",
+            "https://s3.eu-central-1.amazonaws.com/acme-openova/bundle/",
+        ] {
+            assert_eq!(check_artifact_source(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "ftp://bastion",
+            "http://",
+            "https://user:pw@host/x",
+            "https://host/x?sig=1",
+            "https://host/a b",
+            "https://host:0",
+            "https://host/x#frag",
+            "artifacts.acme.internal",
+        ] {
+            assert!(check_artifact_source(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
@@ -1677,6 +1987,7 @@ mod tests {
                 api_version: ApiVersion,
                 kind: Kind,
                 provider,
+                protect: s3,
                 components: components.into_iter().collect(),
                 state_backend: if s3 {
                     StateBackend::S3(S3Backend {
@@ -1706,12 +2017,23 @@ mod tests {
                         format!("{}/{prefix}", std::net::Ipv4Addr::from(bits & mask))
                     }).collect(),
                 },
+                api: airgap.then(|| ApiAccess { allowed_cidrs: vec!["198.51.100.7/32".into(), "0.0.0.0/0".into()] }),
                 credentials: provider.credential_names().iter()
                     .map(|(n, v)| (n.to_string(), SecretRef::env(v))).collect(),
+                huawei: (provider == Provider::HuaweiCloud && private_key).then(|| HuaweiSettings {
+                    project_id: Some("0a1b2c3d4e5f60718293a4b5c6d7e8f9".into()),
+                    enterprise_project_id: Some("0".into()),
+                }),
+                oci: (provider == Provider::Oci && private_key).then(|| OciSettings {
+                    compartment_ocid: Some("ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa".into()),
+                }),
+                endpoints: if s3 { Endpoints { hetzner_api: Some("http://127.0.0.1:8080/v1".into()), ..Endpoints::default() } } else { Endpoints::default() },
                 airgap: airgap.then(|| Airgap {
                     provider_mirror: "/srv/mirror".into(),
                     registry_mirror: "https://registry.local".into(),
                     catalog_configmap: None,
+                    artifacts: Some("http://10.0.1.4:8080".into()),
+                    artifact_table: None,
                 }),
             }
         }

@@ -9,6 +9,7 @@ pub mod leader;
 pub mod metrics;
 pub mod platform;
 pub mod schedule;
+#[cfg(feature = "dev-tools")]
 pub mod stand_in;
 
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ use kube::runtime::{Controller, WatchStreamExt as _, controller, watcher};
 use kube::{Client, ResourceExt};
 
 use crate::catalog::Catalog;
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::crd::consts;
 use crate::crd::{Component, Platform};
 

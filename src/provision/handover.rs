@@ -623,6 +623,8 @@ mod tests {
             provider_mirror: "/srv/tofu-providers".into(),
             registry_mirror: "https://registry.example.internal".into(),
             catalog_configmap: Some("openova-catalog".into()),
+            artifacts: None,
+            artifact_table: None,
         });
         let p = platform_resource(&config);
         assert_eq!(

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
+use super::modules;
 use super::runner::{Grace, SecretEnv};
 use super::secrets_pipe::encode_secrets;
 use super::supervisor::SupervisorError;
@@ -38,6 +39,41 @@ pub struct RunOptions {
     pub merge_kubeconfig: bool,
     /// Seconds to wait for the manager to report; `Some(0)` skips the wait.
     pub wait_manager_secs: Option<u64>,
+    /// Apply the saved plans of this earlier plan run (its workspace) instead of planning again.
+    pub plan_run: Option<PlanRunRef>,
+    /// What the plan was made from, recorded by a plan run (see [`PlanFingerprint`]).
+    pub fingerprint: Option<PlanFingerprint>,
+    /// Stop after the plan (init, plan, summary) and keep it: a destroy's first half, shown
+    /// to the operator before the confirmation.
+    pub plan_only: bool,
+}
+
+/// The plan run whose saved plan files an apply run applies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanRunRef {
+    pub id: String,
+    pub workspace: String,
+}
+
+/// SHA-256 of the platform.toml text and of the embedded OpenTofu modules a plan was made
+/// from: a saved plan is applied only while both are unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanFingerprint {
+    pub config_sha256: String,
+    pub modules_sha256: String,
+}
+
+impl PlanFingerprint {
+    pub fn of(config_toml: &str) -> PlanFingerprint {
+        use sha2::{Digest, Sha256};
+        PlanFingerprint {
+            config_sha256: Sha256::digest(config_toml.as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            modules_sha256: modules::embedded_digest(),
+        }
+    }
 }
 
 impl RunOptions {
@@ -87,6 +123,9 @@ pub fn secret_env(
         // A PEM private key is multi-line by nature; every other credential is one word.
         if name != "private_key" {
             check_single_word(&field, r, &value)?;
+        } else {
+            super::credcheck::oci::ApiKey::from_pem(&value)
+                .map_err(|e| format!("{field} = {r}: {e}"))?;
         }
         env.push(var, value);
     }

@@ -97,6 +97,13 @@ pub fn files(provider: Provider) -> Result<Vec<ModuleFile>, ModuleError> {
     Ok(out)
 }
 
+/// An embedded file of `shared/` by its path below that directory (`artifacts.json`).
+pub fn shared_file(path: &str) -> Option<&'static [u8]> {
+    MODULES
+        .get_file(Path::new(SHARED_DIR).join(path))
+        .map(|f| f.contents())
+}
+
 /// Only the `.tf` files of a provider's module, sorted by path.
 pub fn tf_files(provider: Provider) -> Result<Vec<ModuleFile>, ModuleError> {
     Ok(files(provider)?

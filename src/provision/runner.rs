@@ -58,6 +58,10 @@ pub enum RunnerError {
     OutputsUnreadable(serde_json::Error),
     #[error("`tofu output -json` failed with exit code {code:?}: {stderr}")]
     OutputsFailed { code: Option<i32>, stderr: String },
+    #[error("`tofu show -json tfplan` failed with exit code {code:?}: {stderr}")]
+    ShowFailed { code: Option<i32>, stderr: String },
+    #[error("the saved plan could not be read: {0}")]
+    PlanUnreadable(String),
 }
 
 /// A located, version-checked `tofu` executable.
@@ -70,6 +74,9 @@ pub struct Tofu {
 impl Tofu {
     /// Use `explicit` (from `--tofu`) or find `tofu` on PATH, then check its version.
     pub fn locate(explicit: Option<&Path>) -> Result<Tofu, RunnerError> {
+        // A run works in its own directory: `--tofu ./tofu` must mean this directory's.
+        let absolute = explicit.map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+        let explicit = absolute.as_deref();
         let path = match explicit {
             Some(p) if is_executable(p) => p.to_path_buf(),
             Some(p) => return Err(RunnerError::TofuNotExecutable(p.to_path_buf())),
@@ -359,8 +366,11 @@ impl StepOutcome {
     }
 }
 
+/// Told `Some((pid, step))` when OpenTofu starts and `None` when it has ended.
+pub type ChildHook<'a> = dyn Fn(Option<(u32, &'static str)>) + 'a;
+
 /// Everything a step needs besides the step itself.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StepContext<'a> {
     pub tofu: &'a Tofu,
     pub workspace: &'a Path,
@@ -369,6 +379,21 @@ pub struct StepContext<'a> {
     pub env: &'a [(String, String)],
     pub cancel: &'a CancelToken,
     pub grace: Grace,
+    /// Told the OpenTofu process id when a step starts (`Some`) and when it has ended (`None`),
+    /// so the run record names a child that outlives a killed supervisor.
+    pub on_child: Option<&'a ChildHook<'a>>,
+}
+
+impl std::fmt::Debug for StepContext<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StepContext")
+            .field("tofu", &self.tofu)
+            .field("workspace", &self.workspace)
+            .field("secrets", &self.secrets)
+            .field("env", &self.env)
+            .field("grace", &self.grace)
+            .finish_non_exhaustive()
+    }
 }
 
 fn command(ctx: &StepContext<'_>, args: &[String]) -> Command {
@@ -424,7 +449,22 @@ pub fn run_step(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|source| RunnerError::TofuSpawn { step: name, source })?;
+    if let Some(f) = ctx.on_child {
+        f(Some((child.id(), name)));
+    }
+    let result = drive_child(ctx, name, &mut child, on_line);
+    if let Some(f) = ctx.on_child {
+        f(None);
+    }
+    result
+}
 
+fn drive_child(
+    ctx: &StepContext<'_>,
+    name: &'static str,
+    child: &mut Child,
+    on_line: &mut dyn FnMut(StepLine),
+) -> Result<StepOutcome, RunnerError> {
     let (tx, rx) = mpsc::channel::<Read2>();
     let mut readers = Vec::new();
     if let Some(out) = child.stdout.take() {
@@ -458,7 +498,7 @@ pub fn run_step(
             let now = Instant::now();
             match escalate_at {
                 None => {
-                    signal(&child, nix::sys::signal::Signal::SIGINT);
+                    signal(child, nix::sys::signal::Signal::SIGINT);
                     outcome.signals.push("SIGINT");
                     outcome.cancelled = true;
                     on_line(StepLine::Note(format!(
@@ -468,7 +508,7 @@ pub fn run_step(
                     escalate_at = Some((now + ctx.grace.interrupt, 1));
                 }
                 Some((at, 1)) if now >= at => {
-                    signal(&child, nix::sys::signal::Signal::SIGTERM);
+                    signal(child, nix::sys::signal::Signal::SIGTERM);
                     outcome.signals.push("SIGTERM");
                     on_line(StepLine::Note(format!(
                         "tofu {name} did not stop within {}s of SIGINT: sent SIGTERM",
@@ -565,6 +605,44 @@ fn pump(src: impl Read, tx: &mpsc::Sender<Read2>, wrap: fn(String) -> Read2) {
 
 /// Read `tofu output -json`. The text holds sensitive outputs (the kubeconfig), so it is parsed
 /// in memory and never logged or stored.
+/// `tofu show -json PLANFILE`: the saved plan's resource changes (sensitive values are read
+/// only to be dropped; the returned changes hold types, actions and priced attributes).
+pub fn show_plan(ctx: &StepContext<'_>) -> Result<Vec<super::plan::ResourceChange>, RunnerError> {
+    let args = vec![
+        "show".to_owned(),
+        "-json".to_owned(),
+        "-no-color".to_owned(),
+        PLAN_FILE.to_owned(),
+    ];
+    let out = command(ctx, &args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|source| RunnerError::TofuSpawn {
+            step: "show",
+            source,
+        })?;
+    let mut stdout = out.stdout;
+    if !out.status.success() {
+        zeroize::Zeroize::zeroize(&mut stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(RunnerError::ShowFailed {
+            code: out.status.code(),
+            stderr: ctx
+                .secrets
+                .redact(stderr.trim())
+                .chars()
+                .take(500)
+                .collect(),
+        });
+    }
+    let mut text = String::from_utf8_lossy(&stdout).into_owned();
+    zeroize::Zeroize::zeroize(&mut stdout);
+    let parsed = super::plan::parse_show_json(&text);
+    zeroize::Zeroize::zeroize(&mut text);
+    parsed.map_err(|e| RunnerError::PlanUnreadable(e.to_string()))
+}
+
 pub fn outputs(ctx: &StepContext<'_>) -> Result<BTreeMap<String, OutputValue>, RunnerError> {
     let args = vec![
         "output".to_owned(),

@@ -13,9 +13,9 @@ use rusqlite::Connection;
 
 use super::events::TofuEvent;
 use super::handover::{self, HandoverPlan};
-use super::launch::RunOptions;
+use super::launch::{PlanRunRef, RunOptions};
 use super::modules;
-use super::runner::{self, CancelToken, SecretEnv, Step, StepContext, StepLine, Tofu};
+use super::runner::{self, CancelToken, Grace, SecretEnv, Step, StepContext, StepLine, Tofu};
 use super::secrets_pipe::read_secrets;
 use super::tfvars::{self, ClusterSpec, RunValues, TfVars, WireguardKeyPair};
 use crate::domain::platform::{PlatformConfig, StateBackend as PlatformBackend};
@@ -55,6 +55,9 @@ pub enum SupervisorError {
         source: serde_json::Error,
     },
 }
+
+/// The event kind under which a plan run records each cluster's [`super::plan::ClusterPlan`].
+pub const PLAN_SUMMARY_KIND: &str = "plan_summary";
 
 static STOP_REQUESTED: AtomicBool = AtomicBool::new(false);
 
@@ -332,8 +335,33 @@ fn drive(
     };
     let grace = options.grace();
     let destroy = run.action == RunAction::Destroy;
+    let record_child = |child: Option<(u32, &'static str)>| {
+        let r = match child {
+            Some((pid, step)) => runs::set_child(rec.conn, rec.id, pid, step),
+            None => runs::clear_child(rec.conn, rec.id),
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not record the OpenTofu process");
+        }
+    };
+    if let Some(plan_run) = &options.plan_run {
+        apply_saved_plans(
+            rec,
+            &config,
+            plan_run,
+            &tofu,
+            &env,
+            secrets,
+            cancel,
+            grace,
+            &record_child,
+        )?;
+    }
     let mut first_endpoint: Option<String> = None;
     for (index, name) in names.iter().enumerate() {
+        if options.plan_run.is_some() {
+            break;
+        }
         if cancel.is_cancelled() {
             return Err(End::Cancelled(format!(
                 "cancelled by the operator before cluster {name}"
@@ -364,8 +392,15 @@ fn drive(
             env: &env,
             cancel,
             grace,
+            on_child: Some(&record_child),
         };
-        run_cluster_steps(rec, run.action, &ctx)?;
+        let plan_only = run.action == RunAction::Plan || options.plan_only;
+        // Plan, record what the saved plan will do, then apply exactly that plan file.
+        run_cluster_steps(rec, run.action, true, &ctx)?;
+        record_plan_summary(rec, &config, &work.name, destroy, &ctx)?;
+        if !plan_only {
+            run_one_step(rec, &ctx, RunState::Apply, Step::Apply)?;
+        }
         if run.action == RunAction::Apply && index == 0 && names.len() == 2 {
             first_endpoint = runner::outputs(&ctx)
                 .ok()
@@ -374,7 +409,7 @@ fn drive(
                 .filter(|e| !e.is_empty());
         }
     }
-    if run.action == RunAction::Plan || destroy || options.skip_handover {
+    if run.action == RunAction::Plan || destroy || options.plan_only || options.skip_handover {
         return Ok(());
     }
     if cancel.is_cancelled() {
@@ -384,8 +419,13 @@ fn drive(
     }
     rec.state(RunState::Handover, None);
     let mut outputs = Vec::new();
+    // The clusters live in the plan run's workspace when a saved plan was applied.
+    let cluster_root = options
+        .plan_run
+        .as_ref()
+        .map_or(workspace.clone(), |p| PathBuf::from(&p.workspace));
     for name in &names {
-        let dir = cluster_module_dir(&workspace, &config, name);
+        let dir = cluster_module_dir(&cluster_root, &config, name);
         let ctx = StepContext {
             tofu: &tofu,
             workspace: &dir,
@@ -393,6 +433,7 @@ fn drive(
             env: &env,
             cancel,
             grace,
+            on_child: None,
         };
         let out = runner::outputs(&ctx).map_err(|e| End::Failed(e.to_string()))?;
         outputs.push((name.clone(), out));
@@ -431,9 +472,137 @@ fn drive(
     Ok(())
 }
 
+/// `tofu show -json tfplan` of one cluster, summarised and recorded as a
+/// [`PLAN_SUMMARY_KIND`] event (types, counts, priced sizes; never attribute values).
+fn record_plan_summary(
+    rec: &Recorder<'_>,
+    config: &PlatformConfig,
+    cluster: &str,
+    destroy: bool,
+    ctx: &StepContext<'_>,
+) -> Result<(), End> {
+    let changes = runner::show_plan(ctx).map_err(|e| End::Failed(e.to_string()))?;
+    let summary =
+        super::plan::ClusterPlan::from_changes(cluster, config.provider, &changes, destroy);
+    let raw = serde_json::to_string(&summary).map_err(|e| End::Failed(e.to_string()))?;
+    rec.event(
+        "plan",
+        PLAN_SUMMARY_KIND,
+        "info",
+        &format!(
+            "{cluster}: {} to add, {} to change, {} to destroy; about €{:.2} per month",
+            summary.totals.add, summary.totals.change, summary.totals.destroy, summary.monthly_eur
+        ),
+        &raw,
+    );
+    Ok(())
+}
+
+/// The plan summaries a plan run recorded, one per cluster, in order.
+pub fn recorded_plan(
+    conn: &Connection,
+    id: &str,
+    destroy: bool,
+) -> Result<super::plan::PlanSummary, SupervisorError> {
+    let mut summary = super::plan::PlanSummary {
+        destroy,
+        ..Default::default()
+    };
+    let mut after = 0;
+    loop {
+        let page = runs::events_after(conn, id, after, runs::MAX_EVENTS_PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for e in page.iter().filter(|e| e.kind == PLAN_SUMMARY_KIND) {
+            if let Ok(c) = serde_json::from_str::<super::plan::ClusterPlan>(&e.raw) {
+                summary.clusters.push(c);
+            }
+        }
+    }
+    Ok(summary)
+}
+
+/// Applies the saved plan of every cluster of an earlier plan run, in its workspace.
+#[allow(clippy::too_many_arguments)]
+fn apply_saved_plans(
+    rec: &Recorder<'_>,
+    config: &PlatformConfig,
+    plan_run: &PlanRunRef,
+    tofu: &Tofu,
+    env: &[(String, String)],
+    secrets: &SecretEnv,
+    cancel: &CancelToken,
+    grace: Grace,
+    record_child: &runner::ChildHook<'_>,
+) -> Result<(), End> {
+    let root = PathBuf::from(&plan_run.workspace);
+    for name in config.cluster_names() {
+        let dir = cluster_module_dir(&root, config, &name);
+        if !dir.join(runner::PLAN_FILE).is_file() {
+            return Err(End::Failed(format!(
+                "plan run {} has no saved plan for {name} (expected {}); plan again with `openova bootstrap plan`",
+                plan_run.id,
+                dir.join(runner::PLAN_FILE).display()
+            )));
+        }
+        if cancel.is_cancelled() {
+            return Err(End::Cancelled(format!(
+                "cancelled by the operator before cluster {name}"
+            )));
+        }
+        rec.event(
+            "supervisor",
+            "note",
+            "info",
+            &format!("applying the saved plan of run {} for {name}", plan_run.id),
+            &serde_json::json!({ "cluster": name, "plan_run": plan_run.id }).to_string(),
+        );
+        let ctx = StepContext {
+            tofu,
+            workspace: &dir,
+            secrets,
+            env,
+            cancel,
+            grace,
+            on_child: Some(record_child),
+        };
+        run_one_step(rec, &ctx, RunState::Apply, Step::Apply)?;
+    }
+    Ok(())
+}
+
+fn run_one_step(
+    rec: &Recorder<'_>,
+    ctx: &StepContext<'_>,
+    phase: RunState,
+    s: Step,
+) -> Result<(), End> {
+    if ctx.cancel.is_cancelled() {
+        return Err(End::Cancelled(format!(
+            "cancelled by the operator before tofu {}",
+            s.name()
+        )));
+    }
+    rec.state(phase, None);
+    let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line))
+        .map_err(|e| End::Failed(e.to_string()))?;
+    if outcome.cancelled {
+        return Err(End::Cancelled(format!(
+            "cancelled by the operator during tofu {}; OpenTofu was interrupted with {}",
+            s.name(),
+            outcome.signals.join(", then ")
+        )));
+    }
+    if !outcome.succeeded() {
+        return Err(End::Failed(outcome.failure_summary(ctx.workspace)));
+    }
+    Ok(())
+}
+
 fn run_cluster_steps(
     rec: &Recorder<'_>,
     action: RunAction,
+    plan_only: bool,
     ctx: &StepContext<'_>,
 ) -> Result<(), End> {
     let step = |phase: RunState, s: Step| -> Result<(), End> {
@@ -472,7 +641,7 @@ fn run_cluster_steps(
             destroy: action == RunAction::Destroy,
         },
     )?;
-    if action == RunAction::Plan {
+    if plan_only {
         return Ok(());
     }
     step(RunState::Apply, Step::Apply)
@@ -510,8 +679,8 @@ fn prepare_cluster(
         worker_size: region.workers.size.clone(),
         worker_count: region.workers.count,
     };
-    let mut values = RunValues::new(config.ssh.public_key.clone());
-    values.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
+    // ssh and API sources, registry mirror, OCI compartment, Huawei enterprise project.
+    let mut values = RunValues::from_platform(config);
     let mut cluster_secrets = secrets.clone();
     if mesh_keys.len() == 2 {
         let peer = 1 - index;

@@ -5,6 +5,7 @@
 //! tofu-modules/README.md describes the same contract from the modules' side; the tests in
 //! tests/tofu_modules.rs hold the two together.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -12,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use secrecy::SecretString;
 use serde::Serialize;
 
+use crate::airgap::artifacts::{ArtifactError, ArtifactTable, NodeArtifact};
 use crate::domain::naming::{self, BuildingBlock, ClusterId, EnvType, Provider};
 use crate::domain::platform::PlatformConfig;
 use crate::provision::modules::{self, ModuleError};
@@ -51,6 +53,10 @@ pub enum TfVarsError {
     },
     #[error("cluster {cluster}: {message}")]
     InvalidCluster { cluster: String, message: String },
+    #[error(transparent)]
+    Artifacts(#[from] ArtifactError),
+    #[error("artifact table {path}: {message}")]
+    ArtifactTable { path: PathBuf, message: String },
 }
 
 /// The values written to `openova.auto.tfvars.json`: every input of the shared variable
@@ -86,9 +92,17 @@ pub struct TfVars {
     /// Air-gapped sites: the registry that mirrors every upstream registry.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry_mirror: Option<String>,
+    /// Where nodes fetch their first-boot files; empty for the pinned upstream URLs.
+    pub artifact_source: String,
+    /// Every file a node fetches, with its URL (under `artifact_source` when set) and sha256,
+    /// from the modules' artifact table.
+    pub node_artifacts: BTreeMap<String, NodeArtifact>,
     /// OCI only: the compartment that receives the cluster (the tenancy's root when absent).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oci_compartment_ocid: Option<String>,
+    /// Huawei Cloud only: the enterprise project that receives the resources.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub huawei_enterprise_project_id: Option<String>,
 }
 
 /// One cluster of a platform as the modules need it: what the operator chose for the region.
@@ -135,7 +149,15 @@ pub struct RunValues {
     pub wireguard: Option<WireguardMesh>,
     /// `https://` URL of the registry mirror of an air-gapped site.
     pub registry_mirror: Option<String>,
+    /// `http(s)://` artifact source of the site (`[airgap] artifacts`), or upstream when absent.
+    pub artifact_source: Option<String>,
+    /// The artifact table; `None` reads `artifact_table`, or uses the one compiled in with the
+    /// modules.
+    pub artifacts: Option<ArtifactTable>,
+    /// Path of an artifact table file (`[airgap] artifact_table`).
+    pub artifact_table: Option<PathBuf>,
     pub oci_compartment_ocid: Option<String>,
+    pub huawei_enterprise_project_id: Option<String>,
 }
 
 impl RunValues {
@@ -144,16 +166,36 @@ impl RunValues {
     pub fn from_platform(config: &PlatformConfig) -> Self {
         let mut run = RunValues::new(config.ssh.public_key.clone());
         run.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
+        if let Some(api) = &config.api {
+            run.api_allowed_cidrs = api.allowed_cidrs.clone();
+        }
+        run.oci_compartment_ocid = config.oci.as_ref().and_then(|o| o.compartment_ocid.clone());
+        run.huawei_enterprise_project_id = config
+            .huawei
+            .as_ref()
+            .and_then(|h| h.enterprise_project_id.clone());
         run.registry_mirror = config
             .airgap
             .as_ref()
             .map(|a| a.registry_mirror.clone())
             .filter(|m| !m.is_empty());
+        run.artifact_source = config
+            .airgap
+            .as_ref()
+            .and_then(|a| a.artifacts.clone())
+            .filter(|m| !m.is_empty());
+        run.artifact_table = config
+            .airgap
+            .as_ref()
+            .and_then(|a| a.artifact_table.as_ref())
+            .map(PathBuf::from);
         run
     }
 
     /// A run with the default k3s release, the API open to every address (the API still
-    /// requires the client certificate) and ssh closed.
+    /// requires the client certificate) and ssh closed. Real runs take the API's sources from
+    /// `api.allowed_cidrs` ([`RunValues::from_platform`]); the headless commands refuse a
+    /// configuration without them.
     pub fn new(ssh_public_key: impl Into<String>) -> Self {
         RunValues {
             ssh_public_key: ssh_public_key.into(),
@@ -162,7 +204,11 @@ impl RunValues {
             api_allowed_cidrs: vec!["0.0.0.0/0".to_owned(), "::/0".to_owned()],
             wireguard: None,
             registry_mirror: None,
+            artifact_source: None,
+            artifacts: None,
+            artifact_table: None,
             oci_compartment_ocid: None,
+            huawei_enterprise_project_id: None,
         }
     }
 }
@@ -231,6 +277,34 @@ impl TfVars {
             .map_err(|e| invalid(e.to_string()))?;
         naming::validate_worker_count("worker_count", spec.worker_count)
             .map_err(|e| invalid(e.to_string()))?;
+        let table = match (&run.artifacts, &run.artifact_table) {
+            (Some(t), _) => t.clone(),
+            (None, Some(path)) => {
+                let text =
+                    std::fs::read_to_string(path).map_err(|e| TfVarsError::ArtifactTable {
+                        path: path.clone(),
+                        message: e.to_string(),
+                    })?;
+                ArtifactTable::parse(&text).map_err(|e| TfVarsError::ArtifactTable {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?
+            }
+            (None, None) => ArtifactTable::builtin()?,
+        };
+        // The binary and installer must be the release the nodes are told to run.
+        for name in ["k3s-binary-amd64", "k3s-binary-arm64", "k3s-install"] {
+            let pinned = table.version_of(name);
+            if pinned != run.k3s_version {
+                return Err(invalid(format!(
+                    "k3s {} has no pinned artifacts: the artifact table pins {name} at {pinned}",
+                    run.k3s_version
+                )));
+            }
+        }
+        let artifact_source = run.artifact_source.clone().unwrap_or_default();
+        let node_artifacts =
+            table.node_artifacts(Some(artifact_source.as_str()).filter(|s| !s.is_empty()));
         Ok(TfVars {
             organization: spec.organization.clone(),
             domain: spec.domain.clone(),
@@ -247,8 +321,8 @@ impl TfVars {
             worker_size: spec.worker_size.clone(),
             worker_count: spec.worker_count,
             k3s_version: run.k3s_version.clone(),
-            cilium_version: DEFAULT_CILIUM_VERSION.to_owned(),
-            flux_version: DEFAULT_FLUX_VERSION.to_owned(),
+            cilium_version: table.version_of("cilium-chart").to_owned(),
+            flux_version: table.version_of("flux-install").to_owned(),
             cilium_cluster_id: spec.region_index + 1,
             ssh_public_key: run.ssh_public_key.trim().to_owned(),
             ssh_allowed_cidrs: run.ssh_allowed_cidrs.clone(),
@@ -258,8 +332,14 @@ impl TfVars {
             service_cidr: ranges.service_cidr.to_owned(),
             wireguard: run.wireguard.clone(),
             registry_mirror: run.registry_mirror.clone(),
+            artifact_source,
+            node_artifacts,
             oci_compartment_ocid: match id.provider {
                 Provider::Oci => run.oci_compartment_ocid.clone(),
+                _ => None,
+            },
+            huawei_enterprise_project_id: match id.provider {
+                Provider::HuaweiCloud => run.huawei_enterprise_project_id.clone(),
                 _ => None,
             },
         })
@@ -688,6 +768,63 @@ mod tests {
         assert_ne!(a.pod_cidr, b.pod_cidr);
         assert_ne!(a.cilium_cluster_id, b.cilium_cluster_id);
         assert_eq!(b.location, "us-ashburn-1");
+    }
+
+    #[test]
+    fn for_cluster_node_artifacts_follow_the_artifact_source() {
+        let s = spec(Provider::Hetzner, Location::Fsn, 0);
+        let upstream = TfVars::for_cluster(&s, &RunValues::new(KEY)).unwrap();
+        assert_eq!(upstream.artifact_source, "");
+        assert_eq!(
+            upstream.node_artifacts["k3s-binary-amd64"].url,
+            "https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s"
+        );
+        assert_eq!(upstream.node_artifacts.len(), 7);
+        let mut run = RunValues::new(KEY);
+        run.artifact_source = Some("http://10.0.1.4:8080/".into());
+        let site = TfVars::for_cluster(&s, &run).unwrap();
+        for (name, a) in &site.node_artifacts {
+            assert!(
+                a.url.starts_with("http://10.0.1.4:8080/"),
+                "{name}: {}",
+                a.url
+            );
+            assert!(!a.url.contains("//k3s"), "{}", a.url);
+        }
+        assert_eq!(site.cilium_version, "1.16.5");
+        let json = site.to_json().unwrap();
+        assert!(
+            json.contains("\"artifact_source\": \"http://10.0.1.4:8080/\""),
+            "{json}"
+        );
+
+        // A site's own table, by path.
+        let dir = tempfile::tempdir().unwrap();
+        let mut table = ArtifactTable::builtin().unwrap();
+        table.artifacts[0].sha256 = "c".repeat(64);
+        let path = dir.path().join("artifacts.json");
+        std::fs::write(&path, serde_json::to_string(&table).unwrap()).unwrap();
+        let mut own = RunValues::new(KEY);
+        own.artifact_table = Some(path.clone());
+        let v = TfVars::for_cluster(&s, &own).unwrap();
+        assert_eq!(
+            v.node_artifacts[&table.artifacts[0].name].sha256,
+            "c".repeat(64)
+        );
+        std::fs::write(&path, "{").unwrap();
+        let err = TfVars::for_cluster(&s, &own).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("artifact table {}", path.display())),
+            "{err}"
+        );
+
+        // A k3s release the table does not pin has nothing a node could verify.
+        run.k3s_version = "v1.32.0+k3s1".into();
+        let err = TfVars::for_cluster(&s, &run).unwrap_err().to_string();
+        assert!(
+            err.contains("v1.32.0+k3s1 has no pinned artifacts"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,7 +14,8 @@ use std::time::Duration;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// Schema of the runs tables, for the store's migration list. Each entry is one migration.
-pub const MIGRATIONS: &[&str] = &[r#"
+pub const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE IF NOT EXISTS runs (
     id              TEXT PRIMARY KEY,
     action          TEXT NOT NULL CHECK (action IN ('plan','apply','destroy')),
@@ -48,7 +49,18 @@ CREATE TRIGGER IF NOT EXISTS run_events_no_update BEFORE UPDATE ON run_events
 BEGIN SELECT RAISE(ABORT, 'run_events is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS run_events_no_delete BEFORE DELETE ON run_events
 BEGIN SELECT RAISE(ABORT, 'run_events is append-only'); END;
-"#];
+"#,
+    // The OpenTofu process a supervisor is running, so a supervisor killed with -9 does not
+    // leave it unseen: readers report it until it exits, and `runs cancel` can reach it.
+    r#"
+CREATE TABLE IF NOT EXISTS run_children (
+    run_id      TEXT PRIMARY KEY REFERENCES runs (id),
+    pid         INTEGER NOT NULL,
+    step        TEXT NOT NULL,
+    started_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+"#,
+];
 
 /// A supervisor that has not written a heartbeat for this long is treated as dead.
 pub const HEARTBEAT_STALE: Duration = Duration::from_secs(20);
@@ -433,6 +445,49 @@ pub fn set_supervisor(conn: &Connection, id: &str, pid: u32) -> Result<()> {
     )
     .map_err(q("recording the supervisor"))?;
     Ok(())
+}
+
+/// Records the OpenTofu process a run's supervisor just started (`step` is `plan`, `apply`…).
+pub fn set_child(conn: &Connection, id: &str, pid: u32, step: &str) -> Result<()> {
+    conn.execute(
+        "INSERT OR REPLACE INTO run_children (run_id, pid, step, started_ms) VALUES (?1, ?2, ?3, ?4)",
+        params![id, pid as i64, step, now_ms()],
+    )
+    .map_err(q("recording the OpenTofu process"))?;
+    Ok(())
+}
+
+/// Forgets the run's OpenTofu process once it has ended.
+pub fn clear_child(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute("DELETE FROM run_children WHERE run_id = ?1", params![id])
+        .map_err(q("clearing the OpenTofu process"))?;
+    Ok(())
+}
+
+/// The OpenTofu process of a run that is still alive: `(pid, step)`. A recorded process that
+/// has ended (or whose pid now belongs to something that is not OpenTofu) is `None`.
+pub fn live_child(conn: &Connection, id: &str) -> Result<Option<(i64, String)>> {
+    let row: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT pid, step FROM run_children WHERE run_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(q("reading the OpenTofu process"))?;
+    Ok(row.filter(|(pid, _)| pid_alive(*pid) && is_tofu(*pid)))
+}
+
+/// Whether process `pid` runs an OpenTofu binary (guards against a reused pid).
+fn is_tofu(pid: i64) -> bool {
+    match std::fs::read(format!("/proc/{pid}/cmdline")) {
+        Ok(cmd) => {
+            let argv0 = cmd.split(|b| *b == 0).next().unwrap_or_default();
+            String::from_utf8_lossy(argv0).contains("tofu")
+        }
+        // No procfs: trust the recorded pid.
+        Err(_) => true,
+    }
 }
 
 pub fn heartbeat(conn: &Connection, id: &str) -> Result<()> {

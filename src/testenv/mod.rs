@@ -1,8 +1,9 @@
 //! Owns a throwaway Kubernetes control plane — Debian's etcd plus a kube-apiserver built from
 //! Debian's sources — started on free loopback ports in a private temporary directory.
 //!
-//! Tests use it instead of a mock of our own client; the `playground` command uses it to give an
-//! operator a local API server to try the console against. The binaries come from
+//! Tests use it instead of a mock of our own client; the `playground` command uses it to give a
+//! developer a local API server to try the console against. Their harness helpers that skip or
+//! panic (`require`, `shared`) live in `tests/support/apiserver.rs`. The binaries come from
 //! `tests/k8s/build-apiserver.sh` (cached per version) and are never downloaded here.
 //!
 //! Processes are always stopped by PID (apiserver first, then etcd), never by name. Children get
@@ -17,7 +18,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -430,8 +431,9 @@ impl ApiServer {
         }
     }
 
-    /// Stops both processes and deletes the working directory.
-    fn shutdown(&self) {
+    /// Stops both processes and deletes the working directory (also what `Drop` does; a server
+    /// held in a `static` is stopped with this from `atexit`).
+    pub fn shutdown(&self) {
         // try_lock: this also runs from `atexit`, where a thread that died holding the lock
         // must not hang the exit; PDEATHSIG still reaps the children then.
         if let Ok(mut procs) = self.procs.try_lock() {
@@ -757,68 +759,6 @@ fn generate_sa_key(dir: &Path) -> Result<()> {
     };
     run(&["genrsa", "-out", "sa.key", "2048"])?;
     run(&["rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub"])
-}
-
-/// Returns the binaries when they are installed. When they are not: with
-/// `OPENOVA_REQUIRE_K8S=1` this panics with instructions (CI must not silently skip), otherwise
-/// it prints a loud skip notice and returns `None`.
-///
-/// # Panics
-/// When the binaries are missing and `OPENOVA_REQUIRE_K8S=1`.
-pub fn require() -> Option<Binaries> {
-    match Binaries::locate() {
-        Ok(bins) => Some(bins),
-        Err(e) => {
-            if std::env::var(REQUIRE_ENV).is_ok_and(|v| v == "1") {
-                panic!("{REQUIRE_ENV}=1 but the Kubernetes test environment is unusable: {e}");
-            }
-            // Straight to the stderr handle: the test harness captures `eprintln!`, and a skip
-            // nobody sees is exactly what this notice exists to prevent.
-            use std::io::Write as _;
-            let _ = writeln!(
-                io::stderr(),
-                "\n*** SKIPPED: this test needs a real kube-apiserver. {e}.\n\
-                 *** Set {REQUIRE_ENV}=1 to turn this skip into a failure.\n"
-            );
-            None
-        }
-    }
-}
-
-static SHARED: OnceLock<ApiServer> = OnceLock::new();
-
-extern "C" fn shutdown_shared() {
-    if let Some(server) = SHARED.get() {
-        server.shutdown();
-    }
-}
-
-/// One server per process (per test binary), started on first use and stopped at process exit.
-/// `None` (after a loud skip notice) when the binaries are missing; see [`require`].
-///
-/// Tests sharing it must not stop it; use a namespace each ([`ApiServer::namespace`]).
-///
-/// # Panics
-/// When the binaries exist but the server cannot be started: a broken environment must fail
-/// loudly rather than skip.
-pub fn shared() -> Option<&'static ApiServer> {
-    let bins = require()?;
-    static INIT: Mutex<()> = Mutex::new(());
-    let _guard = lock(&INIT);
-    if let Some(server) = SHARED.get() {
-        return Some(server);
-    }
-    let server = match ApiServer::launch_with(bins) {
-        Ok(server) => server,
-        Err(e) => panic!("could not start the shared kube-apiserver: {e}"),
-    };
-    let server = SHARED.get_or_init(|| server);
-    // SAFETY: registering a plain `extern "C"` function with no captured state is always sound;
-    // it runs at most once because `SHARED` is initialised at most once under `INIT`.
-    unsafe {
-        libc::atexit(shutdown_shared);
-    }
-    Some(server)
 }
 
 /// The delivery kinds the manager writes, with their scope.

@@ -57,6 +57,12 @@ pub fn is_char(key: &KeyEvent, c: char) -> bool {
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
 }
 
+/// No Ctrl or Alt held (Shift may be: terminals report it with some keys).
+pub fn plain(key: &KeyEvent) -> bool {
+    !key.modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+}
+
 pub fn is_ctrl(key: &KeyEvent, c: char) -> bool {
     key.code == KeyCode::Char(c) && key.modifiers.contains(KeyModifiers::CONTROL)
 }
@@ -69,4 +75,129 @@ pub fn is_back_tab(key: &KeyEvent) -> bool {
 
 pub fn is_tab(key: &KeyEvent) -> bool {
     key.code == KeyCode::Tab && !key.modifiers.contains(KeyModifiers::SHIFT)
+}
+
+/// One key press a binding answers to. Ctrl and Alt must be held exactly as written (`Ctrl+Y`
+/// is not `y`); Shift is part of a character (`G`, `?`) and of Shift+Tab.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chord {
+    code: KeyCode,
+    ctrl: bool,
+}
+
+impl Chord {
+    /// A key without Ctrl or Alt.
+    pub const fn key(code: KeyCode) -> Chord {
+        Chord { code, ctrl: false }
+    }
+    /// A character without Ctrl or Alt.
+    pub const fn ch(c: char) -> Chord {
+        Chord::key(KeyCode::Char(c))
+    }
+    /// Ctrl and a character.
+    pub const fn ctrl(c: char) -> Chord {
+        Chord {
+            code: KeyCode::Char(c),
+            ctrl: true,
+        }
+    }
+
+    pub fn matches(&self, key: &KeyEvent) -> bool {
+        if key.modifiers.contains(KeyModifiers::ALT)
+            || key.modifiers.contains(KeyModifiers::CONTROL) != self.ctrl
+        {
+            return false;
+        }
+        match self.code {
+            KeyCode::Tab => is_tab(key),
+            KeyCode::BackTab => is_back_tab(key),
+            code => key.code == code,
+        }
+    }
+}
+
+/// How a binding is listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// In the footer and in `?`.
+    Footer,
+    /// In `?` only.
+    Help,
+    /// Not listed: another row of the table names it (e.g. `1-5 / Tab` for `2`).
+    Hidden,
+}
+
+/// One row of a mode's key table: the chords that trigger `action`, and how the row is listed.
+/// Key handlers look actions up here and hints are made from here, so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Binding<A> {
+    pub action: A,
+    pub chords: &'static [Chord],
+    pub keys: &'static str,
+    pub what: &'static str,
+    pub shown: Shown,
+}
+
+impl<A> Binding<A> {
+    pub const fn new(
+        action: A,
+        chords: &'static [Chord],
+        keys: &'static str,
+        what: &'static str,
+        shown: Shown,
+    ) -> Binding<A> {
+        Binding {
+            action,
+            chords,
+            keys,
+            what,
+            shown,
+        }
+    }
+
+    /// This row as a hint, or `None` when another row names it.
+    pub fn hint(&self) -> Option<KeyHint> {
+        match self.shown {
+            Shown::Footer => Some(KeyHint::new(self.keys, self.what)),
+            Shown::Help => Some(KeyHint::help_only(self.keys, self.what)),
+            Shown::Hidden => None,
+        }
+    }
+}
+
+/// The action `key` triggers in `table`, if any.
+pub fn lookup<A: Copy>(table: &[Binding<A>], key: &KeyEvent) -> Option<A> {
+    table
+        .iter()
+        .find(|b| b.chords.iter().any(|c| c.matches(key)))
+        .map(|b| b.action)
+}
+
+/// The hints of every row of `table` whose action `available` lets through, in table order.
+pub fn hints<A: Copy>(table: &[Binding<A>], available: impl Fn(A) -> bool) -> Vec<KeyHint> {
+    table
+        .iter()
+        .filter(|b| available(b.action))
+        .filter_map(Binding::hint)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chord_ctrl_y_is_not_y_and_shift_tab_is_back_tab() {
+        let y = Chord::ch('y');
+        assert!(y.matches(&KeyEvent::from(KeyCode::Char('y'))));
+        assert!(!y.matches(&KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL)));
+        assert!(!y.matches(&KeyEvent::new(KeyCode::Char('y'), KeyModifiers::ALT)));
+        assert!(!Chord::ctrl('y').matches(&KeyEvent::from(KeyCode::Char('y'))));
+        let back = Chord::key(KeyCode::BackTab);
+        assert!(back.matches(&KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT)));
+        assert!(
+            !Chord::key(KeyCode::Tab).matches(&KeyEvent::new(KeyCode::Tab, KeyModifiers::SHIFT))
+        );
+        assert!(Chord::ch('G').matches(&KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)));
+    }
 }

@@ -38,13 +38,57 @@ pub enum Input<M> {
     Terminate,
 }
 
-/// An Elm-like application: `update` mutates state without I/O and returns work to do;
-/// `render` is pure.
+/// What one `update` did: the work to perform, and whether anything on screen changed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Update<E> {
+    pub effects: Vec<E>,
+    /// False when the input left the screen as it was (an ignored key, a report that repeats
+    /// what is shown): the runtime then writes nothing to the terminal.
+    pub changed: bool,
+}
+
+impl<E> Default for Update<E> {
+    fn default() -> Self {
+        Update {
+            effects: Vec::new(),
+            changed: false,
+        }
+    }
+}
+
+impl<E> Update<E> {
+    /// Nothing to do and nothing to redraw.
+    pub fn unchanged() -> Self {
+        Update::default()
+    }
+    /// The screen changed; no work.
+    pub fn changed() -> Self {
+        Update {
+            effects: Vec::new(),
+            changed: true,
+        }
+    }
+    /// One piece of work, with a redraw (a status line says it started).
+    pub fn effect(effect: E) -> Self {
+        Update {
+            effects: vec![effect],
+            changed: true,
+        }
+    }
+    /// Fold a later update of the same burst into this one.
+    pub fn merge(&mut self, other: Update<E>) {
+        self.effects.extend(other.effects);
+        self.changed |= other.changed;
+    }
+}
+
+/// An Elm-like application: `update` mutates state without I/O and returns work to do and
+/// whether the screen changed; `render` is pure.
 pub trait App {
     type Msg: Send + 'static;
     type Effect;
 
-    fn update(&mut self, input: Input<Self::Msg>) -> Vec<Self::Effect>;
+    fn update(&mut self, input: Input<Self::Msg>) -> Update<Self::Effect>;
     fn render(&self, frame: &mut Frame);
     /// True while a spinner or progress display needs the tick.
     fn animating(&self) -> bool {
@@ -130,10 +174,10 @@ where
         let Some(first) = first else { continue };
         let terminating = matches!(first, Input::Terminate);
         let resized = matches!(first, Input::Resize(..));
-        dispatch(app, runner, &tx, first);
+        let mut changed = dispatch(app, runner, &tx, first);
         // Coalesce a burst (a paste, a flood of progress messages) into one redraw.
         while let Ok(msg) = rx.try_recv() {
-            dispatch(app, runner, &tx, Input::Msg(msg));
+            changed |= dispatch(app, runner, &tx, Input::Msg(msg));
         }
         if terminating {
             break;
@@ -146,20 +190,33 @@ where
             use ratatui::backend::{Backend, ClearType};
             terminal.backend_mut().clear_region(ClearType::All)?;
             terminal.swap_buffers();
+            changed = true;
         }
-        terminal.draw(|f| render_guarded(app, f))?;
+        // Even an unchanged frame costs bytes (cursor and colour resets), so nothing is drawn
+        // unless the model says something on screen changed.
+        if changed {
+            terminal.draw(|f| render_guarded(app, f))?;
+        }
     }
     Ok(())
 }
 
-fn dispatch<A, R>(app: &mut A, runner: &mut R, tx: &UnboundedSender<A::Msg>, input: Input<A::Msg>)
+/// Update the app with one input and perform its effects; returns whether the screen changed.
+fn dispatch<A, R>(
+    app: &mut A,
+    runner: &mut R,
+    tx: &UnboundedSender<A::Msg>,
+    input: Input<A::Msg>,
+) -> bool
 where
     A: App,
     R: EffectRunner<A::Effect, A::Msg>,
 {
-    for effect in app.update(input) {
+    let update = app.update(input);
+    for effect in update.effects {
         runner.perform(effect, tx);
     }
+    update.changed
 }
 
 fn translate<M>(ev: Event) -> Option<Input<M>> {

@@ -13,6 +13,13 @@
 //!   `HCLOUD_TOKEN`); with `FAKE_TOFU_ECHO_SECRET=1` its value is echoed in a diagnostic, as a
 //!   careless provider might, so redaction is tested.
 //!
+//! - `FAKE_TOFU_ARGV_LOG`: a file to which every invocation appends its arguments, one line
+//!   each (so tests see that `apply tfplan` applied the saved plan file).
+//!
+//! `plan -out=FILE` writes the plan as OpenTofu's JSON plan representation (what
+//! `tofu show -json FILE` prints: `format_version`, `resource_changes[]` with `change.actions`,
+//! `before`, `after`), and `show -json FILE` prints it back.
+//!
 //! The state lock is a file `.fake-tofu.lock` in the working directory, holding the lock ID:
 //! plan/apply refuse with OpenTofu's "Error acquiring the state lock" diagnostic when it exists,
 //! take it while working and release it on a clean end, including after SIGINT.
@@ -66,6 +73,50 @@ fn emit(level: &str, message: &str, kind: &str, extra: serde_json::Value) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{obj}");
     let _ = out.flush();
+}
+
+/// The attributes a real provider would plan for each stand-in resource.
+fn after_values(ty: &str) -> serde_json::Value {
+    match ty {
+        "hcloud_server" => {
+            serde_json::json!({"server_type": "cx43", "location": "fsn1", "image": "ubuntu-24.04"})
+        }
+        "hcloud_load_balancer" => {
+            serde_json::json!({"load_balancer_type": "lb11", "location": "fsn1"})
+        }
+        _ => serde_json::json!({}),
+    }
+}
+
+/// OpenTofu's JSON plan representation of the stand-in's plan.
+fn plan_document(destroy: bool) -> serde_json::Value {
+    let changes: Vec<serde_json::Value> = RESOURCES
+        .iter()
+        .map(|(addr, ty, name)| {
+            let (actions, before, after) = if destroy {
+                (vec!["delete"], after_values(ty), serde_json::Value::Null)
+            } else {
+                (vec!["create"], serde_json::Value::Null, after_values(ty))
+            };
+            serde_json::json!({
+                "address": addr, "mode": "managed", "type": ty, "name": name,
+                "provider_name": "registry.opentofu.org/hetznercloud/hcloud",
+                "change": {"actions": actions, "before": before, "after": after, "after_unknown": {}}
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format_version": "1.2",
+        "terraform_version": version(),
+        "resource_changes": changes,
+        "errored": false,
+    })
+}
+
+fn plan_is_destroy(doc: &str) -> Option<bool> {
+    let v: serde_json::Value = serde_json::from_str(doc).ok()?;
+    let first = v.get("resource_changes")?.get(0)?;
+    Some(first.pointer("/change/actions/0")?.as_str()? == "delete")
 }
 
 fn resource(addr: &str, ty: &str, name: &str) -> serde_json::Value {
@@ -196,7 +247,7 @@ fn plan(args: &[String]) -> i32 {
         serde_json::json!({"changes": {"add": add, "change": 0, "import": 0, "remove": remove, "operation": "plan"}}),
     );
     if let Some(out) = out {
-        let _ = std::fs::write(out, if destroy { "destroy" } else { "apply" });
+        let _ = std::fs::write(out, plan_document(destroy).to_string());
     }
     release_lock();
     0
@@ -209,7 +260,7 @@ fn apply(args: &[String]) -> i32 {
         return 1;
     };
     let destroy = match std::fs::read_to_string(plan_file) {
-        Ok(kind) => kind == "destroy",
+        Ok(doc) => plan_is_destroy(&doc).unwrap_or(false),
         Err(_) => {
             diagnostic(
                 "Failed to load \"tfplan\" as a plan file",
@@ -349,6 +400,16 @@ fn main() {
         libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(log) = std::env::var_os("FAKE_TOFU_ARGV_LOG") {
+        use std::io::Write as _;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+        {
+            let _ = writeln!(f, "{}", args.join(" "));
+        }
+    }
     let code = match args.first().map(String::as_str) {
         Some("version") => {
             println!(
@@ -369,6 +430,22 @@ fn main() {
         Some("plan") => plan(&args),
         Some("apply") => apply(&args),
         Some("output") => output(),
+        Some("show") => match args.iter().skip(1).find(|a| !a.starts_with('-')) {
+            Some(file) => match std::fs::read_to_string(file) {
+                Ok(doc) => {
+                    println!("{doc}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("Error: Failed to read the given file as a state or plan file: {e}");
+                    1
+                }
+            },
+            None => {
+                eprintln!("fake tofu: show without a plan file is not supported");
+                2
+            }
+        },
         Some("force-unlock") => {
             release_lock();
             println!("OpenTofu state has been successfully unlocked!");

@@ -111,6 +111,7 @@ locals {
     k3s_version       = var.k3s_version
     cilium_version    = var.cilium_version
     flux_version      = var.flux_version
+    node_artifacts    = var.node_artifacts
     cluster_name      = var.cluster_name
     cilium_cluster_id = var.cilium_cluster_id
     api_internal_host = local.api_internal_host
@@ -170,6 +171,14 @@ resource "terraform_data" "input_checks" {
     precondition {
       condition     = !contains([for p in local.mesh_peer_cidrs : cidrhost(p, 0) == cidrhost(var.network_cidr, 0)], true)
       error_message = "a wireguard peer's allowed_ips repeats this cluster's network_cidr; regions of one platform need disjoint networks."
+    }
+    precondition {
+      condition     = alltrue([for a in values(var.node_artifacts) : can(regex("^[0-9a-f]{64}$", a.sha256))])
+      error_message = "node_artifacts without a pinned sha256: ${join(", ", [for k, a in var.node_artifacts : k if !can(regex("^[0-9a-f]{64}$", a.sha256))])}. Every file a node fetches must be pinned: fill its sha256 in the artifact table (tofu-modules/shared/artifacts.json) from the checksum upstream publishes."
+    }
+    precondition {
+      condition     = var.artifact_source == "" || alltrue([for a in values(var.node_artifacts) : startswith(a.url, "${trimsuffix(var.artifact_source, "/")}/")])
+      error_message = "with artifact_source set, every node artifact must be fetched from it; these are not: ${join(", ", [for k, a in var.node_artifacts : k if !startswith(a.url, "${trimsuffix(var.artifact_source, "/")}/")])}."
     }
   }
 }

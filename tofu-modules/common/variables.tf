@@ -161,9 +161,8 @@ variable "ssh_allowed_cidrs" {
 }
 
 variable "api_allowed_cidrs" {
-  description = "Source CIDRs allowed to reach the Kubernetes API on port 6443 through the load balancer."
+  description = "Source CIDRs allowed to reach the Kubernetes API on port 6443 through the load balancer. No default: the operator lists them (platform.toml api.allowed_cidrs)."
   type        = list(string)
-  default     = ["0.0.0.0/0", "::/0"]
   validation {
     condition     = length(var.api_allowed_cidrs) > 0 && alltrue([for c in var.api_allowed_cidrs : can(cidrhost(c, 0))])
     error_message = "api_allowed_cidrs must hold at least one CIDR, each such as 203.0.113.0/24."
@@ -207,6 +206,31 @@ variable "registry_mirror" {
   validation {
     condition     = var.registry_mirror == "" || can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._-]+)*/?$", var.registry_mirror))
     error_message = "registry_mirror must be empty or an https:// URL such as https://registry.acme.internal:5000."
+  }
+}
+
+variable "artifact_source" {
+  description = "Where nodes fetch their first-boot files (k3s, its images and installer, the Cilium chart, the Flux manifests): an http(s) URL laid out like `openova airgap bundle` writes it (an object-storage bucket, the site's registry or `openova airgap serve` on the bastion). Empty: the pinned upstream release URLs. Either way every file is checked against its sha256."
+  type        = string
+  default     = ""
+  validation {
+    condition     = var.artifact_source == "" || can(regex("^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?$", var.artifact_source))
+    error_message = "artifact_source must be empty or an http(s) URL without query or fragment, such as https://artifacts.acme.internal/openova."
+  }
+}
+
+variable "node_artifacts" {
+  description = "Every file a node fetches at first boot, by name: its version, download URL (under artifact_source when set) and sha256. Written by openova from the artifact table tofu-modules/shared/artifacts.json."
+  type = map(object({
+    version = string
+    url     = string
+    sha256  = string
+  }))
+  validation {
+    condition = alltrue([for n in ["k3s-binary-amd64", "k3s-binary-arm64", "k3s-images-amd64", "k3s-images-arm64", "k3s-install", "cilium-chart", "flux-install"] : contains(keys(var.node_artifacts), n)]) && alltrue([
+      for a in values(var.node_artifacts) : can(regex("^https?://[^\\s'\"]+$", a.url)) && can(regex("^[A-Za-z0-9.+_-]+$", a.version))
+    ])
+    error_message = "node_artifacts must name k3s-binary-amd64, k3s-binary-arm64, k3s-images-amd64, k3s-images-arm64, k3s-install, cilium-chart and flux-install, each with an http(s) url (no quotes or spaces) and a plain version."
   }
 }
 

@@ -73,3 +73,13 @@ variable "bandwidth_mbit" {
     error_message = "bandwidth_mbit must be a whole number from 1 to 300 (the limit of a dedicated EIP bandwidth)."
   }
 }
+
+variable "huawei_enterprise_project_id" {
+  description = "Enterprise project that receives the resources; empty means the account's default project (0)."
+  type        = string
+  default     = ""
+  validation {
+    condition     = can(regex("^([0-9]|[0-9a-f-]{36})?$", var.huawei_enterprise_project_id))
+    error_message = "huawei_enterprise_project_id must be empty, 0 or an enterprise project UUID."
+  }
+}

@@ -21,4 +21,6 @@ provider "huaweicloud" {
   region     = var.location
   access_key = var.huawei_access_key
   secret_key = var.huawei_secret_key
+
+  enterprise_project_id = var.huawei_enterprise_project_id == "" ? null : var.huawei_enterprise_project_id
 }

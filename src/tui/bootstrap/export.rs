@@ -6,28 +6,17 @@ use crate::domain::platform::{
     self, NodePool, Organization, PlatformConfig, Region, S3Backend, SecretRef, Ssh,
 };
 
-use super::model::{Form, Model, RegionForm, SecretName, SecretStorage, SshMode, StateBackend};
+use crate::secrets;
 
-/// Keyring path of one of a draft's secrets, as a `keyring:` reference names it. Matches the
-/// entry the wizard writes (service `openova`, user `draft-<id>/<name>`).
-pub fn keyring_path(prefix: &str, draft: i64, name: SecretName) -> String {
-    if prefix.is_empty() {
-        format!("{}/draft-{draft}/{}", crate::secrets::SERVICE, name.key())
-    } else {
-        format!(
-            "{}/{prefix}/draft-{draft}/{}",
-            crate::secrets::SERVICE,
-            name.key()
-        )
-    }
-}
+use super::model::{Form, Model, RegionForm, SecretName, SecretStorage, SshMode, StateBackend};
 
 /// How platform.toml should point at a secret: the keyring entry the wizard filled when
 /// secrets are kept there, otherwise the conventional environment variable.
 fn secret_ref(m: &Model, name: SecretName, env: &str) -> SecretRef {
     match (m.form.secret_storage, m.keyring_unavailable, m.draft_id) {
         (SecretStorage::Keyring, false, Some(id)) => {
-            SecretRef::keyring(&keyring_path(&m.keyring_prefix, id, name))
+            let entry = secrets::draft_entry(&m.keyring_prefix, id, name.key());
+            SecretRef::keyring(&secrets::reference_path(&entry))
         }
         _ => SecretRef::env(env),
     }
@@ -55,6 +44,7 @@ pub fn to_config(m: &Model) -> PlatformConfig {
         api_version: platform::ApiVersion,
         kind: platform::Kind,
         provider: f.provider,
+        protect: false,
         components: f.components.iter().cloned().collect(),
         state_backend: match f.state_backend {
             StateBackend::Local => platform::StateBackend::Local,
@@ -95,7 +85,11 @@ pub fn to_config(m: &Model) -> PlatformConfig {
             private_key: None,
             allowed_cidrs: Vec::new(),
         },
+        api: None,
         credentials,
+        huawei: None,
+        oci: None,
+        endpoints: platform::Endpoints::default(),
         airgap: None,
     }
 }
@@ -169,4 +163,138 @@ pub fn form_from_toml(text: &str) -> Result<Form, String> {
         f.regions = regions;
     }
     Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use secrecy::{ExposeSecret, SecretString};
+
+    use super::*;
+    use crate::secrets::{MemoryStore, SecretStore};
+    use crate::store::Store;
+    use crate::tui::bootstrap::Runner;
+    use crate::tui::bootstrap::update::{Effect, Msg};
+    use crate::tui::runtime::EffectRunner;
+
+    const PUBKEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
+
+    /// A draft whose three secrets (provider token, S3 access and secret key) are kept in the
+    /// keyring of database instance `db-4f2a`.
+    fn keyring_model() -> Model {
+        let form = Form {
+            org_name: "Acme Financial".into(),
+            org_slug: "acme".into(),
+            domain: "acme.io".into(),
+            email: "platform@acme.io".into(),
+            ssh_mode: SshMode::Paste,
+            ssh_public_key: PUBKEY.into(),
+            secret_storage: SecretStorage::Keyring,
+            state_backend: StateBackend::S3,
+            s3_endpoint: "https://fsn1.your-objectstorage.com".into(),
+            s3_bucket: "acme-tofu-state".into(),
+            s3_region: "fsn1".into(),
+            ..Form::default()
+        };
+        let mut m = Model::new(form, Some(7), 1_790_000_000);
+        m.keyring_prefix = "db-4f2a".into();
+        m.keyring_unavailable = false;
+        m
+    }
+
+    /// What the wizard files, read back by `openova bootstrap` from the exported platform.toml:
+    /// every `keyring:` reference resolves headless to the value the wizard stored.
+    #[test]
+    fn exported_keyring_references_resolve_headless() {
+        let m = keyring_model();
+        // The wizard's effect runner files each secret (memory copy always, here the only
+        // store: the same entry names go to the OS keyring when one works).
+        let mut runner = Runner {
+            store: Store::open_in_memory().unwrap(),
+            prefix: m.keyring_prefix.clone(),
+            keyring: None,
+            memory: MemoryStore::new(),
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+        let planted = [
+            (
+                SecretName::ProviderToken,
+                "TF_VAR_hcloud_token",
+                "PLANTED-token-0001",
+            ),
+            (
+                SecretName::S3AccessKey,
+                "AWS_ACCESS_KEY_ID",
+                "PLANTED-access-0002",
+            ),
+            (
+                SecretName::S3SecretKey,
+                "AWS_SECRET_ACCESS_KEY",
+                "PLANTED-secret-0003",
+            ),
+        ];
+        for (name, _, value) in planted {
+            runner.perform(
+                Effect::StoreSecret {
+                    draft: 7,
+                    name,
+                    value: SecretString::from(value),
+                    storage: SecretStorage::Keyring,
+                },
+                &tx,
+            );
+        }
+        assert!(rx.try_recv().is_err(), "storing reported a failure");
+
+        let text = platform_toml(&m).unwrap();
+        assert!(!text.contains("PLANTED"), "{text}");
+        let config = PlatformConfig::parse(&text).unwrap();
+        let mut references = 0;
+        for r in config.credentials.values() {
+            references += usize::from(r.to_string().starts_with("keyring:"));
+        }
+        if let platform::StateBackend::S3(s3) = &config.state_backend {
+            for r in [&s3.access_key_id, &s3.secret_access_key] {
+                references += usize::from(r.to_string().starts_with("keyring:"));
+            }
+        }
+        assert_eq!(references, 3, "{text}");
+
+        let env =
+            crate::cmd::bootstrap::resolve_secrets_with(&config, || Some(&runner.memory)).unwrap();
+        let mut resolved: Vec<(String, String)> = env
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.expose_secret().to_string()))
+            .collect();
+        resolved.sort();
+        let mut expected: Vec<(String, String)> = planted
+            .iter()
+            .map(|(_, var, value)| (var.to_string(), value.to_string()))
+            .collect();
+        expected.sort();
+        assert_eq!(resolved, expected);
+    }
+
+    /// A reference to an entry nobody stored says so, naming the field and the reference only.
+    #[test]
+    fn a_missing_entry_is_reported_without_a_value() {
+        let m = keyring_model();
+        let config = PlatformConfig::parse(&platform_toml(&m).unwrap()).unwrap();
+        let store = MemoryStore::new();
+        store
+            .put(
+                "db-4f2a/draft-8/provider_token",
+                &SecretString::from("PLANTED-other"),
+            )
+            .unwrap();
+        let err = crate::cmd::bootstrap::resolve_secrets_with(&config, || Some(&store))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no such keyring entry"), "{err}");
+        assert!(
+            err.contains("keyring:openova/db-4f2a/draft-7/provider_token"),
+            "{err}"
+        );
+        assert!(!err.contains("PLANTED"), "{err}");
+    }
 }

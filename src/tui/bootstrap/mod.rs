@@ -18,11 +18,11 @@ use color_eyre::eyre::{WrapErr, eyre};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::domain::naming::Provider;
 use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
 use crate::store::{Store, drafts};
-use crate::tui::runtime::{self, App, EffectRunner, Input};
+use crate::tui::runtime::{self, App, EffectRunner, Input, Update};
 use crate::tui::theme::Theme;
 use model::{
     CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, SecretName, SecretStorage,
@@ -61,15 +61,31 @@ pub struct Wizard {
 impl App for Wizard {
     type Msg = Msg;
     type Effect = Effect;
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
-        self.model.update(input)
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
+        // A tick only asks for a poll; the poll's answer is what may change the screen.
+        if matches!(input, Input::Tick) {
+            return Update {
+                effects: self.model.update(input),
+                changed: false,
+            };
+        }
+        // Rendering is a pure function of the model, so an unchanged model is an unchanged
+        // screen. Comparing a copy is cheap next to a frame over ssh, and it cannot miss a
+        // field the way hand-kept "changed" flags can.
+        let before = self.model.clone();
+        let effects = self.model.update(input);
+        Update {
+            effects,
+            changed: self.model != before,
+        }
     }
     fn render(&self, frame: &mut ratatui::Frame) {
         screens::render(&self.model, frame, &self.theme);
     }
     fn animating(&self) -> bool {
-        // Only a running provisioning screen needs the tick (to poll its events).
-        matches!(self.model.mode, Mode::Progress(_))
+        // Only a provisioning screen whose run is still going needs the tick (to poll its
+        // events); a finished run's screen is final.
+        matches!(&self.model.mode, Mode::Progress(p) if !p.0.settled())
     }
     fn finished(&self) -> bool {
         self.model.finished
@@ -192,21 +208,21 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         .wrap_err("starting the async runtime")?;
     let mut app = Wizard { model, theme };
     let (tx, rx) = runtime::channel();
+    // From here on every effect runs on the worker, off the task that draws the screen.
+    let mut worker = Worker::start(runner, tx.clone(), rt.handle().clone())
+        .wrap_err("starting the wizard's worker thread")?;
     if let Some(msg) = initial {
-        // Effects of the initial draft (a token check) spawn work on the runtime.
-        let _ctx = rt.enter();
         let status = app.model.status.clone();
         for e in app.model.update(Input::Msg(msg)) {
-            runner.perform(e, &tx);
+            worker.perform(e, &tx);
         }
         if app.model.status.is_none() {
             app.model.status = status;
         }
     }
     if let Some(id) = attach {
-        let _ctx = rt.enter();
         for e in app.model.update(Input::Msg(Msg::RunAttached(id))) {
-            runner.perform(e, &tx);
+            worker.perform(e, &tx);
         }
     }
 
@@ -221,11 +237,13 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         rt.block_on(runtime::run(
             guard.terminal(),
             &mut app,
-            &mut runner,
+            &mut worker,
             tx,
             rx,
         ))
     };
+    // Whatever the operator did last (a draft save above all) is written before exit.
+    worker.finish();
     result.wrap_err("terminal input/output failed")?;
     if let Some(id) = app.model.draft_id {
         eprintln!("Draft #{id} is saved. `openova tui bootstrap` offers to resume it.");
@@ -241,6 +259,68 @@ fn running_run(conn: &rusqlite::Connection) -> Option<String> {
     (!run.state.is_terminal()).then_some(run.id)
 }
 
+/// Performs the wizard's effects on a thread of its own, one after another in the order they
+/// were asked for (so draft saves land in order), and reports results back as messages. The UI
+/// task only queues work: a slow keyring, a busy database or a supervisor start never freezes
+/// the screen.
+pub struct Worker {
+    jobs: Option<std::sync::mpsc::Sender<Effect>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Worker {
+    /// Move `runner` onto a new thread; slow network work it starts (the token check) runs on
+    /// `rt`'s blocking pool.
+    pub fn start(
+        mut runner: Runner,
+        tx: UnboundedSender<Msg>,
+        rt: tokio::runtime::Handle,
+    ) -> std::io::Result<Worker> {
+        let (jobs, queue) = std::sync::mpsc::channel::<Effect>();
+        let thread = std::thread::Builder::new()
+            .name("wizard-effects".into())
+            .spawn(move || {
+                let _rt = rt.enter();
+                while let Ok(effect) = queue.recv() {
+                    runner.perform(effect, &tx);
+                }
+            })?;
+        Ok(Worker {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Perform every effect already queued, then stop the thread.
+    pub fn finish(&mut self) {
+        self.jobs = None;
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            tracing::error!("the wizard's worker thread panicked");
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl EffectRunner<Effect, Msg> for Worker {
+    fn perform(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
+        let queued = self.jobs.as_ref().is_some_and(|j| j.send(effect).is_ok());
+        if !queued {
+            // Only after a panic on the worker: say so rather than drop the work silently.
+            let _ = tx.send(Msg::Failed(
+                "internal error: the wizard's worker stopped; nothing more is saved — quit and start again"
+                    .into(),
+            ));
+        }
+    }
+}
+
 /// Performs effects against the real database, secret stores, network and filesystem.
 pub struct Runner {
     pub store: Store,
@@ -250,13 +330,9 @@ pub struct Runner {
     pub memory: MemoryStore,
 }
 
-/// The keyring user name of a draft's secret: `<database instance>/draft-<id>/<name>`.
+/// The keyring entry of a draft's secret (named by `secrets::draft_entry`).
 fn secret_key(prefix: &str, draft: i64, name: SecretName) -> String {
-    if prefix.is_empty() {
-        format!("draft-{draft}/{}", name.key())
-    } else {
-        format!("{prefix}/draft-{draft}/{}", name.key())
-    }
+    crate::secrets::draft_entry(prefix, draft, name.key())
 }
 
 impl Runner {
@@ -344,14 +420,9 @@ impl Runner {
                 Ok(SecretSource::Env(name)) => std::env::var(name)
                     .map(SecretString::from)
                     .map_err(|_| format!("{field}: environment variable {name} is not set")),
-                Ok(SecretSource::Keyring(path)) => {
-                    let user = path
-                        .strip_prefix(&format!("{}/", crate::secrets::SERVICE))
-                        .unwrap_or(path);
-                    keyring
-                        .and_then(|k| k.get(user).ok().flatten())
-                        .ok_or_else(|| format!("{field}: keyring entry {path} is not available"))
-                }
+                Ok(SecretSource::Keyring(path)) => keyring
+                    .and_then(|k| crate::secrets::get_referenced(k, path).ok().flatten())
+                    .ok_or_else(|| format!("{field}: keyring entry {path} is not available")),
                 Err(e) => Err(format!("{field}: {e}")),
             }
         })?;
@@ -476,7 +547,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                     .ok()
                     .map(Box::new);
                 let events =
-                    crate::store::runs::events_after(conn, &id, after, 500).unwrap_or_default();
+                    crate::store::runs::events_after(conn, &id, after, progress::POLL_PAGE)
+                        .unwrap_or_default();
                 send(Msg::RunPolled {
                     now_ms: crate::store::runs::now_ms(),
                     run,

@@ -310,13 +310,14 @@ impl PartialEq for GeneratedKey {
     }
 }
 
-/// The progress screen of a run, compared by run id (its contents come from the database).
+/// The progress screen of a run, compared by what it shows (so an unchanged poll redraws
+/// nothing).
 #[derive(Debug, Clone)]
 pub struct ProgressView(pub super::progress::ProgressScreen);
 
 impl PartialEq for ProgressView {
     fn eq(&self, other: &Self) -> bool {
-        self.0.run_id == other.0.run_id
+        self.0.same_view(&other.0)
     }
 }
 

@@ -20,6 +20,8 @@ use crate::tui::theme::Theme;
 
 /// Log lines kept for the log pane; older ones stay in SQLite (`openova runs logs`).
 pub const LOG_CAPACITY: usize = 500;
+/// Events read from the store per poll; a shorter page means the screen has caught up.
+pub const POLL_PAGE: usize = 500;
 /// Diagnostics kept on screen.
 pub const DIAGNOSTIC_CAPACITY: usize = 20;
 
@@ -102,6 +104,8 @@ pub struct ProgressScreen {
     /// Lines scrolled up from the newest log line (0 = follow).
     log_scroll: usize,
     table_scroll: usize,
+    /// The last poll returned less than a full page: every stored event is applied.
+    caught_up: bool,
 }
 
 impl ProgressScreen {
@@ -129,7 +133,85 @@ impl ProgressScreen {
             focus: Focus::Log,
             log_scroll: 0,
             table_scroll: 0,
+            caught_up: false,
         }
+    }
+
+    /// Record how many events the last poll returned (of a page of [`POLL_PAGE`]).
+    pub fn set_polled(&mut self, events: usize) {
+        self.caught_up = events < POLL_PAGE;
+    }
+
+    /// The run has ended and every event it wrote is on screen: nothing here changes any more,
+    /// so the screen neither animates nor reads the store again.
+    pub fn settled(&self) -> bool {
+        self.state.is_terminal() && self.caught_up
+    }
+
+    /// Whether both screens show the same thing. The clock counts only as far as the durations
+    /// shown (whole seconds), so a poll that merely advances it by 250 ms redraws nothing.
+    pub fn same_view(&self, other: &ProgressScreen) -> bool {
+        // Destructured so a new field cannot be forgotten here.
+        let ProgressScreen {
+            run_id,
+            platform,
+            action,
+            state,
+            furthest,
+            started_ms,
+            finished_ms,
+            now_ms: _,
+            cluster,
+            rows,
+            index: _,
+            log,
+            diagnostics,
+            summary,
+            error,
+            next_step,
+            last_seq,
+            confirm_cancel,
+            cancel_requested,
+            focus,
+            log_scroll,
+            table_scroll,
+            caught_up,
+        } = self;
+        *run_id == other.run_id
+            && *platform == other.platform
+            && *action == other.action
+            && *state == other.state
+            && *furthest == other.furthest
+            && *started_ms == other.started_ms
+            && *finished_ms == other.finished_ms
+            && *cluster == other.cluster
+            && *rows == other.rows
+            && *log == other.log
+            && *diagnostics == other.diagnostics
+            && *summary == other.summary
+            && *error == other.error
+            && *next_step == other.next_step
+            && *last_seq == other.last_seq
+            && *confirm_cancel == other.confirm_cancel
+            && *cancel_requested == other.cancel_requested
+            && *focus == other.focus
+            && *log_scroll == other.log_scroll
+            && *table_scroll == other.table_scroll
+            && *caught_up == other.caught_up
+            && self.clocks() == other.clocks()
+    }
+
+    /// Every duration the screen shows that depends on the clock.
+    fn clocks(&self) -> Vec<String> {
+        let mut out = vec![self.elapsed()];
+        for r in &self.rows {
+            if let ResourceStatus::Working { since_ms, .. } = &r.status {
+                out.push(crate::timefmt::duration(
+                    self.now_ms.max(*since_ms) - since_ms,
+                ));
+            }
+        }
+        out
     }
 
     /// The last event applied; read the store from here on.
@@ -389,7 +471,7 @@ impl ProgressScreen {
             return String::new();
         };
         let end = self.finished_ms.unwrap_or(self.now_ms.max(start));
-        crate::cmd::runs::fmt_duration(end - start)
+        crate::timefmt::duration(end - start)
     }
 
     /// Draw into `area`. Pure: reads the state only.
@@ -526,17 +608,17 @@ impl ProgressScreen {
                     ResourceStatus::Working { action, since_ms } => (
                         format!("{}…", working_word(action)),
                         theme.accent,
-                        crate::cmd::runs::fmt_duration(self.now_ms.max(*since_ms) - since_ms),
+                        crate::timefmt::duration(self.now_ms.max(*since_ms) - since_ms),
                     ),
                     ResourceStatus::Done { action, secs } => (
                         done_word(action).to_owned(),
                         theme.ok,
-                        crate::cmd::runs::fmt_duration((*secs * 1000.0) as i64),
+                        crate::timefmt::duration((*secs * 1000.0) as i64),
                     ),
                     ResourceStatus::Failed { secs } => (
                         "failed".to_owned(),
                         theme.error,
-                        secs.map(|s| crate::cmd::runs::fmt_duration((s * 1000.0) as i64))
+                        secs.map(|s| crate::timefmt::duration((s * 1000.0) as i64))
                             .unwrap_or_default(),
                     ),
                 };

@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use super::model::*;
 use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
 use crate::domain::resolve;
-use crate::tui::dialog::{Answer, ConfirmDialog};
+use crate::tui::dialog::{ConfirmDialog, Reply};
 use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab};
 use crate::tui::runtime::Input;
 use crate::tui::widgets::field::{Edit, TextField};
@@ -410,7 +410,7 @@ impl Model {
             Input::Key(key) => self.handle_key(key),
             Input::Paste(text) => self.handle_paste(&text),
             Input::Tick => match &self.mode {
-                Mode::Progress(p) => vec![Effect::PollRun {
+                Mode::Progress(p) if !p.0.settled() => vec![Effect::PollRun {
                     id: p.0.run_id.clone(),
                     after: p.0.last_seq(),
                 }],
@@ -550,6 +550,7 @@ impl Model {
                     for e in &events {
                         p.0.apply_event(e);
                     }
+                    p.0.set_polled(events.len());
                     p.0.set_now(now_ms);
                 }
                 Vec::new()
@@ -632,15 +633,15 @@ impl Model {
         }
         if let Some(top) = self.dialogs.last_mut() {
             return match top.handle_key(&key) {
-                Answer::Yes(intent) => {
+                Reply::Done(intent) | Reply::Submit(intent) => {
                     self.dialogs.pop();
                     self.confirm(intent)
                 }
-                Answer::No => {
+                Reply::Close => {
                     self.dialogs.pop();
                     Vec::new()
                 }
-                Answer::Pending => Vec::new(),
+                Reply::Keep(_) => Vec::new(),
             };
         }
         if is_ctrl(&key, 'c') {

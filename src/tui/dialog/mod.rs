@@ -1,5 +1,7 @@
-//! Owns modal dialogs. Dialogs form a stack on the application; the top one sees keys first. A
-//! confirm dialog carries the intent it confirms, so answering it cannot act on stale state.
+//! Owns modal dialogs. Dialogs form a stack on the application; the top one sees keys first and
+//! answers with a [`Reply`]: stay open, close, or close asking the application to carry out an
+//! intent. A confirm dialog carries the intent it confirms, so answering it cannot act on stale
+//! state. The wizard and the console share [`ConfirmDialog`].
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
@@ -7,8 +9,22 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::keymap::is_char;
+use super::keymap::{is_char, plain};
 use super::theme::Theme;
+
+/// How a dialog took a key.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply<I> {
+    /// The dialog stays open; `true` when it looks different now.
+    Keep(bool),
+    /// The dialog closes; nothing to do.
+    Close,
+    /// The dialog closes and the application carries out the intent.
+    Done(I),
+    /// The dialog stays open while the application carries out the intent; the application
+    /// closes it on success or tells it why not (a command line keeps its text and error).
+    Submit(I),
+}
 
 /// A yes/no question about `intent`.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,14 +36,8 @@ pub struct ConfirmDialog<I> {
     pub intent: I,
     /// Scroll offset for long bodies.
     pub scroll: u16,
-}
-
-/// How a key press left a dialog.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Answer<I> {
-    Yes(I),
-    No,
-    Pending,
+    /// Widest the box may be, in columns.
+    pub width: u16,
 }
 
 impl<I: Clone> ConfirmDialog<I> {
@@ -45,25 +55,33 @@ impl<I: Clone> ConfirmDialog<I> {
             no: no.into(),
             intent,
             scroll: 0,
+            width: 70,
         }
     }
 
-    /// `y`/Enter accept; `n`/Esc decline; arrows scroll.
-    pub fn handle_key(&mut self, key: &KeyEvent) -> Answer<I> {
+    /// The same dialog at most `width` columns wide.
+    pub fn with_width(mut self, width: u16) -> Self {
+        self.width = width;
+        self
+    }
+
+    /// `y`/Enter accept; `n`/Esc decline; arrows scroll. `Ctrl+Y` is not `y`.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<I> {
+        let before = self.scroll;
         match key.code {
-            KeyCode::Enter => Answer::Yes(self.intent.clone()),
-            _ if is_char(key, 'y') => Answer::Yes(self.intent.clone()),
-            KeyCode::Esc => Answer::No,
-            _ if is_char(key, 'n') => Answer::No,
+            KeyCode::Enter if plain(key) => Reply::Done(self.intent.clone()),
+            _ if is_char(key, 'y') => Reply::Done(self.intent.clone()),
+            KeyCode::Esc => Reply::Close,
+            _ if is_char(key, 'n') => Reply::Close,
             KeyCode::Down | KeyCode::PageDown => {
                 self.scroll = self.scroll.saturating_add(1).min(self.body.len() as u16);
-                Answer::Pending
+                Reply::Keep(self.scroll != before)
             }
             KeyCode::Up | KeyCode::PageUp => {
                 self.scroll = self.scroll.saturating_sub(1);
-                Answer::Pending
+                Reply::Keep(self.scroll != before)
             }
-            _ => Answer::Pending,
+            _ => Reply::Keep(false),
         }
     }
 
@@ -83,7 +101,7 @@ impl<I: Clone> ConfirmDialog<I> {
         let height = (lines.len() as u16 + 2)
             .min(area.height.saturating_sub(2))
             .max(5);
-        let rect = crate::tui::widgets::centered(area, 70, height);
+        let rect = crate::tui::widgets::centered(area, self.width, height);
         frame.render_widget(Clear, rect);
         frame.render_widget(
             Paragraph::new(lines)
@@ -96,6 +114,44 @@ impl<I: Clone> ConfirmDialog<I> {
                         .title(Span::styled(format!(" {} ", self.title), theme.title)),
                 ),
             rect,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyModifiers;
+
+    fn dialog() -> ConfirmDialog<&'static str> {
+        ConfirmDialog::new("Delete?", vec!["It goes.".into()], "delete", "keep", "it")
+    }
+
+    #[test]
+    fn confirm_dialog_answers_keep_close_or_done() {
+        let mut d = dialog();
+        let ctrl_y = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL);
+        assert_eq!(d.handle_key(&ctrl_y), Reply::Keep(false));
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('x'))),
+            Reply::Keep(false)
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Down)),
+            Reply::Keep(true)
+        );
+        assert_eq!(d.handle_key(&KeyEvent::from(KeyCode::Esc)), Reply::Close);
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('n'))),
+            Reply::Close
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('y'))),
+            Reply::Done("it")
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Enter)),
+            Reply::Done("it")
         );
     }
 }

@@ -1,24 +1,225 @@
-//! Owns the console's dialogs on screen: help, component details, the dependency (install)
-//! dialog, uninstall impact, schedule, confirmations and the `:` command line.
+//! Owns the console's dialogs: help, component details, the dependency (install) dialog,
+//! uninstall impact, schedule, confirmations and the `:` command line. Each takes its keys and
+//! answers with a [`Reply`]; the console carries out the [`Intent`] of an answered dialog.
 
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
-use super::model::{Confirm, Dialog, InstallDialog, Model, ScheduleChoice, ScheduleDialog};
+use super::model::{
+    CommandDialog, Confirm, DetailsDialog, Dialog, InstallDialog, Intent, Model, ScheduleChoice,
+    ScheduleDialog, UninstallDialog,
+};
 use super::panes::{health_span, key_hints};
+use super::update::{When, parse_when};
+use crate::tui::dialog::{ConfirmDialog, Reply};
+use crate::tui::keymap::{is_back_tab, is_char, is_tab, plain};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::{centered, help::render_help};
+
+impl Dialog {
+    /// The top dialog's answer to a key.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        match self {
+            Dialog::Help => {
+                if key.code == KeyCode::Esc
+                    || (key.code == KeyCode::Enter && plain(key))
+                    || is_char(key, '?')
+                    || is_char(key, 'q')
+                {
+                    Reply::Close
+                } else {
+                    Reply::Keep(false)
+                }
+            }
+            Dialog::Details(d) => d.handle_key(key),
+            Dialog::Install(d) => d.handle_key(key),
+            Dialog::Uninstall(d) => d.handle_key(key),
+            Dialog::Schedule(d) => d.handle_key(key),
+            Dialog::Confirm(d) => match d.handle_key(key) {
+                Reply::Done(c) | Reply::Submit(c) => Reply::Done(Intent::Confirmed(c)),
+                Reply::Close => Reply::Close,
+                Reply::Keep(changed) => Reply::Keep(changed),
+            },
+            Dialog::Command(d) => d.handle_key(key),
+        }
+    }
+}
+
+/// The console's yes/no question for `c`.
+pub fn confirm_dialog(c: Confirm) -> ConfirmDialog<Confirm> {
+    let (title, body) = match &c {
+        Confirm::UpgradeNow { name, from, to } => (
+            format!("Upgrade {name}"),
+            vec![
+                format!("Upgrade {name} from {from} to {to} now?"),
+                "The manager rolls back automatically if the rollout fails.".into(),
+            ],
+        ),
+        Confirm::Quit => (
+            "Quit".into(),
+            vec![
+                "A write is still in flight; the cluster keeps whatever reached it.".into(),
+                "Quit anyway?".into(),
+            ],
+        ),
+    };
+    ConfirmDialog::new(title, body, "yes", "no", c).with_width(64)
+}
+
+fn is_down(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Down) || is_char(key, 'j')
+}
+
+fn is_up(key: &KeyEvent) -> bool {
+    matches!(key.code, KeyCode::Up) || is_char(key, 'k')
+}
+
+fn is_enter(key: &KeyEvent) -> bool {
+    key.code == KeyCode::Enter && plain(key)
+}
+
+impl DetailsDialog {
+    /// ↑/↓ scroll; Esc, Enter or `q` close.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        if key.code == KeyCode::Esc || is_enter(key) || is_char(key, 'q') {
+            return Reply::Close;
+        }
+        if is_down(key) {
+            self.scroll = self.scroll.saturating_add(1);
+            return Reply::Keep(true);
+        }
+        if is_up(key) {
+            self.scroll = self.scroll.saturating_sub(1);
+            return Reply::Keep(true);
+        }
+        Reply::Keep(false)
+    }
+}
+
+impl InstallDialog {
+    /// Tab/arrows move, Space toggles an optional component, Enter chooses, Esc cancels.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        let slots = self.optional.len() + 2;
+        if key.code == KeyCode::Esc {
+            return Reply::Close;
+        }
+        if is_tab(key) || is_down(key) || key.code == KeyCode::Right {
+            self.focus = (self.focus + 1) % slots;
+            return Reply::Keep(true);
+        }
+        if is_back_tab(key) || is_up(key) || key.code == KeyCode::Left {
+            self.focus = (self.focus + slots - 1) % slots;
+            return Reply::Keep(true);
+        }
+        if !(is_char(key, ' ') || is_enter(key)) {
+            return Reply::Keep(false);
+        }
+        if self.focus < self.optional.len() {
+            self.optional[self.focus].2 = !self.optional[self.focus].2;
+            return Reply::Keep(true);
+        }
+        if self.focus == self.cancel_index() {
+            return Reply::Close;
+        }
+        Reply::Done(Intent::Install {
+            target: self.target.clone(),
+            required: self
+                .required
+                .iter()
+                .filter(|(_, already)| !already)
+                .map(|(n, _)| n.clone())
+                .collect(),
+            optional: self
+                .optional
+                .iter()
+                .filter(|(_, _, checked)| *checked)
+                .map(|(n, _, _)| n.clone())
+                .collect(),
+        })
+    }
+}
+
+impl UninstallDialog {
+    /// `y`/Enter uninstall when nothing depends on the target; `n`, Esc, `q` (and Enter on a
+    /// refusal) close.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        if self.would_break.is_empty() && (is_char(key, 'y') || is_enter(key)) {
+            return Reply::Done(Intent::Uninstall(self.target.clone()));
+        }
+        if key.code == KeyCode::Esc || is_enter(key) || is_char(key, 'n') || is_char(key, 'q') {
+            return Reply::Close;
+        }
+        Reply::Keep(false)
+    }
+}
+
+impl ScheduleDialog {
+    /// Tab switches between the maintenance window and a time; Enter schedules (a time that
+    /// does not parse keeps the dialog open and says why); Esc cancels.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        if key.code == KeyCode::Esc {
+            return Reply::Close;
+        }
+        if is_tab(key) || is_back_tab(key) {
+            self.choice = match self.choice {
+                ScheduleChoice::At => ScheduleChoice::MaintenanceWindow,
+                ScheduleChoice::MaintenanceWindow => ScheduleChoice::At,
+            };
+            self.error = None;
+            return Reply::Keep(true);
+        }
+        if is_enter(key) {
+            let when = match self.choice {
+                ScheduleChoice::MaintenanceWindow => When::MaintenanceWindow,
+                ScheduleChoice::At => match parse_when(self.input.value()) {
+                    Ok(at) => When::At(at),
+                    Err(e) => {
+                        self.error = Some(e);
+                        return Reply::Keep(true);
+                    }
+                },
+            };
+            return Reply::Done(Intent::Schedule {
+                name: self.name.clone(),
+                from: self.from.clone(),
+                to: self.to.clone(),
+                when,
+            });
+        }
+        if self.choice == ScheduleChoice::At {
+            self.input.handle_key(key);
+            self.error = None;
+            return Reply::Keep(true);
+        }
+        Reply::Keep(false)
+    }
+}
+
+impl CommandDialog {
+    /// Enter runs the line (the console closes the dialog, or shows why the command was
+    /// refused); Esc cancels; other keys edit.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
+        if key.code == KeyCode::Esc {
+            return Reply::Close;
+        }
+        if is_enter(key) {
+            return Reply::Submit(Intent::Command(self.input.value().to_string()));
+        }
+        self.input.handle_key(key);
+        self.error = None;
+        Reply::Keep(true)
+    }
+}
 
 /// Draw every dialog on the stack, bottom first.
 pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     for d in &model.dialogs {
         match d {
             Dialog::Help => render_help(frame, area, model.pane.title(), &key_hints(model), theme),
-            Dialog::Details { name, scroll } => {
-                render_details(model, name, *scroll, frame, area, theme)
-            }
+            Dialog::Details(d) => render_details(model, &d.name, d.scroll, frame, area, theme),
             Dialog::Install(d) => render_install(model, d, frame, area, theme),
             Dialog::Uninstall(d) => {
                 let mut lines = Vec::new();
@@ -66,38 +267,8 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 );
             }
             Dialog::Schedule(d) => render_schedule(d, frame, area, theme),
-            Dialog::Confirm(c) => {
-                let (title, body) = match c {
-                    Confirm::UpgradeNow { name, from, to } => (
-                        format!("Upgrade {name}"),
-                        vec![
-                            format!("Upgrade {name} from {from} to {to} now?"),
-                            "The manager rolls back automatically if the rollout fails.".into(),
-                        ],
-                    ),
-                    Confirm::Quit => (
-                        "Quit".into(),
-                        vec![
-                            "A write is still in flight; the cluster keeps whatever reached it."
-                                .into(),
-                            "Quit anyway?".into(),
-                        ],
-                    ),
-                };
-                let mut lines: Vec<Line> = body
-                    .into_iter()
-                    .map(|l| Line::from(Span::styled(l, theme.text)))
-                    .collect();
-                lines.push(Line::from(""));
-                lines.push(Line::from(vec![
-                    Span::styled("y/Enter", theme.key),
-                    Span::styled(" yes   ", theme.text),
-                    Span::styled("n/Esc", theme.key),
-                    Span::styled(" no", theme.text),
-                ]));
-                boxed(frame, area, &title, lines, 64, theme);
-            }
-            Dialog::Command { input, error } => {
+            Dialog::Confirm(c) => c.render(frame, area, theme),
+            Dialog::Command(CommandDialog { input, error }) => {
                 let y = area.y
                     + area
                         .height

@@ -5,7 +5,9 @@
 
 pub mod dialogs;
 pub mod effects;
+#[cfg(any(test, feature = "dev-tools"))]
 pub mod fixtures;
+pub mod keys;
 pub mod model;
 pub mod panes;
 pub mod update;
@@ -19,7 +21,7 @@ use std::path::PathBuf;
 
 use ratatui::Frame;
 
-use crate::tui::runtime::{App, Input};
+use crate::tui::runtime::{App, Input, Update};
 use crate::tui::theme::Theme;
 
 use model::Model;
@@ -74,7 +76,7 @@ impl App for Console {
     type Msg = Msg;
     type Effect = Effect;
 
-    fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+    fn update(&mut self, input: Input<Msg>) -> Update<Effect> {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
             Input::Resize(..) => Msg::Resized,
@@ -82,22 +84,23 @@ impl App for Console {
             Input::Paste(text) => {
                 // Paste goes into whichever text field is open, character by character, so the
                 // field's own filtering of control characters applies.
-                let mut effects = Vec::new();
+                let mut out = Update::unchanged();
                 for ch in text.chars().filter(|c| !c.is_control()) {
                     let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(ch));
                     if self.accepts_text() {
-                        effects.extend(self.apply(Msg::Key(key)).effects);
+                        out.merge(self.apply(Msg::Key(key)));
                     }
                 }
-                return effects;
+                return out;
             }
-            Input::Tick => return Vec::new(),
+            // Nothing in the console animates.
+            Input::Tick => return Update::unchanged(),
             Input::Terminate => {
                 self.model.quit = true;
-                return Vec::new();
+                return Update::changed();
             }
         };
-        self.apply(msg).effects
+        self.apply(msg)
     }
 
     fn render(&self, frame: &mut Frame) {
@@ -113,7 +116,7 @@ impl Console {
     fn accepts_text(&self) -> bool {
         matches!(
             self.model.dialogs.last(),
-            Some(model::Dialog::Command { .. }) | Some(model::Dialog::Schedule(_))
+            Some(model::Dialog::Command(_)) | Some(model::Dialog::Schedule(_))
         ) || (self.model.dialogs.is_empty() && self.model.components.filtering)
     }
 }
@@ -129,7 +132,7 @@ fn choose_theme(arg: Option<&str>) -> color_eyre::Result<Theme> {
 }
 
 /// Run the console until the operator quits or the session ends.
-pub fn run(args: ManageArgs) -> crate::cli::CmdResult {
+pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
     if args.contexts.len() > 2 {
         color_eyre::eyre::bail!(
             "--context: given {} times; the console attaches to at most two clusters (one per region)",

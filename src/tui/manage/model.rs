@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use crate::domain::health::{Health, rollup};
+use crate::tui::dialog::ConfirmDialog;
 use crate::tui::widgets::field::TextField;
 use time::OffsetDateTime;
 
@@ -382,22 +383,53 @@ pub enum Confirm {
     Quit,
 }
 
+/// The details of one component, scrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetailsDialog {
+    pub name: String,
+    pub scroll: u16,
+}
+
+/// The `:` command line.
+#[derive(Debug, Clone, Default)]
+pub struct CommandDialog {
+    pub input: TextField,
+    /// Why the last command was refused; the typed text stays for correcting it.
+    pub error: Option<String>,
+}
+
+/// What a console dialog asks the console to do when it is answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Intent {
+    Install {
+        target: String,
+        /// The required components the dialog said it would install (not installed then).
+        required: Vec<String>,
+        /// The optional components the operator ticked.
+        optional: Vec<String>,
+    },
+    Uninstall(String),
+    Schedule {
+        name: String,
+        from: String,
+        to: String,
+        when: super::update::When,
+    },
+    Confirmed(Confirm),
+    /// A `:` command line to run.
+    Command(String),
+}
+
 /// Dialogs stack on top of the panes; the top one gets keys first.
 #[derive(Debug, Clone)]
 pub enum Dialog {
     Help,
-    Details {
-        name: String,
-        scroll: u16,
-    },
+    Details(DetailsDialog),
     Install(InstallDialog),
     Uninstall(UninstallDialog),
     Schedule(ScheduleDialog),
-    Confirm(Confirm),
-    Command {
-        input: TextField,
-        error: Option<String>,
-    },
+    Confirm(ConfirmDialog<Confirm>),
+    Command(CommandDialog),
 }
 
 /// Settings rows.

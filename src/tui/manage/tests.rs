@@ -381,7 +381,9 @@ fn ctx_command_unknown_name_lists_attached_contexts() {
     let mut m = fixtures::sample_two_regions();
     keys(&mut m, ":ctx prod");
     update(&mut m, key(KeyCode::Enter));
-    let Some(Dialog::Command { error: Some(e), .. }) = m.dialogs.last() else {
+    let Some(Dialog::Command(super::model::CommandDialog { error: Some(e), .. })) =
+        m.dialogs.last()
+    else {
         panic!("error expected")
     };
     assert!(
@@ -516,4 +518,60 @@ fn quit_with_write_in_flight_asks_first() {
     assert!(matches!(m.dialogs.last(), Some(Dialog::Confirm(_))));
     update(&mut m, ch('y'));
     assert!(m.quit);
+}
+
+#[test]
+fn confirm_dialog_ctrl_y_is_not_yes() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "u");
+    let out = update(
+        &mut m,
+        Msg::Key(KeyEvent::new(KeyCode::Char('y'), KeyModifiers::CONTROL)),
+    );
+    assert!(out.effects.is_empty(), "Ctrl+Y upgraded: {:?}", out.effects);
+    assert!(!out.changed);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Confirm(_))));
+    let out = update(&mut m, ch('y'));
+    assert!(matches!(&out.effects[..], [Effect::SetVersion { .. }]));
+    assert!(m.dialogs.is_empty());
+}
+
+#[test]
+fn command_line_failed_command_keeps_its_text_and_stays_open() {
+    let mut m = fixtures::sample_two_regions();
+    keys(&mut m, ":bogus");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.dialogs.len(), 1);
+    let Some(Dialog::Command(c)) = m.dialogs.last() else {
+        panic!("command line expected, got {:?}", m.dialogs)
+    };
+    assert_eq!(c.input.value(), "bogus");
+    assert!(
+        c.error
+            .as_deref()
+            .is_some_and(|e| e.contains("unknown command"))
+    );
+    // `:q` with a write in flight: the command line closes and the quit question is on top.
+    m.writes_in_flight = 1;
+    update(&mut m, key(KeyCode::Esc));
+    keys(&mut m, ":q");
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!(m.dialogs.len(), 1, "{:?}", m.dialogs);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Confirm(_))));
+}
+
+#[test]
+fn pane_keys_with_ctrl_or_alt_are_not_the_plain_keys() {
+    let mut m = on(Pane::Components);
+    for (c, mods) in [
+        ('d', KeyModifiers::CONTROL),
+        ('i', KeyModifiers::ALT),
+        ('q', KeyModifiers::CONTROL),
+        ('2', KeyModifiers::ALT),
+    ] {
+        let out = update(&mut m, Msg::Key(KeyEvent::new(KeyCode::Char(c), mods)));
+        assert!(!out.changed && out.effects.is_empty(), "{mods:?}+{c} acted");
+    }
+    assert!(m.dialogs.is_empty() && !m.quit);
+    assert_eq!(m.pane, Pane::Components);
 }

@@ -1,15 +1,21 @@
 //! How the console reacts: `update` turns a key or a watcher report into state changes and the
 //! writes to perform, without doing any I/O itself.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 use crate::domain::health::Health;
 use crate::tui::widgets::field::TextField;
 
+use super::dialogs::confirm_dialog;
+use super::keys::{self, Action};
 use super::model::{
-    ClusterView, ComponentView, Confirm, Connection, Dialog, EventView, InstallDialog, Model, Pane,
-    PlatformView, ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
+    ClusterView, CommandDialog, ComponentView, Confirm, Connection, DetailsDialog, Dialog,
+    EventView, InstallDialog, Intent, Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog,
+    SettingsRow, UninstallDialog,
 };
+use crate::tui::dialog::Reply;
+use crate::tui::keymap::lookup;
+use crate::tui::widgets::field::Edit;
 
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
 #[derive(Debug, Clone, PartialEq)]
@@ -105,29 +111,7 @@ pub enum Effect {
 }
 
 /// The result of one `update`: the work to do and whether the screen must be redrawn.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    pub effects: Vec<Effect>,
-    pub changed: bool,
-}
-
-impl Outcome {
-    fn changed() -> Outcome {
-        Outcome {
-            effects: Vec::new(),
-            changed: true,
-        }
-    }
-    fn unchanged() -> Outcome {
-        Outcome::default()
-    }
-    fn effect(e: Effect) -> Outcome {
-        Outcome {
-            effects: vec![e],
-            changed: true,
-        }
-    }
-}
+pub type Outcome = crate::tui::runtime::Update<Effect>;
 
 const READONLY_REFUSAL: &str = "read-only mode: writes are disabled (started with --readonly)";
 
@@ -269,46 +253,44 @@ fn apply_cluster(
 }
 
 fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+    if lookup(keys::ANYWHERE, &key).is_some() {
         return request_quit(model);
     }
     if !model.dialogs.is_empty() {
         return handle_dialog_key(model, key);
     }
+    let action = keys::action(model, &key);
     if model.pane == Pane::Components && model.components.filtering {
-        return handle_filter_key(model, key);
+        return handle_filter_key(model, key, action);
     }
-    match key.code {
-        KeyCode::Char('q') => return request_quit(model),
-        KeyCode::Char('?') => {
+    let Some(action) = action else {
+        return Outcome::unchanged();
+    };
+    match action {
+        Action::Quit => request_quit(model),
+        Action::Help => {
             model.dialogs.push(Dialog::Help);
-            return Outcome::changed();
+            Outcome::changed()
         }
-        KeyCode::Char(':') => {
-            model.dialogs.push(Dialog::Command {
-                input: TextField::new(""),
-                error: None,
-            });
-            return Outcome::changed();
+        Action::CommandLine => {
+            model
+                .dialogs
+                .push(Dialog::Command(CommandDialog::default()));
+            Outcome::changed()
         }
-        KeyCode::Tab => return switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
-        KeyCode::BackTab => {
-            return switch_pane(
-                model,
-                (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
-            );
-        }
-        KeyCode::Char(c @ '1'..='5') => {
-            return switch_pane(model, (c as usize) - ('1' as usize));
-        }
-        _ => {}
-    }
-    match model.pane {
-        Pane::Dashboard => dashboard_key(model, key),
-        Pane::Components => components_key(model, key),
-        Pane::Upgrades => upgrades_key(model, key),
-        Pane::Alerts => alerts_key(model, key),
-        Pane::Settings => settings_key(model, key),
+        Action::NextPane => switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
+        Action::PrevPane => switch_pane(
+            model,
+            (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
+        ),
+        Action::Pane(i) => switch_pane(model, i),
+        _ => match model.pane {
+            Pane::Dashboard => dashboard_action(model, action),
+            Pane::Components => components_action(model, action),
+            Pane::Upgrades => upgrades_action(model, action),
+            Pane::Alerts => alerts_action(model, action),
+            Pane::Settings => settings_action(model, action),
+        },
     }
 }
 
@@ -323,7 +305,9 @@ fn switch_pane(model: &mut Model, i: usize) -> Outcome {
 
 fn request_quit(model: &mut Model) -> Outcome {
     if model.writes_in_flight > 0 {
-        model.dialogs.push(Dialog::Confirm(Confirm::Quit));
+        model
+            .dialogs
+            .push(Dialog::Confirm(confirm_dialog(Confirm::Quit)));
         return Outcome::changed();
     }
     model.quit = true;
@@ -331,31 +315,31 @@ fn request_quit(model: &mut Model) -> Outcome {
 }
 
 /// Move a selection index within `len` rows; returns whether it moved.
-fn step(sel: &mut usize, len: usize, key: &KeyEvent) -> bool {
+fn step(sel: &mut usize, len: usize, action: Action) -> bool {
     if len == 0 {
         return false;
     }
     let old = *sel;
     let cur = (*sel).min(len - 1);
-    *sel = match key.code {
-        KeyCode::Up | KeyCode::Char('k') => cur.saturating_sub(1),
-        KeyCode::Down | KeyCode::Char('j') => (cur + 1).min(len - 1),
-        KeyCode::PageUp => cur.saturating_sub(10),
-        KeyCode::PageDown => (cur + 10).min(len - 1),
-        KeyCode::Home | KeyCode::Char('g') => 0,
-        KeyCode::End | KeyCode::Char('G') => len - 1,
+    *sel = match action {
+        Action::Up => cur.saturating_sub(1),
+        Action::Down => (cur + 1).min(len - 1),
+        Action::PageUp => cur.saturating_sub(10),
+        Action::PageDown => (cur + 10).min(len - 1),
+        Action::First => 0,
+        Action::Last => len - 1,
         _ => cur,
     };
     *sel != old
 }
 
-fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn dashboard_action(model: &mut Model, action: Action) -> Outcome {
     let links: Vec<String> = model
         .quick_links()
         .iter()
         .map(|(_, e)| e.url.clone())
         .collect();
-    if key.code == KeyCode::Enter {
+    if action == Action::CopyUrl {
         let Some(url) = links.get(model.dashboard_link.min(links.len().saturating_sub(1))) else {
             return Outcome::unchanged();
         };
@@ -363,12 +347,12 @@ fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
         return Outcome::effect(Effect::Copy(url.clone()));
     }
     let mut sel = model.dashboard_link;
-    let moved = match key.code {
-        KeyCode::Left | KeyCode::Char('h') | KeyCode::Up | KeyCode::Char('k') => {
+    let moved = match action {
+        Action::PrevLink => {
             sel = sel.saturating_sub(1);
             true
         }
-        KeyCode::Right | KeyCode::Char('l') | KeyCode::Down | KeyCode::Char('j') => {
+        Action::NextLink => {
             sel = (sel + 1).min(links.len().saturating_sub(1));
             true
         }
@@ -381,62 +365,66 @@ fn dashboard_key(model: &mut Model, key: KeyEvent) -> Outcome {
     Outcome::unchanged()
 }
 
-fn handle_filter_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    match key.code {
-        KeyCode::Enter => {
+fn handle_filter_key(model: &mut Model, key: KeyEvent, action: Option<Action>) -> Outcome {
+    match action {
+        Some(Action::ApplyFilter) => {
             model.components.filtering = false;
         }
-        KeyCode::Esc => {
+        Some(Action::ClearFilter) => {
             model.components.filtering = false;
             model.components.filter.set("");
         }
         _ => {
-            model.components.filter.handle_key(&key);
+            if model.components.filter.handle_key(&key) == Edit::NotHandled {
+                return Outcome::unchanged();
+            }
         }
     }
     Outcome::changed()
 }
 
-fn components_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn components_action(model: &mut Model, action: Action) -> Outcome {
     let names = model.component_names();
     let current = model.selected_component();
     let mut idx = current
         .as_ref()
         .and_then(|c| names.iter().position(|n| n == c))
         .unwrap_or(0);
-    if step(&mut idx, names.len(), &key) {
+    if step(&mut idx, names.len(), action) {
         model.components.selected = names.get(idx).cloned();
         return Outcome::changed();
     }
-    match key.code {
-        KeyCode::Char('/') => {
+    match action {
+        Action::Filter => {
             model.components.filtering = true;
             Outcome::changed()
         }
-        KeyCode::Esc if !model.components.filter.value().is_empty() => {
+        Action::ClearFilter if !model.components.filter.value().is_empty() => {
             model.components.filter.set("");
             Outcome::changed()
         }
-        KeyCode::Char('a') => {
+        Action::ToggleInstalled => {
             model.components.installed_only = !model.components.installed_only;
             Outcome::changed()
         }
-        KeyCode::Enter => match current {
+        Action::Details => match current {
             Some(name) => {
-                model.dialogs.push(Dialog::Details { name, scroll: 0 });
+                model
+                    .dialogs
+                    .push(Dialog::Details(DetailsDialog { name, scroll: 0 }));
                 Outcome::changed()
             }
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('i') | KeyCode::Char('+') => match current {
+        Action::Install => match current {
             Some(name) => open_install(model, &name),
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('d') | KeyCode::Char('-') | KeyCode::Delete => match current {
+        Action::Uninstall => match current {
             Some(name) => open_uninstall(model, &name),
             None => Outcome::unchanged(),
         },
-        KeyCode::Char('u') => match current {
+        Action::Upgrade => match current {
             Some(name) => open_upgrade(model, &name),
             None => Outcome::unchanged(),
         },
@@ -516,15 +504,17 @@ fn open_upgrade(model: &mut Model, name: &str) -> Outcome {
         return Outcome::changed();
     };
     let from = c.shown_version().to_string();
-    model.dialogs.push(Dialog::Confirm(Confirm::UpgradeNow {
-        name: name.to_string(),
-        from,
-        to,
-    }));
+    model
+        .dialogs
+        .push(Dialog::Confirm(confirm_dialog(Confirm::UpgradeNow {
+            name: name.to_string(),
+            from,
+            to,
+        })));
     Outcome::changed()
 }
 
-fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn upgrades_action(model: &mut Model, action: Action) -> Outcome {
     let rows: Vec<(String, String, Option<String>)> = model
         .upgrade_rows()
         .iter()
@@ -536,7 +526,7 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
             )
         })
         .collect();
-    if step(&mut model.upgrades_selected, rows.len(), &key) {
+    if step(&mut model.upgrades_selected, rows.len(), action) {
         return Outcome::changed();
     }
     let Some((name, from, to)) = rows
@@ -545,9 +535,9 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
     else {
         return Outcome::unchanged();
     };
-    match key.code {
-        KeyCode::Char('u') | KeyCode::Enter => open_upgrade(model, &name),
-        KeyCode::Char('s') => {
+    match action {
+        Action::UpgradeNow => open_upgrade(model, &name),
+        Action::Schedule => {
             if model.readonly {
                 return refuse_readonly(model);
             }
@@ -569,20 +559,20 @@ fn upgrades_key(model: &mut Model, key: KeyEvent) -> Outcome {
     }
 }
 
-fn alerts_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn alerts_action(model: &mut Model, action: Action) -> Outcome {
     let len = model.cluster().events.len();
-    if step(&mut model.alerts_scroll, len, &key) {
+    if step(&mut model.alerts_scroll, len, action) {
         return Outcome::changed();
     }
     Outcome::unchanged()
 }
 
-fn settings_key(model: &mut Model, key: KeyEvent) -> Outcome {
+fn settings_action(model: &mut Model, action: Action) -> Outcome {
     let rows = model.settings_rows();
-    if step(&mut model.settings_selected, rows.len(), &key) {
+    if step(&mut model.settings_selected, rows.len(), action) {
         return Outcome::changed();
     }
-    if key.code != KeyCode::Enter && key.code != KeyCode::Char(' ') {
+    if action != Action::Change {
         return Outcome::unchanged();
     }
     match rows.get(model.settings_selected).copied() {
@@ -674,204 +664,128 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
 }
 
 fn handle_dialog_key(model: &mut Model, key: KeyEvent) -> Outcome {
-    let Some(top) = model.dialogs.pop() else {
+    let Some(top) = model.dialogs.last_mut() else {
         return Outcome::unchanged();
     };
-    match top {
-        Dialog::Help => {
-            if !matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-            ) {
-                model.dialogs.push(Dialog::Help);
-                return Outcome::unchanged();
-            }
+    match top.handle_key(&key) {
+        Reply::Keep(changed) => Outcome {
+            effects: Vec::new(),
+            changed,
+        },
+        Reply::Close => {
+            model.dialogs.pop();
             Outcome::changed()
         }
-        Dialog::Details { name, scroll } => match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => Outcome::changed(),
-            KeyCode::Down | KeyCode::Char('j') => {
-                model.dialogs.push(Dialog::Details {
-                    name,
-                    scroll: scroll.saturating_add(1),
-                });
-                Outcome::changed()
-            }
-            KeyCode::Up | KeyCode::Char('k') => {
-                model.dialogs.push(Dialog::Details {
-                    name,
-                    scroll: scroll.saturating_sub(1),
-                });
-                Outcome::changed()
-            }
-            _ => {
-                model.dialogs.push(Dialog::Details { name, scroll });
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Install(mut d) => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Tab | KeyCode::Down | KeyCode::Right | KeyCode::Char('j') => {
-                d.focus = (d.focus + 1) % (d.optional.len() + 2);
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::BackTab | KeyCode::Up | KeyCode::Left | KeyCode::Char('k') => {
-                d.focus = (d.focus + d.optional.len() + 1) % (d.optional.len() + 2);
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::Char(' ') if d.focus < d.optional.len() => {
-                d.optional[d.focus].2 = !d.optional[d.focus].2;
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::changed()
-            }
-            KeyCode::Enter | KeyCode::Char(' ') => {
-                if d.focus < d.optional.len() {
-                    d.optional[d.focus].2 = !d.optional[d.focus].2;
-                    model.dialogs.push(Dialog::Install(d));
-                    return Outcome::changed();
+        Reply::Done(intent) => {
+            model.dialogs.pop();
+            let mut out = carry_out(model, intent);
+            out.changed = true;
+            out
+        }
+        Reply::Submit(intent) => {
+            // The dialog stays where it is while its intent runs; what the intent opens goes on
+            // top of it.
+            let at = model.dialogs.len() - 1;
+            match submit(model, intent) {
+                Ok(mut out) => {
+                    model.dialogs.remove(at);
+                    out.changed = true;
+                    out
                 }
-                if d.focus == d.cancel_index() {
-                    return Outcome::changed();
-                }
-                confirm_install(model, d)
-            }
-            _ => {
-                model.dialogs.push(Dialog::Install(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Uninstall(d) => match key.code {
-            KeyCode::Char('y') | KeyCode::Enter if d.would_break.is_empty() => {
-                if model.readonly {
-                    return refuse_readonly(model);
-                }
-                let platform = match platform_name(model) {
-                    Ok(p) => p,
-                    Err(o) => return o,
-                };
-                model.writes_in_flight += 1;
-                model.status = Some(format!("uninstalling {}…", d.target));
-                Outcome::effect(Effect::Uninstall {
-                    cluster: model.active,
-                    platform,
-                    name: d.target,
-                })
-            }
-            KeyCode::Esc | KeyCode::Char('n') | KeyCode::Enter | KeyCode::Char('q') => {
-                Outcome::changed()
-            }
-            _ => {
-                model.dialogs.push(Dialog::Uninstall(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Schedule(mut d) => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Tab | KeyCode::BackTab => {
-                d.choice = match d.choice {
-                    ScheduleChoice::At => ScheduleChoice::MaintenanceWindow,
-                    ScheduleChoice::MaintenanceWindow => ScheduleChoice::At,
-                };
-                d.error = None;
-                model.dialogs.push(Dialog::Schedule(d));
-                Outcome::changed()
-            }
-            KeyCode::Enter => {
-                let when = match d.choice {
-                    ScheduleChoice::MaintenanceWindow => When::MaintenanceWindow,
-                    ScheduleChoice::At => match parse_when(d.input.value()) {
-                        Ok(at) => When::At(at),
-                        Err(e) => {
-                            d.error = Some(e);
-                            model.dialogs.push(Dialog::Schedule(d));
-                            return Outcome::changed();
-                        }
-                    },
-                };
-                if model.readonly {
-                    return refuse_readonly(model);
-                }
-                let platform = match platform_name(model) {
-                    Ok(p) => p,
-                    Err(o) => return o,
-                };
-                model.writes_in_flight += 1;
-                model.status = Some(format!("scheduling {} {} → {}…", d.name, d.from, d.to));
-                Outcome::effect(Effect::ScheduleUpgrade {
-                    cluster: model.active,
-                    platform,
-                    name: d.name,
-                    version: d.to,
-                    when,
-                })
-            }
-            _ => {
-                if d.choice == ScheduleChoice::At {
-                    d.input.handle_key(&key);
-                    d.error = None;
-                    model.dialogs.push(Dialog::Schedule(d));
-                    return Outcome::changed();
-                }
-                model.dialogs.push(Dialog::Schedule(d));
-                Outcome::unchanged()
-            }
-        },
-        Dialog::Confirm(c) => match key.code {
-            KeyCode::Char('y') | KeyCode::Enter => match c {
-                Confirm::Quit => {
-                    model.quit = true;
+                Err(e) => {
+                    if let Some(Dialog::Command(c)) = model.dialogs.get_mut(at) {
+                        c.error = Some(e);
+                    }
                     Outcome::changed()
                 }
-                Confirm::UpgradeNow { name, from, to } => {
-                    if model.readonly {
-                        return refuse_readonly(model);
-                    }
-                    let platform = match platform_name(model) {
-                        Ok(p) => p,
-                        Err(o) => return o,
-                    };
-                    model.writes_in_flight += 1;
-                    model.status = Some(format!("upgrading {name} {from} → {to}…"));
-                    Outcome::effect(Effect::SetVersion {
-                        cluster: model.active,
-                        platform,
-                        name,
-                        version: to,
-                    })
-                }
-            },
-            KeyCode::Char('n') | KeyCode::Esc => Outcome::changed(),
-            _ => {
-                model.dialogs.push(Dialog::Confirm(c));
-                Outcome::unchanged()
             }
-        },
-        Dialog::Command { mut input, .. } => match key.code {
-            KeyCode::Esc => Outcome::changed(),
-            KeyCode::Enter => {
-                let line = input.value().to_string();
-                match run_command(model, &line) {
-                    Ok(mut o) => {
-                        o.changed = true;
-                        o
-                    }
-                    Err(e) => {
-                        model.dialogs.push(Dialog::Command {
-                            input,
-                            error: Some(e),
-                        });
-                        Outcome::changed()
-                    }
-                }
+        }
+    }
+}
+
+/// Carry out what an answered dialog asked for.
+fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
+    match intent {
+        Intent::Install {
+            target,
+            required,
+            optional,
+        } => confirm_install(model, target, required, optional),
+        Intent::Uninstall(target) => {
+            if model.readonly {
+                return refuse_readonly(model);
             }
-            _ => {
-                input.handle_key(&key);
-                model.dialogs.push(Dialog::Command { input, error: None });
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("uninstalling {target}…"));
+            Outcome::effect(Effect::Uninstall {
+                cluster: model.active,
+                platform,
+                name: target,
+            })
+        }
+        Intent::Schedule {
+            name,
+            from,
+            to,
+            when,
+        } => {
+            if model.readonly {
+                return refuse_readonly(model);
+            }
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("scheduling {name} {from} → {to}…"));
+            Outcome::effect(Effect::ScheduleUpgrade {
+                cluster: model.active,
+                platform,
+                name,
+                version: to,
+                when,
+            })
+        }
+        Intent::Confirmed(Confirm::Quit) => {
+            model.quit = true;
+            Outcome::changed()
+        }
+        Intent::Confirmed(Confirm::UpgradeNow { name, from, to }) => {
+            if model.readonly {
+                return refuse_readonly(model);
+            }
+            let platform = match platform_name(model) {
+                Ok(p) => p,
+                Err(o) => return o,
+            };
+            model.writes_in_flight += 1;
+            model.status = Some(format!("upgrading {name} {from} → {to}…"));
+            Outcome::effect(Effect::SetVersion {
+                cluster: model.active,
+                platform,
+                name,
+                version: to,
+            })
+        }
+        Intent::Command(line) => match run_command(model, &line) {
+            Ok(out) => out,
+            Err(e) => {
+                model.status = Some(e);
                 Outcome::changed()
             }
         },
+    }
+}
+
+/// Carry out the intent of a dialog that stays open until it succeeds.
+fn submit(model: &mut Model, intent: Intent) -> Result<Outcome, String> {
+    match intent {
+        Intent::Command(line) => run_command(model, &line),
+        other => Ok(carry_out(model, other)),
     }
 }
 
@@ -891,7 +805,12 @@ fn platform_name(model: &mut Model) -> Result<String, Outcome> {
     }
 }
 
-fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
+fn confirm_install(
+    model: &mut Model,
+    target: String,
+    required: Vec<String>,
+    optional: Vec<String>,
+) -> Outcome {
     if model.readonly {
         return refuse_readonly(model);
     }
@@ -899,25 +818,20 @@ fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
         Ok(p) => p,
         Err(o) => return o,
     };
-    let mut names: Vec<String> = d
-        .required
-        .iter()
-        .filter(|(_, already)| !already)
-        .map(|(n, _)| n.clone())
-        .collect();
-    for (opt, _, checked) in &d.optional {
-        if *checked {
-            for r in model.requirements(opt) {
-                if !model.cluster().components.contains_key(&r) && !names.contains(&r) {
-                    names.push(r);
-                }
-            }
-            if !names.contains(opt) {
-                names.push(opt.clone());
+    // What the dialog showed as "will be installed", then the ticked optional components with
+    // their own requirements.
+    let mut names = required;
+    for opt in &optional {
+        for r in model.requirements(opt) {
+            if !model.cluster().components.contains_key(&r) && !names.contains(&r) {
+                names.push(r);
             }
         }
+        if !names.contains(opt) {
+            names.push(opt.clone());
+        }
     }
-    names.push(d.target.clone());
+    names.push(target.clone());
     let components: Vec<(String, String)> = names
         .iter()
         .map(|n| {
@@ -933,7 +847,7 @@ fn confirm_install(model: &mut Model, d: InstallDialog) -> Outcome {
     c.pending.extend(names.iter().cloned());
     model.writes_in_flight += 1;
     model.status = Some(format!("installing {}…", names.join(", ")));
-    model.components.selected = Some(d.target);
+    model.components.selected = Some(target);
     Outcome::effect(Effect::Install {
         cluster,
         platform,

@@ -181,49 +181,10 @@ fn render_state(frame: &mut Frame, area: Rect, lines: Vec<String>, theme: &Theme
     );
 }
 
-/// Key hints for the current pane (write actions are marked in read-only mode).
+/// Key hints for the current pane (write actions are marked in read-only mode), made from the
+/// same key tables `update` reads.
 pub fn key_hints(model: &Model) -> Vec<KeyHint> {
-    let mut hints = match model.pane {
-        Pane::Dashboard => vec![
-            KeyHint::new("←/→", "link"),
-            KeyHint::new("Enter", "copy URL"),
-        ],
-        Pane::Components if model.components.filtering => vec![
-            KeyHint::new("Enter", "apply filter"),
-            KeyHint::new("Esc", "clear filter"),
-        ],
-        Pane::Components if model.readonly => vec![
-            KeyHint::new("/", "filter"),
-            KeyHint::new("a", "all/installed"),
-            KeyHint::new("Enter", "details"),
-            KeyHint::new("i/d/u", "disabled (read-only)"),
-        ],
-        Pane::Components => vec![
-            KeyHint::new("/", "filter"),
-            KeyHint::new("a", "all/installed"),
-            KeyHint::new("Enter", "details"),
-            KeyHint::new("i", "install"),
-            KeyHint::new("d", "uninstall"),
-            KeyHint::help_only("u", "upgrade"),
-            KeyHint::help_only("↑/↓ PgUp/PgDn", "move"),
-        ],
-        Pane::Upgrades if model.readonly => vec![KeyHint::new("u/s", "disabled (read-only)")],
-        Pane::Upgrades => vec![
-            KeyHint::new("u", "upgrade now"),
-            KeyHint::new("s", "schedule"),
-        ],
-        Pane::Alerts => vec![KeyHint::new("↑/↓", "scroll")],
-        Pane::Settings => vec![KeyHint::new("Enter", "change")],
-    };
-    // Global keys go last but are few enough that `?` and `q` always fit at 80 columns.
-    hints.extend([
-        KeyHint::new("?", "help"),
-        KeyHint::new("q", "quit"),
-        KeyHint::help_only("1-5 / Tab", "switch pane"),
-        KeyHint::help_only(":", "command line"),
-        KeyHint::help_only(":ctx [NAME]", "switch cluster"),
-    ]);
-    hints
+    super::keys::key_hints(model)
 }
 
 /// The glyph and style for a health value.

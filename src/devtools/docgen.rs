@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use serde_json::Value;
 
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::tui::keymap::KeyHint;
 
 /// Which generated document to print.

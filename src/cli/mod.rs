@@ -1,12 +1,14 @@
 //! The command line: one binary, several jobs. Each subcommand's arguments and handler live with
-//! the driver that owns it (`cmd::*`, `tui::*`, `manager`); this file only wires them together.
+//! the driver that owns it (`cmd::*`, `tui::*`, `manager`, `devtools::*`); this module only wires
+//! them together, and renders the man pages from the same definitions (`man`).
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Result of a subcommand: the exit code to leave with, or an error report.
-pub type CmdResult = color_eyre::Result<ExitCode>;
+use crate::cmd::CmdResult;
+
+pub mod man;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -37,6 +39,10 @@ pub enum Command {
     /// Provisioning runs recorded on this machine.
     #[command(subcommand)]
     Runs(crate::cmd::runs::RunsCmd),
+    /// Keyring entries for the `keyring:` references of a platform.toml (values from stdin or
+    /// a prompt without echo, never from arguments).
+    #[command(subcommand)]
+    Secrets(crate::cmd::secrets::SecretsCmd),
     /// Run the in-cluster Lifecycle Manager (controllers for Platform and Component).
     Manager(crate::manager::ManagerArgs),
     /// Print the Platform and Component CustomResourceDefinitions as YAML.
@@ -47,6 +53,9 @@ pub enum Command {
     /// Validate or generate platform.toml files.
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCmd),
+    /// Sites without internet access: bundle, verify and serve the first-boot artifacts.
+    #[command(subcommand)]
+    Airgap(crate::cmd::airgap::AirgapCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         /// The shell to generate completions for.
@@ -63,14 +72,17 @@ pub enum Command {
     ///
     /// Needs etcd (Debian package etcd-server) and the kube-apiserver and kubectl built by
     /// `tests/k8s/build-apiserver.sh` in a checkout of openova (or OPENOVA_K8S_BIN_DIR). Nothing
-    /// is downloaded and no real workload runs: releases are simulated.
-    Playground(crate::cmd::playground::PlaygroundArgs),
+    /// is downloaded and no real workload runs: releases are simulated. A developer tool: only
+    /// in builds with `--features dev-tools`.
+    #[cfg(feature = "dev-tools")]
+    Playground(crate::devtools::playground::PlaygroundArgs),
     /// Write a man page for every command into a directory.
     #[command(hide = true)]
-    Man(crate::cmd::man::ManArgs),
+    Man(crate::cli::man::ManArgs),
     /// Print a generated document (CRD reference, keys) as committed under docs/.
+    #[cfg(feature = "dev-tools")]
     #[command(hide = true)]
-    Docgen(crate::cmd::docgen::DocgenArgs),
+    Docgen(crate::devtools::docgen::DocgenArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,13 +117,17 @@ pub fn run(cli: Cli) -> CmdResult {
         Command::Tui(TuiCommand::Manage(args)) => crate::tui::manage::run(args),
         Command::Bootstrap(cmd) => crate::cmd::bootstrap::run(cmd),
         Command::Runs(cmd) => crate::cmd::runs::run(cmd),
+        Command::Secrets(cmd) => crate::cmd::secrets::run(cmd),
         Command::Manager(args) => crate::manager::run(args),
         Command::Crds(args) => crate::cmd::crds::run(args),
         Command::Catalog(cmd) => crate::cmd::catalog::run(cmd),
         Command::Config(cmd) => crate::cmd::config::run(cmd),
-        Command::Playground(args) => crate::cmd::playground::run(args),
-        Command::Man(args) => crate::cmd::man::run(args),
-        Command::Docgen(args) => crate::cmd::docgen::run(args),
+        Command::Airgap(cmd) => crate::cmd::airgap::run(cmd),
+        #[cfg(feature = "dev-tools")]
+        Command::Playground(args) => crate::devtools::playground::run(args),
+        Command::Man(args) => crate::cli::man::run(args),
+        #[cfg(feature = "dev-tools")]
+        Command::Docgen(args) => crate::devtools::docgen::run(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "openova", &mut std::io::stdout());

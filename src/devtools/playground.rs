@@ -16,7 +16,7 @@ use kube::Api;
 use kube::api::PostParams;
 
 use crate::catalog::Catalog;
-use crate::cli::CmdResult;
+use crate::cmd::CmdResult;
 use crate::crd::{Platform, consts};
 use crate::domain::catalog::display_version;
 use crate::manager::delivery::flux;

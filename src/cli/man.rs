@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::CommandFactory as _;
 
-use crate::cli::{Cli, CmdResult};
+use crate::cli::Cli;
+use crate::cmd::CmdResult;
 
 /// Arguments of `openova man`.
 #[derive(Debug, Clone, clap::Args)]
