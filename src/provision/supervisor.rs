@@ -571,6 +571,8 @@ fn apply_saved_plans(
     Ok(())
 }
 
+/// One OpenTofu step: the run's state moves to `phase`, every line is recorded, and a cancel or
+/// a failure ends the run with what the operator needs to know.
 fn run_one_step(
     rec: &Recorder<'_>,
     ctx: &StepContext<'_>,
@@ -587,11 +589,17 @@ fn run_one_step(
     let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line))
         .map_err(|e| End::Failed(e.to_string()))?;
     if outcome.cancelled {
-        return Err(End::Cancelled(format!(
+        let mut msg = format!(
             "cancelled by the operator during tofu {}; OpenTofu was interrupted with {}",
             s.name(),
             outcome.signals.join(", then ")
-        )));
+        );
+        if outcome.signals.contains(&"SIGKILL") {
+            msg.push_str(
+                ". It had to be killed, so the state may still be locked: check with `tofu plan` in the workspace",
+            );
+        }
+        return Err(End::Cancelled(msg));
     }
     if !outcome.succeeded() {
         return Err(End::Failed(outcome.failure_summary(ctx.workspace)));
@@ -605,35 +613,8 @@ fn run_cluster_steps(
     plan_only: bool,
     ctx: &StepContext<'_>,
 ) -> Result<(), End> {
-    let step = |phase: RunState, s: Step| -> Result<(), End> {
-        if ctx.cancel.is_cancelled() {
-            return Err(End::Cancelled(format!(
-                "cancelled by the operator before tofu {}",
-                s.name()
-            )));
-        }
-        // A second cluster repeats the phases; the run's state only moves forward.
-        rec.state(phase, None);
-        let outcome = runner::run_step(ctx, s, &mut |line| rec.line(phase.as_str(), line))
-            .map_err(|e| End::Failed(e.to_string()))?;
-        if outcome.cancelled {
-            let mut msg = format!(
-                "cancelled by the operator during tofu {}; OpenTofu was interrupted with {}",
-                s.name(),
-                outcome.signals.join(", then ")
-            );
-            if outcome.signals.contains(&"SIGKILL") {
-                msg.push_str(
-                    ". It had to be killed, so the state may still be locked: check with `tofu plan` in the workspace",
-                );
-            }
-            return Err(End::Cancelled(msg));
-        }
-        if !outcome.succeeded() {
-            return Err(End::Failed(outcome.failure_summary(ctx.workspace)));
-        }
-        Ok(())
-    };
+    // A second cluster repeats the phases; the run's state only moves forward.
+    let step = |phase: RunState, s: Step| run_one_step(rec, ctx, phase, s);
     step(RunState::Init, Step::Init)?;
     step(
         RunState::Plan,
