@@ -12,9 +12,10 @@ use secrecy::SecretString;
 
 use crate::cmd::CmdResult;
 use crate::domain::platform::{PlatformConfig, SecretSource};
+use crate::provision::launch::{self, PlanFingerprint, PlanRunRef, RunOptions, StartRequest};
 use crate::provision::plan::PlanSummary;
 use crate::provision::runner::{SecretEnv, Tofu};
-use crate::provision::supervisor::{self, PlanFingerprint, PlanRunRef, RunOptions, StartRequest};
+use crate::provision::supervisor;
 use crate::secrets::{self, KeyringStore, SecretStore};
 use crate::store::runs::{RunAction, RunState};
 
@@ -156,7 +157,7 @@ pub fn resolve_secrets_with<S: SecretStore>(
 ) -> color_eyre::Result<SecretEnv> {
     let mut open_keyring = Some(open_keyring);
     let mut keyring: Option<S> = None;
-    let env = supervisor::secret_env(config, |field, r| {
+    let env = launch::secret_env(config, |field, r| {
         let source = r.source().map_err(|why| format!("{field} = {r}: {why}"))?;
         match source {
             SecretSource::Env(name) => match std::env::var(name) {
@@ -213,7 +214,7 @@ fn prepare(common: &CommonArgs) -> color_eyre::Result<Prepared> {
             common.config.display()
         );
     }
-    let label = supervisor::platform_label(&config);
+    let label = launch::platform_label(&config);
     Ok(Prepared {
         config_path: std::fs::canonicalize(&common.config)
             .ok()
@@ -533,7 +534,7 @@ fn start(
         config_path: p.config_path.clone(),
         options,
     };
-    let started = supervisor::start(conn, &req, &p.secrets)?;
+    let started = launch::start(conn, &req, &p.secrets)?;
     let mut child = started.child;
     // Reap the supervisor if it ends while we follow, so its PID does not linger as a zombie.
     std::thread::spawn(move || {
@@ -584,7 +585,7 @@ fn follow_run(
             if interrupted.swap(false, Ordering::SeqCst) && !cancel_sent.load(Ordering::SeqCst) {
                 match ask_cancel(id) {
                     Some(true) => {
-                        if let Err(e) = supervisor::request_cancel(conn, id) {
+                        if let Err(e) = launch::request_cancel(conn, id) {
                             eprintln!("could not cancel run {id}: {e}");
                         } else {
                             cancel_sent.store(true, Ordering::SeqCst);

@@ -213,7 +213,7 @@ pub fn run(cmd: RunsCmd) -> CmdResult {
             {
                 return cancel_orphan(&conn, &id, pid, &step);
             }
-            crate::provision::supervisor::request_cancel(&conn, &id)?;
+            crate::provision::launch::request_cancel(&conn, &id)?;
             println!(
                 "Asked run {id} to stop: OpenTofu is being interrupted gracefully and will release its state lock. Follow with `openova runs attach {id}`."
             );

@@ -12,7 +12,7 @@ use crate::domain::health::Health;
 /// Desired state of one component.
 // kube's printcolumn(...) repeats `type_ = "string"`, which clippy mistakes for a duplicate.
 #[allow(clippy::duplicated_attributes)]
-#[derive(CustomResource, Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(CustomResource, Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[kube(
     group = "openova.io",
     version = "v1alpha1",

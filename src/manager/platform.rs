@@ -431,14 +431,8 @@ mod tests {
             ComponentSpec {
                 chart: name.into(),
                 version: "v1.0.0".into(),
-                category: None,
                 dependencies: deps.iter().map(|d| d.to_string()).collect(),
-                values: None,
-                repository: None,
-                target_namespace: None,
-                delivery: None,
-                upgrade_at: None,
-                upgrade_timeout_seconds: None,
+                ..ComponentSpec::default()
             },
         );
         c.metadata.namespace = Some("openova-system".into());

@@ -436,12 +436,18 @@ mod tests {
         assert!(store.load_draft(id).unwrap().is_some());
     }
 
-    #[test]
-    fn store_open_garbage_file_sets_it_aside_untouched() {
+    /// A directory holding `openova.db` that is not SQLite at all, and the bytes it holds.
+    fn garbage_db() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("openova.db");
         let garbage = b"this is not sqlite at all, but it must not be lost".repeat(100);
         std::fs::write(&path, &garbage).unwrap();
+        (dir, path, garbage)
+    }
+
+    #[test]
+    fn store_open_garbage_file_sets_it_aside_untouched() {
+        let (_dir, path, garbage) = garbage_db();
         let store = Store::open(&path).unwrap();
         let aside = store.set_aside().expect("reported").clone();
         assert!(
@@ -466,10 +472,7 @@ mod tests {
 
     #[test]
     fn store_open_in_place_garbage_file_fails_and_leaves_it_alone() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("openova.db");
-        let garbage = b"this is not sqlite at all, but it must not be lost".repeat(100);
-        std::fs::write(&path, &garbage).unwrap();
+        let (dir, path, garbage) = garbage_db();
         let err = Store::open_in_place(&path).err().expect("refused");
         let msg = err.to_string();
         assert!(

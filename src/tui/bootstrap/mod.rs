@@ -413,7 +413,7 @@ impl Runner {
                 .map(|(_, v)| v.clone())
         };
         let keyring = self.keyring.as_ref();
-        let env = crate::provision::supervisor::secret_env(config, |field, r| {
+        let env = crate::provision::launch::secret_env(config, |field, r| {
             if let Some(v) = held_for(field) {
                 return Ok(v);
             }
@@ -427,13 +427,13 @@ impl Runner {
                 Err(e) => Err(format!("{field}: {e}")),
             }
         })?;
-        let started = crate::provision::supervisor::start_for_config(
+        let started = crate::provision::launch::start_for_config(
             self.store.conn(),
             crate::store::runs::RunAction::Apply,
             config,
             None,
             &env,
-            crate::provision::supervisor::RunOptions::default(),
+            crate::provision::launch::RunOptions::default(),
         )
         .map_err(|e| e.to_string())?;
         // The supervisor runs in its own session and outlives this process; nothing to reap.
@@ -563,7 +563,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                 });
             }
             Effect::CancelRun(id) => {
-                let result = crate::provision::supervisor::request_cancel(self.store.conn(), &id)
+                let result = crate::provision::launch::request_cancel(self.store.conn(), &id)
                     .map_err(|e| e.to_string());
                 send(Msg::RunCancelRequested(result));
             }

@@ -42,13 +42,10 @@ pub fn component_spec(catalog: &Catalog, name: &str, version: &str) -> Option<Co
     })
 }
 
-fn report(tx: &UnboundedSender<Msg>, cluster: usize, what: String, r: Result<(), ClusterError>) {
+fn report(tx: &UnboundedSender<Msg>, cluster: usize, what: String, r: Result<(), String>) {
     let msg = match r {
         Ok(()) => ClusterMsg::WriteDone { what },
-        Err(e) => ClusterMsg::WriteFailed {
-            what,
-            error: e.to_string(),
-        },
+        Err(error) => ClusterMsg::WriteFailed { what, error },
     };
     let _ = tx.send(Msg::Cluster { cluster, msg });
 }
@@ -63,13 +60,7 @@ impl EffectRunner<Effect, Msg> for Runner {
         let tx = tx.clone();
         let conn_of = |i: usize| self.conns.get(i).cloned();
         match effect {
-            Effect::Copy(text) => {
-                // OSC 52: the terminal (even at the far end of ssh) puts it on the clipboard.
-                let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
-                let mut out = std::io::stdout();
-                let _ = write!(out, "\x1b]52;c;{b64}\x07");
-                let _ = out.flush();
-            }
+            Effect::Copy(text) => copy_to_clipboard(&text),
             Effect::SetTheme(_) => {}
             Effect::RefreshCatalog => {
                 let conns = self.conns.clone();
@@ -88,19 +79,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                 tokio::spawn(async move {
                     let names: Vec<&str> = components.iter().map(|(n, _)| n.as_str()).collect();
                     let what = format!("install {}", names.join(", "));
-                    let mut result = Ok(());
-                    // Dependencies first: the manager orders delivery anyway, but a partial
-                    // failure then leaves only complete prerequisites behind.
-                    for (name, version) in &components {
-                        let Some(spec) = component_spec(&catalog, name, version) else {
-                            continue;
-                        };
-                        if let Err(e) = commands::install(&conn, &platform, name, &spec).await {
-                            result = Err(e);
-                            break;
-                        }
-                    }
-                    report(&tx, cluster, what, result);
+                    let r = install(&conn, &catalog, &platform, &components).await;
+                    report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
             }
             Effect::Uninstall {
@@ -113,7 +93,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                     let r = commands::uninstall(&conn, &platform, &name)
                         .await
                         .map(|_| ());
-                    report(&tx, cluster, format!("uninstall {name}"), r);
+                    let what = format!("uninstall {name}");
+                    report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
             }
             Effect::SetVersion {
@@ -125,7 +106,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
                     let r = commands::set_version(&conn, &platform, &name, &version).await;
-                    report(&tx, cluster, format!("upgrade {name} to {version}"), r);
+                    let what = format!("upgrade {name} to {version}");
+                    report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
             }
             Effect::ScheduleUpgrade {
@@ -137,31 +119,56 @@ impl EffectRunner<Effect, Msg> for Runner {
             } => {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
-                    // For the maintenance window the earliest time is now; the manager then
-                    // waits for the Platform's window to open.
-                    let at = match &when {
-                        When::At(at) => parse_time(at),
-                        When::MaintenanceWindow => Ok(Time(k8s_openapi::jiff::Timestamp::now())),
-                    };
-                    let what = format!("schedule {name} {version}");
-                    match at {
-                        Ok(at) => {
-                            let r =
-                                commands::schedule_upgrade(&conn, &platform, &name, &version, at)
-                                    .await;
-                            report(&tx, cluster, what, r);
-                        }
-                        Err(error) => {
-                            let _ = tx.send(Msg::Cluster {
-                                cluster,
-                                msg: ClusterMsg::WriteFailed { what, error },
-                            });
-                        }
-                    }
+                    let r = schedule_upgrade(&conn, &platform, &name, &version, &when).await;
+                    report(&tx, cluster, format!("schedule {name} {version}"), r);
                 });
             }
         }
     }
+}
+
+/// OSC 52: the terminal (even at the far end of ssh) puts `text` on the clipboard.
+fn copy_to_clipboard(text: &str) {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text.as_bytes());
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}
+
+/// Create the Components, in the order given (dependencies first: the manager orders delivery
+/// anyway, but a partial failure then leaves only complete prerequisites behind). Names without
+/// a chart are skipped; the first failure stops the rest.
+async fn install(
+    conn: &ClusterConn,
+    catalog: &Catalog,
+    platform: &str,
+    components: &[(String, String)],
+) -> Result<(), ClusterError> {
+    for (name, version) in components {
+        let Some(spec) = component_spec(catalog, name, version) else {
+            continue;
+        };
+        commands::install(conn, platform, name, &spec).await?;
+    }
+    Ok(())
+}
+
+/// Schedule the upgrade for `when`. For the maintenance window the earliest time is now; the
+/// manager then waits for the Platform's window to open.
+async fn schedule_upgrade(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    version: &str,
+    when: &When,
+) -> Result<(), String> {
+    let at = match when {
+        When::At(at) => parse_time(at)?,
+        When::MaintenanceWindow => Time(k8s_openapi::jiff::Timestamp::now()),
+    };
+    commands::schedule_upgrade(conn, platform, name, version, at)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Reload the catalog: from the ConfigMap the Platform names, else the embedded one.
