@@ -7,12 +7,12 @@ pub mod platform;
 
 pub use component::{
     Alert, AlertSeverity, Component, ComponentPhase, ComponentSpec, ComponentStatus, Endpoint,
-    Health, UpgradeRecord, UpgradeState,
+    Health, UpgradeIntent, UpgradeRecord, UpgradeState,
 };
 pub use platform::{
-    AvailableUpgrade, CatalogSource, DeliveryBackend, MaintenanceWindow, Organization, Platform,
-    PlatformComponent, PlatformComponentStatus, PlatformPhase, PlatformSpec, PlatformStatus,
-    Region,
+    AvailableUpgrade, CatalogSource, ConfirmedRemoval, DeliveryBackend, MaintenanceWindow,
+    MetaPlatformStatus, Organization, Platform, PlatformComponent, PlatformComponentStatus,
+    PlatformPhase, PlatformSpec, PlatformStatus, Region,
 };
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
