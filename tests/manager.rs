@@ -1663,20 +1663,32 @@ async fn rolled_back_upgrade_is_ready_and_can_be_retried_and_a_retry_of_a_health
         .await
         .expect("retry");
     event_with(&events, "RetryRequested", "rt").await;
-    component_where(
-        &components,
-        "rt",
-        "the retried upgrade to run and roll back again",
-        |c| {
-            c.status.as_ref().is_some_and(|s| {
-                s.handled_retry.as_deref() == Some("second")
-                    && s.upgrade.as_ref().is_some_and(|u| {
-                        u.state == UpgradeState::RolledBack && u.started_at.0 > first_try
-                    })
+    // The upgrade runs a second time (the same Event counts up as a series) and, still
+    // failing, is rolled back again.
+    wait_until("the retried upgrade to start again", || async {
+        events
+            .list(&ListParams::default())
+            .await
+            .ok()
+            .and_then(|l| {
+                l.items.into_iter().find(|e| {
+                    e.reason.as_deref() == Some("UpgradeStarted")
+                        && e.series.as_ref().is_some_and(|s| s.count >= 2)
+                })
             })
-        },
-    )
+    })
     .await;
+    let c = component_where(&components, "rt", "rolled back again", |c| {
+        c.status.as_ref().is_some_and(|s| {
+            s.handled_retry.as_deref() == Some("second")
+                && s.phase == Some(ComponentPhase::Running)
+                && s.upgrade.as_ref().is_some_and(|u| {
+                    u.state == UpgradeState::RolledBack && u.started_at.0 >= first_try
+                })
+        })
+    })
+    .await;
+    assert_eq!(c.status.and_then(|s| s.version).as_deref(), Some("v1.0.0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
