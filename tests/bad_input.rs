@@ -717,10 +717,13 @@ fn component_unknown_chart(_: &Path) -> Option<String> {
     let obs = |readiness| Observation {
         readiness,
         now: now(),
-        window_open: true,
+        window: None,
         waiting_for: Vec::new(),
         ordered_by_delivery: true,
         available_upgrades: Vec::new(),
+        major_flagged: false,
+        endpoints: Vec::new(),
+        delivery_missing: None,
         timeout: std::time::Duration::from_secs(600),
     };
     let first = decide(

@@ -73,6 +73,35 @@ pub struct ComponentSpec {
     /// Seconds an install or upgrade may take before it counts as failed (default 600).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upgrade_timeout_seconds: Option<u32>,
+    /// How a version change rolls out, and the operator's confirmations for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade: Option<UpgradeIntent>,
+    /// Retry a failed install or upgrade: write a new value (e.g. the current time). Acted on once
+    /// per value; on a Component that is not failed it is refused (condition and Event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<String>,
+    /// Ask the delivery controller to reconcile now: write a new value (e.g. the current time).
+    /// Rendered as Flux's `reconcile.fluxcd.io/requestedAt` annotation (Crossplane: the same
+    /// annotation, whose change makes provider-helm reconcile the Release).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile_requested_at: Option<String>,
+    /// Stop reconciling the release (Flux `spec.suspend`; Crossplane `crossplane.io/paused`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspend: bool,
+}
+
+/// How a version change rolls out.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UpgradeIntent {
+    /// Run the change in the Platform's next maintenance window. Refused (nothing runs) when the
+    /// Platform has no window.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub next_window: bool,
+    /// Second confirmation of a major upgrade, naming the jump (`"11→12"`; `->` works too). A
+    /// major upgrade without it is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_major: Option<String>,
 }
 
 /// Lifecycle phase of a component.
@@ -150,6 +179,12 @@ pub struct ComponentStatus {
     /// When the status last changed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_reconciled: Option<Time>,
+    /// The `spec.retry` value last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_retry: Option<String>,
+    /// The `spec.reconcileRequestedAt` value last passed to the delivery controller.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_reconcile_at: Option<String>,
 }
 
 /// A service endpoint of a component.

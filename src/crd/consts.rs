@@ -51,4 +51,20 @@ pub mod condition {
     pub const UNINSTALL_BLOCKED: &str = "UninstallBlocked";
     /// All enabled components exist and are reconciled (Platform).
     pub const RECONCILED: &str = "Reconciled";
+    /// A version change was refused and does not run (past time, no or invalid maintenance
+    /// window, major upgrade not confirmed).
+    pub const UPGRADE_REFUSED: &str = "UpgradeRefused";
+    /// The delivery kinds (Flux HelmRelease, Crossplane Release) are not served (Platform).
+    pub const DELIVERY_CRDS_MISSING: &str = "DeliveryCRDsMissing";
+    /// The Platform's maintenance window validates (Platform).
+    pub const MAINTENANCE_WINDOW_VALID: &str = "MaintenanceWindowValid";
+    /// The release is suspended (`spec.suspend`): the delivery controller does not reconcile it.
+    pub const SUSPENDED: &str = "Suspended";
 }
+
+/// Flux's annotation asking a controller to reconcile an object now (any new value).
+pub const ANNOTATION_FLUX_RECONCILE: &str = "reconcile.fluxcd.io/requestedAt";
+/// Crossplane's annotation pausing reconciliation of a managed resource.
+pub const ANNOTATION_CROSSPLANE_PAUSED: &str = "crossplane.io/paused";
+/// Annotation on a Component confirming its uninstall again after a refusal (value: its name).
+pub const ANNOTATION_CONFIRM_UNINSTALL: &str = "openova.io/confirm-uninstall";

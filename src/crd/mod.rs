@@ -9,11 +9,12 @@ pub mod platform;
 pub use crate::domain::health::{Health, PlatformPhase};
 pub use component::{
     Alert, AlertSeverity, Component, ComponentPhase, ComponentSpec, ComponentStatus, Endpoint,
-    UpgradeRecord, UpgradeState,
+    UpgradeIntent, UpgradeRecord, UpgradeState,
 };
 pub use platform::{
-    AvailableUpgrade, CatalogSource, DeliveryBackend, MaintenanceWindow, Organization, Platform,
-    PlatformComponent, PlatformComponentStatus, PlatformSpec, PlatformStatus, Region,
+    AvailableUpgrade, CatalogSource, ConfirmedRemoval, DeliveryBackend, MaintenanceWindow,
+    MetaPlatformStatus, Organization, Platform, PlatformComponent, PlatformComponentStatus,
+    PlatformSpec, PlatformStatus, Region,
 };
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

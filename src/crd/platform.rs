@@ -72,6 +72,23 @@ pub struct PlatformSpec {
     /// Minutes between update checks against the catalog (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub update_check_interval_minutes: Option<u32>,
+    /// Removals the operator confirmed. A Component is uninstalled only when the Platform no
+    /// longer selects it, nothing installed requires it, and an entry here names it (directly or
+    /// in `alsoRemove`). Components that are no longer selected but not named are kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removals: Vec<ConfirmedRemoval>,
+}
+
+/// One uninstall the operator confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConfirmedRemoval {
+    /// The component to uninstall.
+    pub name: String,
+    /// Dependencies no longer needed after it that the operator also chose to remove (the
+    /// others are kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_remove: Vec<String>,
 }
 
 /// The organization that owns the platform.
@@ -143,19 +160,23 @@ pub struct CatalogSource {
     pub config_map: Option<String>,
 }
 
-/// A weekly maintenance window in UTC.
+/// A weekly maintenance window, in its own time zone (UTC unless `timeZone` says otherwise).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceWindow {
     /// Days of the week the window opens (`Mon` … `Sun`); every day when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub days: Vec<Weekday>,
-    /// Opening time, `HH:MM` in UTC.
+    /// Opening time, `HH:MM` local to `timeZone`.
     #[schemars(regex(pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"))]
     pub start: String,
     /// Length of the window in minutes.
     #[schemars(range(min = 1, max = 1440))]
     pub duration_minutes: u32,
+    /// IANA time zone of `start` (`Europe/Berlin`); UTC when absent. Opening times follow the
+    /// zone's daylight saving changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time_zone: Option<String>,
 }
 
 /// Day of the week.
@@ -196,9 +217,16 @@ pub struct PlatformStatus {
     /// Number of entries in `alerts` (for printer columns).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_count: Option<u32>,
-    /// Standard conditions (`Reconciled`).
+    /// Standard conditions (`Reconciled`, `DeliveryCRDsMissing`, `MaintenanceWindowValid`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Meta-platforms (e.g. AI Hub) whose required members are all selected, with whether they
+    /// are installed (every required member healthy).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub meta_platforms: Vec<MetaPlatformStatus>,
+    /// Components no longer selected that are kept because no confirmed removal names them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<String>,
     /// The generation last acted on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
@@ -221,6 +249,19 @@ pub struct PlatformComponentStatus {
     /// Components that required this one when it was not selected directly.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub required_by: Vec<String>,
+}
+
+/// A meta-platform as seen from the Platform.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MetaPlatformStatus {
+    /// Catalog name (`ai-hub`).
+    pub name: String,
+    /// Every required member is installed and healthy.
+    pub installed: bool,
+    /// Required members not healthy yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub waiting_for: Vec<String>,
 }
 
 /// A newer version of an installed component.

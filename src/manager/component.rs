@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, OwnerReference, 
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::{Event, EventType};
+use kube::runtime::events::EventType;
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
@@ -19,7 +19,12 @@ use super::{Context, ManagerError, schedule};
 use crate::crd::consts::{self, condition};
 use crate::crd::{
     Alert, AlertSeverity, Component, ComponentPhase, ComponentSpec, ComponentStatus,
-    DeliveryBackend, Health, UpgradeRecord, UpgradeState,
+    DeliveryBackend, Endpoint, Health, UpgradeRecord, UpgradeState,
+};
+use crate::domain::uninstall::{Owner, Verdict, deletion_confirmed, deletion_verdict};
+use crate::domain::upgrade;
+use crate::domain::window::{
+    Refusal, Timing, When, Window, WindowError, confirms, major_jump, upgrade_timing,
 };
 
 /// How long an install or upgrade may take when the Component does not say.
@@ -35,13 +40,14 @@ pub fn now() -> Timestamp {
 }
 
 /// What the decision needs to know besides the Component itself.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Observation {
     /// Readiness of the primary delivery object; `None` when it does not exist.
     pub readiness: Option<Readiness>,
     pub now: Timestamp,
-    /// Whether the Platform's maintenance window (if any) is open now.
-    pub window_open: bool,
+    /// The Platform's maintenance window: `None` without one, `Some(Err)` when it does not
+    /// validate (then no upgrade runs).
+    pub window: Option<Result<Window, WindowError>>,
     /// Dependencies that are not healthy yet.
     pub waiting_for: Vec<String>,
     /// Whether the delivery objects order the install after the dependencies themselves (a Flux
@@ -50,8 +56,17 @@ pub struct Observation {
     pub ordered_by_delivery: bool,
     /// Newer catalog versions than the installed one, oldest first.
     pub available_upgrades: Vec<String>,
+    /// Whether the catalog flags the wanted version as a major upgrade (beyond semver).
+    pub major_flagged: bool,
+    /// Endpoints rendered from the catalog's templates and the Platform's domain.
+    pub endpoints: Vec<Endpoint>,
+    /// Why no delivery object can be written: its kind is not served (CRDs missing).
+    pub delivery_missing: Option<String>,
     pub timeout: Duration,
 }
+
+/// A Kubernetes Event to publish: type, reason, note.
+pub type Note = (EventType, &'static str, String);
 
 /// What to do about a Component.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,9 +76,14 @@ pub struct Decision {
     /// The status to report (without `lastReconciled`).
     pub status: ComponentStatus,
     /// Kubernetes Event to publish for a transition.
-    pub event: Option<(EventType, &'static str, String)>,
+    pub event: Option<Note>,
+    /// Events acknowledging operator actions (retry, reconcile now, suspend, refusals).
+    pub notes: Vec<Note>,
     pub requeue: Duration,
 }
+
+/// How long a Component with nothing in flight waits before it is looked at again.
+const IDLE: Duration = Duration::from_secs(3600);
 
 fn alert(
     name: &str,
@@ -86,6 +106,19 @@ fn push_alert(status: &mut ComponentStatus, new: Alert) {
     status.alerts.push(new);
 }
 
+/// Raise an alert and return the Warning Event that goes with it.
+fn raise(
+    st: &mut ComponentStatus,
+    name: &str,
+    severity: AlertSeverity,
+    reason: &'static str,
+    text: String,
+    now: Timestamp,
+) -> Note {
+    push_alert(st, alert(name, severity, reason, text.clone(), now));
+    (EventType::Warning, reason, text)
+}
+
 /// Decide the next step for `name` from its spec, its last status and what is observed. Pure:
 /// the same inputs give the same decision, and `now` only enters values at transitions, so a
 /// converged Component decides "nothing to change".
@@ -100,26 +133,232 @@ pub fn decide(
     st.last_reconciled = None;
     st.observed_generation = generation;
     st.available_upgrades = obs.available_upgrades.clone();
-    let wanted = spec.version.clone();
-    let now = obs.now;
-    let mut event = None;
-    let mut requeue = Duration::from_secs(3600);
+    st.endpoints = obs.endpoints.clone();
+    let mut notes = operator_requests(name, spec, &mut st);
 
+    if let Some(why) = &obs.delivery_missing {
+        return delivery_missing(spec, st, why, notes);
+    }
     let Some(installed) = st.version.clone() else {
-        // First install.
-        if !obs.waiting_for.is_empty() && !obs.ordered_by_delivery {
-            st.phase = Some(ComponentPhase::Pending);
-            st.health = Some(Health::Unknown);
-            st.message = waiting_message(&obs.waiting_for);
-            return finish(name, spec, st, None, None, PROGRESS_REQUEUE * 2);
+        return first_install(spec, st, obs, notes);
+    };
+    if let Some(note) = retry(name, spec, &mut st, &installed) {
+        notes.push(note);
+    }
+    let wanted = spec.version.clone();
+    let mut requeue = IDLE;
+    let mut refusal = None;
+    if installed != wanted {
+        match version_change(name, spec, &mut st, &installed, obs) {
+            Change::Start(upgrade) => {
+                return finish(spec, st, Some(wanted), upgrade, notes, PROGRESS_REQUEUE);
+            }
+            Change::Hold { requeue: r } => requeue = r,
+            Change::Refused(r) => refusal = Some(r),
+            Change::None => {}
         }
-        st.version = Some(wanted.clone());
+    } else if st
+        .upgrade
+        .as_ref()
+        .is_some_and(|u| u.state == UpgradeState::Scheduled)
+    {
+        // The operator took the scheduled version back (cancelled): nothing is pending any more.
+        st.upgrade = None;
+    }
+    if let Some(note) = record_refusal(&mut st, refusal.as_ref(), generation) {
+        notes.push(note);
+    }
+
+    match observed_readiness(&st, obs) {
+        None | Some(Readiness::Pending) => {
+            requeue = requeue.min(in_flight_requeue(&st));
+        }
+        Some(Readiness::Progressing { reason, message }) => {
+            note_progress(&mut st, &reason, &message, obs);
+            requeue = requeue.min(in_flight_requeue(&st));
+        }
+        Some(Readiness::Ready { message, .. }) => {
+            let event = became_ready(name, &mut st, &installed, &message, obs.now);
+            return finish(spec, st, Some(installed), event, notes, requeue);
+        }
+        Some(Readiness::Failed { reason, message }) => {
+            let why = if message.is_empty() {
+                reason.clone()
+            } else {
+                format!("{reason}: {message}")
+            };
+            st.message = Some(why.clone());
+            return match rollback_target(&st, &installed) {
+                Some(good) if st.phase == Some(ComponentPhase::Upgrading) => {
+                    let event = roll_back(name, &mut st, &installed, &good, &why, obs.now);
+                    finish(spec, st, Some(good), Some(event), notes, PROGRESS_REQUEUE)
+                }
+                _ => {
+                    let event = failed(name, &mut st, &installed, &why, obs.now);
+                    finish(spec, st, Some(installed), event, notes, requeue)
+                }
+            };
+        }
+    }
+    finish(spec, st, Some(installed), None, notes, requeue)
+}
+
+/// Acknowledge "reconcile now" and suspend/resume requests (each once) with an Event. The
+/// delivery objects carry them: see [`render_input`].
+fn operator_requests(name: &str, spec: &ComponentSpec, st: &mut ComponentStatus) -> Vec<Note> {
+    let mut notes = Vec::new();
+    if let Some(token) = &spec.reconcile_requested_at
+        && st.handled_reconcile_at.as_ref() != Some(token)
+    {
+        st.handled_reconcile_at = Some(token.clone());
+        notes.push((
+            EventType::Normal,
+            "ReconcileRequested",
+            format!("asked the delivery controller to reconcile {name} now ({token})"),
+        ));
+    }
+    let was_suspended = st
+        .conditions
+        .iter()
+        .any(|c| c.type_ == condition::SUSPENDED && c.status == "True");
+    if spec.suspend != was_suspended {
+        notes.push(if spec.suspend {
+            (
+                EventType::Normal,
+                "Suspended",
+                format!("{name} is suspended: its release is not reconciled until resumed"),
+            )
+        } else {
+            (
+                EventType::Normal,
+                "Resumed",
+                format!("{name} is resumed: its release is reconciled again"),
+            )
+        });
+    }
+    notes
+}
+
+/// The delivery kinds are not served: render nothing, and say why on the Component.
+fn delivery_missing(
+    spec: &ComponentSpec,
+    mut st: ComponentStatus,
+    why: &str,
+    notes: Vec<Note>,
+) -> Decision {
+    st.health.get_or_insert(Health::Unknown);
+    st.message = Some(why.to_string());
+    let mut d = finish(spec, st, None, None, notes, PROGRESS_REQUEUE * 6);
+    let generation = d.status.observed_generation;
+    set_condition(
+        &mut d.status.conditions,
+        cond(
+            condition::READY,
+            false,
+            "DeliveryCRDsMissing",
+            why.to_string(),
+            generation,
+        ),
+    );
+    d
+}
+
+/// First install: wait for dependencies the delivery backend does not order itself, then render
+/// the wanted version.
+fn first_install(
+    spec: &ComponentSpec,
+    mut st: ComponentStatus,
+    obs: &Observation,
+    notes: Vec<Note>,
+) -> Decision {
+    st.message = waiting_message(&obs.waiting_for);
+    if !obs.waiting_for.is_empty() && !obs.ordered_by_delivery {
+        st.phase = Some(ComponentPhase::Pending);
+        st.health = Some(Health::Unknown);
+        return finish(spec, st, None, None, notes, PROGRESS_REQUEUE * 2);
+    }
+    st.version = Some(spec.version.clone());
+    st.phase = Some(ComponentPhase::Installing);
+    st.health = Some(Health::Installing);
+    finish(
+        spec,
+        st,
+        Some(spec.version.clone()),
+        None,
+        notes,
+        PROGRESS_REQUEUE,
+    )
+}
+
+/// A retry the operator asked for (a new `spec.retry` value): a failed install is tried again, a
+/// rolled-back or failed upgrade may run again; anything else is refused. Each value is acted
+/// on once.
+fn retry(
+    name: &str,
+    spec: &ComponentSpec,
+    st: &mut ComponentStatus,
+    installed: &str,
+) -> Option<Note> {
+    let token = spec.retry.as_ref()?;
+    if st.handled_retry.as_ref() == Some(token) {
+        return None;
+    }
+    st.handled_retry = Some(token.clone());
+    let failed_upgrade = st.upgrade.as_ref().is_some_and(|u| {
+        u.to == spec.version && matches!(u.state, UpgradeState::RolledBack | UpgradeState::Failed)
+    });
+    if failed_upgrade && st.phase != Some(ComponentPhase::RollingBack) {
+        let to = spec.version.clone();
+        st.upgrade = None;
+        if st.phase == Some(ComponentPhase::Failed) {
+            st.phase = Some(ComponentPhase::Running);
+        }
+        return Some((
+            EventType::Normal,
+            "RetryRequested",
+            format!("retrying the upgrade of {name} from {installed} to {to}"),
+        ));
+    }
+    if st.phase == Some(ComponentPhase::Failed) && st.last_good_version.is_none() {
         st.phase = Some(ComponentPhase::Installing);
         st.health = Some(Health::Installing);
-        st.message = waiting_message(&obs.waiting_for);
-        return finish(name, spec, st, Some(wanted), None, PROGRESS_REQUEUE);
-    };
+        st.alerts.retain(|a| a.reason != "InstallFailed");
+        // Readiness is Pending until the delivery controller handled the new request.
+        st.handled_reconcile_at = Some(token.clone());
+        return Some((
+            EventType::Normal,
+            "RetryRequested",
+            format!("retrying the install of {name} {installed}"),
+        ));
+    }
+    let phase = st.phase.unwrap_or_default().as_str();
+    Some((
+        EventType::Warning,
+        "RetryRefused",
+        format!("retry of {name} refused: it is {phase}, not failed; nothing to retry"),
+    ))
+}
 
+/// What a wanted version different from the installed one leads to.
+enum Change {
+    /// Start the upgrade now (its Event).
+    Start(Option<Note>),
+    /// Scheduled: look again after this long.
+    Hold { requeue: Duration },
+    /// Refused: nothing runs.
+    Refused(Refusal),
+    /// Nothing to start (in flight, or the same version already failed).
+    None,
+}
+
+fn version_change(
+    name: &str,
+    spec: &ComponentSpec,
+    st: &mut ComponentStatus,
+    installed: &str,
+    obs: &Observation,
+) -> Change {
+    let wanted = spec.version.as_str();
     let in_first_install =
         st.phase == Some(ComponentPhase::Installing) && st.last_good_version.is_none();
     let already_failed_to = st.upgrade.as_ref().is_some_and(|u| {
@@ -129,234 +368,321 @@ pub fn decide(
         st.phase,
         Some(ComponentPhase::Upgrading | ComponentPhase::RollingBack)
     );
-
-    if installed != wanted && in_first_install {
+    if already_failed_to || busy {
+        return Change::None;
+    }
+    if let Some(refusal) = major_refusal(spec, installed, obs.major_flagged) {
+        clear_scheduled(st);
+        return Change::Refused(refusal);
+    }
+    if in_first_install {
         // The wanted version changed before the first install finished. Switching the install
         // in flight would leave nothing to roll back to if the new version fails; instead the
-        // first install finishes and the change then runs as an upgrade (at `upgradeAt`, inside
+        // first install finishes and the change then runs as an upgrade (at its time, inside
         // the maintenance window), with its automatic rollback.
         let note = format!("waits for the first install of {installed} to finish");
-        schedule_upgrade(&mut st, &installed, &wanted, spec, now, Some(note));
-        // Fall through: keep observing the version being installed.
-    } else if installed != wanted && !already_failed_to && !busy {
-        let upgrade_at = spec.upgrade_at.as_ref().map(|t| t.0);
-        let due = upgrade_at.is_none_or(|at| at <= now) && obs.window_open;
-        if !due {
-            schedule_upgrade(&mut st, &installed, &wanted, spec, now, None);
-            requeue = schedule::wait_for(upgrade_at, now);
-            // Fall through: keep observing the installed version while waiting.
-        } else {
-            st.upgrade = Some(UpgradeRecord {
-                from: installed.clone(),
-                to: wanted.clone(),
-                started_at: Time(now),
-                state: UpgradeState::InProgress,
-                scheduled_for: spec.upgrade_at.clone(),
-                finished_at: None,
-                message: None,
-            });
-            st.version = Some(wanted.clone());
-            st.phase = Some(ComponentPhase::Upgrading);
-            st.health = Some(Health::Installing);
-            st.message = None;
-            let note = format!("upgrading {name} from {installed} to {wanted}");
-            return finish(
-                name,
-                spec,
-                st,
-                Some(wanted),
-                Some((EventType::Normal, "UpgradeStarted", note)),
-                PROGRESS_REQUEUE,
-            );
+        schedule_upgrade(st, installed, wanted, spec, obs.now, Some(note));
+        return Change::Hold {
+            requeue: PROGRESS_REQUEUE,
+        };
+    }
+    match timing(spec, st, installed, obs) {
+        Timing::Due => Change::Start(start_upgrade(name, st, installed, wanted, spec, obs.now)),
+        Timing::Wait { until } => {
+            schedule_upgrade(st, installed, wanted, spec, obs.now, None);
+            Change::Hold {
+                requeue: schedule::wait_for(Some(until), obs.now),
+            }
         }
-    } else if installed == wanted
-        && st
-            .upgrade
-            .as_ref()
-            .is_some_and(|u| u.state == UpgradeState::Scheduled)
+        Timing::Refused(refusal) => {
+            clear_scheduled(st);
+            Change::Refused(refusal)
+        }
+    }
+}
+
+/// When the Component asks the upgrade to run: now, at `upgradeAt`, or in the next window.
+pub fn when_of(spec: &ComponentSpec) -> When {
+    if spec.upgrade.as_ref().is_some_and(|u| u.next_window) {
+        When::NextWindow
+    } else {
+        match &spec.upgrade_at {
+            Some(at) => When::At(at.0),
+            None => When::Now,
+        }
+    }
+}
+
+/// Whether the version change may run now, per its schedule and the Platform's window.
+fn timing(
+    spec: &ComponentSpec,
+    st: &ComponentStatus,
+    installed: &str,
+    obs: &Observation,
+) -> Timing {
+    let waiting = st.upgrade.as_ref().is_some_and(|u| {
+        u.state == UpgradeState::Scheduled
+            && u.from == installed
+            && u.to == spec.version
+            && u.scheduled_for == spec.upgrade_at
+    });
+    let window = obs.window.as_ref().map(|w| w.as_ref());
+    upgrade_timing(when_of(spec), window, obs.now, waiting)
+}
+
+/// A major upgrade without the second confirmation naming its jump is refused.
+fn major_refusal(spec: &ComponentSpec, installed: &str, flagged: bool) -> Option<Refusal> {
+    let (from, to) = (
+        upgrade::parse(installed).ok()?,
+        upgrade::parse(&spec.version).ok()?,
+    );
+    let jump = major_jump(&from, &to, flagged)?;
+    let confirmation = spec
+        .upgrade
+        .as_ref()
+        .and_then(|u| u.confirm_major.as_deref());
+    (!confirms(&jump, confirmation)).then(|| Refusal::MajorNotConfirmed {
+        from: installed.to_string(),
+        to: spec.version.clone(),
+        jump,
+    })
+}
+
+fn clear_scheduled(st: &mut ComponentStatus) {
+    if st
+        .upgrade
+        .as_ref()
+        .is_some_and(|u| u.state == UpgradeState::Scheduled)
     {
-        // The operator took the scheduled version back: nothing is pending any more.
         st.upgrade = None;
     }
+}
 
-    // Observe the installed version.
-    let upgrading = st.phase == Some(ComponentPhase::Upgrading);
-    let timed_out = upgrading
+/// Set (or clear) the `UpgradeRefused` condition; the Warning Event goes out only when the
+/// refusal is new, so a refused Component does not repeat it on every reconcile.
+fn record_refusal(
+    st: &mut ComponentStatus,
+    refusal: Option<&Refusal>,
+    generation: Option<i64>,
+) -> Option<Note> {
+    let Some(refusal) = refusal else {
+        st.conditions
+            .retain(|c| c.type_ != condition::UPGRADE_REFUSED);
+        return None;
+    };
+    let message = refusal.to_string();
+    let known = st.conditions.iter().any(|c| {
+        c.type_ == condition::UPGRADE_REFUSED && c.status == "True" && c.message == message
+    });
+    set_condition(
+        &mut st.conditions,
+        cond(
+            condition::UPGRADE_REFUSED,
+            true,
+            refusal.reason(),
+            message.clone(),
+            generation,
+        ),
+    );
+    (!known).then_some((EventType::Warning, "UpgradeRefused", message))
+}
+
+fn start_upgrade(
+    name: &str,
+    st: &mut ComponentStatus,
+    installed: &str,
+    wanted: &str,
+    spec: &ComponentSpec,
+    now: Timestamp,
+) -> Option<Note> {
+    st.upgrade = Some(UpgradeRecord {
+        from: installed.to_string(),
+        to: wanted.to_string(),
+        started_at: Time(now),
+        state: UpgradeState::InProgress,
+        scheduled_for: spec.upgrade_at.clone(),
+        finished_at: None,
+        message: None,
+    });
+    st.version = Some(wanted.to_string());
+    st.phase = Some(ComponentPhase::Upgrading);
+    st.health = Some(Health::Installing);
+    st.message = None;
+    st.conditions
+        .retain(|c| c.type_ != condition::UPGRADE_REFUSED);
+    Some((
+        EventType::Normal,
+        "UpgradeStarted",
+        format!("upgrading {name} from {installed} to {wanted}"),
+    ))
+}
+
+/// The readiness that counts: the delivery object's, or a timeout when an upgrade took too long.
+fn observed_readiness(st: &ComponentStatus, obs: &Observation) -> Option<Readiness> {
+    let timed_out = st.phase == Some(ComponentPhase::Upgrading)
         && st.upgrade.as_ref().is_some_and(|u| {
-            now.duration_since(u.started_at.0).as_secs()
+            obs.now.duration_since(u.started_at.0).as_secs()
                 >= i64::try_from(obs.timeout.as_secs()).unwrap_or(i64::MAX)
         });
-    let readiness = match (&obs.readiness, timed_out) {
-        (Some(Readiness::Failed { .. }), _) => obs.readiness.clone(),
-        (_, true) => Some(Readiness::Failed {
+    match &obs.readiness {
+        Some(Readiness::Failed { .. }) => obs.readiness.clone(),
+        _ if timed_out => Some(Readiness::Failed {
             reason: "UpgradeTimeout".into(),
             message: format!("not ready after {}s", obs.timeout.as_secs()),
         }),
         _ => obs.readiness.clone(),
-    };
-    match readiness {
-        None | Some(Readiness::Pending) | Some(Readiness::Progressing { .. }) => {
-            if let Some(Readiness::Progressing { reason, message }) = &readiness {
-                // Waiting for dependencies is said the same way whoever reports it, so Flux
-                // confirming what the manager already wrote is not another write.
-                let waiting = (reason == "DependencyNotReady")
-                    .then(|| waiting_message(&obs.waiting_for))
-                    .flatten();
-                if let Some(text) =
-                    waiting.or_else(|| (!message.is_empty()).then(|| message.clone()))
-                {
-                    st.message = Some(text);
-                }
-            }
-            if matches!(
-                st.phase,
-                Some(
-                    ComponentPhase::Installing
-                        | ComponentPhase::Upgrading
-                        | ComponentPhase::RollingBack
-                )
-            ) {
-                requeue = requeue.min(PROGRESS_REQUEUE);
-            }
-        }
-        Some(Readiness::Ready { message, .. }) => {
-            let was = st.phase;
-            st.health = Some(Health::Healthy);
-            st.phase = Some(ComponentPhase::Running);
-            st.last_good_version = Some(installed.clone());
-            st.message = (!message.is_empty()).then_some(message);
-            match was {
-                Some(ComponentPhase::Upgrading) => {
-                    if let Some(u) = st.upgrade.as_mut() {
-                        u.state = UpgradeState::Succeeded;
-                        u.finished_at = Some(Time(now));
-                    }
-                    st.alerts.clear();
-                    let note = format!("{name} is ready at {installed}");
-                    event = Some((EventType::Normal, "UpgradeSucceeded", note));
-                }
-                Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None => {
-                    // No Event per first install: the status says it, Flux records its own
-                    // install Event on the HelmRelease, and the Platform publishes one Event
-                    // when all its components are healthy (a thousand Events on a cold start
-                    // would be a sixth of the manager's requests and bury the ones that matter).
-                    st.alerts.clear();
-                }
-                Some(ComponentPhase::RollingBack) => {
-                    let note = format!("{name} is ready again at {installed} after the rollback");
-                    event = Some((EventType::Normal, "RollbackSucceeded", note));
-                }
-                Some(ComponentPhase::Failed) => {
-                    st.alerts
-                        .retain(|a| a.reason != "InstallFailed" && a.reason != "Unhealthy");
-                }
-                _ => {}
-            }
-        }
-        Some(Readiness::Failed { reason, message }) => {
-            let why = if message.is_empty() {
-                reason.clone()
-            } else {
-                format!("{reason}: {message}")
-            };
-            st.message = Some(why.clone());
-            let rollback_to = st.last_good_version.clone().filter(|g| g != &installed);
-            match (st.phase, rollback_to) {
-                (Some(ComponentPhase::Upgrading), Some(good)) => {
-                    let from = st
-                        .upgrade
-                        .as_ref()
-                        .map(|u| u.from.clone())
-                        .unwrap_or(good.clone());
-                    if let Some(u) = st.upgrade.as_mut() {
-                        u.state = UpgradeState::RolledBack;
-                        u.finished_at = Some(Time(now));
-                        u.message = Some(why.clone());
-                    }
-                    st.version = Some(good.clone());
-                    st.phase = Some(ComponentPhase::RollingBack);
-                    st.health = Some(Health::Degraded);
-                    let text = format!(
-                        "upgrade of {name} from {from} to {installed} failed ({why}); rolled back to {good}"
-                    );
-                    push_alert(
-                        &mut st,
-                        alert(
-                            name,
-                            AlertSeverity::Warning,
-                            "UpgradeRolledBack",
-                            text.clone(),
-                            now,
-                        ),
-                    );
-                    return finish(
-                        name,
-                        spec,
-                        st,
-                        Some(good),
-                        Some((EventType::Warning, "UpgradeRolledBack", text)),
-                        PROGRESS_REQUEUE,
-                    );
-                }
-                (Some(ComponentPhase::Upgrading | ComponentPhase::RollingBack), _) => {
-                    if let Some(u) = st.upgrade.as_mut() {
-                        u.state = UpgradeState::Failed;
-                        u.finished_at.get_or_insert(Time(now));
-                        u.message = Some(why.clone());
-                    }
-                    st.phase = Some(ComponentPhase::Failed);
-                    st.health = Some(Health::Failed);
-                    let text = format!(
-                        "{name} failed at {installed} and could not be rolled back ({why})"
-                    );
-                    push_alert(
-                        &mut st,
-                        alert(
-                            name,
-                            AlertSeverity::Critical,
-                            "RollbackFailed",
-                            text.clone(),
-                            now,
-                        ),
-                    );
-                    event = Some((EventType::Warning, "RollbackFailed", text));
-                }
-                (Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None, _) => {
-                    st.phase = Some(ComponentPhase::Failed);
-                    st.health = Some(Health::Failed);
-                    let text = format!("install of {name} {installed} failed ({why})");
-                    push_alert(
-                        &mut st,
-                        alert(
-                            name,
-                            AlertSeverity::Critical,
-                            "InstallFailed",
-                            text.clone(),
-                            now,
-                        ),
-                    );
-                    event = Some((EventType::Warning, "InstallFailed", text));
-                }
-                (Some(ComponentPhase::Running), _) => {
-                    // Was healthy, now not: degraded, not failed; Flux keeps retrying.
-                    st.health = Some(Health::Degraded);
-                    let text = format!("{name} {installed} is not ready ({why})");
-                    push_alert(
-                        &mut st,
-                        alert(name, AlertSeverity::Warning, "Unhealthy", text.clone(), now),
-                    );
-                    event = Some((EventType::Warning, "Unhealthy", text));
-                }
-                (Some(ComponentPhase::Failed | ComponentPhase::Deleting), _) => {}
-            }
-        }
     }
-    finish(name, spec, st, Some(installed), event, requeue)
+}
+
+fn in_flight_requeue(st: &ComponentStatus) -> Duration {
+    match st.phase {
+        Some(
+            ComponentPhase::Installing | ComponentPhase::Upgrading | ComponentPhase::RollingBack,
+        ) => PROGRESS_REQUEUE,
+        _ => IDLE,
+    }
+}
+
+/// Still working: keep the delivery controller's message.
+fn note_progress(st: &mut ComponentStatus, reason: &str, message: &str, obs: &Observation) {
+    // Waiting for dependencies is said the same way whoever reports it, so Flux confirming what
+    // the manager already wrote is not another write.
+    let waiting = (reason == "DependencyNotReady")
+        .then(|| waiting_message(&obs.waiting_for))
+        .flatten();
+    if let Some(text) = waiting.or_else(|| (!message.is_empty()).then(|| message.to_string())) {
+        st.message = Some(text);
+    }
+}
+
+/// Ready at `installed`: healthy, and `installed` becomes the last good version.
+fn became_ready(
+    name: &str,
+    st: &mut ComponentStatus,
+    installed: &str,
+    message: &str,
+    now: Timestamp,
+) -> Option<Note> {
+    let was = st.phase;
+    st.health = Some(Health::Healthy);
+    st.phase = Some(ComponentPhase::Running);
+    st.last_good_version = Some(installed.to_string());
+    st.message = (!message.is_empty()).then(|| message.to_string());
+    match was {
+        Some(ComponentPhase::Upgrading) => {
+            if let Some(u) = st.upgrade.as_mut() {
+                u.state = UpgradeState::Succeeded;
+                u.finished_at = Some(Time(now));
+            }
+            st.alerts.clear();
+            Some((
+                EventType::Normal,
+                "UpgradeSucceeded",
+                format!("{name} is ready at {installed}"),
+            ))
+        }
+        Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None => {
+            // No Event per first install: the status says it, Flux records its own install
+            // Event on the HelmRelease, and the Platform publishes one Event when all its
+            // components are healthy (a thousand Events on a cold start would be a sixth of the
+            // manager's requests and bury the ones that matter).
+            st.alerts.clear();
+            None
+        }
+        Some(ComponentPhase::RollingBack) => Some((
+            EventType::Normal,
+            "RollbackSucceeded",
+            format!("{name} is ready again at {installed} after the rollback"),
+        )),
+        Some(ComponentPhase::Failed) => {
+            st.alerts
+                .retain(|a| a.reason != "InstallFailed" && a.reason != "Unhealthy");
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The version a failed upgrade goes back to: the last version that was Ready, when it is not
+/// the one that failed.
+pub fn rollback_target(st: &ComponentStatus, installed: &str) -> Option<String> {
+    st.last_good_version.clone().filter(|g| g != installed)
+}
+
+/// A failed upgrade with a good version to return to: render it again and alert.
+fn roll_back(
+    name: &str,
+    st: &mut ComponentStatus,
+    installed: &str,
+    good: &str,
+    why: &str,
+    now: Timestamp,
+) -> Note {
+    let from = st
+        .upgrade
+        .as_ref()
+        .map_or_else(|| good.to_string(), |u| u.from.clone());
+    if let Some(u) = st.upgrade.as_mut() {
+        u.state = UpgradeState::RolledBack;
+        u.finished_at = Some(Time(now));
+        u.message = Some(why.to_string());
+    }
+    st.version = Some(good.to_string());
+    st.phase = Some(ComponentPhase::RollingBack);
+    st.health = Some(Health::Degraded);
+    let text = format!(
+        "upgrade of {name} from {from} to {installed} failed ({why}); rolled back to {good}"
+    );
+    raise(
+        st,
+        name,
+        AlertSeverity::Warning,
+        "UpgradeRolledBack",
+        text,
+        now,
+    )
+}
+
+/// Failed with nothing to roll back to: what it means depends on what was going on.
+fn failed(
+    name: &str,
+    st: &mut ComponentStatus,
+    installed: &str,
+    why: &str,
+    now: Timestamp,
+) -> Option<Note> {
+    let (severity, reason, text) = match st.phase {
+        Some(ComponentPhase::Upgrading | ComponentPhase::RollingBack) => {
+            if let Some(u) = st.upgrade.as_mut() {
+                u.state = UpgradeState::Failed;
+                u.finished_at.get_or_insert(Time(now));
+                u.message = Some(why.to_string());
+            }
+            st.phase = Some(ComponentPhase::Failed);
+            st.health = Some(Health::Failed);
+            let text = format!("{name} failed at {installed} and could not be rolled back ({why})");
+            (AlertSeverity::Critical, "RollbackFailed", text)
+        }
+        Some(ComponentPhase::Installing) | Some(ComponentPhase::Pending) | None => {
+            st.phase = Some(ComponentPhase::Failed);
+            st.health = Some(Health::Failed);
+            let text = format!("install of {name} {installed} failed ({why})");
+            (AlertSeverity::Critical, "InstallFailed", text)
+        }
+        Some(ComponentPhase::Running) => {
+            // Was healthy, now not: degraded, not failed; Flux keeps retrying.
+            st.health = Some(Health::Degraded);
+            let text = format!("{name} {installed} is not ready ({why})");
+            (AlertSeverity::Warning, "Unhealthy", text)
+        }
+        Some(ComponentPhase::Failed | ComponentPhase::Deleting) => return None,
+    };
+    Some(raise(st, name, severity, reason, text, now))
 }
 
 /// Record an upgrade from `installed` to `wanted` as scheduled. An existing record of the same
 /// upgrade is kept (its start time stays, so a waiting Component decides the same each time);
-/// its time and note follow the spec.
+/// its time and note follow the spec (rescheduling moves it).
 fn schedule_upgrade(
     st: &mut ComponentStatus,
     installed: &str,
@@ -393,11 +719,11 @@ fn waiting_message(waiting_for: &[String]) -> Option<String> {
 }
 
 fn finish(
-    _name: &str,
     spec: &ComponentSpec,
     mut st: ComponentStatus,
     render: Option<String>,
-    event: Option<(EventType, &'static str, String)>,
+    event: Option<Note>,
+    notes: Vec<Note>,
     requeue: Duration,
 ) -> Decision {
     set_conditions(&mut st, spec);
@@ -405,6 +731,7 @@ fn finish(
         render,
         status: st,
         event,
+        notes,
         requeue,
     }
 }
@@ -448,8 +775,9 @@ fn cond(
 fn set_conditions(st: &mut ComponentStatus, spec: &ComponentSpec) {
     let generation = st.observed_generation;
     let phase = st.phase.unwrap_or_default();
-    let healthy =
-        st.health == Some(Health::Healthy) && st.version.as_deref() == Some(spec.version.as_str());
+    // Ready says what health says: a Component running healthy at its last good version after
+    // a rollback (or holding a scheduled upgrade) is Ready, so `kubectl wait` agrees with it.
+    let healthy = st.health == Some(Health::Healthy);
     let ready_msg = st.message.clone().unwrap_or_else(|| match &st.version {
         Some(v) => format!("{} at {v}", phase.as_str()),
         None => phase.as_str().to_string(),
@@ -504,6 +832,20 @@ fn set_conditions(st: &mut ComponentStatus, spec: &ComponentSpec) {
                 );
             }
         }
+    }
+    if spec.suspend {
+        set_condition(
+            &mut conditions,
+            cond(
+                condition::SUSPENDED,
+                true,
+                "SuspendedBySpec",
+                "spec.suspend is true: the release is not reconciled".to_string(),
+                generation,
+            ),
+        );
+    } else {
+        conditions.retain(|c| c.type_ != condition::SUSPENDED);
     }
     // Deletion sets UninstallBlocked itself; any other reconcile means it is no longer blocked.
     conditions.retain(|c| c.type_ != condition::UNINSTALL_BLOCKED);
@@ -573,12 +915,16 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
     let old = c.status.clone().unwrap_or_default();
     let now = now();
 
+    let delivery_missing = ctx.delivery_missing(backend);
     let primary = delivery::primary_of(backend, &ns, &name);
-    let readiness = ctx
-        .get_dynamic(&primary, &ns)
-        .await?
-        .as_ref()
-        .map(delivery::readiness);
+    let readiness = match &delivery_missing {
+        Some(_) => None,
+        None => ctx
+            .get_dynamic(&primary, &ns)
+            .await?
+            .as_ref()
+            .map(delivery::readiness),
+    };
 
     let waiting_for = c
         .spec
@@ -595,20 +941,36 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
         .version
         .clone()
         .unwrap_or_else(|| c.spec.version.clone());
-    let available_upgrades = catalog
-        .get(&name)
+    let entry = catalog.get(&name);
+    let installed_v = upgrade::parse(&installed).ok();
+    let wanted_v = upgrade::parse(&c.spec.version).ok();
+    let available_upgrades = entry
         .map(|spec| {
             spec.versions
                 .iter()
-                .filter(|v| crate::domain::upgrade::parse(&installed).is_ok_and(|i| v.version > i))
+                .filter(|v| installed_v.as_ref().is_some_and(|i| &v.version > i))
                 .map(|v| crate::domain::catalog::display_version(&v.version))
                 .collect()
         })
         .unwrap_or_default();
-    let window_open = platform
-        .as_ref()
-        .and_then(|p| p.spec.maintenance_window.as_ref())
-        .is_none_or(|w| schedule::window_open(w, now));
+    // A version on the way from the installed to the wanted one that the catalog flags as major
+    // makes the whole jump major.
+    let major_flagged = entry.is_some_and(|spec| {
+        spec.versions.iter().any(|v| {
+            v.major
+                && installed_v.as_ref().is_some_and(|i| &v.version > i)
+                && wanted_v.as_ref().is_some_and(|w| &v.version <= w)
+        })
+    });
+    let endpoints = match (entry, platform.as_deref()) {
+        (Some(spec), Some(p)) => endpoints_of(spec, p),
+        _ => Vec::new(),
+    };
+    let window = schedule::checked_window(
+        platform
+            .as_ref()
+            .and_then(|p| p.spec.maintenance_window.as_ref()),
+    );
     let timeout = c
         .spec
         .upgrade_timeout_seconds
@@ -617,16 +979,21 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
     let obs = Observation {
         readiness,
         now,
-        window_open,
+        window,
         waiting_for,
         ordered_by_delivery: backend == DeliveryBackend::Flux,
         available_upgrades,
+        major_flagged,
+        endpoints,
+        delivery_missing,
         timeout,
     };
     let decision = decide(&name, &c.spec, c.metadata.generation, &old, &obs);
 
     if let Some(version) = &decision.render {
-        let input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
+        let mut input = render_input(&c, &ns, version, catalog.as_ref(), platform.as_deref());
+        input.requested_at = decision.status.handled_reconcile_at.clone();
+        input.forced_at = decision.status.handled_retry.clone();
         // The objects go out together (Flux and Crossplane wait for a missing source by
         // themselves); the status follows once all of them are written.
         let applies = delivery::render(backend, &input)
@@ -639,11 +1006,32 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
         ctx.write_component_status(&c, decision.status.clone())
             .await?;
     }
-    if let Some((type_, reason, note)) = decision.event {
+    for (type_, reason, note) in decision.event.into_iter().chain(decision.notes) {
         ctx.publish(&*c, type_, reason, note).await;
     }
     ctx.forget_backoff(&format!("component/{ns}/{name}"));
     Ok(Action::requeue(decision.requeue))
+}
+
+/// The component's endpoints for a Platform: the catalog's templates filled with the Platform's
+/// domain and its first region's location.
+pub fn endpoints_of(
+    spec: &crate::domain::catalog::ComponentSpec,
+    platform: &crate::crd::Platform,
+) -> Vec<Endpoint> {
+    let domain = &platform.spec.organization.domain;
+    let location = platform
+        .spec
+        .regions
+        .first()
+        .map_or("", |r| r.location.as_str());
+    spec.endpoints
+        .iter()
+        .map(|e| Endpoint {
+            name: e.name.clone(),
+            url: e.render(domain, location),
+        })
+        .collect()
 }
 
 /// The chart version to render for an operator-facing version: the catalog's wrapper chart
@@ -696,51 +1084,124 @@ fn render_input(
         dependencies: c.spec.dependencies.clone(),
         values: c.spec.values.clone(),
         owner,
+        suspend: c.spec.suspend,
+        requested_at: None,
+        forced_at: None,
     }
 }
 
-/// Uninstall: refused while other Components that are not being deleted depend on this one;
-/// otherwise delete the delivery objects and wait until they are gone. Returns when to look
-/// again, or `None` once everything is gone and the finalizer may be removed.
+/// A deletion of `c`: uninstalled only when the Platform no longer selects it, nothing
+/// installed requires it and the operator confirmed this removal (see
+/// [`crate::domain::uninstall::deletion_verdict`]). A Component the Platform still selects keeps
+/// its release and is adopted again; a refused deletion keeps the release and never goes
+/// through by itself later. Returns when to look again, or `None` once the finalizer may go.
 async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, ManagerError> {
     let name = c.name_any();
     let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
-    let mut dependents: Vec<String> = ctx
-        .components_in(&ns)
-        .into_iter()
-        .filter(|o| o.metadata.deletion_timestamp.is_none())
-        .filter(|o| o.spec.dependencies.iter().any(|d| d == &name))
-        .map(|o| o.name_any())
-        .collect();
-    dependents.sort();
+    let platform = ctx.platform_of(&c);
+    let selected = match platform.as_deref() {
+        None => false,
+        Some(p) => {
+            let catalog = ctx.catalog_for(Some(p)).await?;
+            // When the Platform's wish list cannot be read, nothing is uninstalled.
+            super::platform::wanted_components(p, &catalog, |_| None)
+                .map_or(true, |w| w.iter().any(|w| w.name == name))
+        }
+    };
+    let installed = super::platform::installed_of(&ctx.components_in(&ns));
+    let dependents = crate::domain::uninstall::dependents(&installed, &name);
     let mut st = c.status.clone().unwrap_or_default();
+    let refused_before = st
+        .conditions
+        .iter()
+        .any(|k| k.type_ == condition::UNINSTALL_BLOCKED && k.status == "True");
+    let annotated = c
+        .annotations()
+        .get(consts::ANNOTATION_CONFIRM_UNINSTALL)
+        .is_some_and(|v| v == &name);
+    let owner = match platform.as_deref() {
+        Some(p) => Owner::Platform {
+            named_in_removals: super::platform::confirmed_removals(p).contains(&name),
+        },
+        None => Owner::None,
+    };
+    let confirmed = deletion_confirmed(owner, refused_before, annotated);
+    let backend = backend_of(&c, ctx);
+    let how = match platform.as_deref() {
+        Some(p) => format!(
+            "to uninstall it, remove it from Platform {}'s spec.components and confirm the removal in spec.removals",
+            p.name_any()
+        ),
+        None => format!(
+            "to uninstall it, confirm again: kubectl annotate component {name} {}={name}",
+            consts::ANNOTATION_CONFIRM_UNINSTALL
+        ),
+    };
     let old = st.clone();
     st.phase = Some(ComponentPhase::Deleting);
-    if !dependents.is_empty() {
-        let msg = format!(
-            "uninstall of {name} refused: {} still depend on it; uninstall those first",
-            dependents.join(", ")
-        );
-        set_condition(
-            &mut st.conditions,
-            cond(
-                condition::UNINSTALL_BLOCKED,
-                true,
-                "DependentsInstalled",
-                msg.clone(),
-                c.metadata.generation,
-            ),
-        );
-        st.message = Some(msg.clone());
-        if comparable(&st) != comparable(&old) {
-            ctx.write_component_status(&c, st).await?;
-            ctx.publish(&*c, EventType::Warning, "UninstallRefused", msg)
-                .await;
+    let (reason, msg) = match deletion_verdict(selected, &dependents, confirmed) {
+        Verdict::Uninstall => return uninstall(&c, ctx, backend, st, &old).await,
+        Verdict::KeepSelected => {
+            ctx.orphan_delivery(backend, &ns, &name).await?;
+            let platform = platform
+                .as_deref()
+                .map(|p| p.name_any())
+                .unwrap_or_default();
+            ctx.publish(
+                &*c,
+                EventType::Warning,
+                "ReleaseKept",
+                format!(
+                    "{name} was deleted while Platform {platform} still selects it: its release is kept and the Component is adopted again; {how}"
+                ),
+            )
+            .await;
+            return Ok(None);
         }
-        // Dependents going away wake this Component through the dependency watch.
-        return Ok(Some(Action::requeue(Duration::from_secs(30))));
+        Verdict::Refused { dependents } => (
+            "DependentsInstalled",
+            format!(
+                "uninstall of {name} refused: {} still depend on it; its release is kept and this deletion does not go through by itself; uninstall those first, then {how}",
+                dependents.join(", ")
+            ),
+        ),
+        Verdict::NotConfirmed => (
+            "NotConfirmed",
+            format!(
+                "{name} is not uninstalled: nothing confirmed this removal; its release is kept; {how}"
+            ),
+        ),
+    };
+    set_condition(
+        &mut st.conditions,
+        cond(
+            condition::UNINSTALL_BLOCKED,
+            true,
+            reason,
+            msg.clone(),
+            c.metadata.generation,
+        ),
+    );
+    st.message = Some(msg.clone());
+    if comparable(&st) != comparable(&old) {
+        ctx.write_component_status(&c, st).await?;
+        ctx.publish(&*c, EventType::Warning, "UninstallRefused", msg)
+            .await;
     }
-    let backend = backend_of(&c, ctx);
+    // Dependents going away, or the confirmation arriving, wake this Component.
+    Ok(Some(Action::requeue(Duration::from_secs(300))))
+}
+
+/// Delete the delivery objects and wait until they are gone.
+async fn uninstall(
+    c: &Component,
+    ctx: &Context,
+    backend: DeliveryBackend,
+    mut st: ComponentStatus,
+    old: &ComponentStatus,
+) -> Result<Option<Action>, ManagerError> {
+    let name = c.name_any();
+    let ns = c.namespace().unwrap_or_else(|| ctx.namespace.clone());
     let mut remaining = 0;
     for object in delivery::objects_of(backend, &ns, &name) {
         if ctx.delete_dynamic(&object, &ns).await? {
@@ -751,13 +1212,13 @@ async fn cleanup(c: Arc<Component>, ctx: &Context) -> Result<Option<Action>, Man
         st.message = Some(format!(
             "removing {name}: waiting for its delivery objects to be deleted"
         ));
-        if comparable(&st) != comparable(&old) {
-            ctx.write_component_status(&c, st).await?;
+        if comparable(&st) != comparable(old) {
+            ctx.write_component_status(c, st).await?;
         }
         return Ok(Some(Action::requeue(Duration::from_secs(2))));
     }
     ctx.publish(
-        &*c,
+        c,
         EventType::Normal,
         "Uninstalled",
         format!("{name} was uninstalled"),
@@ -876,14 +1337,11 @@ impl Context {
         reason: &str,
         note: String,
     ) {
-        let ev = Event {
-            type_,
-            reason: reason.to_string(),
-            note: Some(note),
-            action: "Reconcile".to_string(),
-            secondary: None,
-        };
-        if let Err(error) = self.recorder.publish(&ev, &obj.object_ref(&())).await {
+        if let Err(error) = self
+            .events
+            .publish(&obj.object_ref(&()), type_, reason, &note)
+            .await
+        {
             tracing::warn!(%error, reason, "could not record a Kubernetes Event");
         } else {
             self.metrics.count_write();
@@ -971,6 +1429,48 @@ impl Context {
         Ok(())
     }
 
+    /// Take the Component's ownership off its delivery objects, so they outlive it (the
+    /// garbage collector deletes owned objects once their owner is gone). Crossplane Releases
+    /// are cluster-scoped and never owned.
+    async fn orphan_delivery(
+        &self,
+        backend: DeliveryBackend,
+        ns: &str,
+        name: &str,
+    ) -> Result<(), ManagerError> {
+        for object in delivery::objects_of(backend, ns, name) {
+            if !object.namespaced {
+                continue;
+            }
+            let owned = self
+                .get_dynamic(&object, ns)
+                .await?
+                .is_some_and(|o| o.metadata.owner_references.is_some_and(|r| !r.is_empty()));
+            if !owned {
+                continue;
+            }
+            let api = self.dynamic_api(&object.resource, object.namespaced, ns);
+            let patch = json!({ "metadata": { "ownerReferences": null } });
+            match api
+                .patch(&object.name, &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+            {
+                Ok(_) => self.metrics.count_write(),
+                Err(kube::Error::Api(e)) if e.code == 404 => {}
+                Err(source) => {
+                    return Err(ManagerError::kube(
+                        format!(
+                            "keeping {} {} (removing its owner)",
+                            object.resource.kind, object.name
+                        ),
+                        source,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Delete a delivery object; returns whether it still exists (deletion pending).
     async fn delete_dynamic(
         &self,
@@ -1020,6 +1520,10 @@ mod tests {
             delivery: None,
             upgrade_at: None,
             upgrade_timeout_seconds: None,
+            upgrade: None,
+            retry: None,
+            reconcile_requested_at: None,
+            suspend: false,
         }
     }
 
@@ -1031,11 +1535,10 @@ mod tests {
         Observation {
             readiness,
             now: ts(now),
-            window_open: true,
             waiting_for: vec![],
             ordered_by_delivery: true,
-            available_upgrades: vec![],
             timeout: Duration::from_secs(300),
+            ..Observation::default()
         }
     }
 
@@ -1265,7 +1768,13 @@ mod tests {
     fn decide_closed_maintenance_window_holds_upgrade() {
         let st = running_at("v1.0.0");
         let mut o = obs(ready(), "2026-11-25T11:00:00Z");
-        o.window_open = false;
+        // Sundays 03:00 UTC; 2026-11-25 is a Wednesday.
+        o.window = Some(Ok(Window {
+            days: vec![jiff::civil::Weekday::Sunday],
+            start: "03:00".into(),
+            duration_minutes: 60,
+            time_zone: None,
+        }));
         let d = decide("grafana", &spec("v1.1.0"), Some(2), &st, &o);
         assert_eq!(d.render.as_deref(), Some("v1.0.0"));
         assert_eq!(
@@ -1288,6 +1797,11 @@ mod tests {
         let installing = new_component("v1.0.0", &obs(None, "2026-11-25T10:00:00Z"));
         let mut later = spec("v2.0.0");
         later.upgrade_at = Some(Time(ts("2026-11-25T12:00:00Z")));
+        // A major upgrade: confirmed a second time, naming the jump.
+        later.upgrade = Some(crate::crd::UpgradeIntent {
+            confirm_major: Some("1→2".into()),
+            ..Default::default()
+        });
         // Each step decides from the previous status, with the version changed to v2.0.0.
         let step = |after: &Decision, readiness: Option<Readiness>, at: &str| {
             decide(
@@ -1374,5 +1888,250 @@ mod tests {
             chart_version(catalog, "no-such-component", "v2.3.4"),
             "2.3.4"
         );
+    }
+}
+
+/// Invariants of the decision functions over generated versions, schedules, windows, operator
+/// actions and clock times.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use crate::crd::UpgradeIntent;
+    use crate::domain::window::{PAST_GRACE, next_window};
+    use proptest::prelude::*;
+
+    fn spec(version: &str) -> ComponentSpec {
+        serde_json::from_value(json!({ "chart": "bp-grafana", "version": version })).expect("spec")
+    }
+
+    fn version() -> impl Strategy<Value = String> {
+        (0u64..3, 0u64..3, 0u64..2).prop_map(|(a, b, c)| format!("v{a}.{b}.{c}"))
+    }
+
+    fn window() -> impl Strategy<Value = Option<Window>> {
+        let zones = prop_oneof![
+            Just(None),
+            Just(Some("Europe/Berlin".to_string())),
+            Just(Some("America/New_York".to_string())),
+            Just(Some("Asia/Kolkata".to_string())),
+            Just(Some("Australia/Lord_Howe".to_string())),
+        ];
+        proptest::option::of(
+            (
+                proptest::collection::vec(0usize..7, 0..4),
+                0u8..24,
+                prop_oneof![Just(0u8), Just(30u8)],
+                1u32..=600,
+                zones,
+            )
+                .prop_map(|(days, h, m, duration_minutes, time_zone)| {
+                    use jiff::civil::Weekday as W;
+                    const ALL: [W; 7] = [
+                        W::Monday,
+                        W::Tuesday,
+                        W::Wednesday,
+                        W::Thursday,
+                        W::Friday,
+                        W::Saturday,
+                        W::Sunday,
+                    ];
+                    Window {
+                        days: days.into_iter().map(|d| ALL[d]).collect(),
+                        start: format!("{h:02}:{m:02}"),
+                        duration_minutes,
+                        time_zone,
+                    }
+                }),
+        )
+    }
+
+    fn at(base: Timestamp, secs: i64) -> Timestamp {
+        base.checked_add(jiff::SignedDuration::from_secs(secs))
+            .expect("in range")
+    }
+
+    fn running(version: &str) -> ComponentStatus {
+        let o = Observation {
+            now: "2026-01-01T00:00:00Z".parse().expect("ts"),
+            ordered_by_delivery: true,
+            timeout: Duration::from_secs(300),
+            ..Observation::default()
+        };
+        let first = decide(
+            "grafana",
+            &spec(version),
+            Some(1),
+            &ComponentStatus::default(),
+            &o,
+        );
+        let ready = Observation {
+            readiness: Some(Readiness::Ready {
+                reason: "InstallSucceeded".into(),
+                message: String::new(),
+            }),
+            ..o
+        };
+        decide("grafana", &spec(version), Some(1), &first.status, &ready).status
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// No upgrade starts before its time, outside the Platform's window, for "next window"
+        /// without a window, at a time that was already past when it was scheduled, or as a
+        /// major jump without the confirmation naming it.
+        #[test]
+        fn no_upgrade_starts_before_its_time_or_outside_its_window(
+            installed in version(),
+            wanted in version(),
+            at_offset in proptest::option::of(-10_000i64..10_000),
+            in_next_window in any::<bool>(),
+            window in window(),
+            now_offset in 0i64..(15 * 86_400),
+            confirm in any::<bool>(),
+            waited in any::<bool>(),
+        ) {
+            let now = at("2026-03-01T00:00:00Z".parse().expect("ts"), now_offset);
+            let mut s = spec(&wanted);
+            s.upgrade_at = at_offset.map(|o| Time(at(now, o)));
+            let jump = major_jump(
+                &upgrade::parse(&installed).expect("v"),
+                &upgrade::parse(&wanted).expect("v"),
+                false,
+            );
+            s.upgrade = Some(UpgradeIntent {
+                next_window: in_next_window,
+                confirm_major: jump.clone().filter(|_| confirm),
+            });
+            let mut st = running(&installed);
+            if waited && installed != wanted {
+                schedule_upgrade(&mut st, &installed, &wanted, &s, now, None);
+            }
+            let o = Observation {
+                readiness: Some(Readiness::Ready { reason: "UpgradeSucceeded".into(), message: String::new() }),
+                now,
+                window: window.clone().map(Ok),
+                ordered_by_delivery: true,
+                timeout: Duration::from_secs(300),
+                ..Observation::default()
+            };
+            let d = decide("grafana", &s, Some(2), &st, &o);
+            let started = d.status.phase == Some(ComponentPhase::Upgrading);
+            if started {
+                prop_assert_eq!(d.render.as_deref(), Some(wanted.as_str()));
+                // "Next window" is the time when chosen; otherwise `upgradeAt`.
+                if let Some(t) = s.upgrade_at.as_ref().filter(|_| !in_next_window) {
+                    prop_assert!(t.0 <= now, "started before {}", t.0);
+                    if !waited {
+                        prop_assert!(at(t.0, PAST_GRACE.as_secs()) >= now, "a past time ran");
+                    }
+                }
+                match &window {
+                    Some(w) => prop_assert!(next_window(w, now).expect("valid").contains(now), "outside the window"),
+                    None => prop_assert!(!in_next_window, "next window without a window ran"),
+                }
+                if jump.is_some() {
+                    prop_assert!(confirm, "major upgrade without confirmation");
+                }
+            } else {
+                prop_assert_ne!(d.render.as_deref(), Some(wanted.as_str()).filter(|_| installed != wanted));
+            }
+        }
+
+        /// A refused upgrade (past time, no window, unconfirmed major) stays refused at every
+        /// later time until the operator changes the spec: nothing is armed.
+        #[test]
+        fn refused_upgrade_never_runs_later_by_itself(
+            installed in version(),
+            wanted in version(),
+            past in 200i64..100_000,
+            later in proptest::collection::vec(1i64..86_400, 1..8),
+            kind in 0u8..3,
+        ) {
+            prop_assume!(installed != wanted);
+            let now = at("2026-03-01T00:00:00Z".parse().expect("ts"), 0);
+            let mut s = spec(&wanted);
+            let jump = major_jump(
+                &upgrade::parse(&installed).expect("v"),
+                &upgrade::parse(&wanted).expect("v"),
+                false,
+            );
+            match kind {
+                0 => s.upgrade_at = Some(Time(at(now, -past))),
+                1 => s.upgrade = Some(UpgradeIntent { next_window: true, confirm_major: jump.clone() }),
+                _ => {}
+            }
+            if kind != 1 {
+                s.upgrade = Some(UpgradeIntent { next_window: false, confirm_major: jump.clone().filter(|_| kind != 2) });
+            }
+            let mut st = running(&installed);
+            let mut t = now;
+            let first = decide("grafana", &s, Some(2), &st, &Observation {
+                readiness: Some(Readiness::Ready { reason: "R".into(), message: String::new() }),
+                now: t, ordered_by_delivery: true, timeout: Duration::from_secs(300), ..Observation::default()
+            });
+            let refused = first.status.conditions.iter().any(|c| c.type_ == condition::UPGRADE_REFUSED);
+            prop_assume!(refused);
+            st = first.status;
+            for dt in later {
+                t = at(t, dt);
+                let d = decide("grafana", &s, Some(2), &st, &Observation {
+                    readiness: Some(Readiness::Ready { reason: "R".into(), message: String::new() }),
+                    now: t, ordered_by_delivery: true, timeout: Duration::from_secs(300), ..Observation::default()
+                });
+                prop_assert_ne!(d.status.phase, Some(ComponentPhase::Upgrading));
+                prop_assert_eq!(d.render.as_deref(), Some(installed.as_str()));
+                prop_assert!(d.notes.iter().all(|n| n.1 != "UpgradeRefused"), "refusal Event repeated");
+                st = d.status;
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Over generated walks of version changes and release outcomes, a rollback always
+        /// renders the last version that was Ready.
+        #[test]
+        fn rollback_always_targets_the_last_good_version(
+            first in version(),
+            steps in proptest::collection::vec((version(), 0u8..3, 1i64..400), 1..30),
+        ) {
+            let mut st = running(&first);
+            let mut last_ready = first.clone();
+            let mut now: Timestamp = "2026-01-01T01:00:00Z".parse().expect("ts");
+            for (wanted, outcome, dt) in steps {
+                now = at(now, dt);
+                let installed = st.version.clone().expect("installed");
+                let mut s = spec(&wanted);
+                let jump = major_jump(
+                    &upgrade::parse(&installed).expect("v"),
+                    &upgrade::parse(&wanted).expect("v"),
+                    false,
+                );
+                s.upgrade = Some(UpgradeIntent { next_window: false, confirm_major: jump });
+                let readiness = match outcome {
+                    0 => Readiness::Ready { reason: "R".into(), message: String::new() },
+                    1 => Readiness::Failed { reason: "F".into(), message: "boom".into() },
+                    _ => Readiness::Pending,
+                };
+                let o = Observation {
+                    readiness: Some(readiness),
+                    now,
+                    ordered_by_delivery: true,
+                    timeout: Duration::from_secs(300),
+                    ..Observation::default()
+                };
+                let was = st.phase;
+                let d = decide("grafana", &s, Some(2), &st, &o);
+                if d.status.phase == Some(ComponentPhase::RollingBack) && was == Some(ComponentPhase::Upgrading) {
+                    prop_assert_eq!(d.render.as_deref(), Some(last_ready.as_str()));
+                }
+                if d.status.health == Some(Health::Healthy) && d.status.phase == Some(ComponentPhase::Running) {
+                    last_ready = d.status.version.clone().expect("version");
+                }
+                st = d.status;
+            }
+        }
     }
 }

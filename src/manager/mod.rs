@@ -4,6 +4,7 @@
 
 pub mod component;
 pub mod delivery;
+pub mod events;
 pub mod http;
 pub mod leader;
 pub mod metrics;
@@ -21,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
-use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{Controller, WatchStreamExt as _, controller, watcher};
 use kube::{Client, ResourceExt};
@@ -29,7 +29,7 @@ use kube::{Client, ResourceExt};
 use crate::catalog::Catalog;
 use crate::cmd::CmdResult;
 use crate::crd::consts;
-use crate::crd::{Component, Platform};
+use crate::crd::{Component, DeliveryBackend, Platform};
 
 pub use metrics::Metrics;
 
@@ -71,6 +71,58 @@ pub struct Settings {
     pub lease: Duration,
     pub update_check: Duration,
     pub default_timeout: Duration,
+    /// How often kinds that were not served are probed again.
+    pub reprobe: Duration,
+    /// What the delivery backends lack, shared with `/readyz`.
+    pub prerequisites: Arc<Prerequisites>,
+}
+
+/// Missing prerequisites of the manager (delivery CRDs), for `/readyz` and the Platform status.
+#[derive(Debug, Default)]
+pub struct Prerequisites {
+    missing: Mutex<Vec<(DeliveryBackend, String)>>,
+}
+
+impl Prerequisites {
+    fn set(&self, missing: Vec<(DeliveryBackend, String)>) {
+        if let Ok(mut m) = self.missing.lock() {
+            *m = missing;
+        }
+    }
+
+    /// Why `backend` cannot deliver (its kinds are not served), if it cannot.
+    pub fn missing_for(&self, backend: DeliveryBackend) -> Option<String> {
+        let m = self.missing.lock().ok()?;
+        let reasons: Vec<&str> = m
+            .iter()
+            .filter(|(b, _)| *b == backend)
+            .map(|(_, why)| why.as_str())
+            .collect();
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Every missing prerequisite, for `/readyz`; `None` when nothing is missing.
+    pub fn problem(&self) -> Option<String> {
+        let m = self.missing.lock().ok()?;
+        (!m.is_empty()).then(|| {
+            m.iter()
+                .map(|(_, why)| why.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+}
+
+/// Why a delivery kind is missing, said so the operator knows what to install.
+fn missing_text(resource: &ApiResource) -> String {
+    let what = match resource.group.as_str() {
+        "helm.crossplane.io" => "Crossplane provider-helm",
+        _ => "Flux",
+    };
+    format!(
+        "DeliveryCRDsMissing: the API server does not serve {} ({}); install {what} (the manager picks it up without a restart)",
+        resource.kind, resource.api_version
+    )
 }
 
 impl Settings {
@@ -82,6 +134,8 @@ impl Settings {
             lease: Duration::from_secs(15),
             update_check: Duration::from_secs(3600),
             default_timeout: component::DEFAULT_TIMEOUT,
+            reprobe: Duration::from_secs(30),
+            prerequisites: Arc::new(Prerequisites::default()),
         }
     }
 }
@@ -128,11 +182,15 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     platforms: Store<Platform>,
     components: Store<Component>,
-    recorder: Recorder,
+    events: events::Publisher,
     catalogs: Mutex<HashMap<String, (Arc<Catalog>, Instant)>>,
     backoff: Mutex<HashMap<String, u32>>,
     /// Wakes a Platform whose Component went away (see `run_controllers`).
     platform_wake: tokio::sync::mpsc::UnboundedSender<ObjectRef<Platform>>,
+    /// Wakes Components whose Platform changed what they decide from (window, removals).
+    component_wake: tokio::sync::mpsc::UnboundedSender<ObjectRef<Component>>,
+    /// What each Platform's Components last decided from, by Platform key.
+    platform_inputs: Mutex<HashMap<String, String>>,
     /// Watched delivery objects, by kind: read from here instead of from the API server.
     delivery: HashMap<String, Store<DynamicObject>>,
 }
@@ -238,6 +296,37 @@ impl Context {
         backoff_delay(attempts)
     }
 
+    /// Wake the Components of `p` when what they decide from on the Platform (maintenance
+    /// window, confirmed removals, delivery) changed since the last look. The first look only
+    /// records it: every Component reconciles on start anyway.
+    fn wake_components_on_change(&self, p: &Platform, components: &[Arc<Component>]) {
+        let inputs = serde_json::to_string(&(
+            &p.spec.maintenance_window,
+            &p.spec.removals,
+            &p.spec.delivery,
+        ))
+        .unwrap_or_default();
+        let key = format!("{}/{}", p.namespace().unwrap_or_default(), p.name_any());
+        let changed = self
+            .platform_inputs
+            .lock()
+            .map(|mut m| {
+                m.insert(key, inputs.clone())
+                    .is_some_and(|old| old != inputs)
+            })
+            .unwrap_or(false);
+        if changed {
+            for c in components {
+                let _ = self.component_wake.send(ObjectRef::from_obj(&**c));
+            }
+        }
+    }
+
+    /// Why `backend` cannot deliver now (its CRDs are not served), if it cannot.
+    fn delivery_missing(&self, backend: DeliveryBackend) -> Option<String> {
+        self.settings.prerequisites.missing_for(backend)
+    }
+
     fn forget_backoff(&self, key: &str) {
         if let Ok(mut m) = self.backoff.lock() {
             m.remove(key);
@@ -261,7 +350,7 @@ async fn served(client: &Client, resource: &ApiResource, namespaced: bool, ns: &
     match api.list(&ListParams::default().limit(1)).await {
         Ok(_) => true,
         Err(error) => {
-            tracing::warn!(kind = %resource.kind, %error, "delivery kind not served; its objects are not watched");
+            tracing::debug!(kind = %resource.kind, %error, "delivery kind not served");
             false
         }
     }
@@ -287,11 +376,121 @@ fn delivery_watch(
 }
 
 /// Run the Platform and Component controllers until `shutdown` resolves. Call only while
-/// holding the Lease.
+/// holding the Lease. Delivery kinds that are not served are probed again every
+/// `settings.reprobe`; when one appears (Flux installed after the manager) the controllers are
+/// rebuilt in place, watching it.
 pub async fn run_controllers(
     client: Client,
     settings: Settings,
     metrics: Arc<Metrics>,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    loop {
+        let missing = missing_kinds(&client, &settings.namespace).await;
+        for (_, resource, _) in &missing {
+            tracing::warn!(kind = %resource.kind, "delivery kind not served; its Components cannot be delivered until it is");
+        }
+        let probe = missing.clone();
+        settings.prerequisites.set(
+            missing
+                .iter()
+                .map(|(b, r, _)| (*b, missing_text(r)))
+                .collect(),
+        );
+        let (again_tx, again_rx) = tokio::sync::watch::channel(false);
+        let prober = (!probe.is_empty()).then(|| {
+            let (client, ns, every) =
+                (client.clone(), settings.namespace.clone(), settings.reprobe);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    let mut appeared = false;
+                    for (_, resource, namespaced) in &probe {
+                        appeared |= served(&client, resource, *namespaced, &ns).await;
+                    }
+                    if appeared {
+                        tracing::info!(
+                            "a delivery kind is served now; restarting the controllers to watch it"
+                        );
+                        let _ = again_tx.send(true);
+                        return;
+                    }
+                }
+            })
+        });
+        let served_kinds: Vec<String> = all_delivery_kinds()
+            .into_iter()
+            .filter(|(_, r, _)| !missing.iter().any(|(_, m, _)| m.kind == r.kind))
+            .map(|(_, r, _)| r.kind)
+            .collect();
+        let mut stop = stop_rx.clone();
+        let mut again = again_rx.clone();
+        // A channel whose sender is gone (no prober) never says "again".
+        let until = async move {
+            tokio::select! {
+                _ = stop.wait_for(|v| *v) => {}
+                Ok(_) = again.wait_for(|v| *v) => {}
+            }
+        };
+        run_once(
+            client.clone(),
+            settings.clone(),
+            metrics.clone(),
+            served_kinds,
+            until,
+        )
+        .await;
+        if let Some(p) = prober {
+            p.abort();
+        }
+        if *stop_rx.borrow() {
+            return;
+        }
+    }
+}
+
+/// Every delivery kind with its backend and whether it is namespaced.
+fn all_delivery_kinds() -> Vec<(DeliveryBackend, ApiResource, bool)> {
+    vec![
+        (
+            DeliveryBackend::Flux,
+            delivery::flux::helm_release_resource(),
+            true,
+        ),
+        (
+            DeliveryBackend::Flux,
+            delivery::flux::helm_repository_resource(),
+            true,
+        ),
+        (
+            DeliveryBackend::Crossplane,
+            delivery::crossplane::release_resource(),
+            false,
+        ),
+    ]
+}
+
+/// The delivery kinds the API server does not serve.
+async fn missing_kinds(client: &Client, ns: &str) -> Vec<(DeliveryBackend, ApiResource, bool)> {
+    let mut out = Vec::new();
+    for (backend, resource, namespaced) in all_delivery_kinds() {
+        if !served(client, &resource, namespaced, ns).await {
+            out.push((backend, resource, namespaced));
+        }
+    }
+    out
+}
+
+async fn run_once(
+    client: Client,
+    settings: Settings,
+    metrics: Arc<Metrics>,
+    served_kinds: Vec<String>,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
 ) {
     let ns = settings.namespace.clone();
@@ -326,7 +525,7 @@ pub async fn run_controllers(
         delivery::flux::helm_repository_resource(),
     ];
     for resource in owned {
-        if served(&client, &resource, true, &ns).await {
+        if served_kinds.contains(&resource.kind) {
             let api = Api::<DynamicObject>::namespaced_with(client.clone(), &ns, &resource);
             let (store, changes) = delivery_watch(api, &resource, wc.clone());
             stores.insert(resource.kind.clone(), store);
@@ -334,7 +533,7 @@ pub async fn run_controllers(
         }
     }
     let release = delivery::crossplane::release_resource();
-    if served(&client, &release, false, &ns).await {
+    if served_kinds.contains(&release.kind) {
         let ns2 = ns.clone();
         let managed = watcher::Config::default().labels(&format!(
             "{}={}",
@@ -366,6 +565,10 @@ pub async fn run_controllers(
             .map(|d| ObjectRef::new(d).within(&ns3))
             .collect::<Vec<_>>()
     });
+    let (cwake_tx, cwake_rx) = tokio::sync::mpsc::unbounded_channel::<ObjectRef<Component>>();
+    comp_ctrl = comp_ctrl.reconcile_on(futures::stream::unfold(cwake_rx, |mut rx| async move {
+        rx.recv().await.map(|r| (r, rx))
+    }));
     let update_every = settings.update_check;
     comp_ctrl = comp_ctrl.reconcile_all_on(futures::stream::unfold((), move |()| async move {
         tokio::time::sleep(update_every).await;
@@ -385,10 +588,6 @@ pub async fn run_controllers(
         // Component status changes arrive in bursts; one roll-up per burst is enough.
         .with_config(controller::Config::default().debounce(Duration::from_millis(500)));
 
-    let reporter = Reporter {
-        controller: consts::MANAGER_NAME.to_string(),
-        instance: Some(settings.identity.clone()),
-    };
     let ctx = Arc::new(Context {
         client: client.clone(),
         namespace: ns,
@@ -396,7 +595,9 @@ pub async fn run_controllers(
         platforms: plat_ctrl.store(),
         components: comp_store,
         platform_wake: wake_tx,
-        recorder: Recorder::new(client, reporter),
+        component_wake: cwake_tx,
+        platform_inputs: Mutex::new(HashMap::new()),
+        events: events::Publisher::new(client, consts::MANAGER_NAME, &settings.identity),
         catalogs: Mutex::new(HashMap::new()),
         backoff: Mutex::new(HashMap::new()),
         delivery: stores,
@@ -509,9 +710,11 @@ pub fn run(args: ManagerArgs) -> CmdResult {
             lease: Duration::from_secs(args.lease_seconds),
             update_check: Duration::from_secs(args.update_check_minutes * 60),
             default_timeout: Duration::from_secs(args.upgrade_timeout_seconds),
+            reprobe: Duration::from_secs(30),
+            prerequisites: Arc::new(Prerequisites::default()),
         };
         let metrics = Metrics::new();
-        let (addr, server) = http::serve(args.listen, metrics.clone())
+        let (addr, server) = http::serve(args.listen, metrics.clone(), settings.prerequisites.clone())
             .await
             .map_err(|source| ManagerError::Listen {
                 addr: args.listen,

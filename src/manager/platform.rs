@@ -17,11 +17,14 @@ use super::component::{now, set_condition};
 use super::{Context, ManagerError};
 use crate::crd::consts::{self, condition};
 use crate::crd::{
-    AvailableUpgrade, Component, ComponentSpec, Platform, PlatformComponentStatus, PlatformStatus,
+    Alert, AlertSeverity, AvailableUpgrade, Component, ComponentSpec, Health, MetaPlatformStatus,
+    Platform, PlatformComponentStatus, PlatformStatus,
 };
+use crate::domain::alerts::{AlertRef, count_active};
 use crate::domain::catalog::{Catalog, display_version};
 use crate::domain::health::{PlatformPhase, rollup};
 use crate::domain::resolve::{Reason, install_plan};
+use crate::domain::uninstall::{Installed, RemovalPlan, removal_plan};
 
 /// One Component the Platform wants, with why it is there.
 #[derive(Clone, Debug, PartialEq)]
@@ -92,6 +95,10 @@ pub fn wanted_components(
                 delivery: platform.spec.delivery,
                 upgrade_at: None,
                 upgrade_timeout_seconds: None,
+                upgrade: None,
+                retry: None,
+                reconcile_requested_at: None,
+                suspend: false,
             },
             required_by,
         });
@@ -99,27 +106,86 @@ pub fn wanted_components(
     Ok(out)
 }
 
-/// Which existing Components to delete now: those not wanted any more that no remaining
-/// Component depends on (leaves first; the rest follow on later passes).
-pub fn removable(existing: &[Arc<Component>], wanted: &BTreeSet<String>) -> Vec<String> {
-    let leaving: BTreeSet<String> = existing
+/// The names the Platform's confirmed removals list: each removal and the dependencies ticked
+/// with it.
+pub fn confirmed_removals(platform: &Platform) -> BTreeSet<String> {
+    platform
+        .spec
+        .removals
         .iter()
-        .map(|c| c.name_any())
-        .filter(|n| !wanted.contains(n))
-        .collect();
-    let mut out: Vec<String> = leaving
+        .flat_map(|r| std::iter::once(r.name.clone()).chain(r.also_remove.iter().cloned()))
+        .collect()
+}
+
+/// The installed Components as the uninstall rules see them.
+pub fn installed_of(existing: &[Arc<Component>]) -> Vec<Installed> {
+    existing
         .iter()
-        .filter(|name| {
-            !existing.iter().any(|o| {
-                o.metadata.deletion_timestamp.is_none()
-                    && &o.name_any() != *name
-                    && o.spec.dependencies.iter().any(|d| d == *name)
-            })
+        .map(|c| Installed {
+            name: c.name_any(),
+            requires: c.spec.dependencies.clone(),
+            leaving: c.metadata.deletion_timestamp.is_some(),
         })
-        .cloned()
-        .collect();
-    out.sort();
+        .collect()
+}
+
+/// Which existing Components to delete now (those not wanted any more that nothing remaining
+/// requires and that a confirmed removal names; leaves first, the rest on later passes), and
+/// which are kept because no confirmed removal names them.
+pub fn removable(
+    existing: &[Arc<Component>],
+    wanted: &BTreeSet<String>,
+    confirmed: &BTreeSet<String>,
+) -> RemovalPlan {
+    removal_plan(&installed_of(existing), wanted, confirmed)
+}
+
+/// Meta-platforms the Platform selects (by name or alias), with whether each is installed:
+/// every required member present and healthy.
+pub fn meta_statuses(
+    platform: &Platform,
+    catalog: &Catalog,
+    components: &[Arc<Component>],
+) -> Vec<MetaPlatformStatus> {
+    let healthy = |n: &str| {
+        components.iter().any(|c| {
+            c.name_any() == n && c.status.as_ref().and_then(|s| s.health) == Some(Health::Healthy)
+        })
+    };
+    let mut out: Vec<MetaPlatformStatus> =
+        catalog
+            .meta_platforms()
+            .iter()
+            .filter(|m| {
+                platform.spec.components.iter().any(|c| {
+                    c.enabled && (c.name == m.name || m.aliases.iter().any(|a| a == &c.name))
+                })
+            })
+            .map(|m| {
+                let waiting_for: Vec<String> =
+                    m.requires.iter().filter(|r| !healthy(r)).cloned().collect();
+                MetaPlatformStatus {
+                    name: m.name.clone(),
+                    installed: waiting_for.is_empty(),
+                    waiting_for,
+                }
+            })
+            .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
+}
+
+/// Facts about the Platform beyond its Components, for the roll-up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlatformFacts {
+    /// Why the Platform's maintenance window is invalid; `None` when valid or absent.
+    pub window_error: Option<String>,
+    /// Whether the Platform has a maintenance window at all.
+    pub has_window: bool,
+    /// Why its delivery backend cannot deliver (CRDs not served).
+    pub delivery_missing: Option<String>,
+    pub meta_platforms: Vec<MetaPlatformStatus>,
+    pub kept: Vec<String>,
 }
 
 /// Roll the Components' state up into a Platform status (without `lastReconciled`).
@@ -129,6 +195,7 @@ pub fn rollup_status(
     components: &[Arc<Component>],
     required_by: &BTreeMap<String, Vec<String>>,
     problem: Option<&str>,
+    facts: &PlatformFacts,
 ) -> PlatformStatus {
     let mut sorted: Vec<&Arc<Component>> = components.iter().collect();
     sorted.sort_by_key(|c| c.name_any());
@@ -164,15 +231,93 @@ pub fn rollup_status(
             required_by: required_by.get(&name).cloned().unwrap_or_default(),
         });
     }
+    if let Some(why) = &facts.delivery_missing {
+        // Kept from the last status while it lasts, so the alert's time says since when.
+        let since = old
+            .alerts
+            .iter()
+            .find(|a| a.component.is_none() && a.reason == "DeliveryCRDsMissing")
+            .map_or_else(|| Time(now()), |a| a.since.clone());
+        alerts.insert(
+            0,
+            Alert {
+                component: None,
+                severity: AlertSeverity::Critical,
+                reason: "DeliveryCRDsMissing".to_string(),
+                message: why.clone(),
+                since,
+            },
+        );
+    }
+    let alert_count = count_active(alerts.iter().map(|a| AlertRef {
+        component: a.component.as_deref(),
+        reason: &a.reason,
+    }));
     let mut conditions = old.conditions.clone();
-    let (ok, reason, message) = match problem {
-        Some(p) => (false, "InvalidSpec", p.to_string()),
-        None => (
+    let (ok, reason, message) = match (problem, &facts.delivery_missing) {
+        (Some(p), _) => (false, "InvalidSpec", p.to_string()),
+        (None, Some(why)) => (false, "DeliveryCRDsMissing", why.clone()),
+        (None, None) => (
             true,
             "ComponentsInPlace",
             format!("{} components, {} healthy", health.total, health.healthy),
         ),
     };
+    let plain = |type_: &str, status: bool, reason: &str, message: String| Condition {
+        type_: type_.to_string(),
+        status: if status { "True" } else { "False" }.to_string(),
+        reason: reason.to_string(),
+        message,
+        observed_generation: generation,
+        last_transition_time: Time(now()),
+    };
+    match &facts.delivery_missing {
+        Some(why) => set_condition(
+            &mut conditions,
+            plain(
+                condition::DELIVERY_CRDS_MISSING,
+                true,
+                "CRDsNotServed",
+                why.clone(),
+            ),
+        ),
+        None if conditions
+            .iter()
+            .any(|c| c.type_ == condition::DELIVERY_CRDS_MISSING) =>
+        {
+            set_condition(
+                &mut conditions,
+                plain(
+                    condition::DELIVERY_CRDS_MISSING,
+                    false,
+                    "CRDsServed",
+                    "the delivery kinds are served".to_string(),
+                ),
+            );
+        }
+        None => {}
+    }
+    match (&facts.window_error, facts.has_window) {
+        (Some(e), _) => set_condition(
+            &mut conditions,
+            plain(
+                condition::MAINTENANCE_WINDOW_VALID,
+                false,
+                "InvalidMaintenanceWindow",
+                format!("spec.maintenanceWindow: {e}; no upgrade runs until it is fixed"),
+            ),
+        ),
+        (None, true) => set_condition(
+            &mut conditions,
+            plain(
+                condition::MAINTENANCE_WINDOW_VALID,
+                true,
+                "Valid",
+                "spec.maintenanceWindow validates".to_string(),
+            ),
+        ),
+        (None, false) => conditions.retain(|c| c.type_ != condition::MAINTENANCE_WINDOW_VALID),
+    }
     set_condition(
         &mut conditions,
         Condition {
@@ -189,10 +334,12 @@ pub fn rollup_status(
         health_percent: Some(health.percent),
         upgrade_count: Some(u32::try_from(available.len()).unwrap_or(u32::MAX)),
         available_upgrades: available,
-        alert_count: Some(u32::try_from(alerts.len()).unwrap_or(u32::MAX)),
+        alert_count: Some(u32::try_from(alert_count).unwrap_or(u32::MAX)),
         alerts,
         components: statuses,
         conditions,
+        meta_platforms: facts.meta_platforms.clone(),
+        kept: facts.kept.clone(),
         observed_generation: generation,
         last_reconciled: None,
     }
@@ -206,6 +353,29 @@ fn all_healthy_note(old: &PlatformStatus, new: &PlatformStatus) -> Option<String
         1 => "its one component is healthy".to_string(),
         n => format!("all {n} components are healthy"),
     })
+}
+
+/// Warning Events for problems that just appeared: an invalid maintenance window, delivery CRDs
+/// not served. Each once, when its condition turns bad.
+fn platform_warnings(old: &PlatformStatus, new: &PlatformStatus) -> Vec<(&'static str, String)> {
+    let became = |type_: &str, bad: &str| {
+        let is_bad = |st: &PlatformStatus| {
+            st.conditions
+                .iter()
+                .find(|c| c.type_ == type_)
+                .filter(|c| c.status == bad)
+                .map(|c| c.message.clone())
+        };
+        is_bad(new).filter(|_| is_bad(old).is_none())
+    };
+    let mut out = Vec::new();
+    if let Some(m) = became(condition::MAINTENANCE_WINDOW_VALID, "False") {
+        out.push(("InvalidMaintenanceWindow", m));
+    }
+    if let Some(m) = became(condition::DELIVERY_CRDS_MISSING, "True") {
+        out.push(("DeliveryCRDsMissing", m));
+    }
+    out
 }
 
 fn comparable(status: &PlatformStatus) -> PlatformStatus {
@@ -255,10 +425,13 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
         .filter(|c| c.labels().get(consts::LABEL_PLATFORM) == Some(&name))
         .collect();
     let old = p.status.clone().unwrap_or_default();
+    ctx.wake_components_on_change(p, &mine);
 
+    let mut facts = PlatformFacts::default();
     let (problem, required_by) = match ctx.catalog_for(Some(p)).await {
         Err(e) => (Some(e.to_string()), BTreeMap::new()),
         Ok(catalog) => {
+            facts.meta_platforms = meta_statuses(p, &catalog, &mine);
             let existing_version = |n: &str| {
                 mine.iter()
                     .find(|c| c.name_any() == n)
@@ -267,6 +440,8 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
             match wanted_components(p, &catalog, existing_version) {
                 Err(e) => (Some(e.to_string()), BTreeMap::new()),
                 Ok(wanted) => {
+                    facts.delivery_missing =
+                        ctx.delivery_missing(p.spec.delivery.unwrap_or_default());
                     let api: Api<Component> = Api::namespaced(ctx.client.clone(), &ns);
                     let owner = p.controller_owner_ref(&());
                     for w in &wanted {
@@ -309,7 +484,9 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
                     }
                     let wanted_names: BTreeSet<String> =
                         wanted.iter().map(|w| w.name.clone()).collect();
-                    for gone in removable(&mine, &wanted_names) {
+                    let plan = removable(&mine, &wanted_names, &confirmed_removals(p));
+                    facts.kept = plan.kept;
+                    for gone in plan.remove {
                         let c = mine.iter().find(|c| c.name_any() == gone);
                         if c.is_some_and(|c| c.metadata.deletion_timestamp.is_some()) {
                             continue;
@@ -335,12 +512,17 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
         }
     };
 
+    facts.has_window = p.spec.maintenance_window.is_some();
+    facts.window_error = super::schedule::checked_window(p.spec.maintenance_window.as_ref())
+        .and_then(|w| w.err())
+        .map(|e| e.to_string());
     let status = rollup_status(
         &old,
         p.metadata.generation,
         &mine,
         &required_by,
         problem.as_deref(),
+        &facts,
     );
     if comparable(&status) != comparable(&old) {
         let mut status = status;
@@ -363,6 +545,9 @@ async fn apply(p: &Platform, ctx: &Context) -> Result<Action, ManagerError> {
         ctx.metrics.count_write();
         if let Some(note) = all_healthy_note(&old, &status) {
             ctx.publish(p, EventType::Normal, "AllHealthy", note).await;
+        }
+        for (reason, note) in platform_warnings(&old, &status) {
+            ctx.publish(p, EventType::Warning, reason, note).await;
         }
     }
     ctx.metrics.set_component_health(&mine);
@@ -447,9 +632,20 @@ mod tests {
             comp("cilium", &[]),
         ];
         let wanted: BTreeSet<String> = ["cilium".to_string()].into();
-        assert_eq!(removable(&existing, &wanted), vec!["harbor".to_string()]);
+        let confirmed: BTreeSet<String> = ["harbor".to_string(), "cnpg".to_string()].into();
+        assert_eq!(
+            removable(&existing, &wanted, &confirmed).remove,
+            vec!["harbor".to_string()]
+        );
         let after = vec![comp("cnpg", &[]), comp("cilium", &[])];
-        assert_eq!(removable(&after, &wanted), vec!["cnpg".to_string()]);
+        assert_eq!(
+            removable(&after, &wanted, &confirmed).remove,
+            vec!["cnpg".to_string()]
+        );
+        // Without a confirmed removal naming it, a deselected component is kept.
+        let plan = removable(&after, &wanted, &BTreeSet::new());
+        assert!(plan.remove.is_empty());
+        assert_eq!(plan.kept, vec!["cnpg".to_string()]);
     }
 
     #[test]
@@ -513,6 +709,7 @@ mod tests {
                 comps,
                 &BTreeMap::new(),
                 problem,
+                &PlatformFacts::default(),
             )
         };
         let failed = [

@@ -223,6 +223,7 @@ pub fn platform_resource(config: &PlatformConfig) -> Platform {
         maintenance_window: None,
         chart_repository: config.airgap.as_ref().map(|a| a.registry_mirror.clone()),
         update_check_interval_minutes: None,
+        removals: Vec::new(),
     };
     let mut p = Platform::new(&config.organization.slug, spec);
     p.metadata.namespace = Some(NAMESPACE.to_owned());

@@ -26,6 +26,15 @@ pub fn render(input: &RenderInput) -> Rendered {
     let resource = release_resource();
     let mut obj = DynamicObject::new(&release_name(&input.namespace, &input.name), &resource);
     obj.metadata.labels = Some(labels(input));
+    // provider-helm reconciles a Release when its annotations change (crossplane-runtime's
+    // DesiredStateChanged filter), so the same request annotation works as "reconcile now";
+    // `crossplane.io/paused` stops it.
+    let mut annotations = super::request_annotations(input);
+    annotations.insert(
+        crate::crd::consts::ANNOTATION_CROSSPLANE_PAUSED.to_string(),
+        input.suspend.to_string(),
+    );
+    obj.metadata.annotations = Some(annotations);
     let mut for_provider = json!({
         "chart": {
             "name": input.chart,
@@ -66,6 +75,9 @@ mod tests {
             dependencies: vec![],
             values: None,
             owner: None,
+            suspend: false,
+            requested_at: None,
+            forced_at: None,
         };
         let r = render(&input);
         assert!(!r.namespaced);

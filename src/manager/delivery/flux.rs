@@ -82,7 +82,12 @@ pub fn helm_release(input: &RenderInput) -> DynamicObject {
         },
         "install": { "createNamespace": true, "remediation": { "retries": 3 } },
         "upgrade": { "remediation": { "retries": 0, "remediateLastFailure": false } },
+        "suspend": input.suspend,
     });
+    let requests = super::request_annotations(input);
+    if !requests.is_empty() {
+        obj.metadata.annotations = Some(requests);
+    }
     if !depends_on.is_empty() {
         spec["dependsOn"] = json!(depends_on);
     }
@@ -108,6 +113,9 @@ mod tests {
             dependencies: vec!["cnpg".into(), "loki".into()],
             values: Some(json!({"replicas": 2})),
             owner: None,
+            suspend: false,
+            requested_at: None,
+            forced_at: None,
         }
     }
 

@@ -31,6 +31,37 @@ pub struct RenderInput {
     pub values: Option<Value>,
     /// Owner reference to the Component (only set on namespaced objects).
     pub owner: Option<OwnerReference>,
+    /// Stop the delivery controller reconciling the release.
+    pub suspend: bool,
+    /// Token of the newest "reconcile now" request (`reconcile.fluxcd.io/requestedAt`).
+    pub requested_at: Option<String>,
+    /// Token of the newest retry: with the same value as `requested_at` it forces one Helm
+    /// release and resets the failure counts (`reconcile.fluxcd.io/forceAt`, `…/resetAt`).
+    pub forced_at: Option<String>,
+}
+
+/// Flux's annotation forcing a one-off Helm release when it equals `requestedAt`.
+pub const ANNOTATION_FORCE: &str = "reconcile.fluxcd.io/forceAt";
+/// Flux's annotation resetting a HelmRelease's failure counts when it equals `requestedAt`.
+pub const ANNOTATION_RESET: &str = "reconcile.fluxcd.io/resetAt";
+
+/// The annotations a rendered object carries for the operator's requests: reconcile now, and
+/// for a retry force and reset (Flux acts on those only when they equal `requestedAt`).
+pub(crate) fn request_annotations(
+    input: &RenderInput,
+) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    if let Some(at) = &input.requested_at {
+        out.insert(
+            crate::crd::consts::ANNOTATION_FLUX_RECONCILE.to_string(),
+            at.clone(),
+        );
+    }
+    if let Some(at) = &input.forced_at {
+        out.insert(ANNOTATION_FORCE.to_string(), at.clone());
+        out.insert(ANNOTATION_RESET.to_string(), at.clone());
+    }
+    out
 }
 
 /// One object to apply, with the API resource it belongs to.
@@ -118,6 +149,21 @@ pub enum Readiness {
 pub fn readiness(obj: &DynamicObject) -> Readiness {
     let generation = obj.metadata.generation;
     let status = obj.data.get("status");
+    // A retry forces a release without a new generation: until Flux says it handled the
+    // request, the old failure is not the answer to it.
+    let annotation = |key: &str| obj.metadata.annotations.as_ref().and_then(|a| a.get(key));
+    if let (Some(force), Some(requested)) = (
+        annotation(ANNOTATION_FORCE),
+        annotation(crate::crd::consts::ANNOTATION_FLUX_RECONCILE),
+    ) && force == requested
+    {
+        let handled = status
+            .and_then(|s| s.get("lastHandledForceAt"))
+            .and_then(Value::as_str);
+        if handled != Some(force.as_str()) {
+            return Readiness::Pending;
+        }
+    }
     let status_generation = status
         .and_then(|s| s.get("observedGeneration"))
         .and_then(Value::as_i64);
@@ -183,6 +229,10 @@ pub fn up_to_date(rendered: &DynamicObject, existing: &DynamicObject) -> bool {
         let have = existing.metadata.labels.clone().unwrap_or_default();
         want.iter().all(|(k, v)| have.get(k) == Some(v))
     });
+    let annotations_ok = rendered.metadata.annotations.as_ref().is_none_or(|want| {
+        let have = existing.metadata.annotations.clone().unwrap_or_default();
+        want.iter().all(|(k, v)| have.get(k) == Some(v))
+    });
     let owners_ok = rendered
         .metadata
         .owner_references
@@ -200,7 +250,7 @@ pub fn up_to_date(rendered: &DynamicObject, existing: &DynamicObject) -> bool {
         (None, _) => true,
         (Some(_), None) => false,
     };
-    labels_ok && owners_ok && spec_ok
+    labels_ok && annotations_ok && owners_ok && spec_ok
 }
 
 pub(crate) fn labels(input: &RenderInput) -> std::collections::BTreeMap<String, String> {

@@ -39,6 +39,10 @@ pub fn component_spec(catalog: &Catalog, name: &str, version: &str) -> Option<Co
         delivery: None,
         upgrade_at: None,
         upgrade_timeout_seconds: None,
+        upgrade: None,
+        retry: None,
+        reconcile_requested_at: None,
+        suspend: false,
     })
 }
 
