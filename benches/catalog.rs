@@ -1,5 +1,6 @@
 //! Catalog costs paid on every start and every reconcile: parsing the embedded catalog, planning
 //! the whole catalog's install, and the wizard's deselection and uninstall checks.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::collections::BTreeSet;
 

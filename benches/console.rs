@@ -5,6 +5,7 @@
 //!
 //! The API-server parts need the local kube-apiserver (tests/k8s/build-apiserver.sh); without it
 //! they print a notice and measure nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;

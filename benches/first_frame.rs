@@ -2,6 +2,7 @@
 //! 10 ms, docs/architecture.md §7). Run with `cargo bench --bench first_frame`; it prints the
 //! minimum, median and 95th percentile for a first start (new state directory, database
 //! created) and a warm start (existing database, reopening a draft).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::io::{Read, Write};
 use std::path::Path;

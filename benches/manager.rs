@@ -5,6 +5,7 @@
 //!
 //! Needs the local kube-apiserver (tests/k8s/build-apiserver.sh); prints a notice and measures
 //! nothing without it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "../tests/support/apiserver.rs"]
 mod apiserver;

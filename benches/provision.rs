@@ -1,5 +1,6 @@
 //! Costs paid per OpenTofu line during a run: parsing a `-json` message, recording it in SQLite,
 //! and the progress screen folding a large apply's log and drawing it.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use openova::provision::events::parse_line;
 use openova::store::runs::{self, EventRecord, NewRun, RunAction};

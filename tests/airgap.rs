@@ -3,6 +3,7 @@
 //! registry's chart manifests and blobs behind an anonymous bearer token, and the OpenTofu
 //! provider registry protocol. It records every request, so the tests can see what was fetched,
 //! what was resumed and what was never asked for.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};

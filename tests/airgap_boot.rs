@@ -6,6 +6,7 @@
 //! with `OPENOVA_ROOT` pointing at a scratch directory, stub `curl` (serving a bundle directory
 //! and recording every URL), `k3s`, `systemctl`, `kubectl` and friends on PATH, and the real
 //! `sha256sum`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;

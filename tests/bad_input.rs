@@ -3,6 +3,7 @@
 //! Where a command ends, the row runs the real binary and also requires a non-zero exit and
 //! that the input file is left exactly as it was. Where the boundary is a library call (the
 //! wizard's store, OpenTofu's stream, kubeconfig loading), the row calls it directly.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

@@ -1,4 +1,5 @@
 //! `openova catalog` on the real binary: the embedded catalog, catalog files, and bad input.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@
 //! Each invalid fixture starts with one `# expect: LINE:COL: field: message` line per problem
 //! (or `# expect: message` when the problem has no position); the command must print exactly
 //! those problems, in that order.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::path::{Path, PathBuf};
 

@@ -4,6 +4,7 @@
 //! failed upgrade rolled back, the API server stopped and restarted, and silence when idle.
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

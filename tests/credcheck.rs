@@ -1,6 +1,7 @@
 //! Live credential checks against loopback stand-ins of the providers' APIs. The stand-ins verify
 //! each signature with their own code (canonical request, HMAC, RSA verification written here,
 //! not the signer's), answer 200/401/403 or never, and act as an HTTP CONNECT proxy.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

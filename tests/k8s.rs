@@ -5,6 +5,7 @@
 //! One API server is shared by the tests of this binary (a namespace each); tests that need an
 //! empty or restartable server start their own. Without the binaries the tests skip loudly,
 //! unless OPENOVA_REQUIRE_K8S=1 (CI), where they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

@@ -4,6 +4,7 @@
 //! One API server is shared by this binary; every test works in its own namespace with its own
 //! manager (and Lease). Without the server binaries the tests skip loudly, unless
 //! OPENOVA_REQUIRE_K8S=1, where they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

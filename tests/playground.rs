@@ -5,6 +5,7 @@
 //! API server.
 //!
 //! Without the Kubernetes binaries the live test skips loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

@@ -2,6 +2,7 @@
 //! drives the stand-in `tofu` (OpenTofu's documented -json messages), records everything in a
 //! real SQLite database, survives its launcher being killed, cancels gracefully and never lets
 //! a credential escape.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 #[path = "support/apiserver.rs"]
 mod apiserver;

@@ -2,6 +2,7 @@
 //! resize storms, a 20×5 terminal, a 10,000-character paste, bytes that are not UTF-8, and
 //! job-control and termination signals on every wizard screen. The terminal must always be
 //! handed back (alternate screen left, cursor shown) and the draft must survive intact.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::path::Path;
 use std::time::Duration;

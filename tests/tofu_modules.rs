@@ -1,6 +1,7 @@
 //! The embedded OpenTofu modules against the Rust side of their variable contract: every file
 //! parses, the tfvars writer and the modules agree on names, secrets only travel as sensitive
 //! variables through the environment, and every module hands back a sensitive kubeconfig.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -1,6 +1,7 @@
 //! End-to-end tests of `openova tui bootstrap` on the real binary in a real PTY, read back with
 //! a terminal emulator (vt100): a full walk that exports platform.toml, kill -9 and resume,
 //! secrets never on disk, and the terminal restored on exit.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -501,6 +501,9 @@ async fn run_once(
     // One watch on Components feeds one store and wakes both controllers (each extra watch
     // costs the API server a copy of every Component event).
     let (comp_store, comp_writer) = reflector::store_shared::<Component>(1024);
+    // Proven invariant: a writer made by `store_shared` always has a dispatcher, and `subscribe`
+    // returns `None` only for writers made without one.
+    #[allow(clippy::expect_used)]
     let subscribe = || {
         comp_writer
             .subscribe()

@@ -23,6 +23,7 @@
 //! The state lock is a file `.fake-tofu.lock` in the working directory, holding the lock ID:
 //! plan/apply refuse with OpenTofu's "Error acquiring the state lock" diagnostic when it exists,
 //! take it while working and release it on a clean end, including after SIGINT.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
