@@ -28,6 +28,24 @@ pub fn draft_entry(instance: &str, draft: i64, secret: &str) -> String {
     }
 }
 
+/// What [`run_entry`] files the key of a run's saved plans under.
+pub const PLAN_KEY: &str = "plan-key";
+
+/// The entry name of one of a run's own secrets, `run-<id>/<secret>`: the key its saved plans
+/// are encrypted with ([`PLAN_KEY`]), which `openova bootstrap apply --plan` reads back.
+pub fn run_entry(run: &str, secret: &str) -> String {
+    format!("run-{run}/{secret}")
+}
+
+/// The OS keyring, unless `OPENOVA_KEYRING=off` keeps everything in memory (shared hosts,
+/// tests); `None` also when no keyring works here.
+pub fn keyring_unless_off() -> Option<KeyringStore> {
+    if std::env::var("OPENOVA_KEYRING").is_ok_and(|v| v == "off") {
+        return None;
+    }
+    KeyringStore::open()
+}
+
 /// The path a `keyring:` reference writes for an entry: the service, then the entry name.
 pub fn reference_path(entry: &str) -> String {
     format!("{SERVICE}/{entry}")

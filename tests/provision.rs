@@ -995,6 +995,16 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
         2,
         "the plan run keeps one plan per cluster"
     );
+    // A saved plan carries every input variable, the provider token included: the run
+    // encrypts its plans (TF_ENCRYPTION, a key of its own in the keyring), so none is readable.
+    for f in files_under(Path::new(&plan.workspace)) {
+        let bytes = std::fs::read(&f).expect("read");
+        assert!(
+            !contains_bytes(&bytes, TOKEN.as_bytes()),
+            "token in {}",
+            f.display()
+        );
+    }
     let planned = argv_log(&env);
     assert_eq!(planned.iter().filter(|l| l.starts_with("plan ")).count(), 2);
     assert!(
@@ -1040,6 +1050,24 @@ fn bootstrap_plan_then_apply_plan_applies_the_saved_plan_and_refuses_a_changed_c
     assert!(
         stderr.contains(&format!("refusing to apply plan run {}", plan.id))
             && stderr.contains("the configuration changed since it was planned"),
+        "{stderr}"
+    );
+    assert_eq!(runs::list_runs(&env.db(), 10).expect("list").len(), 1);
+
+    // Without the plan's key (here: no keyring in this process) the plan cannot be opened:
+    // refused before anything starts, with the way out.
+    let out = env
+        .bootstrap("apply", &["--plan", &plan.id])
+        .env("OPENOVA_KEYRING", "off")
+        .output()
+        .expect("spawn");
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "the saved plan of run {} cannot be applied",
+            plan.id
+        )) && stderr.contains("openova bootstrap plan"),
         "{stderr}"
     );
     assert_eq!(runs::list_runs(&env.db(), 10).expect("list").len(), 1);

@@ -340,8 +340,7 @@ fn contract_secret_variables_are_sensitive_and_every_credential_has_one() {
                 // The backend keys and the state encryption are read by OpenTofu itself, not
                 // by the module.
                 assert!(
-                    tfvars::BACKEND_SECRET_ENV.contains(&env)
-                        || env == tfvars::STATE_ENCRYPTION_ENV,
+                    tfvars::BACKEND_SECRET_ENV.contains(&env) || env == tfvars::ENCRYPTION_ENV,
                     "{p}: {env}"
                 );
                 continue;

@@ -224,6 +224,12 @@ pub fn start(
     secrets: &SecretEnv,
 ) -> Result<Started, SupervisorError> {
     let id = runs::new_run_id();
+    let mut secrets = secrets.clone();
+    secrets.push(
+        tfvars::ENCRYPTION_ENV,
+        tfvars::plan_encryption_config(&plan_key(&id, &req.options)?),
+    );
+    let secrets = &secrets;
     let workspace = crate::paths::runs_dir().join(&id);
     let ws_err = |source| SupervisorError::Workspace {
         path: workspace.display().to_string(),
@@ -254,6 +260,43 @@ pub fn start(
         workspace,
         child,
     })
+}
+
+/// The key a run's saved plans are encrypted with: when it applies an earlier run's saved plan,
+/// that run's key from the keyring; otherwise a new random one, kept in the keyring (when there
+/// is one) so that `openova bootstrap apply --plan` can apply the plan later from another
+/// process. Without a keyring a plan can be applied only by the run that made it.
+fn plan_key(id: &str, options: &RunOptions) -> Result<SecretString, SupervisorError> {
+    use crate::secrets::{self, PLAN_KEY, SecretStore};
+    let store = secrets::keyring_unless_off();
+    if let Some(plan) = &options.plan_run {
+        let missing = |reason: String| SupervisorError::PlanKey {
+            id: plan.id.clone(),
+            reason,
+        };
+        let Some(store) = store else {
+            return Err(missing(
+                "no keyring is available to this process (OPENOVA_KEYRING=off, or keyutils \
+                 does not work here)"
+                    .into(),
+            ));
+        };
+        return match store.get(&secrets::run_entry(&plan.id, PLAN_KEY)) {
+            Ok(Some(key)) => Ok(key),
+            Ok(None) => Err(missing(
+                "no such entry; kernel keyring entries expire, and a reboot clears them".into(),
+            )),
+            Err(e) => Err(missing(e.to_string())),
+        };
+    }
+    let bytes: [u8; 32] = rand::random();
+    let key = SecretString::from(bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+    if let Some(store) = store
+        && let Err(e) = store.put(&secrets::run_entry(id, PLAN_KEY), &key)
+    {
+        tracing::warn!("run {id}: its saved plan can be applied only by this run: {e}");
+    }
+    Ok(key)
 }
 
 fn spawn_supervisor(

@@ -49,6 +49,11 @@ pub enum SupervisorError {
         pid: i64,
         source: nix::errno::Errno,
     },
+    #[error(
+        "the saved plan of run {id} cannot be applied: its encryption key is not in the keyring \
+         ({reason}). Plan again: openova bootstrap plan --config FILE"
+    )]
+    PlanKey { id: String, reason: String },
     #[error("the run options stored for run {id} are unreadable: {source}")]
     Options {
         id: String,

@@ -460,19 +460,20 @@ pub fn wireguard_mesh(
     })
 }
 
-/// OpenTofu (1.7 and later) reads its client-side state and plan encryption from this
+/// OpenTofu (1.7 and later) reads its client-side encryption configuration from this
 /// variable, so the passphrase never needs a file.
-pub const STATE_ENCRYPTION_ENV: &str = "TF_ENCRYPTION";
+pub const ENCRYPTION_ENV: &str = "TF_ENCRYPTION";
 
-/// The value of [`STATE_ENCRYPTION_ENV`]: AES-GCM with a key derived (PBKDF2) from
-/// `passphrase`, enforced for state and plan files, so the CA keys in the state are unreadable
-/// without it even where the bucket is not. Losing the passphrase loses the state.
-pub fn state_encryption_config(passphrase: &SecretString) -> SecretString {
+/// The value of [`ENCRYPTION_ENV`] for one run: AES-GCM with a key derived (PBKDF2) from the
+/// run's `passphrase`, enforced for saved plan files. A saved plan carries every input variable,
+/// provider credentials included, so it must never sit on disk readable. Only plans: a plan
+/// lives as long as its run and losing its key only means planning again, whereas a state
+/// encrypted with a per-run key would be lost with it.
+pub fn plan_encryption_config(passphrase: &SecretString) -> SecretString {
     use secrecy::ExposeSecret;
     SecretString::from(format!(
         "key_provider \"pbkdf2\" \"openova\" {{\n  passphrase = {}\n}}\n\
          method \"aes_gcm\" \"openova\" {{\n  keys = key_provider.pbkdf2.openova\n}}\n\
-         state {{\n  method   = method.aes_gcm.openova\n  enforced = true\n}}\n\
          plan {{\n  method   = method.aes_gcm.openova\n  enforced = true\n}}\n",
         hcl_string(passphrase.expose_secret())
     ))
@@ -506,7 +507,7 @@ pub fn credential_env(provider: Provider, name: &str) -> Option<&'static str> {
 pub fn secret_env_names(provider: Provider) -> Vec<&'static str> {
     let mut names = credential_env_names(provider).to_vec();
     names.push(WIREGUARD_KEY_ENV);
-    names.push(STATE_ENCRYPTION_ENV);
+    names.push(ENCRYPTION_ENV);
     names.extend_from_slice(BACKEND_SECRET_ENV);
     names
 }
@@ -1034,12 +1035,12 @@ mod tests {
     }
 
     #[test]
-    fn state_encryption_config_parses_and_keeps_passphrase_literal() {
+    fn plan_encryption_config_parses_and_keeps_passphrase_literal() {
         let pass = SecretString::from("correct horse \"battery\" ${staple}".to_owned());
-        let cfg = state_encryption_config(&pass);
+        let cfg = plan_encryption_config(&pass);
         let body = hcl::parse(cfg.expose_secret()).unwrap();
         let ids: Vec<_> = body.blocks().map(|b| b.identifier().to_owned()).collect();
-        assert_eq!(ids, ["key_provider", "method", "state", "plan"]);
+        assert_eq!(ids, ["key_provider", "method", "plan"]);
         let kp = body.blocks().next().unwrap();
         let passphrase = kp.body().attributes().next().unwrap();
         assert_eq!(

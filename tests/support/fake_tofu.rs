@@ -17,8 +17,11 @@
 //!   each (so tests see that `apply tfplan` applied the saved plan file).
 //!
 //! `plan -out=FILE` writes the plan as OpenTofu's JSON plan representation (what
-//! `tofu show -json FILE` prints: `format_version`, `resource_changes[]` with `change.actions`,
-//! `before`, `after`), and `show -json FILE` prints it back.
+//! `tofu show -json FILE` prints: `format_version`, `variables` with every `TF_VAR_` input as a
+//! real saved plan carries them, `resource_changes[]` with `change.actions`, `before`, `after`),
+//! and `show -json FILE` prints it back. When `TF_ENCRYPTION` configures a `plan` block, the
+//! file is sealed (hex, tagged with a digest of that configuration) and `show`/`apply` open it
+//! only with the same configuration, as OpenTofu's plan encryption does.
 //!
 //! The state lock is a file `.fake-tofu.lock` in the working directory, holding the lock ID:
 //! plan/apply refuse with OpenTofu's "Error acquiring the state lock" diagnostic when it exists,
@@ -106,12 +109,64 @@ fn plan_document(destroy: bool) -> serde_json::Value {
             })
         })
         .collect();
+    let variables: serde_json::Map<String, serde_json::Value> = std::env::vars()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("TF_VAR_")
+                .map(|name| (name.to_owned(), serde_json::json!({ "value": v })))
+        })
+        .collect();
     serde_json::json!({
         "format_version": "1.2",
         "terraform_version": version(),
+        "variables": variables,
         "resource_changes": changes,
         "errored": false,
     })
+}
+
+const SEALED: &str = "fake-tofu-encrypted-plan:";
+
+/// A digest of the plan encryption `TF_ENCRYPTION` configures, if it configures one.
+fn plan_encryption() -> Option<String> {
+    use sha2::Digest;
+    let cfg = std::env::var("TF_ENCRYPTION").ok()?;
+    cfg.contains("plan {")
+        .then(|| format!("{:x}", sha2::Sha256::digest(cfg.as_bytes())))
+}
+
+fn write_plan(out: &str, doc: &serde_json::Value) {
+    let text = doc.to_string();
+    let body = match plan_encryption() {
+        Some(key) => {
+            let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+            format!("{SEALED}{key}:{hex}")
+        }
+        None => text,
+    };
+    let _ = std::fs::write(out, body);
+}
+
+/// The plan document in `file`, opening a sealed plan with the current configuration.
+fn read_plan(file: &str) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(file).map_err(|e| format!("The plan file cannot be read: {e}"))?;
+    let Some(sealed) = text.strip_prefix(SEALED) else {
+        return Ok(text);
+    };
+    let (key, hex) = sealed.split_once(':').ok_or("The plan file is damaged.")?;
+    if plan_encryption().as_deref() != Some(key) {
+        return Err("Failed to decrypt the plan file: the encryption configuration (TF_ENCRYPTION) is missing or has another key.".into());
+    }
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|i| {
+            hex.get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect();
+    bytes
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| "The plan file is damaged.".into())
 }
 
 fn plan_is_destroy(doc: &str) -> Option<bool> {
@@ -248,7 +303,7 @@ fn plan(args: &[String]) -> i32 {
         serde_json::json!({"changes": {"add": add, "change": 0, "import": 0, "remove": remove, "operation": "plan"}}),
     );
     if let Some(out) = out {
-        let _ = std::fs::write(out, plan_document(destroy).to_string());
+        write_plan(&out, &plan_document(destroy));
     }
     release_lock();
     0
@@ -260,14 +315,10 @@ fn apply(args: &[String]) -> i32 {
         diagnostic("No plan file", "apply needs a saved plan", None);
         return 1;
     };
-    let destroy = match std::fs::read_to_string(plan_file) {
+    let destroy = match read_plan(plan_file) {
         Ok(doc) => plan_is_destroy(&doc).unwrap_or(false),
-        Err(_) => {
-            diagnostic(
-                "Failed to load \"tfplan\" as a plan file",
-                "The plan file does not exist.",
-                None,
-            );
+        Err(why) => {
+            diagnostic("Failed to load \"tfplan\" as a plan file", &why, None);
             return 1;
         }
     };
@@ -438,7 +489,7 @@ fn main() {
         Some("apply") => apply(&args),
         Some("output") => output(),
         Some("show") => match args.iter().skip(1).find(|a| !a.starts_with('-')) {
-            Some(file) => match std::fs::read_to_string(file) {
+            Some(file) => match read_plan(file) {
                 Ok(doc) => {
                     println!("{doc}");
                     0
