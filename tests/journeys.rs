@@ -467,9 +467,15 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.send(ENTER);
     w.wait_text("Everything checks out");
     w.send("s");
-    w.wait_text("Start provisioning?");
+    w.wait_text("Plan the provisioning?");
     w.send("y");
     let run_started = Instant::now();
+    // The plan is shown for approval; nothing is created before it is approved.
+    w.wait_text("Plan review");
+    w.wait_text("to add");
+    w.send("a");
+    w.wait_text("Apply the plan of run");
+    w.send("y");
     let s = w.wait_text("tui manage --context hz-fsn-rtz-prod");
     let run_secs = run_started.elapsed().as_secs_f64();
     let line = row(&s, "tui manage --context").unwrap();

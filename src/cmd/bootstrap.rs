@@ -342,7 +342,7 @@ fn apply_cmd(a: &ApplyArgs) -> CmdResult {
     let plan_run = match &a.plan {
         Some(id) => {
             let r = crate::store::runs::get_run(&conn, id)?;
-            check_plan_run(&r, &p)?;
+            launch::check_plan_run(&r, &p.text).map_err(|e| eyre!(e))?;
             r
         }
         None => {
@@ -387,57 +387,6 @@ fn apply_cmd(a: &ApplyArgs) -> CmdResult {
         Some(r) => Ok(end_report(&r)),
         None => Ok(ExitCode::SUCCESS),
     }
-}
-
-/// A saved plan is applied only if it is a finished plan run of the same platform.toml text
-/// and of this build's embedded modules.
-fn check_plan_run(r: &crate::store::runs::RunRecord, p: &Prepared) -> color_eyre::Result<()> {
-    if r.action != RunAction::Plan {
-        bail!(
-            "run {} is a {} run, not a plan; pass the id of an `openova bootstrap plan` run",
-            r.id,
-            r.action
-        );
-    }
-    if r.state != RunState::Succeeded {
-        bail!(
-            "plan run {} is {}; only a plan that finished can be applied",
-            r.id,
-            r.state
-        );
-    }
-    let opts: RunOptions = serde_json::from_str(&r.options_json)
-        .wrap_err_with(|| format!("the options of plan run {} are unreadable", r.id))?;
-    let Some(then) = opts.fingerprint else {
-        bail!(
-            "plan run {} recorded no fingerprint of its configuration; plan again",
-            r.id
-        );
-    };
-    let now = PlanFingerprint::of(&p.text);
-    if then.config_sha256 != now.config_sha256 {
-        bail!(
-            "refusing to apply plan run {}: the configuration changed since it was planned \
-             (platform.toml sha256 {} then, {} now). Plan again with `openova bootstrap plan`.",
-            r.id,
-            short(&then.config_sha256),
-            short(&now.config_sha256)
-        );
-    }
-    if then.modules_sha256 != now.modules_sha256 {
-        bail!(
-            "refusing to apply plan run {}: the embedded OpenTofu modules changed since it was \
-             planned (this openova is another build; modules {} then, {} now). Plan again.",
-            r.id,
-            short(&then.modules_sha256),
-            short(&now.modules_sha256)
-        );
-    }
-    Ok(())
-}
-
-fn short(h: &str) -> &str {
-    h.get(..12).unwrap_or(h)
 }
 
 fn destroy_cmd(a: &DestroyArgs) -> CmdResult {

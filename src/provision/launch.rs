@@ -86,6 +86,53 @@ impl RunOptions {
     }
 }
 
+/// A saved plan is applied only if it is a finished plan run of the same platform.toml text
+/// (`config_toml`) and of this build's embedded modules. The error says why not and what to do.
+pub fn check_plan_run(r: &runs::RunRecord, config_toml: &str) -> Result<(), String> {
+    use crate::store::runs::RunState;
+    let short = |h: &str| h.get(..12).unwrap_or(h).to_owned();
+    if r.action != RunAction::Plan {
+        return Err(format!(
+            "run {} is a {} run, not a plan; pass the id of an `openova bootstrap plan` run",
+            r.id, r.action
+        ));
+    }
+    if r.state != RunState::Succeeded {
+        return Err(format!(
+            "plan run {} is {}; only a plan that finished can be applied",
+            r.id, r.state
+        ));
+    }
+    let opts: RunOptions = serde_json::from_str(&r.options_json)
+        .map_err(|e| format!("the options of plan run {} are unreadable: {e}", r.id))?;
+    let Some(then) = opts.fingerprint else {
+        return Err(format!(
+            "plan run {} recorded no fingerprint of its configuration; plan again",
+            r.id
+        ));
+    };
+    let now = PlanFingerprint::of(config_toml);
+    if then.config_sha256 != now.config_sha256 {
+        return Err(format!(
+            "refusing to apply plan run {}: the configuration changed since it was planned \
+             (platform.toml sha256 {} then, {} now). Plan again with `openova bootstrap plan`.",
+            r.id,
+            short(&then.config_sha256),
+            short(&now.config_sha256)
+        ));
+    }
+    if then.modules_sha256 != now.modules_sha256 {
+        return Err(format!(
+            "refusing to apply plan run {}: the embedded OpenTofu modules changed since it was \
+             planned (this openova is another build; modules {} then, {} now). Plan again.",
+            r.id,
+            short(&then.modules_sha256),
+            short(&now.modules_sha256)
+        ));
+    }
+    Ok(())
+}
+
 /// The run a launcher wants started.
 #[derive(Debug, Clone)]
 pub struct StartRequest {

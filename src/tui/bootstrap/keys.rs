@@ -37,6 +37,8 @@ pub enum Action {
     PageDown,
     Follow,
     Leave,
+    ApproveApply,
+    RejectPlan,
 }
 
 use Action as A;
@@ -132,7 +134,7 @@ pub const REVIEW: &[Binding<Action>] = &[
         A::Start,
         &[Chord::ch('s')],
         "s",
-        "start provisioning",
+        "plan, then approve",
         Footer,
     ),
     b(A::GoToProblem, ENTER, "Enter", "go to problem", Footer),
@@ -235,6 +237,41 @@ pub const PROGRESS_ENDED: &[Binding<Action>] = &[
     ),
 ];
 
+/// The review of a finished plan run: approve applies exactly that plan, reject discards it.
+pub const PLAN_REVIEW: &[Binding<Action>] = &[
+    b(
+        A::ApproveApply,
+        &[Chord::ch('a')],
+        "a",
+        "approve and apply",
+        Footer,
+    ),
+    b(A::RejectPlan, &[Chord::ch('x')], "x", "reject", Footer),
+    b(A::Up, UP, "↑↓", "scroll", Footer),
+    b(A::Down, DOWN, "↓", "scroll down", Hidden),
+    b(
+        A::PageUp,
+        &[Chord::key(KeyCode::PageUp)],
+        "PgUp/PgDn",
+        "scroll a page",
+        Help,
+    ),
+    b(
+        A::PageDown,
+        &[Chord::key(KeyCode::PageDown)],
+        "PgDn",
+        "page down",
+        Hidden,
+    ),
+    b(
+        A::Leave,
+        &[Chord::key(KeyCode::Esc)],
+        "Esc",
+        "back (plan kept)",
+        Footer,
+    ),
+];
+
 /// The progress screen asking whether to cancel.
 pub const PROGRESS_CONFIRM: &[Binding<Action>] = &[
     b(
@@ -274,6 +311,7 @@ mod tests {
             PROGRESS_LIVE,
             PROGRESS_ENDED,
             PROGRESS_CONFIRM,
+            PLAN_REVIEW,
         ] {
             for row in table {
                 for chord in row.chords {

@@ -389,12 +389,16 @@ impl Runner {
 }
 
 impl Runner {
-    /// Start a provisioning run: secrets come from what the wizard holds in memory, otherwise
-    /// from the references in the configuration (keyring entry or environment variable).
+    /// Start a provisioning run: a plan run of `config` (kept for the operator's review), or with
+    /// `plan` the apply of exactly that plan run's saved plan (refused when the plan is not a
+    /// finished plan of this build's modules). Secrets come from what the wizard holds in
+    /// memory, otherwise from the references in the configuration (keyring entry or
+    /// environment variable).
     fn start_run(
         &mut self,
         config: &crate::domain::platform::PlatformConfig,
         held: &[(SecretName, SecretString)],
+        plan: Option<&crate::store::runs::RunRecord>,
     ) -> Result<String, String> {
         use crate::domain::platform::SecretSource;
         let held_for = |field: &str| -> Option<SecretString> {
@@ -427,15 +431,43 @@ impl Runner {
                 Err(e) => Err(format!("{field}: {e}")),
             }
         })?;
-        let started = crate::provision::launch::start_for_config(
-            self.store.conn(),
-            crate::store::runs::RunAction::Apply,
-            config,
-            None,
-            &env,
-            crate::provision::launch::RunOptions::default(),
-        )
-        .map_err(|e| e.to_string())?;
+        use crate::provision::launch::{self, PlanFingerprint, PlanRunRef, RunOptions};
+        use crate::store::runs::RunAction;
+        let (action, config_toml, options) = match plan {
+            Some(plan) => {
+                // Exactly the text the plan was made from (a headless plan's file as written,
+                // not re-serialised), and the plan run's own settings (OpenTofu path, grace,
+                // hand-over), so the apply is the plan's other half.
+                launch::check_plan_run(plan, &plan.config_toml)?;
+                let mut options: RunOptions =
+                    serde_json::from_str(&plan.options_json).map_err(|e| {
+                        format!("the options of plan run {} are unreadable: {e}", plan.id)
+                    })?;
+                options.fingerprint = None;
+                options.plan_only = false;
+                options.plan_run = Some(PlanRunRef {
+                    id: plan.id.clone(),
+                    workspace: plan.workspace.clone(),
+                });
+                (RunAction::Apply, plan.config_toml.clone(), options)
+            }
+            None => {
+                let config_toml = config.to_toml().map_err(|e| e.to_string())?;
+                let options = RunOptions {
+                    fingerprint: Some(PlanFingerprint::of(&config_toml)),
+                    ..RunOptions::default()
+                };
+                (RunAction::Plan, config_toml, options)
+            }
+        };
+        let req = launch::StartRequest {
+            action,
+            platform: launch::platform_label(config),
+            config_toml,
+            config_path: None,
+            options,
+        };
+        let started = launch::start(self.store.conn(), &req, &env).map_err(|e| e.to_string())?;
         // The supervisor runs in its own session and outlives this process; nothing to reap.
         drop(started.child);
         Ok(started.id)
@@ -546,7 +578,32 @@ impl EffectRunner<Effect, Msg> for Runner {
                 send(Msg::PrivateKeySaved(write_private(&path, &key)));
             }
             Effect::StartRun { config, secrets } => {
-                send(Msg::RunStarted(self.start_run(&config, &secrets)));
+                send(Msg::RunStarted(self.start_run(&config, &secrets, None)));
+            }
+            Effect::ApplyPlan { plan, secrets } => {
+                // The plan's own configuration text: the fingerprint check compares exactly it.
+                let result = crate::store::runs::get_run(self.store.conn(), &plan)
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| {
+                        let config = crate::domain::platform::PlatformConfig::parse(&r.config_toml)
+                            .map_err(|e| format!("the configuration of plan run {plan}: {e}"))?;
+                        self.start_run(&config, &secrets, Some(&r))
+                    });
+                send(Msg::RunStarted(result));
+            }
+            Effect::DiscardPlan(id) => {
+                if let Err(e) = discard_plan(self.store.conn(), &id) {
+                    send(Msg::Failed(e));
+                }
+                // The key the rejected plan was encrypted with is of no further use.
+                if let Some(k) = self.keyring.as_ref() {
+                    let entry = crate::secrets::run_entry(&id, crate::secrets::PLAN_KEY);
+                    if let Err(e) = k.delete(&entry) {
+                        send(Msg::Failed(format!(
+                            "cannot remove the plan key of run {id}: {e}"
+                        )));
+                    }
+                }
             }
             Effect::PollRun { id, after } => {
                 let conn = self.store.conn();
@@ -575,6 +632,30 @@ impl EffectRunner<Effect, Msg> for Runner {
             }
         }
     }
+}
+
+/// Remove the saved plan files (`tfplan`) of a rejected plan run; the run's record and log stay.
+fn discard_plan(conn: &rusqlite::Connection, id: &str) -> Result<(), String> {
+    let run = crate::store::runs::get_run(conn, id).map_err(|e| e.to_string())?;
+    let mut dirs = vec![PathBuf::from(&run.workspace)];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path
+                .file_name()
+                .is_some_and(|n| n == crate::provision::runner::PLAN_FILE)
+            {
+                std::fs::remove_file(&path)
+                    .map_err(|e| format!("cannot remove the plan file {}: {e}", path.display()))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Write the private key to a new file with mode 0600; never replace an existing file.

@@ -280,8 +280,10 @@ pub enum Intent {
     /// Replace the current SSH key with a newly generated one.
     RegenerateSshKey,
     DeleteDraft(i64),
-    /// Start provisioning this configuration (servers will be created and billed).
+    /// Plan this configuration (nothing is created; the plan is shown for approval).
     StartRun,
+    /// Apply exactly the saved plan of this plan run (servers will be created and billed).
+    ApplyPlan(String),
 }
 
 /// A free-text prompt on top of a screen (a path to write to).

@@ -14,7 +14,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 use super::keys::{self, Action};
+use crate::domain::platform::PlatformConfig;
 use crate::provision::events::{TofuEvent, parse_line};
+use crate::provision::plan::{ClusterPlan, PlanSummary};
+use crate::provision::supervisor::PLAN_SUMMARY_KIND;
 use crate::store::runs::{EventRecord, RunAction, RunRecord, RunState};
 use crate::tui::keymap::{Binding, KeyHint, hints, lookup};
 use crate::tui::theme::Theme;
@@ -70,6 +73,10 @@ pub enum ProgressAction {
     CancelRun,
     /// Leave the screen; the run continues in the background.
     Leave,
+    /// The operator approves the reviewed plan: confirm, then apply exactly that plan.
+    ApprovePlan,
+    /// The operator rejects the reviewed plan: nothing is applied.
+    RejectPlan,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +114,11 @@ pub struct ProgressScreen {
     table_scroll: usize,
     /// The last poll returned less than a full page: every stored event is applied.
     caught_up: bool,
+    /// Each cluster's plan as the run recorded it (`plan_summary` events).
+    plans: Vec<ClusterPlan>,
+    /// The configuration the run was started with (for the plan review's warnings).
+    config: Option<Box<PlatformConfig>>,
+    review_scroll: usize,
 }
 
 impl ProgressScreen {
@@ -135,6 +147,9 @@ impl ProgressScreen {
             log_scroll: 0,
             table_scroll: 0,
             caught_up: false,
+            plans: Vec::new(),
+            config: None,
+            review_scroll: 0,
         }
     }
 
@@ -177,6 +192,9 @@ impl ProgressScreen {
             log_scroll,
             table_scroll,
             caught_up,
+            plans,
+            config,
+            review_scroll,
         } = self;
         *run_id == other.run_id
             && *platform == other.platform
@@ -199,6 +217,9 @@ impl ProgressScreen {
             && *log_scroll == other.log_scroll
             && *table_scroll == other.table_scroll
             && *caught_up == other.caught_up
+            && *plans == other.plans
+            && *config == other.config
+            && *review_scroll == other.review_scroll
             && self.clocks() == other.clocks()
     }
 
@@ -253,6 +274,29 @@ impl ProgressScreen {
         if run.state.is_terminal() {
             self.confirm_cancel = false;
         }
+        if self.config.is_none() {
+            self.config = PlatformConfig::parse(&run.config_toml).ok().map(Box::new);
+        }
+    }
+
+    /// The plan to review: a plan run that finished with every cluster's plan on screen.
+    pub fn plan_review(&self) -> Option<PlanSummary> {
+        if self.action != Some(RunAction::Plan)
+            || self.state != RunState::Succeeded
+            || !self.settled()
+            || self.plans.is_empty()
+        {
+            return None;
+        }
+        let mut summary = PlanSummary {
+            destroy: false,
+            clusters: self.plans.clone(),
+            warnings: Vec::new(),
+        };
+        if let Some(config) = &self.config {
+            summary.add_warnings(config);
+        }
+        Some(summary)
     }
 
     /// The clock for elapsed times; the driver ticks it (once a second while the run is live).
@@ -329,6 +373,11 @@ impl ProgressScreen {
                     self.next_step = Some(n.to_owned());
                 }
             }
+            PLAN_SUMMARY_KIND => {
+                if let Ok(plan) = serde_json::from_str::<ClusterPlan>(&e.raw) {
+                    self.plans.push(plan);
+                }
+            }
             _ => self.apply_tofu(e),
         }
         let marker = match e.level.as_str() {
@@ -400,6 +449,8 @@ impl ProgressScreen {
     fn keys(&self) -> &'static [Binding<Action>] {
         if self.confirm_cancel {
             keys::PROGRESS_CONFIRM
+        } else if self.plan_review().is_some() {
+            keys::PLAN_REVIEW
         } else if self.state.is_terminal() {
             keys::PROGRESS_ENDED
         } else {
@@ -419,11 +470,24 @@ impl ProgressScreen {
         let Some(action) = lookup(self.keys(), key).filter(|a| self.offered(*a)) else {
             return ProgressAction::None;
         };
+        let reviewing = self.plan_review().is_some();
         let scroll = match self.focus {
+            _ if reviewing => &mut self.review_scroll,
             Focus::Log => &mut self.log_scroll,
             Focus::Resources => &mut self.table_scroll,
         };
+        // The log counts back from its newest line; the review reads top down, so there Down
+        // moves the offset on.
+        let action = match action {
+            Action::Up if reviewing => Action::Down,
+            Action::Down if reviewing => Action::Up,
+            Action::PageUp if reviewing => Action::PageDown,
+            Action::PageDown if reviewing => Action::PageUp,
+            a => a,
+        };
         match action {
+            Action::ApproveApply => return ProgressAction::ApprovePlan,
+            Action::RejectPlan => return ProgressAction::RejectPlan,
             Action::ConfirmCancel => {
                 self.confirm_cancel = false;
                 self.cancel_requested = true;
@@ -474,6 +538,18 @@ impl ProgressScreen {
         .areas(area);
         self.render_head(frame, head, theme);
         self.render_phases(frame, phases, theme);
+        if let Some(review) = self.plan_review() {
+            let rest = Rect {
+                y: area.y + 2.min(area.height),
+                height: area.height.saturating_sub(2),
+                ..area
+            };
+            let [body, footer] =
+                Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(rest);
+            self.render_review(frame, body, &review, theme);
+            crate::tui::widgets::footer::render_footer(frame, footer, &self.key_hints(), theme);
+            return;
+        }
         let diag_h = if has_diag { body.height / 3 } else { 0 };
         let [table, diag, log] = Layout::vertical([
             Constraint::Percentage(45),
@@ -493,6 +569,62 @@ impl ProgressScreen {
         if self.confirm_cancel {
             self.render_confirm(frame, area, theme);
         }
+    }
+
+    /// The plan as the operator approves it: per cluster the counts, the resources by type and
+    /// the monthly cost, then the warnings, then what approving does.
+    fn render_review(&self, frame: &mut Frame, area: Rect, review: &PlanSummary, theme: &Theme) {
+        let mut lines: Vec<Line> = review
+            .render()
+            .lines()
+            .map(|l| {
+                let style = if l.starts_with("Plan for") || l.starts_with("Total") {
+                    theme.title
+                } else if l.starts_with("WARNING") {
+                    theme.warn
+                } else {
+                    theme.text
+                };
+                Line::from(Span::styled(l.to_owned(), style))
+            })
+            .collect();
+        lines.push(Line::default());
+        lines.push(Line::from(Span::styled(
+            format!(
+                "Nothing has been created yet. a applies exactly this plan (run {}) after one \
+                 more question; x discards it. Esc keeps it: apply it later with \
+                 `openova bootstrap apply --plan {}`.",
+                self.run_id, self.run_id
+            ),
+            theme.muted,
+        )));
+        let block = Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.border_focus)
+            .title(Span::styled(" Plan review ", theme.title));
+        let inner_w = area.width.saturating_sub(2).max(1) as usize;
+        // Rows after wrapping, so scrolling stops at the last line.
+        let rows: usize = lines
+            .iter()
+            .map(|l| l.width().div_ceil(inner_w).max(1))
+            .sum();
+        let visible = area.height.saturating_sub(2) as usize;
+        let scroll = self.review_scroll.min(rows.saturating_sub(visible));
+        let mut title_hint = String::new();
+        if rows > visible {
+            title_hint = format!(
+                " ↓ more ({} of {} lines) ",
+                scroll + visible.min(rows),
+                rows
+            );
+        }
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(block.title_bottom(Span::styled(title_hint, theme.muted)))
+                .wrap(Wrap { trim: false })
+                .scroll((scroll as u16, 0)),
+            area,
+        );
     }
 
     fn render_head(&self, frame: &mut Frame, area: Rect, theme: &Theme) {

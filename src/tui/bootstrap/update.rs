@@ -88,12 +88,19 @@ pub enum Effect {
         path: String,
         contents: String,
     },
-    /// Record a run and start its detached supervisor. The wizard's in-memory secrets go along
-    /// for the credentials they answer; others are resolved from their references.
+    /// Record a plan run and start its detached supervisor. The wizard's in-memory secrets go
+    /// along for the credentials they answer; others are resolved from their references.
     StartRun {
         config: Box<crate::domain::platform::PlatformConfig>,
         secrets: Vec<(SecretName, SecretString)>,
     },
+    /// Start an apply run of exactly the saved plan of run `plan` (approved by the operator).
+    ApplyPlan {
+        plan: String,
+        secrets: Vec<(SecretName, SecretString)>,
+    },
+    /// Remove the saved plan files of a rejected plan run.
+    DiscardPlan(String),
     PollRun {
         id: String,
         after: i64,
@@ -667,15 +674,41 @@ impl Model {
         if let Mode::Progress(p) = &mut self.mode {
             use super::progress::ProgressAction;
             let id = p.0.run_id.clone();
+            let state = p.0.state();
+            let review = p.0.plan_review();
             return match p.0.handle_key(&key) {
                 ProgressAction::None => Vec::new(),
                 ProgressAction::CancelRun => vec![Effect::CancelRun(id)],
                 ProgressAction::Leave => {
                     self.mode = Mode::Wizard;
-                    self.notice(format!(
-                        "Run {id} continues in the background: `openova runs attach {id}`"
-                    ));
+                    if review.is_some() {
+                        self.notice(format!(
+                            "Plan run {id} is kept, not applied: review it again with `openova runs show {id}`, apply it with `openova bootstrap apply --config FILE --plan {id}`"
+                        ));
+                    } else if state.is_terminal() {
+                        self.notice(format!(
+                            "Run {id} {state}; its log: `openova runs logs {id}`"
+                        ));
+                    } else {
+                        self.notice(format!(
+                            "Run {id} continues in the background: `openova runs attach {id}`"
+                        ));
+                    }
                     Vec::new()
+                }
+                ProgressAction::ApprovePlan => {
+                    if let Some(review) = review {
+                        self.dialogs
+                            .push(approve_dialog(&id, &review, self.form.provider.name()));
+                    }
+                    Vec::new()
+                }
+                ProgressAction::RejectPlan => {
+                    self.mode = Mode::Wizard;
+                    self.notice(format!(
+                        "Plan of run {id} rejected: nothing was created, and its plan files are removed"
+                    ));
+                    vec![Effect::DiscardPlan(id)]
                 }
             };
         }
@@ -796,20 +829,31 @@ impl Model {
                 comment: self.ssh_comment(),
             }],
             Intent::DeleteDraft(id) => vec![Effect::DeleteDraft(id)],
+            Intent::ApplyPlan(plan) => {
+                self.notice(format!("Applying the plan of run {plan}…"));
+                vec![Effect::ApplyPlan {
+                    plan,
+                    secrets: self.held_secrets(),
+                }]
+            }
             Intent::StartRun => {
                 let config = super::export::to_config(self);
-                let secrets = SecretName::ALL
-                    .iter()
-                    .filter(|n| !self.secret(**n).is_empty())
-                    .map(|n| (*n, self.secret(*n).secret()))
-                    .collect();
-                self.notice("Starting the provisioning run…");
+                self.notice("Planning: nothing is created before you approve the plan…");
                 vec![Effect::StartRun {
                     config: Box::new(config),
-                    secrets,
+                    secrets: self.held_secrets(),
                 }]
             }
         }
+    }
+
+    /// The secrets the wizard holds in memory, for a run to take along.
+    fn held_secrets(&self) -> Vec<(SecretName, SecretString)> {
+        SecretName::ALL
+            .iter()
+            .filter(|n| !self.secret(**n).is_empty())
+            .map(|n| (*n, self.secret(*n).secret()))
+            .collect()
     }
 
     fn ssh_comment(&self) -> String {
@@ -1290,21 +1334,23 @@ impl Model {
                         .unwrap_or_else(|| "at the provider's prices".into());
                     let mut body = vec![
                         format!(
-                            "OpenTofu will create {} cluster(s) in your {} account: {}.",
+                            "OpenTofu plans {} cluster(s) in your {} account: {}.",
                             self.form.regions.len(),
                             self.form.provider.name(),
                             self.cluster_names().join(", ")
                         ),
-                        format!("They are billed to that account, {cost}."),
+                        format!(
+                            "Nothing is created yet: the plan is shown for you to approve or reject. Once applied they are billed to that account, {cost}."
+                        ),
                         "The run continues if this terminal closes; watch it again with `openova runs attach`.".into(),
                     ];
                     if self.form.state_backend == StateBackend::Local {
                         body.push("OpenTofu state stays on this host (lab setting).".into());
                     }
                     self.dialogs.push(ConfirmDialog::new(
-                        "Start provisioning?",
+                        "Plan the provisioning?",
                         body,
-                        "start",
+                        "plan",
                         "not now",
                         Intent::StartRun,
                     ));
@@ -1319,6 +1365,41 @@ impl Model {
         }
         Vec::new()
     }
+}
+
+/// The question before a reviewed plan is applied: its whole effect, cluster by cluster, the
+/// cost and every warning.
+fn approve_dialog(
+    id: &str,
+    review: &crate::provision::plan::PlanSummary,
+    provider: &str,
+) -> ConfirmDialog<Intent> {
+    let mut body: Vec<String> = review
+        .clusters
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} to add, {} to change, {} to destroy; €{:.2} per month",
+                c.cluster, c.totals.add, c.totals.change, c.totals.destroy, c.monthly_eur
+            )
+        })
+        .collect();
+    body.push(format!(
+        "Billed to your {provider} account: €{:.2} per month in all (list prices, excl. VAT).",
+        review.monthly_eur()
+    ));
+    body.extend(review.warnings.iter().map(|w| format!("WARNING: {w}")));
+    body.push(
+        "Exactly this plan is applied, nothing planned anew. The run continues if this terminal closes."
+            .into(),
+    );
+    ConfirmDialog::new(
+        &format!("Apply the plan of run {id}?"),
+        body,
+        "apply",
+        "not now",
+        Intent::ApplyPlan(id.to_owned()),
+    )
 }
 
 /// Hetzner API tokens are 64 characters; shorter input is a truncated paste.
