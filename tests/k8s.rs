@@ -559,7 +559,7 @@ async fn console_commands_write_intent_with_server_side_apply() {
     assert!(managers(&p.metadata).contains(&"openova-console".to_owned()));
 
     // Upgrade now: both the Component and the Platform entry move; the rest of the spec stays.
-    cluster::set_version(&conn, "acme", "cnpg", "v1.25.0")
+    cluster::set_version(&conn, "acme", "cnpg", "v1.25.0", None)
         .await
         .expect("set_version");
     let c = components.get("cnpg").await.expect("Component");
@@ -576,30 +576,62 @@ async fn console_commands_write_intent_with_server_side_apply() {
             .parse::<k8s_openapi::jiff::Timestamp>()
             .expect("timestamp"),
     );
-    cluster::schedule_upgrade(&conn, "acme", "cnpg", "v1.26.0", at.clone())
-        .await
-        .expect("schedule_upgrade");
+    cluster::schedule_upgrade(
+        &conn,
+        "acme",
+        "cnpg",
+        "v1.26.0",
+        cluster::Schedule::At(at.clone()),
+        None,
+    )
+    .await
+    .expect("schedule_upgrade");
     let c = components.get("cnpg").await.expect("Component");
     assert_eq!(c.spec.version, "v1.26.0");
     assert_eq!(c.spec.upgrade_at, Some(at));
-    cluster::set_version(&conn, "acme", "cnpg", "v1.26.0")
+    assert_eq!(c.spec.upgrade, None);
+    // The next window: no time of the console's making, the manager computes the opening; a
+    // major jump carries the operator's confirmation naming it (read back: the field survived).
+    cluster::schedule_upgrade(
+        &conn,
+        "acme",
+        "cnpg",
+        "v2.0.0",
+        cluster::Schedule::NextWindow,
+        Some("1→2"),
+    )
+    .await
+    .expect("schedule in the next window");
+    let c = components.get("cnpg").await.expect("Component");
+    assert_eq!(c.spec.upgrade_at, None);
+    let intent = c.spec.upgrade.expect("spec.upgrade written");
+    assert!(intent.next_window);
+    assert_eq!(intent.confirm_major.as_deref(), Some("1→2"));
+    cluster::set_version(&conn, "acme", "cnpg", "v1.26.0", None)
         .await
         .expect("upgrade now");
     let c = components.get("cnpg").await.expect("Component");
     assert_eq!(c.spec.upgrade_at, None, "upgrade now cancels the schedule");
+    assert_eq!(c.spec.upgrade, None, "and the window and confirmation");
 
     // Uninstall of a listed component disables its entry and leaves removal to the manager.
     assert_eq!(
-        cluster::uninstall(&conn, "acme", "cnpg")
+        cluster::uninstall(&conn, "acme", "cnpg", &[])
             .await
             .expect("uninstall"),
         UninstallOutcome::Disabled
     );
     let p = platforms.get("acme").await.expect("Platform");
     assert!(!p.spec.components[1].enabled);
+    let removals: Vec<_> = p.spec.removals.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        removals,
+        ["cnpg"],
+        "the removal is confirmed for the manager"
+    );
     assert!(components.get_opt("cnpg").await.expect("get").is_some());
     assert_eq!(
-        cluster::uninstall(&conn, "acme", "cnpg")
+        cluster::uninstall(&conn, "acme", "cnpg", &[])
             .await
             .expect("again"),
         UninstallOutcome::NotInstalled
@@ -611,7 +643,7 @@ async fn console_commands_write_intent_with_server_side_apply() {
         .await
         .expect("create loose");
     assert_eq!(
-        cluster::uninstall(&conn, "acme", "loose")
+        cluster::uninstall(&conn, "acme", "loose", &[])
             .await
             .expect("uninstall loose"),
         UninstallOutcome::Deleted
@@ -619,7 +651,7 @@ async fn console_commands_write_intent_with_server_side_apply() {
     assert!(components.get_opt("loose").await.expect("get").is_none());
 
     // Commands on things that do not exist say which.
-    match cluster::set_version(&conn, "acme", "nope", "v1").await {
+    match cluster::set_version(&conn, "acme", "nope", "v1", None).await {
         Err(ClusterError::NotFound { kind, name, .. }) => {
             assert_eq!((kind.as_str(), name.as_str()), ("Component", "nope"))
         }

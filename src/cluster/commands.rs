@@ -13,6 +13,7 @@ use serde_json::json;
 use super::connect::ClusterConn;
 use super::error::{CallSite, ClusterError};
 use crate::crd::consts;
+use crate::crd::platform::ConfirmedRemoval;
 use crate::crd::{Component, ComponentSpec, Platform, PlatformComponent};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -102,23 +103,31 @@ pub async fn install(
         .await
         .map_err(|e| map_err(e, conn, "patch", COMPONENTS, "Component", name))?;
     let version = spec.version.clone();
-    update_platform_entries(conn, platform, |entries| {
-        match entries.iter_mut().find(|e| e.name == name) {
-            Some(entry) => {
-                let changed = !entry.enabled || entry.version.as_deref() != Some(&version);
-                entry.enabled = true;
-                entry.version = Some(version.clone());
-                changed
-            }
-            None => {
-                entries.push(PlatformComponent {
-                    name: name.to_owned(),
-                    version: Some(version.clone()),
-                    enabled: true,
-                });
-                true
-            }
+    update_platform_entries(conn, platform, |entries, removals| {
+        // An earlier confirmed removal no longer stands once the operator installs it again.
+        let before = removals.len();
+        removals.retain(|r| r.name != name);
+        for r in removals.iter_mut() {
+            r.also_remove.retain(|n| n != name);
         }
+        let dropped = removals.len() != before;
+        dropped
+            | match entries.iter_mut().find(|e| e.name == name) {
+                Some(entry) => {
+                    let changed = !entry.enabled || entry.version.as_deref() != Some(&version);
+                    entry.enabled = true;
+                    entry.version = Some(version.clone());
+                    changed
+                }
+                None => {
+                    entries.push(PlatformComponent {
+                        name: name.to_owned(),
+                        version: Some(version.clone()),
+                        enabled: true,
+                    });
+                    true
+                }
+            }
     })
     .await?;
     Ok(())
@@ -130,13 +139,21 @@ pub async fn uninstall(
     conn: &ClusterConn,
     platform: &str,
     name: &str,
+    also_remove: &[String],
 ) -> Result<UninstallOutcome, ClusterError> {
     let p = get_platform(conn, platform).await?;
     if p.spec.components.iter().any(|e| e.name == name) {
-        let changed = update_platform_entries(conn, platform, |entries| {
+        let changed = update_platform_entries(conn, platform, |entries, removals| {
             match entries.iter_mut().find(|e| e.name == name) {
                 Some(entry) if entry.enabled => {
                     entry.enabled = false;
+                    // The operator's confirmation of exactly this removal (and of the
+                    // dependencies they ticked); without it the manager keeps the release.
+                    removals.retain(|r| r.name != name);
+                    removals.push(ConfirmedRemoval {
+                        name: name.to_owned(),
+                        also_remove: also_remove.to_vec(),
+                    });
                     true
                 }
                 _ => false,
@@ -159,27 +176,40 @@ pub async fn uninstall(
     }
 }
 
+/// When a scheduled version change runs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Schedule {
+    /// At this instant (`spec.upgradeAt`), inside the Platform's window when it has one.
+    At(Time),
+    /// In the Platform's next maintenance window (`spec.upgrade.nextWindow`); the manager
+    /// refuses it when the Platform has no window.
+    NextWindow,
+}
+
 /// Upgrades (or downgrades) a component now: `spec.version` on the Component and its Platform
-/// entry; clears a scheduled time the console set earlier.
+/// entry; clears a scheduled time the console set earlier. `confirm_major` is the operator's
+/// second confirmation of a major jump (`"11→12"`), without which the manager refuses it.
 pub async fn set_version(
     conn: &ClusterConn,
     platform: &str,
     name: &str,
     version: &str,
+    confirm_major: Option<&str>,
 ) -> Result<(), ClusterError> {
-    change_version(conn, platform, name, version, None).await
+    change_version(conn, platform, name, version, None, confirm_major).await
 }
 
-/// Schedules an upgrade: the new version with `spec.upgradeAt`; the manager starts it at that
-/// time, inside the Platform's maintenance window when one is set.
+/// Schedules an upgrade: the new version with `spec.upgradeAt` or `spec.upgrade.nextWindow`;
+/// the manager starts it then (inside the Platform's maintenance window when one is set).
 pub async fn schedule_upgrade(
     conn: &ClusterConn,
     platform: &str,
     name: &str,
     version: &str,
-    at: Time,
+    when: Schedule,
+    confirm_major: Option<&str>,
 ) -> Result<(), ClusterError> {
-    change_version(conn, platform, name, version, Some(at)).await
+    change_version(conn, platform, name, version, Some(when), confirm_major).await
 }
 
 async fn change_version(
@@ -187,7 +217,8 @@ async fn change_version(
     platform: &str,
     name: &str,
     version: &str,
-    at: Option<Time>,
+    when: Option<Schedule>,
+    confirm_major: Option<&str>,
 ) -> Result<(), ClusterError> {
     get_platform(conn, platform).await?;
     let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
@@ -200,7 +231,17 @@ async fn change_version(
             .map_err(|e| map_err(e, conn, "get", COMPONENTS, "Component", name))?;
         let mut spec = current.spec.clone();
         spec.version = version.to_owned();
-        spec.upgrade_at = at.clone();
+        spec.upgrade_at = match &when {
+            Some(Schedule::At(at)) => Some(at.clone()),
+            _ => None,
+        };
+        let next_window = when == Some(Schedule::NextWindow);
+        spec.upgrade = (next_window || confirm_major.is_some()).then(|| {
+            crate::crd::component::UpgradeIntent {
+                next_window,
+                confirm_major: confirm_major.map(str::to_owned),
+            }
+        });
         let patch = json!({
             "apiVersion": consts::API_VERSION,
             "kind": "Component",
@@ -227,7 +268,7 @@ async fn change_version(
             Err(e) => return Err(map_err(e, conn, "patch", COMPONENTS, "Component", name)),
         }
     }
-    update_platform_entries(conn, platform, |entries| {
+    update_platform_entries(conn, platform, |entries, _| {
         match entries.iter_mut().find(|e| e.name == name) {
             Some(entry) if entry.version.as_deref() != Some(version) => {
                 entry.version = Some(version.to_owned());
@@ -249,16 +290,20 @@ async fn get_platform(conn: &ClusterConn, platform: &str) -> Result<Platform, Cl
 
 /// Reads the Platform, lets `change` edit its component list (returning whether it changed
 /// anything) and applies the list back at the read `resourceVersion`. Returns whether it wrote.
+/// Change the Platform's component entries and confirmed removals in one write. Both lists go
+/// out in every write: with server-side apply a list this field manager stops sending would be
+/// removed, and a confirmed removal must never vanish as a side effect of another change.
 async fn update_platform_entries(
     conn: &ClusterConn,
     platform: &str,
-    mut change: impl FnMut(&mut Vec<PlatformComponent>) -> bool,
+    mut change: impl FnMut(&mut Vec<PlatformComponent>, &mut Vec<ConfirmedRemoval>) -> bool,
 ) -> Result<bool, ClusterError> {
     let api: Api<Platform> = Api::namespaced(conn.client.clone(), &conn.namespace);
     for attempt in 1..=MAX_ATTEMPTS {
         let current = get_platform(conn, platform).await?;
         let mut entries = current.spec.components.clone();
-        if !change(&mut entries) {
+        let mut removals = current.spec.removals.clone();
+        if !change(&mut entries, &mut removals) {
             return Ok(false);
         }
         let patch = json!({
@@ -269,7 +314,7 @@ async fn update_platform_entries(
                 "namespace": conn.namespace,
                 "resourceVersion": current.metadata.resource_version,
             },
-            "spec": { "components": entries },
+            "spec": { "components": entries, "removals": removals },
         });
         match api
             .patch(platform, &apply_params(), &Patch::Apply(&patch))

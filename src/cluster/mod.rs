@@ -6,7 +6,7 @@ pub mod connect;
 pub mod error;
 pub mod watch;
 
-pub use commands::{UninstallOutcome, install, schedule_upgrade, set_version, uninstall};
+pub use commands::{Schedule, UninstallOutcome, install, schedule_upgrade, set_version, uninstall};
 pub use connect::{ClusterConn, ConnectOptions, connect, connect_contexts};
 pub use error::ClusterError;
 pub use watch::{ClusterEvent, ClusterMsg, ClusterWatch, WatchedKind, watch};

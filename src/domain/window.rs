@@ -285,6 +285,31 @@ pub fn major_jump(from: &semver::Version, to: &semver::Version, flagged: bool) -
     })
 }
 
+/// The jump a change from `installed` to `wanted` makes when it is a major one: a semver major
+/// (or 0.x minor) step, or a step to or past a version the catalog flags as major (`flagged`).
+/// The console names this jump in its second confirmation and the manager refuses the change
+/// without it, so both read it here. `None` for a minor change or a version that does not parse.
+pub fn jump_of<'a>(
+    installed: &str,
+    wanted: &str,
+    flagged: impl IntoIterator<Item = &'a semver::Version>,
+) -> Option<String> {
+    let (from, to) = (
+        crate::domain::upgrade::parse(installed).ok()?,
+        crate::domain::upgrade::parse(wanted).ok()?,
+    );
+    major_jump(&from, &to, flagged_between(flagged, &from, &to))
+}
+
+/// Whether a version the catalog flags as major lies on the way from `from` to `to`.
+pub fn flagged_between<'a>(
+    flagged: impl IntoIterator<Item = &'a semver::Version>,
+    from: &semver::Version,
+    to: &semver::Version,
+) -> bool {
+    flagged.into_iter().any(|v| v > from && v <= to)
+}
+
 /// Whether the operator's confirmation text names exactly `jump` (`→` or `->`, spaces ignored).
 pub fn confirms(jump: &str, confirmation: Option<&str>) -> bool {
     let norm = |s: &str| s.replace("->", "→").replace(' ', "");

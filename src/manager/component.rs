@@ -955,13 +955,14 @@ async fn apply(c: Arc<Component>, ctx: &Context) -> Result<Action, ManagerError>
         .unwrap_or_default();
     // A version on the way from the installed to the wanted one that the catalog flags as major
     // makes the whole jump major.
-    let major_flagged = entry.is_some_and(|spec| {
-        spec.versions.iter().any(|v| {
-            v.major
-                && installed_v.as_ref().is_some_and(|i| &v.version > i)
-                && wanted_v.as_ref().is_some_and(|w| &v.version <= w)
-        })
-    });
+    let major_flagged = match (entry, &installed_v, &wanted_v) {
+        (Some(spec), Some(i), Some(w)) => crate::domain::window::flagged_between(
+            spec.versions.iter().filter(|v| v.major).map(|v| &v.version),
+            i,
+            w,
+        ),
+        _ => false,
+    };
     let endpoints = match (entry, platform.as_deref()) {
         (Some(spec), Some(p)) => endpoints_of(spec, p),
         _ => Vec::new(),

@@ -13,7 +13,7 @@ use super::model::{
     ScheduleDialog, UninstallDialog,
 };
 use super::panes::{health_span, key_hints};
-use super::update::{When, parse_when};
+use super::update::{When, parse_future};
 use crate::tui::dialog::{ConfirmDialog, Reply};
 use crate::tui::keymap::{is_back_tab, is_char, is_tab, plain};
 use crate::tui::theme::Theme;
@@ -56,6 +56,29 @@ pub fn confirm_dialog(c: Confirm) -> ConfirmDialog<Confirm> {
             vec![
                 format!("Upgrade {name} from {from} to {to} now?"),
                 "The manager rolls back automatically if the rollout fails.".into(),
+            ],
+        ),
+        Confirm::MajorUpgrade {
+            name,
+            from,
+            to,
+            jump,
+            when,
+        } => (
+            format!("Major upgrade {jump}"),
+            vec![
+                format!(
+                    "{name} {from} → {to} is a major upgrade ({jump}): data formats, \
+                     configuration and plugins may change, and a rollback may not restore them."
+                ),
+                match when {
+                    None => "It starts now.".to_string(),
+                    Some(When::MaintenanceWindow) => {
+                        "It runs in the Platform's next maintenance window.".to_string()
+                    }
+                    Some(When::At(at)) => format!("It runs at {at}."),
+                },
+                format!("Confirm the jump {jump}?"),
             ],
         ),
         Confirm::Quit => (
@@ -173,14 +196,22 @@ impl ScheduleDialog {
         }
         if is_enter(key) {
             let when = match self.choice {
-                ScheduleChoice::MaintenanceWindow => When::MaintenanceWindow,
-                ScheduleChoice::At => match parse_when(self.input.value()) {
-                    Ok(at) => When::At(at),
-                    Err(e) => {
-                        self.error = Some(e);
+                ScheduleChoice::MaintenanceWindow => match &self.window {
+                    Ok(_) => When::MaintenanceWindow,
+                    Err(why) => {
+                        self.error = Some(format!("Not possible: {why}; give a time instead"));
                         return Reply::Keep(true);
                     }
                 },
+                ScheduleChoice::At => {
+                    match parse_future(self.input.value(), jiff::Timestamp::now()) {
+                        Ok(at) => When::At(at),
+                        Err(e) => {
+                            self.error = Some(e);
+                            return Reply::Keep(true);
+                        }
+                    }
+                }
             };
             return Reply::Done(Intent::Schedule {
                 name: self.name.clone(),
@@ -402,6 +433,11 @@ fn render_schedule(d: &ScheduleDialog, frame: &mut Frame, area: Rect, theme: &Th
         ScheduleChoice::At => ("(•)", "( )"),
         ScheduleChoice::MaintenanceWindow => ("( )", "(•)"),
     };
+    // One line each, so the box (sized by its lines) keeps the key line.
+    let (window_line, window_style) = match &d.window {
+        Ok(opening) => (format!("    opens {opening}"), theme.text),
+        Err(why) => (format!("    not offered: {why}"), theme.muted),
+    };
     let mut lines = vec![
         Line::from(Span::styled(
             format!("Upgrade {} from {} to {}", d.name, d.from, d.to),
@@ -410,8 +446,9 @@ fn render_schedule(d: &ScheduleDialog, frame: &mut Frame, area: Rect, theme: &Th
         Line::from(""),
         Line::from(Span::styled(
             format!("{win} in the Platform's next maintenance window"),
-            theme.text,
+            window_style,
         )),
+        Line::from(Span::styled(window_line, window_style)),
         Line::from(vec![
             Span::styled(format!("{at} at (UTC, YYYY-MM-DD HH:MM): "), theme.text),
             Span::styled(

@@ -94,7 +94,7 @@ impl EffectRunner<Effect, Msg> for Runner {
             } => {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
-                    let r = commands::uninstall(&conn, &platform, &name)
+                    let r = commands::uninstall(&conn, &platform, &name, &[])
                         .await
                         .map(|_| ());
                     let what = format!("uninstall {name}");
@@ -106,10 +106,18 @@ impl EffectRunner<Effect, Msg> for Runner {
                 platform,
                 name,
                 version,
+                confirm_major,
             } => {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
-                    let r = commands::set_version(&conn, &platform, &name, &version).await;
+                    let r = commands::set_version(
+                        &conn,
+                        &platform,
+                        &name,
+                        &version,
+                        confirm_major.as_deref(),
+                    )
+                    .await;
                     let what = format!("upgrade {name} to {version}");
                     report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
@@ -120,10 +128,19 @@ impl EffectRunner<Effect, Msg> for Runner {
                 name,
                 version,
                 when,
+                confirm_major,
             } => {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
-                    let r = schedule_upgrade(&conn, &platform, &name, &version, &when).await;
+                    let r = schedule_upgrade(
+                        &conn,
+                        &platform,
+                        &name,
+                        &version,
+                        &when,
+                        confirm_major.as_deref(),
+                    )
+                    .await;
                     report(&tx, cluster, format!("schedule {name} {version}"), r);
                 });
             }
@@ -157,20 +174,21 @@ async fn install(
     Ok(())
 }
 
-/// Schedule the upgrade for `when`. For the maintenance window the earliest time is now; the
-/// manager then waits for the Platform's window to open.
+/// Schedule the upgrade for `when`: at a time, or in the Platform's next maintenance window
+/// (which the manager computes and waits for; it refuses when the Platform has none).
 async fn schedule_upgrade(
     conn: &ClusterConn,
     platform: &str,
     name: &str,
     version: &str,
     when: &When,
+    confirm_major: Option<&str>,
 ) -> Result<(), String> {
-    let at = match when {
-        When::At(at) => parse_time(at)?,
-        When::MaintenanceWindow => Time(k8s_openapi::jiff::Timestamp::now()),
+    let when = match when {
+        When::At(at) => commands::Schedule::At(parse_time(at)?),
+        When::MaintenanceWindow => commands::Schedule::NextWindow,
     };
-    commands::schedule_upgrade(conn, platform, name, version, at)
+    commands::schedule_upgrade(conn, platform, name, version, when, confirm_major)
         .await
         .map_err(|e| e.to_string())
 }

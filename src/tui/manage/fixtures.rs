@@ -35,6 +35,7 @@ fn entry(
             .map(|(n, w)| (n.to_string(), w.to_string()))
             .collect(),
         changelog: Vec::new(),
+        majors: Vec::new(),
     }
 }
 
@@ -169,6 +170,12 @@ pub fn cluster_fsn() -> ClusterView {
             ("hz-hel-rtz-prod".into(), "hel".into()),
         ],
         conditions: Vec::new(),
+        window: Some(Ok(crate::domain::window::Window {
+            days: vec![jiff::civil::Weekday::Sunday],
+            start: "03:00".into(),
+            duration_minutes: 120,
+            time_zone: Some("Europe/Berlin".into()),
+        })),
     });
     let mut cilium = comp("cilium", "1.16.2", &[], Health::Healthy);
     cilium.available_upgrades = vec!["1.16.3".into()];

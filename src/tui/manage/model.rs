@@ -80,6 +80,9 @@ pub struct CatalogEntry {
     pub optional: Vec<(String, String)>,
     /// Release notes, newest first: (version, notes).
     pub changelog: Vec<(String, String)>,
+    /// Versions the catalog flags as major whatever semver says (an upgrade to or past one
+    /// needs the second confirmation naming the jump).
+    pub majors: Vec<semver::Version>,
 }
 
 /// A service URL a component publishes.
@@ -153,6 +156,8 @@ pub struct PlatformView {
     pub phase: String,
     pub regions: Vec<(String, String)>,
     pub conditions: Vec<ConditionView>,
+    /// The Platform's maintenance window: `None` without one, `Some(Err)` naming what is wrong.
+    pub window: Option<Result<crate::domain::window::Window, String>>,
 }
 
 /// Severity of an alert/event line.
@@ -370,6 +375,9 @@ pub struct ScheduleDialog {
     /// "YYYY-MM-DD HH:MM" (UTC) for `At`.
     pub input: TextField,
     pub error: Option<String>,
+    /// The Platform's next window as the manager will compute it (local time with UTC beside
+    /// it), or why none is offered.
+    pub window: Result<String, String>,
 }
 
 /// A confirmation that carries the intent it confirms.
@@ -379,6 +387,15 @@ pub enum Confirm {
         name: String,
         from: String,
         to: String,
+    },
+    /// The second confirmation of a major upgrade, naming its jump (`11→12`); `when` is `None`
+    /// for an upgrade now.
+    MajorUpgrade {
+        name: String,
+        from: String,
+        to: String,
+        jump: String,
+        when: Option<super::update::When>,
     },
     Quit,
 }

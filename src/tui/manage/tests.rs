@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::fixtures;
-use super::model::{Connection, Dialog, Model, Pane};
+use super::model::{Connection, Dialog, Model, Pane, ScheduleChoice};
 use super::update::{ClusterMsg, Effect, Msg, When, update};
 use crate::domain::health::Health;
 use crate::tui::theme::Theme;
@@ -149,7 +149,11 @@ fn snapshot_dialogs() {
     let mut m = on(Pane::Upgrades);
     keys(&mut m, "s");
     update(&mut m, key(KeyCode::Tab));
-    keys(&mut m, "2026-02-09 02:00");
+    keys(&mut m, "2030-02-09 02:00");
+    // The next opening depends on today; the snapshot shows a fixed one.
+    if let Some(Dialog::Schedule(d)) = m.dialogs.last_mut() {
+        d.window = Ok("Sun 2030-02-10 03:00 Europe/Berlin (02:00 UTC)".into());
+    }
     snap("dialog__schedule", &m);
 
     let mut m = on(Pane::Dashboard);
@@ -315,7 +319,8 @@ fn upgrade_now_confirmed_sets_version() {
             cluster: 0,
             platform: "acme-corp".into(),
             name: "cilium".into(),
-            version: "1.16.3".into()
+            version: "1.16.3".into(),
+            confirm_major: None,
         }]
     );
 }
@@ -344,7 +349,7 @@ fn schedule_valid_time_writes_rfc3339() {
     let mut m = on(Pane::Upgrades);
     keys(&mut m, "s");
     update(&mut m, key(KeyCode::Tab));
-    keys(&mut m, "2026-02-09 02:00");
+    keys(&mut m, "2030-02-09 02:00");
     let out = update(&mut m, key(KeyCode::Enter));
     assert_eq!(
         out.effects,
@@ -353,7 +358,136 @@ fn schedule_valid_time_writes_rfc3339() {
             platform: "acme-corp".into(),
             name: "cilium".into(),
             version: "1.16.3".into(),
-            when: When::At("2026-02-09T02:00:00Z".into())
+            when: When::At("2030-02-09T02:00:00Z".into()),
+            confirm_major: None,
+        }]
+    );
+}
+
+#[test]
+fn schedule_past_time_is_refused_with_the_reason_and_nothing_written() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "s");
+    update(&mut m, key(KeyCode::Tab));
+    keys(&mut m, "2020-02-09 02:00");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    let Some(Dialog::Schedule(d)) = m.dialogs.last() else {
+        panic!("dialog must stay open")
+    };
+    assert!(
+        d.error.as_deref().unwrap_or("").contains("in the past"),
+        "{:?}",
+        d.error
+    );
+}
+
+#[test]
+fn schedule_next_window_is_not_offered_without_a_window() {
+    let mut m = on(Pane::Upgrades);
+    if let Some(p) = m.cluster_mut().platform.as_mut() {
+        p.window = None;
+    }
+    keys(&mut m, "s");
+    let Some(Dialog::Schedule(d)) = m.dialogs.last() else {
+        panic!("schedule dialog")
+    };
+    assert_eq!(d.choice, ScheduleChoice::At, "a time is asked first");
+    assert!(screen(&m, 80, 24).contains("not offered"));
+    // Choosing the window anyway is refused and says why; nothing is written.
+    update(&mut m, key(KeyCode::Tab));
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    let Some(Dialog::Schedule(d)) = m.dialogs.last() else {
+        panic!("dialog must stay open")
+    };
+    assert!(
+        d.error
+            .as_deref()
+            .unwrap_or("")
+            .contains("no maintenance window"),
+        "{:?}",
+        d.error
+    );
+}
+
+#[test]
+fn schedule_next_window_writes_the_window_not_a_time() {
+    let mut m = on(Pane::Upgrades);
+    keys(&mut m, "s");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        vec![Effect::ScheduleUpgrade {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            version: "1.16.3".into(),
+            when: When::MaintenanceWindow,
+            confirm_major: None,
+        }]
+    );
+}
+
+#[test]
+fn major_upgrade_asks_a_second_time_naming_the_jump_and_writes_it() {
+    let mut m = on(Pane::Upgrades);
+    // A major jump on the selected row: cilium 1.16.2 → 2.0.0.
+    if let Some(c) = m.cluster_mut().components.get_mut("cilium") {
+        c.available_upgrades = vec!["2.0.0".into()];
+    }
+    keys(&mut m, "u");
+    let out = update(&mut m, ch('y'));
+    assert!(
+        out.effects.is_empty(),
+        "the first yes writes nothing: {:?}",
+        out.effects
+    );
+    assert!(screen(&m, 80, 24).contains("1→2"), "{}", screen(&m, 80, 24));
+    // Declining the second question writes nothing either.
+    let out = update(&mut m, ch('n'));
+    assert!(out.effects.is_empty());
+    assert!(m.dialogs.is_empty());
+    keys(&mut m, "u");
+    update(&mut m, ch('y'));
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::SetVersion {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            version: "2.0.0".into(),
+            confirm_major: Some("1→2".into()),
+        }]
+    );
+}
+
+#[test]
+fn catalog_flagged_major_asks_a_second_time_when_scheduled() {
+    let mut m = on(Pane::Upgrades);
+    let flagged = semver::Version::new(1, 16, 3);
+    let i = m
+        .catalog
+        .iter()
+        .position(|e| e.name == "cilium")
+        .expect("cilium");
+    m.catalog[i].majors = vec![flagged];
+    keys(&mut m, "s");
+    update(&mut m, key(KeyCode::Tab));
+    keys(&mut m, "2030-02-09 02:00");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::ScheduleUpgrade {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            version: "1.16.3".into(),
+            when: When::At("2030-02-09T02:00:00Z".into()),
+            confirm_major: Some("v1.16.2→v1.16.3".into()),
         }]
     );
 }

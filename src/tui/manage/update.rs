@@ -96,6 +96,8 @@ pub enum Effect {
         platform: String,
         name: String,
         version: String,
+        /// The operator's second confirmation of a major jump (`"11→12"`).
+        confirm_major: Option<String>,
     },
     ScheduleUpgrade {
         cluster: usize,
@@ -103,6 +105,7 @@ pub enum Effect {
         name: String,
         version: String,
         when: When,
+        confirm_major: Option<String>,
     },
     /// Put text on the operator's clipboard through the terminal (OSC 52).
     Copy(String),
@@ -545,13 +548,20 @@ fn upgrades_action(model: &mut Model, action: Action) -> Outcome {
                 model.status = Some(format!("{name} is up to date"));
                 return Outcome::changed();
             };
+            let window = next_window_text(model.cluster().platform.as_ref());
             model.dialogs.push(Dialog::Schedule(ScheduleDialog {
                 name,
                 from,
                 to,
-                choice: ScheduleChoice::MaintenanceWindow,
+                // The window is offered first only when the Platform has one.
+                choice: if window.is_ok() {
+                    ScheduleChoice::MaintenanceWindow
+                } else {
+                    ScheduleChoice::At
+                },
                 input: TextField::new(""),
                 error: None,
+                window,
             }));
             Outcome::changed()
         }
@@ -732,45 +742,21 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             from,
             to,
             when,
-        } => {
-            if model.readonly {
-                return refuse_readonly(model);
-            }
-            let platform = match platform_name(model) {
-                Ok(p) => p,
-                Err(o) => return o,
-            };
-            model.writes_in_flight += 1;
-            model.status = Some(format!("scheduling {name} {from} → {to}…"));
-            Outcome::effect(Effect::ScheduleUpgrade {
-                cluster: model.active,
-                platform,
-                name,
-                version: to,
-                when,
-            })
-        }
+        } => change_version(model, name, from, to, Some(when), None),
         Intent::Confirmed(Confirm::Quit) => {
             model.quit = true;
             Outcome::changed()
         }
         Intent::Confirmed(Confirm::UpgradeNow { name, from, to }) => {
-            if model.readonly {
-                return refuse_readonly(model);
-            }
-            let platform = match platform_name(model) {
-                Ok(p) => p,
-                Err(o) => return o,
-            };
-            model.writes_in_flight += 1;
-            model.status = Some(format!("upgrading {name} {from} → {to}…"));
-            Outcome::effect(Effect::SetVersion {
-                cluster: model.active,
-                platform,
-                name,
-                version: to,
-            })
+            change_version(model, name, from, to, None, None)
         }
+        Intent::Confirmed(Confirm::MajorUpgrade {
+            name,
+            from,
+            to,
+            jump,
+            when,
+        }) => change_version(model, name, from, to, when, Some(jump)),
         Intent::Command(line) => match run_command(model, &line) {
             Ok(out) => out,
             Err(e) => {
@@ -778,6 +764,68 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
                 Outcome::changed()
             }
         },
+    }
+}
+
+/// Write a confirmed version change (now, or scheduled by `when`). A major jump (semver major,
+/// or past a version the catalog flags) first asks a second question naming the jump; only its
+/// answer (`confirmed`) carries the confirmation the manager requires.
+fn change_version(
+    model: &mut Model,
+    name: String,
+    from: String,
+    to: String,
+    when: Option<When>,
+    confirmed: Option<String>,
+) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let platform = match platform_name(model) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    let majors = model
+        .entry(&name)
+        .map(|e| e.majors.clone())
+        .unwrap_or_default();
+    let jump = crate::domain::window::jump_of(&from, &to, &majors);
+    if let (Some(jump), None) = (&jump, &confirmed) {
+        model
+            .dialogs
+            .push(Dialog::Confirm(confirm_dialog(Confirm::MajorUpgrade {
+                name,
+                from,
+                to,
+                jump: jump.clone(),
+                when,
+            })));
+        return Outcome::changed();
+    }
+    model.writes_in_flight += 1;
+    let cluster = model.active;
+    match when {
+        Some(when) => {
+            model.status = Some(format!("scheduling {name} {from} → {to}…"));
+            Outcome::effect(Effect::ScheduleUpgrade {
+                cluster,
+                platform,
+                name,
+                version: to,
+                when,
+                confirm_major: confirmed,
+            })
+        }
+        None => {
+            model.status = Some(format!("upgrading {name} {from} → {to}…"));
+            Outcome::effect(Effect::SetVersion {
+                cluster,
+                platform,
+                name,
+                version: to,
+                confirm_major: confirmed,
+            })
+        }
     }
 }
 
@@ -856,6 +904,32 @@ fn confirm_install(
 }
 
 /// Parse "YYYY-MM-DD HH:MM" (UTC) into RFC 3339.
+/// The Platform's next maintenance window, as the manager will compute it (the one domain
+/// function), or why "next window" cannot be chosen.
+fn next_window_text(platform: Option<&PlatformView>) -> Result<String, String> {
+    match platform.and_then(|p| p.window.as_ref()) {
+        None => Err("the Platform has no maintenance window (spec.maintenanceWindow)".into()),
+        Some(Err(e)) => Err(format!("the Platform's maintenance window is invalid: {e}")),
+        Some(Ok(w)) => crate::domain::window::next_window(w, jiff::Timestamp::now())
+            .map(|o| o.describe())
+            .map_err(|e| format!("the Platform's maintenance window is invalid: {e}")),
+    }
+}
+
+/// A scheduled time: `YYYY-MM-DD HH:MM` in UTC, later than `now`.
+pub fn parse_future(s: &str, now: jiff::Timestamp) -> Result<String, String> {
+    let at = parse_when(s)?;
+    let ts: jiff::Timestamp = at.parse().map_err(|e| format!("time {s:?}: {e}"))?;
+    if ts <= now {
+        return Err(format!(
+            "{} UTC is in the past (now {} UTC): give a later time",
+            s.trim(),
+            now.strftime("%Y-%m-%d %H:%M")
+        ));
+    }
+    Ok(at)
+}
+
 pub fn parse_when(s: &str) -> Result<String, String> {
     let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]");
     let dt = time::PrimitiveDateTime::parse(s.trim(), &fmt).map_err(|_| {

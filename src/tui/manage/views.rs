@@ -47,6 +47,12 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .iter()
                 .map(|o| (o.name.clone(), o.reason.clone()))
                 .collect(),
+            majors: c
+                .versions
+                .iter()
+                .filter(|v| v.major)
+                .map(|v| v.version.clone())
+                .collect(),
             changelog: c
                 .versions
                 .iter()
@@ -86,6 +92,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .map(|o| (o.name.clone(), o.reason.clone()))
                 .collect(),
             changelog: Vec::new(),
+            majors: Vec::new(),
         }
     }));
     out
@@ -183,6 +190,8 @@ pub fn platform_view(p: &Platform) -> PlatformView {
             .map(|r| (r.cluster.clone(), r.location.clone()))
             .collect(),
         conditions: status.conditions.iter().map(condition).collect(),
+        window: crate::manager::schedule::checked_window(p.spec.maintenance_window.as_ref())
+            .map(|w| w.map_err(|e| e.to_string())),
     }
 }
 
