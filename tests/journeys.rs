@@ -30,7 +30,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in, row};
+use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TOKEN, hetzner_stand_in, row};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
@@ -317,10 +317,15 @@ fn journey_upgrade_one_now_one_scheduled_failing_release_rolls_back_with_alert()
     });
     console.send("s");
     console.wait_text("Schedule: grafana");
-    console.send(TAB);
+    // The playground's Platform has no maintenance window: the window is not offered and a
+    // time is asked first.
+    console.wait_text("not offered: the Platform has no maintenance window");
     let at = next_minute();
     console.type_text(&at);
     console.send(ENTER);
+    // 11 → 12 is a major upgrade: a second question names the jump.
+    console.wait_text("Major upgrade 11→12");
+    console.send("y");
     let s = console.wait_for("grafana scheduled", |t| {
         row(t, "›grafana").is_some_and(|r| r.contains("scheduled"))
     });
