@@ -482,6 +482,7 @@ fn start(
         config_toml: p.text.clone(),
         config_path: p.config_path.clone(),
         options,
+        held_plan_key: None,
     };
     let started = launch::start(conn, &req, &p.secrets)?;
     let mut child = started.child;

@@ -141,6 +141,9 @@ pub struct StartRequest {
     pub config_toml: String,
     pub config_path: Option<String>,
     pub options: RunOptions,
+    /// The key of the plan run being applied as the caller holds it in memory (the wizard that
+    /// made the plan, when no keyring is available); otherwise it is read from the keyring.
+    pub held_plan_key: Option<SecretString>,
 }
 
 /// The secrets a run of `config` hands to OpenTofu: each credential under the environment
@@ -242,6 +245,7 @@ pub fn start_for_config(
         config_toml,
         config_path,
         options,
+        held_plan_key: None,
     };
     Ok(start(conn, &req, secrets)?)
 }
@@ -262,6 +266,8 @@ pub struct Started {
     pub workspace: PathBuf,
     /// The supervisor process; the launcher may reap it, never needs to.
     pub child: std::process::Child,
+    /// The key this run's saved plans are encrypted with, for a caller that keeps it in memory.
+    pub plan_key: SecretString,
 }
 
 /// Record a new run and start its detached supervisor, handing it `secrets` through a pipe.
@@ -272,9 +278,10 @@ pub fn start(
 ) -> Result<Started, SupervisorError> {
     let id = runs::new_run_id();
     let mut secrets = secrets.clone();
+    let plan_key = plan_key(&id, &req.options, req.held_plan_key.as_ref())?;
     secrets.push(
         tfvars::ENCRYPTION_ENV,
-        tfvars::plan_encryption_config(&plan_key(&id, &req.options)?),
+        tfvars::plan_encryption_config(&plan_key),
     );
     let secrets = &secrets;
     let workspace = crate::paths::runs_dir().join(&id);
@@ -306,16 +313,25 @@ pub fn start(
         id,
         workspace,
         child,
+        plan_key,
     })
 }
 
 /// The key a run's saved plans are encrypted with: when it applies an earlier run's saved plan,
 /// that run's key from the keyring; otherwise a new random one, kept in the keyring (when there
 /// is one) so that `openova bootstrap apply --plan` can apply the plan later from another
-/// process. Without a keyring a plan can be applied only by the run that made it.
-fn plan_key(id: &str, options: &RunOptions) -> Result<SecretString, SupervisorError> {
+/// process. Without a keyring a plan can be applied only by the process that made it and holds
+/// its key (`held`).
+fn plan_key(
+    id: &str,
+    options: &RunOptions,
+    held: Option<&SecretString>,
+) -> Result<SecretString, SupervisorError> {
     use crate::secrets::{self, PLAN_KEY, SecretStore};
     let store = secrets::keyring_unless_off();
+    if let (Some(_), Some(key)) = (&options.plan_run, held) {
+        return Ok(key.clone());
+    }
     if let Some(plan) = &options.plan_run {
         let missing = |reason: String| SupervisorError::PlanKey {
             id: plan.id.clone(),

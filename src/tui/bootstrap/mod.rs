@@ -460,14 +460,25 @@ impl Runner {
                 (RunAction::Plan, config_toml, options)
             }
         };
+        // Plan keys live in the keyring when there is one; this wizard also keeps the keys of
+        // the plans it made in memory, so a plan it shows can be applied without a keyring.
+        use crate::secrets::{PLAN_KEY, SecretStore, run_entry};
+        let held_plan_key =
+            plan.and_then(|p| self.memory.get(&run_entry(&p.id, PLAN_KEY)).ok().flatten());
         let req = launch::StartRequest {
             action,
             platform: launch::platform_label(config),
             config_toml,
             config_path: None,
             options,
+            held_plan_key,
         };
         let started = launch::start(self.store.conn(), &req, &env).map_err(|e| e.to_string())?;
+        if action == RunAction::Plan {
+            self.memory
+                .put(&run_entry(&started.id, PLAN_KEY), &started.plan_key)
+                .map_err(|e| e.to_string())?;
+        }
         // The supervisor runs in its own session and outlives this process; nothing to reap.
         drop(started.child);
         Ok(started.id)
@@ -596,8 +607,9 @@ impl EffectRunner<Effect, Msg> for Runner {
                     send(Msg::Failed(e));
                 }
                 // The key the rejected plan was encrypted with is of no further use.
+                let entry = crate::secrets::run_entry(&id, crate::secrets::PLAN_KEY);
+                let _ = self.memory.delete(&entry);
                 if let Some(k) = self.keyring.as_ref() {
-                    let entry = crate::secrets::run_entry(&id, crate::secrets::PLAN_KEY);
                     if let Err(e) = k.delete(&entry) {
                         send(Msg::Failed(format!(
                             "cannot remove the plan key of run {id}: {e}"
