@@ -609,12 +609,12 @@ impl EffectRunner<Effect, Msg> for Runner {
                 // The key the rejected plan was encrypted with is of no further use.
                 let entry = crate::secrets::run_entry(&id, crate::secrets::PLAN_KEY);
                 let _ = self.memory.delete(&entry);
-                if let Some(k) = self.keyring.as_ref() {
-                    if let Err(e) = k.delete(&entry) {
-                        send(Msg::Failed(format!(
-                            "cannot remove the plan key of run {id}: {e}"
-                        )));
-                    }
+                if let Some(k) = self.keyring.as_ref()
+                    && let Err(e) = k.delete(&entry)
+                {
+                    send(Msg::Failed(format!(
+                        "cannot remove the plan key of run {id}: {e}"
+                    )));
                 }
             }
             Effect::PollRun { id, after } => {
