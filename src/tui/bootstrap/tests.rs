@@ -788,3 +788,149 @@ fn progress_run_attached_at_start_shows_run_and_esc_leaves_it_running() {
             .contains("continues in the background")
     );
 }
+
+/// A plan run that finished with one cluster's plan recorded, as the poll returns it.
+fn finished_plan(id: &str, config_toml: &str) -> Msg {
+    use crate::provision::plan::{ClusterPlan, Counts};
+    use crate::store::runs::{EventRecord, RunAction, RunRecord, RunState};
+    let plan = ClusterPlan {
+        cluster: "hz-fsn-rtz-prod".into(),
+        totals: Counts {
+            add: 4,
+            change: 0,
+            destroy: 0,
+        },
+        by_type: [(
+            "hcloud_server".to_string(),
+            Counts {
+                add: 4,
+                change: 0,
+                destroy: 0,
+            },
+        )]
+        .into(),
+        costs: vec![("server cx43".into(), 4, 47.96)],
+        monthly_eur: 47.96,
+        unpriced: Vec::new(),
+        deletions: Vec::new(),
+    };
+    let event = |seq: i64, kind: &str, raw: String| EventRecord {
+        seq,
+        at_ms: seq * 1000,
+        phase: "plan".into(),
+        kind: kind.into(),
+        level: "info".into(),
+        message: kind.into(),
+        raw,
+    };
+    Msg::RunPolled {
+        now_ms: 10_000,
+        run: Some(Box::new(RunRecord {
+            id: id.into(),
+            action: RunAction::Plan,
+            state: RunState::Succeeded,
+            platform: "acme-corp".into(),
+            config_toml: config_toml.into(),
+            config_path: None,
+            workspace: "/nonexistent".into(),
+            options_json: "{}".into(),
+            supervisor_pid: None,
+            heartbeat_ms: None,
+            created_ms: 0,
+            finished_ms: Some(9_000),
+            error: None,
+            next_step: None,
+        })),
+        events: vec![
+            event(
+                1,
+                crate::provision::supervisor::PLAN_SUMMARY_KIND,
+                serde_json::to_string(&plan).expect("plan json"),
+            ),
+            event(2, "state", r#"{"state":"succeeded"}"#.into()),
+        ],
+    }
+}
+
+#[test]
+fn plan_review_approve_asks_with_the_plan_then_applies_exactly_that_plan() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('s')));
+    let d = m.dialogs.last().expect("the plan question");
+    assert!(
+        d.body.iter().any(|l| l.contains("Nothing is created yet")),
+        "{:?}",
+        d.body
+    );
+    let effects = m.update(key(KeyCode::Char('y')));
+    assert!(
+        matches!(&effects[..], [Effect::StartRun { .. }]),
+        "{effects:?}"
+    );
+    m.update(Input::Msg(Msg::RunStarted(Ok("plan-1".into()))));
+    let toml = super::export::to_config(&m).to_toml().expect("toml");
+    m.update(Input::Msg(finished_plan("plan-1", &toml)));
+    let s = draw(&m, 80, 24);
+    assert!(s.contains("Plan review"), "{s}");
+    assert!(s.contains("4 to add"), "{s}");
+    assert!(s.contains("a approve and apply"), "{s}");
+    // Approving asks once more, with the whole effect: counts, cost, warnings.
+    let effects = m.update(key(KeyCode::Char('a')));
+    assert!(
+        effects.is_empty(),
+        "nothing applied before the answer: {effects:?}"
+    );
+    let d = m.dialogs.last().expect("the apply question");
+    let body = d.body.join("\n");
+    assert!(body.contains("hz-fsn-rtz-prod: 4 to add"), "{body}");
+    assert!(body.contains("€47.96"), "{body}");
+    assert!(
+        body.contains("WARNING"),
+        "the open API is warned about:\n{body}"
+    );
+    // Ctrl+Y is not yes; n writes nothing and keeps the review.
+    let effects = m.update(Input::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::CONTROL,
+    )));
+    assert!(effects.is_empty());
+    let effects = m.update(key(KeyCode::Char('n')));
+    assert!(effects.is_empty());
+    assert!(draw(&m, 80, 24).contains("Plan review"));
+    m.update(key(KeyCode::Char('a')));
+    let effects = m.update(key(KeyCode::Char('y')));
+    assert!(
+        matches!(&effects[..], [Effect::ApplyPlan { plan, .. }] if plan == "plan-1"),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn plan_review_reject_discards_the_plan_and_esc_keeps_it() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(Input::Msg(Msg::RunStarted(Ok("plan-2".into()))));
+    m.update(Input::Msg(finished_plan("plan-2", "")));
+    let effects = m.update(key(KeyCode::Char('x')));
+    assert!(
+        matches!(&effects[..], [Effect::DiscardPlan(id)] if id == "plan-2"),
+        "{effects:?}"
+    );
+    assert_eq!(m.mode, Mode::Wizard);
+    assert!(m.status.as_ref().unwrap().text.contains("rejected"));
+
+    m.update(Input::Msg(Msg::RunStarted(Ok("plan-3".into()))));
+    m.update(Input::Msg(finished_plan("plan-3", "")));
+    let effects = m.update(key(KeyCode::Esc));
+    assert!(
+        effects.is_empty(),
+        "Esc applies and discards nothing: {effects:?}"
+    );
+    assert_eq!(m.mode, Mode::Wizard);
+    let notice = &m.status.as_ref().unwrap().text;
+    assert!(
+        notice.contains("kept, not applied") && notice.contains("--plan plan-3"),
+        "{notice}"
+    );
+}
