@@ -164,17 +164,7 @@ async fn manager_state(conn: &ClusterConn) -> Result<ManagerSeen, ClusterError> 
         }
         Ok(None) => detail = format!("no Lease {}", consts::LEASE_NAME),
         Err(kube::Error::Api(s)) if s.code == 403 => forbidden.push("leases"),
-        Err(e) => {
-            return Err(ClusterError::from_kube(
-                e,
-                CallSite {
-                    context: &conn.context,
-                    address: &conn.server_url,
-                    verb: "get",
-                    resource: "leases.coordination.k8s.io",
-                },
-            ));
-        }
+        Err(e) => return Err(get_failed(conn, e, "leases.coordination.k8s.io")),
     }
     let deployments: Api<Deployment> = Api::namespaced(conn.client.clone(), ns);
     match deployments.get_opt(consts::MANAGER_NAME).await {
@@ -199,17 +189,7 @@ async fn manager_state(conn: &ClusterConn) -> Result<ManagerSeen, ClusterError> 
             &format!("no Deployment {}", consts::MANAGER_NAME),
         ),
         Err(kube::Error::Api(s)) if s.code == 403 => forbidden.push("deployments"),
-        Err(e) => {
-            return Err(ClusterError::from_kube(
-                e,
-                CallSite {
-                    context: &conn.context,
-                    address: &conn.server_url,
-                    verb: "get",
-                    resource: "deployments.apps",
-                },
-            ));
-        }
+        Err(e) => return Err(get_failed(conn, e, "deployments.apps")),
     }
     if forbidden.len() == 2 || (!forbidden.is_empty() && detail.is_empty()) {
         return Ok(ManagerSeen::Unknown {
@@ -220,6 +200,19 @@ async fn manager_state(conn: &ClusterConn) -> Result<ManagerSeen, ClusterError> 
         namespace: ns.to_owned(),
         detail,
     })
+}
+
+/// A failed GET of `resource` while looking for the manager, with where it was sent.
+fn get_failed(conn: &ClusterConn, e: kube::Error, resource: &str) -> ClusterError {
+    ClusterError::from_kube(
+        e,
+        CallSite {
+            context: &conn.context,
+            address: &conn.server_url,
+            verb: "get",
+            resource,
+        },
+    )
 }
 
 fn push_detail(detail: &mut String, more: &str) {

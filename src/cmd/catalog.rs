@@ -157,14 +157,7 @@ fn lookup<'c>(catalog: &'c Catalog, name: &str) -> color_eyre::Result<Entry<'c>>
         let suggestions = catalog.suggest(name);
         let hint = match suggestions.as_slice() {
             [] => "; run `openova catalog list` to see every name".to_string(),
-            [one] => format!("; did you mean `{one}`?"),
-            many => format!(
-                "; did you mean one of {}?",
-                many.iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            some => crate::domain::resolve::did_you_mean(some),
         };
         eyre!("no component or meta-platform named `{name}` in the catalog{hint}")
     })

@@ -90,6 +90,23 @@ pub struct ComponentSpec {
     pub suspend: bool,
 }
 
+impl ComponentSpec {
+    /// The spec of catalog component `c` at `version`: chart, category, dependencies,
+    /// namespace and chart repository from the catalog, everything else at its default. The
+    /// manager (for what a Platform selects) and the console (for an install) both start here.
+    pub fn of_catalog(c: &crate::domain::catalog::ComponentSpec, version: &str) -> ComponentSpec {
+        ComponentSpec {
+            chart: c.chart.name.clone(),
+            version: version.to_string(),
+            category: Some(c.category.as_str().to_string()),
+            dependencies: c.requires.clone(),
+            repository: Some(c.chart.repository.clone()),
+            target_namespace: Some(c.namespace.clone()),
+            ..ComponentSpec::default()
+        }
+    }
+}
+
 /// How a version change rolls out.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -937,7 +937,8 @@ hcloud_token = "env:HCLOUD_TOKEN"
 "#;
 
 /// Whether `s` is an OCID of `kind`: `ocid1.<kind>.<realm>.[region].<id>`.
-fn is_ocid(kind: &str, s: &str) -> bool {
+/// Whether `s` is an OCID of `kind` (`tenancy`, `user`, `compartment`).
+pub fn is_ocid(kind: &str, s: &str) -> bool {
     let Some(rest) = s.strip_prefix("ocid1.").and_then(|r| r.strip_prefix(kind)) else {
         return false;
     };

@@ -267,14 +267,16 @@ pub enum ResolveError {
     Mandatory { name: String },
 }
 
-fn did_you_mean(suggestions: &[String]) -> String {
+/// `; did you mean `x`?` (or one of several), empty without suggestions: the tail of a
+/// "no such component" message.
+pub fn did_you_mean<S: AsRef<str>>(suggestions: &[S]) -> String {
     match suggestions {
         [] => String::new(),
-        [one] => format!("; did you mean `{one}`?"),
+        [one] => format!("; did you mean `{}`?", one.as_ref()),
         many => format!(
             "; did you mean one of {}?",
             many.iter()
-                .map(|s| format!("`{s}`"))
+                .map(|s| format!("`{}`", s.as_ref()))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

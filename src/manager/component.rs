@@ -755,7 +755,8 @@ pub fn set_condition(conditions: &mut Vec<Condition>, new: Condition) {
     }
 }
 
-fn cond(
+/// A condition of `type_`, stamped now.
+pub(super) fn cond(
     type_: &str,
     status: bool,
     reason: &str,

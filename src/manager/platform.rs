@@ -85,20 +85,11 @@ pub fn wanted_components(
         out.push(Wanted {
             name: item.name.clone(),
             spec: ComponentSpec {
-                chart: entry.chart.name.clone(),
-                version,
-                category: Some(entry.category.as_str().to_string()),
-                dependencies: entry.requires.clone(),
-                values: None,
+                // The Platform's registry mirror; without one the catalog's repository is
+                // taken when the delivery objects are rendered.
                 repository: platform.spec.chart_repository.clone(),
-                target_namespace: Some(entry.namespace.clone()),
                 delivery: platform.spec.delivery,
-                upgrade_at: None,
-                upgrade_timeout_seconds: None,
-                upgrade: None,
-                retry: None,
-                reconcile_requested_at: None,
-                suspend: false,
+                ..ComponentSpec::of_catalog(entry, &version)
             },
             required_by,
         });
@@ -263,13 +254,8 @@ pub fn rollup_status(
             format!("{} components, {} healthy", health.total, health.healthy),
         ),
     };
-    let plain = |type_: &str, status: bool, reason: &str, message: String| Condition {
-        type_: type_.to_string(),
-        status: if status { "True" } else { "False" }.to_string(),
-        reason: reason.to_string(),
-        message,
-        observed_generation: generation,
-        last_transition_time: Time(now()),
+    let plain = |type_: &str, status: bool, reason: &str, message: String| {
+        super::component::cond(type_, status, reason, message, generation)
     };
     match &facts.delivery_missing {
         Some(why) => set_condition(

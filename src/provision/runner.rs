@@ -603,77 +603,65 @@ fn pump(src: impl Read, tx: &mpsc::Sender<Read2>, wrap: fn(String) -> Read2) {
     let _ = tx.send(Read2::Closed);
 }
 
-/// Read `tofu output -json`. The text holds sensitive outputs (the kubeconfig), so it is parsed
-/// in memory and never logged or stored.
-/// `tofu show -json PLANFILE`: the saved plan's resource changes (sensitive values are read
-/// only to be dropped; the returned changes hold types, actions and priced attributes).
-pub fn show_plan(ctx: &StepContext<'_>) -> Result<Vec<super::plan::ResourceChange>, RunnerError> {
-    let args = vec![
-        "show".to_owned(),
-        "-json".to_owned(),
-        "-no-color".to_owned(),
-        PLAN_FILE.to_owned(),
-    ];
+/// Run a read-only `tofu` command whose JSON output may hold sensitive values (`show -json`
+/// of a plan, `output -json`): the text is parsed in memory, wiped, and never logged or stored.
+/// A failure keeps only the redacted start of stderr.
+fn sensitive_json<T>(
+    ctx: &StepContext<'_>,
+    step: &'static str,
+    args: &[&str],
+    failed: fn(Option<i32>, String) -> RunnerError,
+    parse: impl FnOnce(&str) -> Result<T, RunnerError>,
+) -> Result<T, RunnerError> {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let out = command(ctx, &args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|source| RunnerError::TofuSpawn {
-            step: "show",
-            source,
-        })?;
+        .map_err(|source| RunnerError::TofuSpawn { step, source })?;
     let mut stdout = out.stdout;
     if !out.status.success() {
         zeroize::Zeroize::zeroize(&mut stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(RunnerError::ShowFailed {
-            code: out.status.code(),
-            stderr: ctx
-                .secrets
-                .redact(stderr.trim())
-                .chars()
-                .take(500)
-                .collect(),
-        });
+        let stderr = ctx
+            .secrets
+            .redact(stderr.trim())
+            .chars()
+            .take(500)
+            .collect();
+        return Err(failed(out.status.code(), stderr));
     }
     let mut text = String::from_utf8_lossy(&stdout).into_owned();
     zeroize::Zeroize::zeroize(&mut stdout);
-    let parsed = super::plan::parse_show_json(&text);
+    let parsed = parse(&text);
     zeroize::Zeroize::zeroize(&mut text);
-    parsed.map_err(|e| RunnerError::PlanUnreadable(e.to_string()))
+    parsed
 }
 
+/// `tofu show -json PLANFILE`: the saved plan's resource changes (sensitive values are read
+/// only to be dropped; the returned changes hold types, actions and priced attributes).
+pub fn show_plan(ctx: &StepContext<'_>) -> Result<Vec<super::plan::ResourceChange>, RunnerError> {
+    sensitive_json(
+        ctx,
+        "show",
+        &["show", "-json", "-no-color", PLAN_FILE],
+        |code, stderr| RunnerError::ShowFailed { code, stderr },
+        |text| {
+            super::plan::parse_show_json(text)
+                .map_err(|e| RunnerError::PlanUnreadable(e.to_string()))
+        },
+    )
+}
+
+/// `tofu output -json`. The text holds sensitive outputs (the kubeconfig).
 pub fn outputs(ctx: &StepContext<'_>) -> Result<BTreeMap<String, OutputValue>, RunnerError> {
-    let args = vec![
-        "output".to_owned(),
-        "-json".to_owned(),
-        "-no-color".to_owned(),
-    ];
-    let out = command(ctx, &args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .map_err(|source| RunnerError::TofuSpawn {
-            step: "output",
-            source,
-        })?;
-    let mut stdout = out.stdout;
-    if !out.status.success() {
-        zeroize::Zeroize::zeroize(&mut stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        return Err(RunnerError::OutputsFailed {
-            code: out.status.code(),
-            stderr: ctx
-                .secrets
-                .redact(stderr.trim())
-                .chars()
-                .take(500)
-                .collect(),
-        });
-    }
-    let parsed = parse_outputs(&String::from_utf8_lossy(&stdout));
-    zeroize::Zeroize::zeroize(&mut stdout);
-    parsed.map_err(RunnerError::OutputsUnreadable)
+    sensitive_json(
+        ctx,
+        "output",
+        &["output", "-json", "-no-color"],
+        |code, stderr| RunnerError::OutputsFailed { code, stderr },
+        |text| parse_outputs(text).map_err(RunnerError::OutputsUnreadable),
+    )
 }
 
 #[cfg(test)]

@@ -187,20 +187,7 @@ pub fn is_fingerprint(s: &str) -> bool {
         })
 }
 
-/// Whether `s` is an OCID of `kind` (`tenancy`, `user`, `compartment`).
-pub fn is_ocid(kind: &str, s: &str) -> bool {
-    let Some(rest) = s.strip_prefix(&format!("ocid1.{kind}.")) else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split('.').collect();
-    parts.len() == 3
-        && !parts[0].is_empty()
-        && !parts[2].is_empty()
-        && parts.iter().all(|p| {
-            p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        })
-}
+pub use crate::domain::platform::is_ocid;
 
 /// The published 1024-bit test key of OCI's Go SDK (`common/http_signer_test.go`).
 #[cfg(test)]

@@ -27,23 +27,9 @@ pub struct Runner {
 /// The Component spec the console writes for `name` at `version`, from the catalog; None for
 /// names without a chart (meta-platforms are bundles of their members).
 pub fn component_spec(catalog: &Catalog, name: &str, version: &str) -> Option<ComponentSpec> {
-    let c = catalog.get(name)?;
-    Some(ComponentSpec {
-        chart: c.chart.name.clone(),
-        version: version.to_string(),
-        category: Some(c.category.as_str().to_string()),
-        dependencies: c.requires.clone(),
-        values: None,
-        repository: Some(c.chart.repository.clone()),
-        target_namespace: Some(c.namespace.clone()),
-        delivery: None,
-        upgrade_at: None,
-        upgrade_timeout_seconds: None,
-        upgrade: None,
-        retry: None,
-        reconcile_requested_at: None,
-        suspend: false,
-    })
+    catalog
+        .get(name)
+        .map(|c| ComponentSpec::of_catalog(c, version))
 }
 
 fn report(tx: &UnboundedSender<Msg>, cluster: usize, what: String, r: Result<(), String>) {
