@@ -1116,3 +1116,78 @@ fn pin_refuses_a_wrong_sha256_already_in_the_table() {
     assert!(!standin.requests().iter().any(|r| r.path == k3s_path));
     assert!(!out.exists());
 }
+
+/// An HTTP CONNECT proxy on loopback that tunnels to the target and records each request line.
+fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let line = line.trim_end().to_owned();
+                s.lock().unwrap().push(line.clone());
+                let target = line.split_whitespace().nth(1).unwrap_or_default();
+                let mut upstream = TcpStream::connect(target).unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut down_from, mut down_to) =
+                    (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut down_from, &mut down_to);
+                    let _ = down_to.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut client, &mut upstream);
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn pin_downloads_through_the_https_proxy_of_the_environment() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, _, _) = pin_input(&standin, tmp.path());
+    let (proxy, seen) = connect_proxy();
+    let out = tmp.path().join("pinned.json");
+    let mut cmd = pin_cmd(&input, &out);
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let o = run(cmd.env("HTTPS_PROXY", &proxy));
+    assert!(o.status.success(), "{}", text(&o));
+    let tunnels = seen.lock().unwrap().clone();
+    let target = standin.base.trim_start_matches("http://");
+    assert!(
+        tunnels
+            .iter()
+            .all(|l| l.starts_with(&format!("CONNECT {target} "))),
+        "{tunnels:?}"
+    );
+    assert_eq!(
+        tunnels.len(),
+        standin.requests().len(),
+        "every request went through the proxy: {tunnels:?}"
+    );
+}
