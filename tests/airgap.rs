@@ -1,4 +1,4 @@
-//! `openova airgap bundle|verify|serve` against a loopback "upstream" stand-in: a small HTTP
+//! `openova airgap pin|bundle|verify|serve` against a loopback "upstream" stand-in: a small HTTP
 //! server that serves node artifacts with known checksums (with range requests), an OCI
 //! registry's chart manifests and blobs behind an anonymous bearer token, and the OpenTofu
 //! provider registry protocol. It records every request, so the tests can see what was fetched,
@@ -713,13 +713,24 @@ fn catalog_every_entry_names_its_chart_artifact_and_images() {
 #[test]
 fn airgap_help_explains_each_command() {
     for (sub, needle) in [
+        (
+            "pin",
+            "cross-checked against the checksum upstream publishes",
+        ),
+        ("pin", "downloads every node first-boot file"),
+        ("pin", "the complete table goes to --out"),
         ("bundle", "resume"),
         ("verify", "manifest.json"),
         ("serve", "read-only"),
     ] {
         let o = run(Command::new(BIN).args(["airgap", sub, "--help"]));
         assert!(o.status.success());
-        let t = String::from_utf8_lossy(&o.stdout).to_lowercase();
+        // Words only: clap wraps the text to the terminal's width.
+        let t = String::from_utf8_lossy(&o.stdout)
+            .to_lowercase()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(t.contains(needle), "{sub}: {t}");
     }
 }
@@ -800,5 +811,383 @@ fn bundle_without_config_takes_every_module_and_the_whole_catalog() {
         run(Command::new(BIN).args(["airgap", "verify"]).arg(&out))
             .status
             .success()
+    );
+}
+
+// ---- openova airgap pin ----------------------------------------------------------------------
+
+/// An input table for `pin` on the stand-in: every upstream URL there, the k3s entries checked
+/// against `sha256sum-<arch>.txt` files the stand-in publishes, the Cilium chart against a Helm
+/// `index.yaml` (and already pinned, correctly), the installer and the Flux manifest with no
+/// published checksum. Every sha256 but Cilium's is empty. Returns the table file, the table
+/// and each entry's content.
+fn pin_input(standin: &StandIn, dir: &Path) -> (PathBuf, ArtifactTable, BTreeMap<String, Vec<u8>>) {
+    use openova::airgap::artifacts::ChecksumKind;
+    let mut table = ArtifactTable::builtin().unwrap();
+    let mut bodies = BTreeMap::new();
+    let mut sums: BTreeMap<String, String> = BTreeMap::new();
+    let mut st = standin.state.lock().unwrap();
+    for a in &mut table.artifacts {
+        let size = if a.name.starts_with("k3s-images") {
+            2 * 1024 * 1024
+        } else {
+            64 * 1024
+        };
+        let body = content(&format!("pin {}", a.name), size);
+        let path = format!("/upstream/{}", a.path);
+        a.upstream = format!("{}{path}", standin.base);
+        a.sha256 = String::new();
+        let file = a.upstream.rsplit('/').next().unwrap().to_owned();
+        match a.name.as_str() {
+            n if n.starts_with("k3s-binary") || n.starts_with("k3s-images") => {
+                let arch = if n.ends_with("arm64") {
+                    "arm64"
+                } else {
+                    "amd64"
+                };
+                let list = format!("/upstream/k3s/sha256sum-{arch}.txt");
+                a.checksum_kind = ChecksumKind::Sha256sum;
+                a.checksum_url = format!("{}{list}", standin.base);
+                // Like k3s's lists: other files of the release around the one asked for.
+                let line = format!("{}  {file}\n{}  {file}.sig\n", sha(&body), sha(b"other"));
+                sums.entry(list).or_default().push_str(&line);
+            }
+            "cilium-chart" => {
+                a.checksum_kind = ChecksumKind::HelmIndex;
+                a.checksum_url = format!("{}/upstream/charts/index.yaml", standin.base);
+                a.sha256 = sha(&body);
+                let index = format!(
+                    "apiVersion: v1\nentries:\n  cilium:\n  - name: cilium\n    version: {v}\n    digest: {}\n    urls:\n    - {}\n  - name: cilium\n    version: 1.16.4\n    digest: {}\n    urls:\n    - cilium-1.16.4.tgz\ngenerated: \"2024-12-19T00:00:00Z\"\n",
+                    sha(&body),
+                    a.upstream,
+                    sha(b"older"),
+                    v = a.version,
+                );
+                st.files
+                    .insert("/upstream/charts/index.yaml".into(), index.into_bytes());
+            }
+            _ => {
+                a.checksum_kind = ChecksumKind::None;
+                a.checksum_url = String::new();
+            }
+        }
+        bodies.insert(a.name.clone(), body.clone());
+        st.files.insert(path, body);
+    }
+    for (path, text) in sums {
+        st.files.insert(path, text.into_bytes());
+    }
+    drop(st);
+    let file = dir.join("input.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+    (file, table, bodies)
+}
+
+fn pin_cmd(table: &Path, out: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["airgap", "pin", "--out"])
+        .arg(out)
+        .arg("--table")
+        .arg(table)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[test]
+fn pin_writes_a_complete_table_that_the_bundle_accepts() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, table, bodies) = pin_input(&standin, tmp.path());
+    assert!(table.check_pinned().is_err(), "the input is not pinned");
+    let out = tmp.path().join("site").join("artifacts.json");
+
+    let o = run(&mut pin_cmd(&input, &out));
+    assert!(o.status.success(), "{}", text(&o));
+    let report = String::from_utf8_lossy(&o.stdout).into_owned();
+
+    let pinned = ArtifactTable::parse(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    pinned.check_pinned().unwrap();
+    for a in &pinned.artifacts {
+        assert_eq!(a.sha256, sha(&bodies[&a.name]), "{}", a.name);
+        assert_eq!(a.upstream, table.get(&a.name).unwrap().upstream);
+    }
+    // How each value was established, said plainly.
+    let line = |name: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}: ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {report}"))
+            .to_owned()
+    };
+    for name in ["k3s-binary-amd64", "k3s-images-arm64"] {
+        let a = table.get(name).unwrap();
+        assert!(
+            line(name).contains(&format!("cross-checked against {}", a.checksum_url)),
+            "{report}"
+        );
+    }
+    assert!(line("cilium-chart").contains("already pinned"), "{report}");
+    assert!(
+        line("cilium-chart").contains("/upstream/charts/index.yaml agree"),
+        "{report}"
+    );
+    for name in ["k3s-install", "flux-install"] {
+        assert!(
+            line(name).contains("COMPUTED from the download, not cross-checked"),
+            "{report}"
+        );
+        assert!(
+            pinned
+                .get(name)
+                .unwrap()
+                .sha256_source
+                .contains(openova::airgap::pin::COMPUTED_NOTE),
+            "{name}"
+        );
+    }
+    assert!(
+        report.contains("review before use: k3s-install, flux-install were computed"),
+        "{report}"
+    );
+    assert!(report.contains("[airgap] artifact_table = \""), "{report}");
+    assert!(
+        report.contains(&format!(
+            "openova airgap bundle --out DIR --table {}",
+            out.display()
+        )),
+        "{report}"
+    );
+    // Each checksum list fetched once, each file once.
+    let reqs: Vec<String> = standin.requests().into_iter().map(|r| r.path).collect();
+    for list in [
+        "/upstream/k3s/sha256sum-amd64.txt",
+        "/upstream/charts/index.yaml",
+    ] {
+        assert_eq!(reqs.iter().filter(|p| *p == list).count(), 1, "{reqs:?}");
+    }
+    assert_eq!(reqs.len(), 2 + 1 + table.artifacts.len(), "{reqs:?}");
+    assert!(!tmp.path().join("site/artifacts.json.tmp").exists());
+
+    // An existing --out is kept unless --force; pinning the pinned table again checks every
+    // value against upstream once more.
+    let again = run(&mut pin_cmd(&out, &out));
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again));
+    assert!(text(&again).contains("--force"), "{}", text(&again));
+    let forced = run(pin_cmd(&out, &out).arg("--force").arg("--quiet"));
+    assert!(forced.status.success(), "{}", text(&forced));
+    assert!(String::from_utf8_lossy(&forced.stderr).is_empty());
+    let report = String::from_utf8_lossy(&forced.stdout);
+    assert_eq!(report.matches("already pinned").count(), 7, "{report}");
+    assert!(!report.contains("review before use"), "{report}");
+    assert_eq!(
+        ArtifactTable::parse(&std::fs::read_to_string(&out).unwrap()).unwrap(),
+        pinned,
+        "re-pinning changes nothing"
+    );
+
+    // The bundle takes the pinned table and verifies every node file against it.
+    let config = default_config(tmp.path());
+    let bundle = tmp.path().join("bundle");
+    let b = run(&mut bundle_cmd(&standin, &out, &config, &bundle));
+    assert!(b.status.success(), "{}", text(&b));
+    for a in &pinned.artifacts {
+        assert_eq!(
+            std::fs::read(bundle.join(&a.path)).unwrap(),
+            bodies[&a.name]
+        );
+    }
+}
+
+#[test]
+fn pin_refuses_a_download_unlike_the_published_checksum_and_writes_nothing() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, table, bodies) = pin_input(&standin, tmp.path());
+    let victim = table.get("k3s-binary-arm64").unwrap();
+    standin
+        .state
+        .lock()
+        .unwrap()
+        .tampered
+        .insert(format!("/upstream/{}", victim.path));
+    let out = tmp.path().join("pinned.json");
+
+    let o = run(&mut pin_cmd(&input, &out));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let msg = text(&o);
+    let mut tampered = bodies[&victim.name].clone();
+    let mid = tampered.len() / 2;
+    tampered[mid] ^= 0x01;
+    assert!(
+        msg.contains(&format!(
+            "k3s-binary-arm64: refused: the sha256 of the download from {} is {}, but the checksum published at {} is {}; nothing was written",
+            victim.upstream,
+            sha(&tampered),
+            victim.checksum_url,
+            sha(&bodies[&victim.name])
+        )),
+        "{msg}"
+    );
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        1,
+        "only the input"
+    );
+
+    // A list that does not name the file is no cross-check either.
+    let list = "/upstream/k3s/sha256sum-arm64.txt";
+    standin
+        .state
+        .lock()
+        .unwrap()
+        .files
+        .insert(list.into(), b"".to_vec());
+    let o = run(&mut pin_cmd(&input, &out));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "k3s-binary-arm64: the checksum published at {}{list} cannot be used: no line for k3s-arm64",
+            standin.base
+        )),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn pin_refuses_a_wrong_sha256_already_in_the_table() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, mut table, bodies) = pin_input(&standin, tmp.path());
+    let out = tmp.path().join("pinned.json");
+    let wrong = "0".repeat(64);
+
+    // Pinned, with nothing published to check against: the download decides.
+    let flux = table
+        .artifacts
+        .iter_mut()
+        .find(|a| a.name == "flux-install")
+        .unwrap();
+    flux.sha256 = wrong.clone();
+    let flux_upstream = flux.upstream.clone();
+    let input = tmp.path().join("flux.json");
+    std::fs::write(&input, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+    let o = run(&mut pin_cmd(&input, &out));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "flux-install: refused: the sha256 of the download from {flux_upstream} is {}, but the sha256 pinned in the table is {wrong}; nothing was written",
+            sha(&bodies["flux-install"])
+        )),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.exists());
+
+    // Pinned against a published checksum that says otherwise: refused before the download.
+    let flux = table
+        .artifacts
+        .iter_mut()
+        .find(|a| a.name == "flux-install")
+        .unwrap();
+    flux.sha256 = String::new();
+    let k3s = table
+        .artifacts
+        .iter_mut()
+        .find(|a| a.name == "k3s-binary-amd64")
+        .unwrap();
+    k3s.sha256 = wrong.clone();
+    let (k3s_path, k3s_list) = (format!("/upstream/{}", k3s.path), k3s.checksum_url.clone());
+    let input = tmp.path().join("k3s.json");
+    std::fs::write(&input, serde_json::to_string_pretty(&table).unwrap()).unwrap();
+    standin.clear_requests();
+    let o = run(&mut pin_cmd(&input, &out));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "k3s-binary-amd64: refused: the sha256 in the table is {wrong}, but the checksum published at {k3s_list} is {}",
+            sha(&bodies["k3s-binary-amd64"])
+        )),
+        "{}",
+        text(&o)
+    );
+    assert!(!standin.requests().iter().any(|r| r.path == k3s_path));
+    assert!(!out.exists());
+}
+
+/// An HTTP CONNECT proxy on loopback that tunnels to the target and records each request line.
+fn connect_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    std::thread::spawn(move || {
+        for mut client in listener.incoming().flatten() {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(client.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap() == 0 || h == "\r\n" {
+                        break;
+                    }
+                }
+                let line = line.trim_end().to_owned();
+                s.lock().unwrap().push(line.clone());
+                let target = line.split_whitespace().nth(1).unwrap_or_default();
+                let mut upstream = TcpStream::connect(target).unwrap();
+                client
+                    .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                    .unwrap();
+                let (mut down_from, mut down_to) =
+                    (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut down_from, &mut down_to);
+                    let _ = down_to.shutdown(std::net::Shutdown::Write);
+                });
+                let _ = std::io::copy(&mut client, &mut upstream);
+            });
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn pin_downloads_through_the_https_proxy_of_the_environment() {
+    let standin = StandIn::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let (input, _, _) = pin_input(&standin, tmp.path());
+    let (proxy, seen) = connect_proxy();
+    let out = tmp.path().join("pinned.json");
+    let mut cmd = pin_cmd(&input, &out);
+    for var in [
+        "ALL_PROXY",
+        "all_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "NO_PROXY",
+        "no_proxy",
+    ] {
+        cmd.env_remove(var);
+    }
+    let o = run(cmd.env("HTTPS_PROXY", &proxy));
+    assert!(o.status.success(), "{}", text(&o));
+    let tunnels = seen.lock().unwrap().clone();
+    let target = standin.base.trim_start_matches("http://");
+    assert!(
+        tunnels
+            .iter()
+            .all(|l| l.starts_with(&format!("CONNECT {target} "))),
+        "{tunnels:?}"
+    );
+    assert_eq!(
+        tunnels.len(),
+        standin.requests().len(),
+        "every request went through the proxy: {tunnels:?}"
     );
 }

@@ -34,7 +34,7 @@ pub enum ArtifactError {
     #[error("artifact table lacks {0}, which every node fetches")]
     Lacks(&'static str),
     #[error(
-        "artifact table: {} has no pinned sha256; fill it (from the checksum upstream publishes, see sha256_source) before use",
+        "artifact table: {} has no pinned sha256; pin the table on a connected host with `openova airgap pin --out FILE` (it cross-checks upstream's published checksums) and use FILE",
         .0.join(", ")
     )]
     Unpinned(Vec<String>),
@@ -63,9 +63,32 @@ pub struct Artifact {
     pub upstream: String,
     /// Where the pinned sha256 was taken from, so a maintainer can re-check it.
     pub sha256_source: String,
+    /// How upstream publishes this file's checksum, for `openova airgap pin` to cross-check the
+    /// download: `sha256sum` (a `<hex>  <file name>` list), `helm-index` (the `digest` of the
+    /// chart version in a Helm repository's `index.yaml`) or `none` (the default).
+    #[serde(default)]
+    pub checksum_kind: ChecksumKind,
+    /// The published checksum list or index (`checksum_kind` other than `none`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub checksum_url: String,
     /// Lower-case hex SHA-256 of the file; the field is required, and an empty value marks an
     /// entry that has not been pinned yet, which nothing will fetch.
     pub sha256: String,
+}
+
+/// The form in which upstream publishes a file's checksum.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChecksumKind {
+    /// Upstream publishes no checksum: the value can only be computed from the download.
+    #[default]
+    None,
+    /// A `sha256sum` output file: lines `<hex>  <file name>`, the file name being the last
+    /// segment of `upstream`.
+    Sha256sum,
+    /// A Helm repository's `index.yaml`: the `digest` of the entry with the table's version whose
+    /// archive is the last segment of `upstream`.
+    HelmIndex,
 }
 
 /// One entry of the `node_artifacts` OpenTofu variable.
@@ -131,6 +154,22 @@ impl ArtifactTable {
                     "upstream {:?} must be an https:// URL without quotes or spaces (http:// only for a loopback address)",
                     a.upstream
                 )));
+            }
+            match (a.checksum_kind, a.checksum_url.is_empty()) {
+                (ChecksumKind::None, false) => {
+                    return Err(invalid(
+                        "checksum_url is set but checksum_kind is none; name the kind (sha256sum or helm-index)".into(),
+                    ));
+                }
+                (ChecksumKind::Sha256sum | ChecksumKind::HelmIndex, _)
+                    if !upstream_ok(&a.checksum_url) =>
+                {
+                    return Err(invalid(format!(
+                        "checksum_url {:?} must be an https:// URL without quotes or spaces (http:// only for a loopback address)",
+                        a.checksum_url
+                    )));
+                }
+                _ => {}
             }
             if !a.sha256.is_empty() && !is_sha256_hex(&a.sha256) {
                 return Err(invalid(format!(
@@ -315,6 +354,71 @@ mod tests {
             ArtifactTable::parse(&missing_field),
             Err(ArtifactError::Parse(_))
         ));
+    }
+
+    #[test]
+    fn checksum_kind_defaults_to_none_and_needs_a_url_otherwise() {
+        let good = "a".repeat(64);
+        let t = ArtifactTable::parse(&table_text(&good)).unwrap();
+        assert!(
+            t.artifacts
+                .iter()
+                .all(|a| a.checksum_kind == ChecksumKind::None && a.checksum_url.is_empty())
+        );
+        let with = |extra: &str| {
+            table_text(&good).replace(
+                r#""sha256_source":"test""#,
+                &format!(r#""sha256_source":"test",{extra}"#),
+            )
+        };
+        let list = ArtifactTable::parse(&with(
+            r#""checksum_kind":"sha256sum","checksum_url":"https://example.org/sums.txt""#,
+        ))
+        .unwrap();
+        assert_eq!(list.artifacts[0].checksum_kind, ChecksumKind::Sha256sum);
+        assert!(
+            ArtifactTable::parse(&with(
+                r#""checksum_kind":"helm-index","checksum_url":"https://example.org/index.yaml""#
+            ))
+            .is_ok()
+        );
+        for bad in [
+            r#""checksum_kind":"helm-index""#,
+            r#""checksum_kind":"sha256sum","checksum_url":"http://example.org/s""#,
+            r#""checksum_url":"https://example.org/sums.txt""#,
+            r#""checksum_kind":"md5","checksum_url":"https://example.org/sums.txt""#,
+        ] {
+            assert!(ArtifactTable::parse(&with(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn builtin_table_says_where_upstream_publishes_each_checksum() {
+        let t = ArtifactTable::builtin().unwrap();
+        for a in &t.artifacts {
+            let expected = match a.name.as_str() {
+                n if n.starts_with("k3s-binary") || n.starts_with("k3s-images") => {
+                    ChecksumKind::Sha256sum
+                }
+                "cilium-chart" => ChecksumKind::HelmIndex,
+                _ => ChecksumKind::None,
+            };
+            assert_eq!(a.checksum_kind, expected, "{}", a.name);
+            if expected == ChecksumKind::Sha256sum {
+                let arch = a.name.rsplit('-').next().unwrap_or_default();
+                assert!(
+                    a.checksum_url.ends_with(&format!("/sha256sum-{arch}.txt"))
+                        && a.checksum_url.contains(&a.version.replace('+', "%2B")),
+                    "{}: {}",
+                    a.name,
+                    a.checksum_url
+                );
+            }
+        }
+        assert_eq!(
+            t.get("cilium-chart").map(|a| a.checksum_url.as_str()),
+            Some("https://helm.cilium.io/index.yaml")
+        );
     }
 
     #[test]

@@ -246,7 +246,7 @@ pub fn bundle(opts: &BundleOptions, catalog: &Catalog) -> Result<Manifest, Bundl
         source: std::io::Error::other(e),
     })? + "\n";
     write_atomic(&opts.out.join(MANIFEST_FILE), text.as_bytes())?;
-    progress.done();
+    progress.done("bundle");
     Ok(manifest)
 }
 
@@ -306,7 +306,9 @@ pub fn verify(dir: &Path) -> Result<(Manifest, Vec<VerifyProblem>), BundleError>
 
 // ---- downloads -------------------------------------------------------------------------------
 
-fn agent() -> ureq::Agent {
+/// The HTTP client of every download: proxies from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
+/// `ALL_PROXY`, `NO_PROXY`), HTTP errors as statuses, openova's user agent.
+pub(crate) fn agent() -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_connect(Some(Duration::from_secs(30)))
@@ -367,12 +369,7 @@ fn fetch_verified(
         416 if have > 0 => true,
         other => return Err(download_error(url, format!("HTTP status {other}"))),
     };
-    let total = resp
-        .headers()
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .map(|n| if append { n + have } else { n });
+    let total = content_length(&resp).map(|n| if append { n + have } else { n });
     if status != 416 {
         let mut file = OpenOptions::new()
             .create(true)
@@ -384,21 +381,13 @@ fn fetch_verified(
                 path: part.clone(),
                 source: e,
             })?;
-        let mut reader = resp.body_mut().as_reader();
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut done = if append { have } else { 0 };
-        loop {
-            let n = reader.read(&mut buf).map_err(|e| download_error(url, e))?;
-            if n == 0 {
-                break;
-            }
-            file.write_all(&buf[..n]).map_err(|e| BundleError::Write {
+        let start = if append { have } else { 0 };
+        stream_body(&mut resp, url, rel, start, total, progress, |chunk| {
+            file.write_all(chunk).map_err(|e| BundleError::Write {
                 path: part.clone(),
                 source: e,
-            })?;
-            done += n as u64;
-            progress.bytes(rel, done, total);
-        }
+            })
+        })?;
         file.sync_all().map_err(|e| BundleError::Write {
             path: part.clone(),
             source: e,
@@ -423,6 +412,81 @@ fn fetch_verified(
     })?;
     progress.note(&format!("{rel}: {} verified", human(size)));
     Ok(size)
+}
+
+/// The response's `Content-Length`, if it has one.
+fn content_length(resp: &ureq::http::Response<ureq::Body>) -> Option<u64> {
+    resp.headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// Reads the body of `resp` to its end in chunks, handing each to `sink` and reporting progress
+/// on `rel` (`start` bytes were already there, of `total`). Returns the byte count read.
+fn stream_body(
+    resp: &mut ureq::http::Response<ureq::Body>,
+    url: &str,
+    rel: &str,
+    start: u64,
+    total: Option<u64>,
+    progress: &mut Progress,
+    mut sink: impl FnMut(&[u8]) -> Result<(), BundleError>,
+) -> Result<u64, BundleError> {
+    let mut reader = resp.body_mut().as_reader();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut done = start;
+    loop {
+        let n = reader.read(&mut buf).map_err(|e| download_error(url, e))?;
+        if n == 0 {
+            break;
+        }
+        sink(&buf[..n])?;
+        done += n as u64;
+        progress.bytes(rel, done, total);
+    }
+    Ok(done - start)
+}
+
+/// Downloads `url` without keeping it and returns its size and sha256 (`rel` names it in the
+/// progress output).
+pub(crate) fn download_sha256(
+    agent: &ureq::Agent,
+    url: &str,
+    rel: &str,
+    progress: &mut Progress,
+) -> Result<(u64, String), BundleError> {
+    let mut resp = agent.get(url).call().map_err(|e| download_error(url, e))?;
+    match resp.status().as_u16() {
+        200 => {}
+        other => return Err(download_error(url, format!("HTTP status {other}"))),
+    }
+    let total = content_length(&resp);
+    let mut hash = Sha256::new();
+    let size = stream_body(&mut resp, url, rel, 0, total, progress, |chunk| {
+        hash.update(chunk);
+        Ok(())
+    })?;
+    progress.note(&format!("{rel}: {} downloaded", human(size)));
+    Ok((size, hex(&hash.finalize())))
+}
+
+/// GETs a small document (a checksum list, an index) of at most `limit` bytes.
+pub(crate) fn download_small(
+    agent: &ureq::Agent,
+    url: &str,
+    limit: u64,
+) -> Result<Vec<u8>, BundleError> {
+    let mut resp = agent.get(url).call().map_err(|e| download_error(url, e))?;
+    match resp.status().as_u16() {
+        200 => resp
+            .body_mut()
+            .with_config()
+            .limit(limit)
+            .read_to_vec()
+            .map_err(|e| download_error(url, e)),
+        other => Err(download_error(url, format!("HTTP status {other}"))),
+    }
 }
 
 /// `oci://host/path` split into the registry's base URL (or the override), and the path.
@@ -813,7 +877,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), BundleError> {
+pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), BundleError> {
     if let Some(parent) = path.parent() {
         create_dir(parent)?;
     }
@@ -890,14 +954,14 @@ fn readme(opts: &BundleOptions) -> String {
 // ---- progress --------------------------------------------------------------------------------
 
 /// Progress on stderr: one line per file, and a live byte count when stderr is a terminal.
-struct Progress {
+pub(crate) struct Progress {
     enabled: bool,
     tty: bool,
     last: u64,
 }
 
 impl Progress {
-    fn new(enabled: bool) -> Self {
+    pub(crate) fn new(enabled: bool) -> Self {
         Progress {
             enabled,
             tty: std::io::stderr().is_terminal(),
@@ -905,14 +969,14 @@ impl Progress {
         }
     }
 
-    fn step(&mut self, what: &str, i: usize, n: usize, name: &str) {
+    pub(crate) fn step(&mut self, what: &str, i: usize, n: usize, name: &str) {
         if self.enabled {
             eprintln!("[{what} {i}/{n}] {name}");
         }
         self.last = 0;
     }
 
-    fn bytes(&mut self, rel: &str, done: u64, total: Option<u64>) {
+    pub(crate) fn bytes(&mut self, rel: &str, done: u64, total: Option<u64>) {
         if !self.enabled || !self.tty || done < self.last + 1024 * 1024 {
             return;
         }
@@ -928,7 +992,7 @@ impl Progress {
         }
     }
 
-    fn note(&mut self, text: &str) {
+    pub(crate) fn note(&mut self, text: &str) {
         if self.enabled {
             if self.tty && self.last > 0 {
                 eprint!("\r");
@@ -937,9 +1001,9 @@ impl Progress {
         }
     }
 
-    fn done(&mut self) {
+    pub(crate) fn done(&mut self, what: &str) {
         if self.enabled {
-            eprintln!("bundle complete");
+            eprintln!("{what} complete");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! Air-gapped sites: the artifact table of the nodes' first boot, and the bundle a connected
-//! machine builds for a site without egress (`openova airgap bundle|verify|serve`).
+//! machine builds for a site without egress (`openova airgap pin|bundle|verify|serve`).
 //!
 //! A bundle is a plain directory, laid out so that it can be served as is (by `openova airgap
 //! serve`, an object-storage bucket or any static web server) as the artifact source of
@@ -17,6 +17,7 @@
 
 pub mod artifacts;
 pub mod bundle;
+pub mod pin;
 pub mod serve;
 
 pub use bundle::{BundleError, BundleOptions, Manifest, ManifestFile, bundle, verify};

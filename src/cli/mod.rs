@@ -53,7 +53,7 @@ pub enum Command {
     /// Validate or generate platform.toml files.
     #[command(subcommand)]
     Config(crate::cmd::config::ConfigCmd),
-    /// Sites without internet access: bundle, verify and serve the first-boot artifacts.
+    /// Sites without internet access: pin, bundle, verify and serve the first-boot artifacts.
     #[command(subcommand)]
     Airgap(crate::cmd::airgap::AirgapCmd),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

@@ -1,5 +1,5 @@
-//! `openova airgap bundle|verify|serve`: prepare, check and serve what a site without internet
-//! access needs at first boot (see docs/airgap.md).
+//! `openova airgap pin|bundle|verify|serve`: pin, prepare, check and serve what a site without
+//! internet access needs at first boot (see docs/airgap.md).
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,12 +12,32 @@ use color_eyre::eyre::{WrapErr, eyre};
 
 use crate::airgap::artifacts::ArtifactTable;
 use crate::airgap::bundle::{self, BundleOptions, DEFAULT_PROVIDER_REGISTRY};
+use crate::airgap::pin;
 use crate::cmd::CmdResult;
 use crate::domain::platform::PlatformConfig;
 use crate::provision::modules;
 
 #[derive(Debug, Subcommand)]
 pub enum AirgapCmd {
+    /// Pin the artifact table on a connected host: every sha256 taken from the real file and
+    /// cross-checked against the checksum upstream publishes, written to a new table file.
+    ///
+    /// Downloads every node first-boot file of the table (--table, else the built-in one) from
+    /// its `upstream` URL: the k3s binary and air-gap images (amd64 and arm64), the k3s install
+    /// script, the Cilium chart and the Flux install manifest. Files are hashed as they stream
+    /// and not kept. Each sha256 is cross-checked against the checksum upstream publishes (the
+    /// table's checksum_url: k3s's sha256sum-<arch>.txt, the digest in the Cilium Helm
+    /// repository's index.yaml); an entry the table already pins must match its download and
+    /// that checksum too. Any mismatch is refused with both values and where each comes from,
+    /// and nothing is written. Where upstream publishes no checksum (the k3s install script,
+    /// Flux's install.yaml) the computed value is recorded, marked in sha256_source and printed
+    /// as COMPUTED, not cross-checked: review those files.
+    ///
+    /// The complete table goes to --out (written atomically; an existing file is replaced only
+    /// with --force); the built-in table is never changed. Then set `[airgap] artifact_table`
+    /// in platform.toml to it and run `openova airgap bundle --table FILE`. Downloads honour
+    /// HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY.
+    Pin(PinArgs),
     /// Download everything a site without egress needs into a directory (on a connected host).
     ///
     /// Writes the node first-boot files of the artifact table (k3s binary, air-gap images and
@@ -49,6 +69,23 @@ pub enum AirgapCmd {
         #[arg(long, value_name = "ADDR")]
         listen: SocketAddr,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct PinArgs {
+    /// File to write the pinned table to (JSON, the format of the modules'
+    /// shared/artifacts.json).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// Table to pin instead of the built-in one (e.g. a site's table for another k3s release).
+    #[arg(long, value_name = "FILE")]
+    pub table: Option<PathBuf>,
+    /// Replace --out if it exists (it may be the --table file itself).
+    #[arg(long)]
+    pub force: bool,
+    /// No progress output (the result is still printed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +127,7 @@ pub struct BundleArgs {
 
 pub fn run(cmd: AirgapCmd) -> CmdResult {
     match cmd {
+        AirgapCmd::Pin(args) => run_pin(args),
         AirgapCmd::Bundle(args) => run_bundle(args),
         AirgapCmd::Verify { dir } => run_verify(&dir),
         AirgapCmd::Serve { dir, listen } => run_serve(dir, listen),
@@ -111,6 +149,60 @@ fn load_config(path: &Path) -> color_eyre::Result<PlatformConfig> {
     Ok(config)
 }
 
+/// The table at `path`, else the built-in one.
+fn read_table(path: Option<&Path>) -> color_eyre::Result<ArtifactTable> {
+    match path {
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .wrap_err_with(|| format!("cannot read {}", p.display()))?;
+            Ok(ArtifactTable::parse(&text).map_err(|e| eyre!("{}: {e}", p.display()))?)
+        }
+        None => Ok(ArtifactTable::builtin()?),
+    }
+}
+
+fn run_pin(args: PinArgs) -> CmdResult {
+    if args.out.exists() && !args.force {
+        return Err(eyre!(
+            "{} exists; choose another --out or add --force to replace it",
+            args.out.display()
+        ));
+    }
+    let table = read_table(args.table.as_deref())?;
+    let pinned = pin::pin(&table, !args.quiet)?;
+    let text = serde_json::to_string_pretty(&pinned.table)? + "\n";
+    // What is written must read back as a complete table.
+    ArtifactTable::parse(&text)?.check_pinned()?;
+    bundle::write_atomic(&args.out, text.as_bytes())?;
+    for e in &pinned.entries {
+        println!("{}", e.report());
+    }
+    let out = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
+    let computed = pinned.computed_only();
+    println!(
+        "wrote {}: {} entries pinned",
+        out.display(),
+        pinned.entries.len()
+    );
+    if !computed.is_empty() {
+        println!(
+            "review before use: {} {} computed from the download only (upstream publishes no checksum)",
+            computed.join(", "),
+            if computed.len() == 1 { "was" } else { "were" }
+        );
+    }
+    println!("next:");
+    println!(
+        "  platform.toml:  [airgap] artifact_table = \"{}\"  (the path on the host that runs openova)",
+        out.display()
+    );
+    println!(
+        "  bundle:         openova airgap bundle --out DIR --table {} --config platform.toml",
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run_bundle(args: BundleArgs) -> CmdResult {
     let started = Instant::now();
     let config = args.config.as_deref().map(load_config).transpose()?;
@@ -121,14 +213,7 @@ fn run_bundle(args: BundleArgs) -> CmdResult {
             .and_then(|a| a.artifact_table.as_ref())
             .map(PathBuf::from)
     });
-    let table = match &table_path {
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .wrap_err_with(|| format!("cannot read {}", p.display()))?;
-            ArtifactTable::parse(&text).map_err(|e| eyre!("{}: {e}", p.display()))?
-        }
-        None => ArtifactTable::builtin()?,
-    };
+    let table = read_table(table_path.as_deref())?;
     let catalog = crate::catalog::embedded();
     let (components, providers) = match &config {
         Some(config) => {
