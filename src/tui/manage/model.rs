@@ -196,8 +196,12 @@ pub struct ClusterView {
     pub context: String,
     pub address: String,
     pub connection: Connection,
-    /// False when the manager's lease is missing or expired; data may be stale.
+    /// False when the manager's lease is missing or expired; data may be stale. `None`
+    /// (unknown) until the Lease is judged and whenever the API server is unreachable.
     pub manager_running: Option<bool>,
+    /// What the Lease watcher last reported, shown again when the server answers after an
+    /// outage.
+    pub manager_lease: Option<bool>,
     pub platform: Option<PlatformView>,
     pub components: BTreeMap<String, ComponentView>,
     pub events: VecDeque<EventView>,
@@ -215,6 +219,7 @@ impl ClusterView {
             address: address.into(),
             connection: Connection::Connecting,
             manager_running: None,
+            manager_lease: None,
             platform: None,
             components: BTreeMap::new(),
             events: VecDeque::new(),

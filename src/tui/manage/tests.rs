@@ -642,6 +642,49 @@ fn unreachable_then_reconnect_restores_live_view() {
     assert!(!screen(&m, 80, 24).contains("unreachable"));
 }
 
+fn cluster_msg(m: &mut Model, cluster: usize, msg: ClusterMsg) -> bool {
+    update(m, Msg::Cluster { cluster, msg }).changed
+}
+
+#[test]
+fn unreachable_makes_the_manager_unknown_never_not_running() {
+    let mut m = fixtures::sample();
+    cluster_msg(&mut m, 0, ClusterMsg::ManagerRunning(false));
+    assert!(screen(&m, 120, 40).contains("Lifecycle Manager not running"));
+    let unreachable = ClusterMsg::Unreachable {
+        error: "connection refused".into(),
+    };
+    cluster_msg(&mut m, 0, unreachable);
+    assert_eq!(m.cluster().manager_running, None);
+    // A verdict arriving during the outage is kept for later, not shown.
+    cluster_msg(&mut m, 0, ClusterMsg::ManagerRunning(true));
+    assert_eq!(m.cluster().manager_running, None);
+    let s = screen(&m, 120, 40);
+    assert!(s.contains("API server unreachable"), "{s}");
+    assert!(!s.contains("not running"), "{s}");
+    // Back: what the Lease last said is shown again.
+    cluster_msg(&mut m, 0, ClusterMsg::Connected);
+    assert_eq!(m.cluster().manager_running, Some(true));
+}
+
+#[test]
+fn region_tile_worst_is_unknown_while_the_region_is_not_live() {
+    let mut m = fixtures::sample_two_regions();
+    let s = screen(&m, 120, 40);
+    assert!(s.contains("worst: ● Degraded"), "{s}");
+    m.clusters[1].connection = Connection::Unreachable {
+        error: "connection refused".into(),
+    };
+    for c in m.clusters[1].components.values_mut() {
+        c.health = Health::Healthy;
+    }
+    let s = screen(&m, 120, 40);
+    // Only the live region says Healthy; the unreachable one's last known state is not worst.
+    assert_eq!(s.matches("worst: ● Healthy").count(), 1, "{s}");
+    assert!(s.contains("worst: ● Unknown"), "{s}");
+    snap("dashboard__region_unreachable", &m);
+}
+
 #[test]
 fn quit_with_write_in_flight_asks_first() {
     let mut m = on(Pane::Upgrades);

@@ -155,10 +155,16 @@ fn handle_cluster(model: &mut Model, idx: usize, msg: ClusterMsg) -> Outcome {
     }
 }
 
+/// While the API server is unreachable nobody can tell whether the manager runs: its state is
+/// unknown then, and what its Lease last said is shown again once the server answers.
 fn set_connection(cluster: &mut ClusterView, c: Connection) -> bool {
     if cluster.connection == c {
         return false;
     }
+    cluster.manager_running = match c {
+        Connection::Unreachable { .. } => None,
+        _ => cluster.manager_lease,
+    };
     cluster.connection = c;
     true
 }
@@ -183,7 +189,10 @@ fn apply_cluster(
             set_connection(cluster, Connection::KubeconfigInvalid { error })
         }
         ClusterMsg::ManagerRunning(running) => {
-            if cluster.manager_running == Some(running) {
+            cluster.manager_lease = Some(running);
+            if cluster.manager_running == Some(running)
+                || matches!(cluster.connection, Connection::Unreachable { .. })
+            {
                 return false;
             }
             cluster.manager_running = Some(running);
@@ -204,9 +213,7 @@ fn apply_cluster(
                 *status = Some(format!("{} is installed and healthy", c.name));
             }
             cluster.components.insert(c.name.clone(), *c);
-            if cluster.connection != Connection::Live {
-                cluster.connection = Connection::Live;
-            }
+            set_connection(cluster, Connection::Live);
             cluster.record_health();
             true
         }
