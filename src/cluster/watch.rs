@@ -137,29 +137,49 @@ where
     // Default list+watch: a 1.20 API server has no streaming lists.
     let stream = reflector::reflector(writer, watcher::watcher(api, watcher::Config::default()))
         .backoff(ConsoleBackoff::default());
-    let probe_api: kube::Api<K> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
-    let address = conn.server_url.clone();
+    let probe: Probe<K> = Probe {
+        api: kube::Api::namespaced(conn.client.clone(), &conn.namespace),
+        context: context.clone(),
+        address: conn.server_url.clone(),
+        kind,
+    };
     let task = tokio::spawn(async move {
         let mut stream = std::pin::pin!(stream.into_stream());
         let mut disconnected = false;
-        let mut probe = tokio::time::interval(PROBE_INTERVAL);
-        probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut retry = tokio::time::interval(PROBE_INTERVAL);
+        retry.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // A server that dies (or a network that drops) while the watch is idle may say nothing
+        // for minutes: a silent watch is checked on with a cheap request every LIVE_PROBE.
+        let mut quiet =
+            tokio::time::interval_at(tokio::time::Instant::now() + LIVE_PROBE, LIVE_PROBE);
+        quiet.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let item = tokio::select! {
                 item = stream.next() => item,
-                _ = probe.tick(), if disconnected => {
+                _ = retry.tick(), if disconnected => {
                     // A resumed watch says nothing until something changes, so ask the server
-                    // directly whether it is back: a one-item list needs exactly the access the
-                    // watch needs, and runs only while disconnected.
-                    if probe_api.list_metadata(&kube::api::ListParams::default().limit(1)).await.is_ok() {
+                    // directly whether it is back; runs only while disconnected.
+                    if probe.check().await.is_ok() {
                         disconnected = false;
+                        quiet.reset();
                         if send(&tx, &context, ClusterMsg::Reconnected { kind }).await.is_err() {
                             return;
                         }
                     }
                     continue;
                 }
+                _ = quiet.tick(), if !disconnected => {
+                    let Err(error) = probe.check().await else { continue };
+                    tracing::debug!(context = %context, ?kind, %error, "probe failed");
+                    disconnected = true;
+                    retry.reset();
+                    if send(&tx, &context, ClusterMsg::Disconnected { kind, error }).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
             };
+            quiet.reset();
             let Some(item) = item else { return };
             let msg = match item {
                 Ok(event) => {
@@ -189,13 +209,13 @@ where
                     continue;
                 }
                 Err(err) => {
-                    let error = classify_watch_error(err, &context, &address, kind);
+                    let error = classify_watch_error(err, &context, &probe.address, kind);
                     tracing::debug!(context = %context, ?kind, %error, "watch failed");
                     if disconnected {
                         continue;
                     }
                     disconnected = true;
-                    probe.reset();
+                    retry.reset();
                     ClusterMsg::Disconnected { kind, error }
                 }
             };
@@ -208,6 +228,43 @@ where
     (reader, task)
 }
 
+/// A one-item list of the watched kind: it needs exactly the access the watch needs, and
+/// answers within [`PROBE_TIMEOUT`] or counts as unreachable.
+struct Probe<K> {
+    api: kube::Api<K>,
+    context: Arc<str>,
+    address: String,
+    kind: WatchedKind,
+}
+
+impl<K> Probe<K>
+where
+    K: Resource<DynamicType = ()> + Clone + std::fmt::Debug + DeserializeOwned + 'static,
+{
+    async fn check(&self) -> Result<(), ClusterError> {
+        let params = kube::api::ListParams::default().limit(1);
+        let list = self.api.list_metadata(&params);
+        match tokio::time::timeout(PROBE_TIMEOUT, list).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(classify_watch_error(
+                watcher::Error::InitialListFailed(e),
+                &self.context,
+                &self.address,
+                self.kind,
+            )),
+            Err(_) => Err(ClusterError::Unreachable {
+                context: self.context.to_string(),
+                address: self.address.clone(),
+                reason: format!("no answer within {} s", PROBE_TIMEOUT.as_secs()),
+            }),
+        }
+    }
+}
+
+/// How long a watch may stay silent before the server is asked whether it is still there.
+const LIVE_PROBE: Duration = Duration::from_secs(2);
+/// How long a probe may take; with [`LIVE_PROBE`] a dead server is noticed within 4 s.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 async fn send(
@@ -328,5 +385,39 @@ mod tests {
             matches!(&e, ClusterError::CrdsMissing { crd, .. } if crd == "components.openova.io"),
             "{e:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn a_server_that_stops_answering_is_reported_within_five_seconds() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Accepts connections and never answers: a hung server or a dropped network looks so.
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                held.push(socket);
+            }
+        });
+        let url = format!("http://{addr}");
+        let client = kube::Client::try_from(kube::Config::new(url.parse().unwrap())).unwrap();
+        let conn = ClusterConn {
+            context: "ctx".into(),
+            namespace: "ns".into(),
+            client,
+            server_url: url.clone(),
+        };
+        let (tx, mut rx) = mpsc::channel(16);
+        let _watch = watch(&conn, tx);
+        let ev = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("the silent server is reported within 5 s")
+            .unwrap();
+        match ev.msg {
+            ClusterMsg::Disconnected {
+                error: ClusterError::Unreachable { address, .. },
+                ..
+            } => assert_eq!(address, url),
+            other => panic!("expected Unreachable, got {other:?}"),
+        }
     }
 }

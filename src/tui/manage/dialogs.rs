@@ -307,15 +307,16 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             Dialog::Schedule(d) => render_schedule(d, frame, area, theme),
             Dialog::Confirm(c) => c.render(frame, area, theme),
             Dialog::Command(CommandDialog { input, error }) => {
-                let y = area.y
-                    + area
-                        .height
-                        .saturating_sub(if error.is_some() { 3 } else { 2 });
+                // The error wraps: it lists the commands there are, longer than a narrow line.
+                let error_h = error.as_ref().map_or(0, |e| {
+                    crate::tui::widgets::display_width(e).div_ceil(area.width.max(1) as usize)
+                }) as u16;
+                let height = (1 + error_h).min(area.height.saturating_sub(1));
                 let rect = Rect {
                     x: area.x,
-                    y,
+                    y: area.y + area.height.saturating_sub(height + 1),
                     width: area.width,
-                    height: if error.is_some() { 2 } else { 1 },
+                    height,
                 };
                 frame.render_widget(Clear, rect);
                 let mut lines = vec![Line::from(vec![
@@ -326,7 +327,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 if let Some(e) = error {
                     lines.push(Line::from(Span::styled(e.clone(), theme.error)));
                 }
-                frame.render_widget(Paragraph::new(lines), rect);
+                frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), rect);
             }
         }
     }

@@ -159,6 +159,7 @@ pub fn cluster_fsn() -> ClusterView {
     let mut c = ClusterView::new("hz-fsn-rtz-prod", "https://10.0.1.10:6443");
     c.connection = Connection::Live;
     c.manager_running = Some(true);
+    c.manager_lease = Some(true);
     c.synced = true;
     c.platform = Some(PlatformView {
         name: "acme-corp".into(),

@@ -141,6 +141,19 @@ impl ComponentView {
         self.installed_version.as_deref().unwrap_or(&self.version)
     }
 
+    /// The version a rollout is moving to while it runs: the manager reports the upgrade in
+    /// progress, or the spec asks for a version the manager has not yet reported running.
+    pub fn upgrading(&self) -> Option<&str> {
+        if self.rollback.is_some() || self.scheduled.is_some() {
+            return None;
+        }
+        let asked = self
+            .installed_version
+            .as_deref()
+            .is_some_and(|v| v != self.version);
+        (self.phase == "Upgrading" || asked).then_some(self.version.as_str())
+    }
+
     /// The newest upgrade the manager offers, if any.
     pub fn upgrade(&self) -> Option<&str> {
         self.available_upgrades.last().map(String::as_str)
@@ -196,8 +209,12 @@ pub struct ClusterView {
     pub context: String,
     pub address: String,
     pub connection: Connection,
-    /// False when the manager's lease is missing or expired; data may be stale.
+    /// False when the manager's lease is missing or expired; data may be stale. `None`
+    /// (unknown) until the Lease is judged and whenever the API server is unreachable.
     pub manager_running: Option<bool>,
+    /// What the Lease watcher last reported, shown again when the server answers after an
+    /// outage.
+    pub manager_lease: Option<bool>,
     pub platform: Option<PlatformView>,
     pub components: BTreeMap<String, ComponentView>,
     pub events: VecDeque<EventView>,
@@ -215,6 +232,7 @@ impl ClusterView {
             address: address.into(),
             connection: Connection::Connecting,
             manager_running: None,
+            manager_lease: None,
             platform: None,
             components: BTreeMap::new(),
             events: VecDeque::new(),
@@ -318,6 +336,25 @@ pub enum Row<'a> {
         installed: Option<&'a ComponentView>,
         entry: Option<&'a CatalogEntry>,
     },
+}
+
+/// Whether `filter` (lower case) is part of any column the components pane shows for a row:
+/// name, title, version, health, phase or the version on offer.
+fn row_matches(
+    filter: &str,
+    name: &str,
+    installed: Option<&ComponentView>,
+    entry: Option<&CatalogEntry>,
+) -> bool {
+    let has = |s: &str| s.to_lowercase().contains(filter);
+    has(name)
+        || entry.is_some_and(|e| has(&e.title))
+        || installed.is_some_and(|c| {
+            has(c.shown_version())
+                || has(c.health.as_str())
+                || has(&c.phase)
+                || c.upgrade().is_some_and(has)
+        })
 }
 
 /// State of the components pane.
@@ -559,7 +596,7 @@ impl Model {
     /// Rows of the components pane after the installed-only toggle and the filter.
     pub fn component_rows(&self) -> Vec<Row<'_>> {
         let cluster = self.cluster();
-        let filter = self.components.filter.value().to_ascii_lowercase();
+        let filter = self.components.filter.value().to_lowercase();
         let mut items: Vec<(Group, &str, Option<&ComponentView>, Option<&CatalogEntry>)> =
             Vec::new();
         for c in cluster.components.values() {
@@ -577,11 +614,11 @@ impl Model {
                 }
             }
         }
-        items.retain(|(_, name, _, entry)| {
-            filter.is_empty()
-                || name.to_ascii_lowercase().contains(&filter)
-                || entry.is_some_and(|e| e.title.to_ascii_lowercase().contains(&filter))
-        });
+        if !filter.is_empty() {
+            items.retain(|(_, name, installed, entry)| {
+                row_matches(&filter, name, *installed, *entry)
+            });
+        }
         items.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let mut rows = Vec::with_capacity(items.len() + 3);
         let mut last = None;
@@ -620,12 +657,18 @@ impl Model {
         }
     }
 
-    /// Installed components with an upgrade on offer, by name.
+    /// Installed components with an upgrade on offer, scheduled, running or rolled back, by
+    /// name (a row stays while its upgrade rolls out).
     pub fn upgrade_rows(&self) -> Vec<&ComponentView> {
         self.cluster()
             .components
             .values()
-            .filter(|c| c.upgrade().is_some() || c.rollback.is_some() || c.scheduled.is_some())
+            .filter(|c| {
+                c.upgrade().is_some()
+                    || c.rollback.is_some()
+                    || c.scheduled.is_some()
+                    || c.upgrading().is_some()
+            })
             .collect()
     }
 

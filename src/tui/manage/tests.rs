@@ -160,6 +160,10 @@ fn snapshot_dialogs() {
     keys(&mut m, "?");
     snap("dialog__help", &m);
 
+    let mut m = on(Pane::Components);
+    keys(&mut m, "?");
+    snap("dialog__help_components", &m);
+
     let mut m = on(Pane::Dashboard);
     keys(&mut m, ":ctx nowhere");
     update(&mut m, key(KeyCode::Enter));
@@ -640,6 +644,211 @@ fn unreachable_then_reconnect_restores_live_view() {
         },
     );
     assert!(!screen(&m, 80, 24).contains("unreachable"));
+}
+
+fn cluster_msg(m: &mut Model, cluster: usize, msg: ClusterMsg) -> bool {
+    update(m, Msg::Cluster { cluster, msg }).changed
+}
+
+#[test]
+fn unreachable_makes_the_manager_unknown_never_not_running() {
+    let mut m = fixtures::sample();
+    cluster_msg(&mut m, 0, ClusterMsg::ManagerRunning(false));
+    assert!(screen(&m, 120, 40).contains("Lifecycle Manager not running"));
+    let unreachable = ClusterMsg::Unreachable {
+        error: "connection refused".into(),
+    };
+    cluster_msg(&mut m, 0, unreachable);
+    assert_eq!(m.cluster().manager_running, None);
+    // A verdict arriving during the outage is kept for later, not shown.
+    cluster_msg(&mut m, 0, ClusterMsg::ManagerRunning(true));
+    assert_eq!(m.cluster().manager_running, None);
+    let s = screen(&m, 120, 40);
+    assert!(s.contains("API server unreachable"), "{s}");
+    assert!(!s.contains("not running"), "{s}");
+    // Back: what the Lease last said is shown again.
+    cluster_msg(&mut m, 0, ClusterMsg::Connected);
+    assert_eq!(m.cluster().manager_running, Some(true));
+}
+
+#[test]
+fn region_tile_worst_is_unknown_while_the_region_is_not_live() {
+    let mut m = fixtures::sample_two_regions();
+    let s = screen(&m, 120, 40);
+    assert!(s.contains("worst: ● Degraded"), "{s}");
+    m.clusters[1].connection = Connection::Unreachable {
+        error: "connection refused".into(),
+    };
+    for c in m.clusters[1].components.values_mut() {
+        c.health = Health::Healthy;
+    }
+    let s = screen(&m, 120, 40);
+    // Only the live region says Healthy; the unreachable one's last known state is not worst.
+    assert_eq!(s.matches("worst: ● Healthy").count(), 1, "{s}");
+    assert!(s.contains("worst: ● Unknown"), "{s}");
+    snap("dashboard__region_unreachable", &m);
+}
+
+#[test]
+fn long_component_names_are_shown_whole_where_the_width_allows() {
+    let mut m = on(Pane::Components);
+    let mut long = m.cluster().components["valkey"].clone();
+    long.name = "external-secrets-operator".into();
+    m.cluster_mut().components.insert(long.name.clone(), long);
+    for (w, h) in [(120, 40), (80, 24)] {
+        let s = screen(&m, w, h);
+        let row = s
+            .lines()
+            .find(|l| l.contains("external-secrets"))
+            .unwrap_or_else(|| panic!("{s}"));
+        assert!(
+            row.contains("external-secrets-operator 8.0.0"),
+            "{w}x{h}: {row}"
+        );
+    }
+    m.pane = Pane::Upgrades;
+    if let Some(c) = m
+        .cluster_mut()
+        .components
+        .get_mut("external-secrets-operator")
+    {
+        c.available_upgrades = vec!["8.1.0".into()];
+    }
+    let s = screen(&m, 120, 40);
+    assert!(s.contains("external-secrets-operator  "), "{s}");
+}
+
+#[test]
+fn help_command_opens_help_and_closes_the_prompt() {
+    for line in ["help", "?"] {
+        let mut m = fixtures::sample();
+        keys(&mut m, &format!(":{line}"));
+        update(&mut m, key(KeyCode::Enter));
+        assert!(
+            matches!(&m.dialogs[..], [Dialog::Help]),
+            ":{line} left {:?}",
+            m.dialogs
+        );
+    }
+}
+
+#[test]
+fn unknown_command_lists_the_commands_there_are() {
+    let mut m = fixtures::sample();
+    keys(&mut m, ":hlep");
+    update(&mut m, key(KeyCode::Enter));
+    let Some(Dialog::Command(c)) = m.dialogs.last() else {
+        panic!("{:?}", m.dialogs)
+    };
+    let e = c.error.clone().unwrap_or_default();
+    for cmd in [
+        "ctx",
+        "dashboard",
+        "components",
+        "upgrades",
+        "alerts",
+        "settings",
+        "help",
+        "quit",
+    ] {
+        assert!(e.contains(cmd), "{cmd} missing from {e:?}");
+    }
+    // At 80 columns the whole list is on screen (the line wraps).
+    let s = screen(&m, 80, 24);
+    assert!(s.contains("help, quit"), "{s}");
+}
+
+fn filtered(m: &mut Model, text: &str) -> Vec<String> {
+    m.components.filter.set(text);
+    m.component_names()
+}
+
+#[test]
+fn filter_matches_every_visible_column() {
+    let mut m = on(Pane::Components);
+    if let Some(c) = m.cluster_mut().components.get_mut("valkey") {
+        c.health = Health::Degraded;
+        c.phase = "Upgrading".into();
+    }
+    assert_eq!(filtered(&mut m, "degraded"), ["valkey"]);
+    assert_eq!(filtered(&mut m, "upgrading"), ["valkey"]);
+    // The version on offer, the version shown, the title.
+    assert_eq!(filtered(&mut m, "11.4"), ["grafana"]);
+    assert_eq!(filtered(&mut m, "1.16.2"), ["cilium"]);
+    assert_eq!(filtered(&mut m, "strimzi/"), Vec::<String>::new());
+    m.components.installed_only = false;
+    assert_eq!(filtered(&mut m, "STRIMZI/"), ["strimzi"]);
+}
+
+#[test]
+fn write_dialogs_without_a_platform_are_refused_before_they_open() {
+    let no_platform = |pane: Pane| {
+        let mut m = on(pane);
+        m.cluster_mut().platform = None;
+        m
+    };
+    for (pane, select, k) in [
+        (Pane::Components, "ferretdb", 'i'),
+        (Pane::Components, "valkey", 'd'),
+        (Pane::Components, "cilium", 'u'),
+        (Pane::Upgrades, "", 'u'),
+        (Pane::Upgrades, "", 's'),
+    ] {
+        let mut m = no_platform(pane);
+        m.components.installed_only = false;
+        if !select.is_empty() {
+            m.components.selected = Some(select.into());
+        }
+        let out = update(&mut m, ch(k));
+        assert!(
+            m.dialogs.is_empty(),
+            "{k} on {pane:?} opened {:?}",
+            m.dialogs
+        );
+        assert!(out.effects.is_empty());
+        let status = m.status.clone().unwrap_or_default();
+        assert!(status.contains("no Platform resource"), "{k}: {status:?}");
+    }
+}
+
+#[test]
+fn upgraded_row_stays_in_upgrades_marked_upgrading_while_it_rolls_out() {
+    let mut m = on(Pane::Upgrades);
+    let mut cilium = m.cluster().components["cilium"].clone();
+    // Written: spec at the new version, the manager rolling it out, nothing more on offer.
+    cilium.version = "1.16.3".into();
+    cilium.available_upgrades.clear();
+    cilium.phase = "Upgrading".into();
+    cilium.health = Health::Installing;
+    cluster_msg(
+        &mut m,
+        0,
+        ClusterMsg::ComponentChanged(Box::new(cilium.clone())),
+    );
+    let names: Vec<&str> = m.upgrade_rows().iter().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"cilium"), "{names:?}");
+    let s = screen(&m, 120, 40);
+    let row = s.lines().find(|l| l.contains("cilium")).unwrap();
+    assert!(
+        row.contains("→ 1.16.3") && row.contains("upgrading"),
+        "{row}"
+    );
+    snap("upgrades__upgrading", &m);
+    // Asking again says why not.
+    keys(&mut m, "u");
+    assert!(m.dialogs.is_empty());
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("upgrading to 1.16.3")
+    );
+    // Done: running the new version, the row goes.
+    cilium.installed_version = Some("1.16.3".into());
+    cilium.phase = "Running".into();
+    cilium.health = Health::Healthy;
+    cluster_msg(&mut m, 0, ClusterMsg::ComponentChanged(Box::new(cilium)));
+    assert!(!m.upgrade_rows().iter().any(|c| c.name == "cilium"));
 }
 
 #[test]

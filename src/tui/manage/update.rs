@@ -155,10 +155,16 @@ fn handle_cluster(model: &mut Model, idx: usize, msg: ClusterMsg) -> Outcome {
     }
 }
 
+/// While the API server is unreachable nobody can tell whether the manager runs: its state is
+/// unknown then, and what its Lease last said is shown again once the server answers.
 fn set_connection(cluster: &mut ClusterView, c: Connection) -> bool {
     if cluster.connection == c {
         return false;
     }
+    cluster.manager_running = match c {
+        Connection::Unreachable { .. } => None,
+        _ => cluster.manager_lease,
+    };
     cluster.connection = c;
     true
 }
@@ -183,7 +189,10 @@ fn apply_cluster(
             set_connection(cluster, Connection::KubeconfigInvalid { error })
         }
         ClusterMsg::ManagerRunning(running) => {
-            if cluster.manager_running == Some(running) {
+            cluster.manager_lease = Some(running);
+            if cluster.manager_running == Some(running)
+                || matches!(cluster.connection, Connection::Unreachable { .. })
+            {
                 return false;
             }
             cluster.manager_running = Some(running);
@@ -204,9 +213,7 @@ fn apply_cluster(
                 *status = Some(format!("{} is installed and healthy", c.name));
             }
             cluster.components.insert(c.name.clone(), *c);
-            if cluster.connection != Connection::Live {
-                cluster.connection = Connection::Live;
-            }
+            set_connection(cluster, Connection::Live);
             cluster.record_health();
             true
         }
@@ -440,10 +447,27 @@ fn refuse_readonly(model: &mut Model) -> Outcome {
     Outcome::changed()
 }
 
+/// Whether a dialog that writes may open: not in read-only mode and not without a Platform
+/// to write into; refused with the reason in the status line before anything is asked.
+fn can_write(model: &mut Model) -> Result<(), Outcome> {
+    if model.readonly {
+        return Err(refuse_readonly(model));
+    }
+    platform_name(model).map(|_| ())
+}
+
+/// Why a component has no upgrade to offer.
+fn no_upgrade(c: &ComponentView) -> String {
+    match c.upgrading() {
+        Some(to) => format!("{} is upgrading to {to}; the rollout is running", c.name),
+        None => format!("{} is up to date", c.name),
+    }
+}
+
 /// Open the dependency dialog for `name` (or say why not).
 pub fn open_install(model: &mut Model, name: &str) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
+    if let Err(refused) = can_write(model) {
+        return refused;
     }
     if model.cluster().components.contains_key(name) {
         model.status = Some(format!("{name} is already installed"));
@@ -479,8 +503,8 @@ pub fn open_install(model: &mut Model, name: &str) -> Outcome {
 }
 
 fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
+    if let Err(refused) = can_write(model) {
+        return refused;
     }
     if !model.cluster().components.contains_key(name) {
         model.status = Some(format!("{name} is not installed"));
@@ -495,15 +519,15 @@ fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
 }
 
 fn open_upgrade(model: &mut Model, name: &str) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
+    if let Err(refused) = can_write(model) {
+        return refused;
     }
     let Some(c) = model.cluster().components.get(name) else {
         model.status = Some(format!("{name} is not installed"));
         return Outcome::changed();
     };
     let Some(to) = c.upgrade().map(str::to_string) else {
-        model.status = Some(format!("{name} is up to date"));
+        model.status = Some(no_upgrade(c));
         return Outcome::changed();
     };
     let from = c.shown_version().to_string();
@@ -541,11 +565,11 @@ fn upgrades_action(model: &mut Model, action: Action) -> Outcome {
     match action {
         Action::UpgradeNow => open_upgrade(model, &name),
         Action::Schedule => {
-            if model.readonly {
-                return refuse_readonly(model);
+            if let Err(refused) = can_write(model) {
+                return refused;
             }
             let Some(to) = to else {
-                model.status = Some(format!("{name} is up to date"));
+                model.status = model.cluster().components.get(&name).map(no_upgrade);
                 return Outcome::changed();
             };
             let window = next_window_text(model.cluster().platform.as_ref());
@@ -632,6 +656,9 @@ fn switch_cluster(model: &mut Model, i: usize) -> Outcome {
     Outcome::changed()
 }
 
+/// Every command of the `:` line, as an unknown command lists them.
+const COMMANDS: &str = "ctx [NAME], dashboard, components, upgrades, alerts, settings, help, quit";
+
 fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
     let mut words = line.split_whitespace();
     match words.next() {
@@ -653,6 +680,10 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
             }
         }
         Some("q") | Some("quit") => Ok(request_quit(model)),
+        Some("help") | Some("?") | Some("h") => {
+            model.dialogs.push(Dialog::Help);
+            Ok(Outcome::changed())
+        }
         Some(word) => {
             let pane = match word {
                 "dashboard" => Some(Pane::Dashboard),
@@ -664,9 +695,7 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
             };
             match pane {
                 Some(p) => Ok(switch_pane(model, p.index())),
-                None => Err(format!(
-                    "unknown command {word:?}; try ctx [NAME], dashboard, components, upgrades, alerts, settings, quit"
-                )),
+                None => Err(format!("unknown command {word:?}; commands: {COMMANDS}")),
             }
         }
         None => Ok(Outcome::changed()),

@@ -197,16 +197,114 @@ fn lease_alive(l: &Lease, now: OffsetDateTime) -> bool {
     renew + time::Duration::seconds(duration * 2) >= now
 }
 
+/// What the console may say about the manager from its Lease. "Not running" is said only from
+/// a Lease just read from the server: while the server cannot be read, nothing is judged (the
+/// console shows the manager's state as unknown), and after an outage the manager gets one lease
+/// period to renew a Lease it could not renew meanwhile.
+#[derive(Debug, Default)]
+struct LeaseJudge {
+    lease: Option<Lease>,
+    /// The first list arrived.
+    listed: bool,
+    /// The watch or a read failed and nothing has worked since.
+    blind: bool,
+    /// When reading worked again after an outage.
+    recovered_at: Option<OffsetDateTime>,
+    /// What was last sent; `None` after an outage so the state is sent again.
+    sent: Option<bool>,
+}
+
+/// What the judge needs next.
+#[derive(Debug, PartialEq, Eq)]
+enum Verdict {
+    Nothing,
+    Send(bool),
+    /// The cached Lease looks expired: read it before saying so.
+    Confirm,
+}
+
+impl LeaseJudge {
+    fn event(&mut self, ev: watcher::Event<Lease>, now: OffsetDateTime) {
+        self.recover(now);
+        match ev {
+            watcher::Event::Apply(l) | watcher::Event::InitApply(l) => self.lease = Some(l),
+            watcher::Event::Delete(_) | watcher::Event::Init => self.lease = None,
+            watcher::Event::InitDone => self.listed = true,
+        }
+    }
+
+    fn failed(&mut self) {
+        self.blind = true;
+        self.sent = None;
+    }
+
+    /// A Lease read directly from the server (`None`: there is none).
+    fn read(&mut self, lease: Option<Lease>, now: OffsetDateTime) {
+        self.recover(now);
+        self.lease = lease;
+        self.listed = true;
+    }
+
+    fn recover(&mut self, now: OffsetDateTime) {
+        if self.blind {
+            self.blind = false;
+            self.recovered_at = Some(now);
+        }
+    }
+
+    /// `confirmed`: the cached Lease was just read from the server.
+    fn verdict(&mut self, now: OffsetDateTime, confirmed: bool) -> Verdict {
+        if self.blind || !self.listed {
+            return Verdict::Nothing;
+        }
+        let alive = self.lease.as_ref().is_some_and(|l| lease_alive(l, now));
+        if alive {
+            self.recovered_at = None;
+        } else {
+            let grace = self
+                .lease
+                .as_ref()
+                .and_then(|l| l.spec.as_ref())
+                .and_then(|s| s.lease_duration_seconds)
+                .unwrap_or(15);
+            if self
+                .recovered_at
+                .is_some_and(|t| now < t + time::Duration::seconds(i64::from(grace)))
+            {
+                return Verdict::Nothing;
+            }
+            if self.sent != Some(false) && !confirmed {
+                return Verdict::Confirm;
+            }
+        }
+        // Only changes are sent: every message costs a redraw.
+        if self.sent == Some(alive) {
+            return Verdict::Nothing;
+        }
+        self.sent = Some(alive);
+        Verdict::Send(alive)
+    }
+}
+
+/// How long a direct read of the Lease may take before it counts as failed.
+const LEASE_READ_TIMEOUT: Duration = Duration::from_secs(3);
+
+async fn read_lease(api: &kube::Api<Lease>) -> Result<Option<Lease>, ()> {
+    match tokio::time::timeout(LEASE_READ_TIMEOUT, api.get_opt(consts::LEASE_NAME)).await {
+        Ok(Ok(l)) => Ok(l),
+        _ => Err(()),
+    }
+}
+
 fn spawn_lease(idx: usize, conn: &ClusterConn, tx: UnboundedSender<Msg>) {
     let api: kube::Api<Lease> = kube::Api::namespaced(conn.client.clone(), &conn.namespace);
     tokio::spawn(async move {
         let cfg =
             watcher::Config::default().fields(&format!("metadata.name={}", consts::LEASE_NAME));
-        let stream = kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api, cfg));
+        let stream =
+            kube::runtime::WatchStreamExt::default_backoff(watcher::watcher(api.clone(), cfg));
         let mut stream = std::pin::pin!(stream);
-        let mut lease: Option<Lease> = None;
-        let mut listed = false;
-        let mut last: Option<bool> = None;
+        let mut judge = LeaseJudge::default();
         let mut tick = tokio::time::interval(LEASE_CHECK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
@@ -214,27 +312,38 @@ fn spawn_lease(idx: usize, conn: &ClusterConn, tx: UnboundedSender<Msg>) {
                 item = stream.next() => {
                     let Some(item) = item else { return };
                     match item {
-                        Ok(watcher::Event::Apply(l)) | Ok(watcher::Event::InitApply(l)) => lease = Some(l),
-                        Ok(watcher::Event::Delete(_)) => lease = None,
-                        Ok(watcher::Event::Init) => lease = None,
-                        Ok(watcher::Event::InitDone) => listed = true,
-                        Err(_) => continue,
+                        Ok(ev) => judge.event(ev, OffsetDateTime::now_utc()),
+                        Err(_) => judge.failed(),
                     }
                 }
-                _ = tick.tick() => {}
-            }
-            if !listed {
-                continue;
-            }
-            let alive = lease
-                .as_ref()
-                .is_some_and(|l| lease_alive(l, OffsetDateTime::now_utc()));
-            // Only changes are sent: every message costs a redraw.
-            if last != Some(alive) {
-                last = Some(alive);
-                if !send(&tx, idx, ClusterMsg::ManagerRunning(alive)) {
-                    return;
+                _ = tick.tick() => {
+                    // A watch resumed after an outage says nothing until the Lease changes:
+                    // read it to know whether the server answers again.
+                    if judge.blind {
+                        match read_lease(&api).await {
+                            Ok(l) => judge.read(l, OffsetDateTime::now_utc()),
+                            Err(()) => continue,
+                        }
+                    }
                 }
+            }
+            let mut verdict = judge.verdict(OffsetDateTime::now_utc(), false);
+            if verdict == Verdict::Confirm {
+                match read_lease(&api).await {
+                    Ok(l) => {
+                        judge.read(l, OffsetDateTime::now_utc());
+                        verdict = judge.verdict(OffsetDateTime::now_utc(), true);
+                    }
+                    Err(()) => {
+                        judge.failed();
+                        continue;
+                    }
+                }
+            }
+            if let Verdict::Send(alive) = verdict
+                && !send(&tx, idx, ClusterMsg::ManagerRunning(alive))
+            {
+                return;
             }
         }
     });
@@ -258,5 +367,52 @@ mod tests {
         };
         assert!(lease_alive(&lease(5), now));
         assert!(!lease_alive(&lease(120), now));
+    }
+
+    fn lease_renewed(at: OffsetDateTime) -> Lease {
+        serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "openova-manager" },
+            "spec": { "holderIdentity": "pod-1", "leaseDurationSeconds": 15,
+                      "renewTime": at.format(&time::format_description::well_known::Rfc3339).unwrap() }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn lease_judge_says_nothing_while_blind_and_resends_after_recovery() {
+        let t0 = OffsetDateTime::now_utc();
+        let mut j = LeaseJudge::default();
+        j.event(watcher::Event::InitApply(lease_renewed(t0)), t0);
+        j.event(watcher::Event::InitDone, t0);
+        assert_eq!(j.verdict(t0, false), Verdict::Send(true));
+        // The watch fails: the Lease ages past expiry, yet nothing is said.
+        j.failed();
+        let later = t0 + time::Duration::seconds(60);
+        assert_eq!(j.verdict(later, false), Verdict::Nothing);
+        // Readable again, with the Lease the manager could not renew meanwhile: one lease period
+        // of grace, then it is read once more before "not running" is said.
+        j.read(Some(lease_renewed(t0)), later);
+        assert_eq!(j.verdict(later, false), Verdict::Nothing);
+        let after_grace = later + time::Duration::seconds(16);
+        assert_eq!(j.verdict(after_grace, false), Verdict::Confirm);
+        assert_eq!(j.verdict(after_grace, true), Verdict::Send(false));
+        // The manager renews: said at once (the state is sent again after an outage).
+        j.failed();
+        j.read(Some(lease_renewed(after_grace)), after_grace);
+        assert_eq!(j.verdict(after_grace, false), Verdict::Send(true));
+    }
+
+    #[test]
+    fn lease_judge_reads_the_lease_before_saying_not_running() {
+        let t0 = OffsetDateTime::now_utc();
+        let mut j = LeaseJudge::default();
+        j.event(watcher::Event::InitApply(lease_renewed(t0)), t0);
+        j.event(watcher::Event::InitDone, t0);
+        assert_eq!(j.verdict(t0, false), Verdict::Send(true));
+        let later = t0 + time::Duration::seconds(40);
+        assert_eq!(j.verdict(later, false), Verdict::Confirm);
+        // The read shows a renewal the watch had not delivered: still running, nothing to send.
+        j.read(Some(lease_renewed(later)), later);
+        assert_eq!(j.verdict(later, true), Verdict::Nothing);
     }
 }

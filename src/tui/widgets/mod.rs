@@ -19,6 +19,19 @@ pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     }
 }
 
+/// Terminal columns `s` takes (wide characters count double).
+pub fn display_width(s: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to `width` columns (see [`truncate`]) and padded with spaces to exactly `width`.
+pub fn pad(s: &str, width: usize) -> String {
+    let mut out = truncate(s, width);
+    let used = display_width(&out);
+    out.extend(std::iter::repeat_n(' ', width.saturating_sub(used)));
+    out
+}
+
 /// Cut `s` to at most `width` terminal columns, ending with `…` when cut. Wide characters count
 /// double so a pasted CJK string never breaks the layout.
 pub fn truncate(s: &str, width: usize) -> String {

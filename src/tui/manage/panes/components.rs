@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use super::health_span;
 use crate::tui::manage::model::{Model, Row};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::truncate;
+use crate::tui::widgets::{pad, truncate};
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let [top, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(area);
@@ -76,8 +76,17 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     } else {
         sel_row + 1 - height
     };
-    let name_w = 16usize;
     let ver_w = 10usize;
+    // Marker, tick, version, health and the upgrade badge keep their room; the name column is
+    // as wide as the longest name beyond that.
+    let name_w = super::name_width(
+        rows.iter().filter_map(|r| match r {
+            Row::Item { name, entry, .. } => Some(entry.map(|e| e.title.as_str()).unwrap_or(name)),
+            Row::Heading(_) => None,
+        }),
+        inner.width as usize,
+        1 + 3 + 1 + ver_w + 1 + 10 + 20,
+    );
     let mut lines = Vec::with_capacity(height);
     for row in rows.iter().skip(offset).take(height) {
         match row {
@@ -95,10 +104,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 match installed {
                     Some(comp) => {
                         spans.push(Span::styled(" ✓ ", theme.ok));
-                        spans.push(Span::styled(
-                            format!("{:<name_w$} ", truncate(title, name_w)),
-                            theme.text,
-                        ));
+                        spans.push(Span::styled(format!("{} ", pad(title, name_w)), theme.text));
                         spans.push(Span::styled(
                             format!("{:<ver_w$} ", truncate(comp.shown_version(), ver_w)),
                             theme.text,
@@ -119,10 +125,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                     }
                     None => {
                         spans.push(Span::styled(" ○ ", theme.muted));
-                        spans.push(Span::styled(
-                            format!("{:<name_w$} ", truncate(title, name_w)),
-                            theme.text,
-                        ));
+                        spans.push(Span::styled(format!("{} ", pad(title, name_w)), theme.text));
                         spans.push(Span::styled(format!("{:<ver_w$} ", "---"), theme.muted));
                         if c.pending.contains(*name) {
                             spans.push(Span::styled("installing · requested", theme.accent));

@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Sparkline};
 
 use super::{bar, clock, health_span};
+use crate::domain::health::Health;
 use crate::tui::manage::model::{ClusterView, Connection, Model, Severity};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
@@ -201,12 +202,7 @@ fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, the
         Connection::Forbidden { verb, resource } => format!("forbidden: {verb} {resource}"),
         Connection::KubeconfigInvalid { .. } => "kubeconfig context unusable".into(),
     };
-    let worst = c
-        .components
-        .values()
-        .map(|c| c.health)
-        .max()
-        .unwrap_or(crate::domain::health::Health::Unknown);
+    let worst = worst_health(c);
     let region = c
         .platform
         .as_ref()
@@ -240,4 +236,17 @@ fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, the
         ),
         area,
     );
+}
+
+/// The worst health of a region's components; Unknown unless the connection is live (the last
+/// known state of an unreachable region says nothing about now).
+pub fn worst_health(c: &ClusterView) -> Health {
+    if c.connection != Connection::Live {
+        return Health::Unknown;
+    }
+    c.components
+        .values()
+        .map(|c| c.health)
+        .max()
+        .unwrap_or(Health::Unknown)
 }

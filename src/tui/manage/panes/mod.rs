@@ -187,6 +187,17 @@ pub fn key_hints(model: &Model) -> Vec<KeyHint> {
     super::keys::key_hints(model)
 }
 
+/// Width of a name column: the longest name, at least `MIN_NAME` and at most what is left of
+/// `width` after `rest` columns of the other fields.
+pub fn name_width<'a>(names: impl Iterator<Item = &'a str>, width: usize, rest: usize) -> usize {
+    const MIN_NAME: usize = 8;
+    let longest = names
+        .map(crate::tui::widgets::display_width)
+        .max()
+        .unwrap_or(0);
+    longest.min(width.saturating_sub(rest)).max(MIN_NAME)
+}
+
 /// The glyph and style for a health value.
 pub fn health_span(h: Health, theme: &Theme) -> Span<'static> {
     let style = health_style(h, theme);

@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 use super::{clock, health_span};
 use crate::tui::manage::model::{CatalogEntry, Model};
 use crate::tui::theme::Theme;
-use crate::tui::widgets::truncate;
+use crate::tui::widgets::{pad, truncate};
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let rows = model.upgrade_rows();
@@ -39,6 +39,12 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
     let sel = model.upgrades_selected.min(rows.len() - 1);
     let offset = sel.saturating_sub(inner.height.saturating_sub(1) as usize);
+    // Marker, versions and health keep their room, plus the longest of the notes after them.
+    let name_w = super::name_width(
+        rows.iter().map(|c| c.name.as_str()),
+        inner.width as usize,
+        1 + 10 + 14 + 10 + 28,
+    ) + 2;
     let mut lines = Vec::new();
     for (i, c) in rows
         .iter()
@@ -48,13 +54,13 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     {
         let mut spans = vec![
             Span::styled(if i == sel { "›" } else { " " }, theme.accent),
-            Span::styled(format!("{:<18}", truncate(&c.name, 18)), theme.text),
+            Span::styled(pad(&c.name, name_w), theme.text),
             Span::styled(
                 format!("{:>10}", truncate(c.shown_version(), 10)),
                 theme.text,
             ),
         ];
-        match c.upgrade() {
+        match c.upgrading().or(c.upgrade()) {
             Some(to) => spans.push(Span::styled(
                 format!(" → {:<10} ", truncate(to, 10)),
                 theme.accent,
@@ -62,6 +68,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             None => spans.push(Span::styled(format!("   {:<10} ", "current"), theme.muted)),
         }
         spans.push(health_span(c.health, theme));
+        if c.upgrading().is_some() {
+            spans.push(Span::styled("  upgrading", theme.accent));
+        }
         if let Some(s) = &c.scheduled {
             spans.push(Span::styled(format!("  scheduled {s}"), theme.accent));
         }
@@ -125,7 +134,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         )));
     }
     text.push(Line::from(""));
-    match c.upgrade() {
+    match c.upgrading().or(c.upgrade()) {
         Some(to) => {
             text.push(Line::from(Span::styled(
                 format!("Changelog {} → {to}", c.shown_version()),
