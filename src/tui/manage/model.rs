@@ -83,6 +83,9 @@ pub struct CatalogEntry {
     /// Versions the catalog flags as major whatever semver says (an upgrade to or past one
     /// needs the second confirmation naming the jump).
     pub majors: Vec<semver::Version>,
+    /// Keeps state an uninstall can lose (databases, object storage, vault, log/metric stores,
+    /// registries): marked in every removal dialog.
+    pub holds_data: bool,
 }
 
 /// A service URL a component publishes.
@@ -158,6 +161,10 @@ pub struct PlatformView {
     pub conditions: Vec<ConditionView>,
     /// The Platform's maintenance window: `None` without one, `Some(Err)` naming what is wrong.
     pub window: Option<Result<crate::domain::window::Window, String>>,
+    /// Names the Platform selects (its enabled `spec.components` entries).
+    pub selected: Vec<String>,
+    /// Meta-platforms `status.metaPlatforms` reports installed (every required member healthy).
+    pub meta_installed: Vec<String>,
 }
 
 /// Severity of an alert/event line.
@@ -355,8 +362,33 @@ impl InstallDialog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UninstallDialog {
     pub target: String,
+    pub target_holds_data: bool,
     /// Installed components that depend on the target, directly or not.
     pub would_break: Vec<String>,
+    /// Dependencies nothing else needs once the target is gone: kept unless ticked.
+    pub deps: Vec<RemovableDep>,
+    /// Index into `deps` of the focused tick box.
+    pub focus: usize,
+}
+
+/// A dependency the uninstall dialog offers to remove along with its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovableDep {
+    pub name: String,
+    pub holds_data: bool,
+    /// Ticked: removed too. Default false (kept).
+    pub remove: bool,
+}
+
+impl UninstallDialog {
+    /// The ticked dependencies, removed along with the target.
+    pub fn also_remove(&self) -> Vec<String> {
+        self.deps
+            .iter()
+            .filter(|d| d.remove)
+            .map(|d| d.name.clone())
+            .collect()
+    }
 }
 
 /// When a scheduled upgrade runs.
@@ -425,7 +457,11 @@ pub enum Intent {
         /// The optional components the operator ticked.
         optional: Vec<String>,
     },
-    Uninstall(String),
+    Uninstall {
+        target: String,
+        /// The dependencies the operator ticked to remove with it.
+        also_remove: Vec<String>,
+    },
     Schedule {
         name: String,
         from: String,
@@ -677,6 +713,50 @@ impl Model {
             self.visit_requirements(&d, seen, out);
         }
         out.push(name.to_string());
+    }
+
+    /// Whether the catalog marks `name` as holding data.
+    pub fn holds_data(&self, name: &str) -> bool {
+        self.entry(name).is_some_and(|e| e.holds_data)
+    }
+
+    /// Installed dependencies of `name` that nothing would need once it is gone: not selected
+    /// by the Platform otherwise (nor required by what it selects or by a mandatory component)
+    /// and not required by another installed component. The same rule the manager applies
+    /// (`domain::uninstall::no_longer_needed`).
+    pub fn no_longer_needed(&self, name: &str) -> Vec<String> {
+        use crate::domain::uninstall::{Installed, no_longer_needed};
+        let cluster = self.cluster();
+        let installed: Vec<Installed> = cluster
+            .components
+            .values()
+            .map(|c| Installed {
+                name: c.name.clone(),
+                requires: if c.dependencies.is_empty() {
+                    self.entry(&c.name)
+                        .map(|e| e.requires.clone())
+                        .unwrap_or_default()
+                } else {
+                    c.dependencies.clone()
+                },
+                leaving: false,
+            })
+            .collect();
+        let selected = cluster.platform.iter().flat_map(|p| p.selected.iter());
+        let mandatory = self
+            .catalog
+            .iter()
+            .filter(|e| e.group == Group::Mandatory)
+            .map(|e| &e.name);
+        let mut wanted = BTreeSet::new();
+        for n in selected.chain(mandatory).filter(|n| *n != name) {
+            wanted.extend(self.requirements(n));
+            wanted.insert(n.clone());
+        }
+        no_longer_needed(&installed, &wanted, name)
+            .into_iter()
+            .filter(|d| cluster.components.contains_key(d))
+            .collect()
     }
 
     /// Installed components that would break if `name` went away (transitive dependents).

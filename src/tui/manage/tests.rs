@@ -137,6 +137,14 @@ fn snapshot_dialogs() {
     keys(&mut m, "d");
     snap("dialog__uninstall_confirm", &m);
 
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, ch(' '));
+    snap("dialog__uninstall_with_dependencies", &m);
+
     let mut m = on(Pane::Components);
     m.components.selected = Some("grafana".into());
     update(&mut m, key(KeyCode::Enter));
@@ -260,12 +268,12 @@ fn install_cancel_writes_nothing() {
 #[test]
 fn uninstall_with_dependents_is_refused_and_lists_them() {
     let mut m = on(Pane::Components);
-    m.components.selected = Some("flux".into());
+    m.components.selected = Some("cnpg".into());
     keys(&mut m, "d");
     let Some(Dialog::Uninstall(d)) = m.dialogs.last() else {
         panic!("uninstall dialog expected")
     };
-    assert_eq!(d.would_break, ["cnpg", "grafana", "valkey"]);
+    assert_eq!(d.would_break, ["grafana"]);
     let out = update(&mut m, ch('y'));
     assert!(out.effects.is_empty(), "refused uninstall must not write");
 }
@@ -281,9 +289,119 @@ fn uninstall_leaf_confirmed_writes_delete() {
         vec![Effect::Uninstall {
             cluster: 0,
             platform: "acme-corp".into(),
-            name: "valkey".into()
+            name: "valkey".into(),
+            also_remove: Vec::new(),
         }]
     );
+}
+
+#[test]
+fn uninstall_lists_unneeded_dependencies_unticked_and_writes_only_the_ticked_ones() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let Some(Dialog::Uninstall(d)) = m.dialogs.last() else {
+        panic!("uninstall dialog expected, got {:?}", m.dialogs)
+    };
+    // Knative and Milvus were pulled in by KServe alone; Cilium is mandatory and stays out.
+    let listed: Vec<(&str, bool, bool)> = d
+        .deps
+        .iter()
+        .map(|x| (x.name.as_str(), x.holds_data, x.remove))
+        .collect();
+    assert_eq!(listed, [("knative", false, false), ("milvus", true, false)]);
+    // Move to Milvus and tick it; Knative stays kept.
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, ch(' '));
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Uninstall {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "kserve".into(),
+            also_remove: vec!["milvus".into()],
+        }]
+    );
+}
+
+#[test]
+fn uninstall_keeps_every_dependency_unless_ticked() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let out = update(&mut m, key(KeyCode::Enter));
+    let [Effect::Uninstall { also_remove, .. }] = out.effects.as_slice() else {
+        panic!("uninstall expected, got {:?}", out.effects)
+    };
+    assert!(also_remove.is_empty());
+}
+
+#[test]
+fn uninstall_does_not_offer_what_another_component_or_the_platform_needs() {
+    let mut m = fixtures::with_inference();
+    // Milvus is also selected by the Platform, Knative also required by another install.
+    let c = m.cluster_mut();
+    c.platform.as_mut().unwrap().selected.push("milvus".into());
+    let mut other = c.components["knative"].clone();
+    other.name = "kserve-extra".into();
+    other.dependencies = vec!["knative".into()];
+    c.components.insert(other.name.clone(), other);
+    assert!(m.no_longer_needed("kserve").is_empty());
+}
+
+#[test]
+fn uninstall_of_a_mandatory_component_is_refused_with_a_message_and_writes_nothing() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("coraza".into());
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty());
+    assert!(m.dialogs.is_empty(), "no dialog for a mandatory component");
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("coraza is mandatory"),
+        "{:?}",
+        m.status
+    );
+}
+
+#[test]
+fn uninstall_dialog_marks_components_that_hold_data() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    keys(&mut m, "d");
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("valkey             ⚠ holds data"), "{text}");
+}
+
+#[test]
+fn uninstall_dialog_with_many_dependencies_scrolls_to_the_focus_and_keeps_its_keys_at_80x24() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let Some(Dialog::Uninstall(d)) = m.dialogs.last_mut() else {
+        panic!("uninstall dialog expected")
+    };
+    d.deps = (0..20)
+        .map(|i| super::model::RemovableDep {
+            name: format!("dep-{i:02}"),
+            holds_data: false,
+            remove: false,
+        })
+        .collect();
+    for _ in 0..19 {
+        update(&mut m, key(KeyCode::Down));
+    }
+    update(&mut m, ch(' '));
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("› [x] dep-19"), "{text}");
+    assert!(text.contains("y/Enter uninstall"), "{text}");
+    assert!(text.contains("↑↓ more"), "{text}");
 }
 
 #[test]

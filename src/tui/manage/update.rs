@@ -10,8 +10,8 @@ use super::dialogs::confirm_dialog;
 use super::keys::{self, Action};
 use super::model::{
     ClusterView, CommandDialog, ComponentView, Confirm, Connection, DetailsDialog, Dialog,
-    EventView, InstallDialog, Intent, Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog,
-    SettingsRow, UninstallDialog,
+    EventView, Group, InstallDialog, Intent, Model, Pane, PlatformView, RemovableDep,
+    ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
 };
 use crate::tui::dialog::Reply;
 use crate::tui::keymap::lookup;
@@ -86,10 +86,13 @@ pub enum Effect {
         platform: String,
         components: Vec<(String, String)>,
     },
+    /// Disable the Platform entry and confirm exactly this removal, with the ticked
+    /// dependencies.
     Uninstall {
         cluster: usize,
         platform: String,
         name: String,
+        also_remove: Vec<String>,
     },
     SetVersion {
         cluster: usize,
@@ -486,10 +489,29 @@ fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
         model.status = Some(format!("{name} is not installed"));
         return Outcome::changed();
     }
+    let category = model.cluster().components[name].category.clone();
+    if model.group_of(name, &category) == Group::Mandatory {
+        model.status = Some(format!(
+            "{name} is mandatory: every platform runs it, so it cannot be uninstalled; nothing was written"
+        ));
+        return Outcome::changed();
+    }
     let would_break = model.dependents(name);
+    let deps = model
+        .no_longer_needed(name)
+        .into_iter()
+        .map(|n| RemovableDep {
+            holds_data: model.holds_data(&n),
+            name: n,
+            remove: false,
+        })
+        .collect();
     model.dialogs.push(Dialog::Uninstall(UninstallDialog {
         target: name.to_string(),
+        target_holds_data: model.holds_data(name),
         would_break,
+        deps,
+        focus: 0,
     }));
     Outcome::changed()
 }
@@ -721,7 +743,10 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             required,
             optional,
         } => confirm_install(model, target, required, optional),
-        Intent::Uninstall(target) => {
+        Intent::Uninstall {
+            target,
+            also_remove,
+        } => {
             if model.readonly {
                 return refuse_readonly(model);
             }
@@ -730,11 +755,16 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
                 Err(o) => return o,
             };
             model.writes_in_flight += 1;
-            model.status = Some(format!("uninstalling {target}…"));
+            model.status = Some(if also_remove.is_empty() {
+                format!("uninstalling {target}…")
+            } else {
+                format!("uninstalling {target} and {}…", also_remove.join(", "))
+            });
             Outcome::effect(Effect::Uninstall {
                 cluster: model.active,
                 platform,
                 name: target,
+                also_remove,
             })
         }
         Intent::Schedule {

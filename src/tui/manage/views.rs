@@ -53,6 +53,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .filter(|v| v.major)
                 .map(|v| v.version.clone())
                 .collect(),
+            holds_data: c.holds_data,
             changelog: c
                 .versions
                 .iter()
@@ -93,6 +94,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .collect(),
             changelog: Vec::new(),
             majors: Vec::new(),
+            holds_data: false,
         }
     }));
     out
@@ -192,6 +194,19 @@ pub fn platform_view(p: &Platform) -> PlatformView {
         conditions: status.conditions.iter().map(condition).collect(),
         window: crate::manager::schedule::checked_window(p.spec.maintenance_window.as_ref())
             .map(|w| w.map_err(|e| e.to_string())),
+        selected: p
+            .spec
+            .components
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| c.name.clone())
+            .collect(),
+        meta_installed: status
+            .meta_platforms
+            .iter()
+            .filter(|m| m.installed)
+            .map(|m| m.name.clone())
+            .collect(),
     }
 }
 
