@@ -676,6 +676,12 @@ fn render_details(
                     theme.muted,
                 ),
             ]));
+            for (label, k) in c.refusals() {
+                lines.push(Line::from(Span::styled(
+                    format!("⚠ {label}: {}", k.message),
+                    theme.warn,
+                )));
+            }
         }
         None => lines.push(Line::from(Span::styled(
             format!(

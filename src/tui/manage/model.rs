@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use crate::domain::alerts::AlertRef;
 use crate::domain::health::{Health, rollup};
 use crate::tui::dialog::ConfirmDialog;
 use crate::tui::widgets::field::TextField;
@@ -148,6 +149,111 @@ impl ComponentView {
     pub fn upgrade(&self) -> Option<&str> {
         self.available_upgrades.last().map(String::as_str)
     }
+
+    /// What the manager refused on this component and why: a refused upgrade
+    /// (`UpgradeRefused`) or a blocked deletion (`UninstallBlocked`), as (label, condition).
+    pub fn refusals(&self) -> Vec<(&'static str, &ConditionView)> {
+        self.conditions
+            .iter()
+            .filter(|k| k.status == "True")
+            .filter_map(|k| match k.kind.as_str() {
+                UPGRADE_REFUSED => Some(("upgrade refused", k)),
+                UNINSTALL_BLOCKED => Some(("deletion blocked", k)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The alerts this component raises: its health (or failed upgrade), then each refusal.
+    pub fn alerts(&self) -> Vec<ActiveAlert> {
+        let mut out = Vec::new();
+        let unhealthy = matches!(self.health, Health::Degraded | Health::Failed);
+        if unhealthy || self.rollback.is_some() {
+            let alarm = self
+                .conditions
+                .iter()
+                .find(|k| is_alarm(&k.kind, &k.status));
+            let (reason, text) = match (&self.rollback, alarm) {
+                (Some(rb), _) => (
+                    if rb.rolled_back {
+                        "UpgradeRolledBack"
+                    } else {
+                        "UpgradeFailed"
+                    }
+                    .to_string(),
+                    format!("{} → {}: {}", rb.from, rb.to, rb.reason),
+                ),
+                (None, Some(k)) => (k.reason.clone(), format!("{}: {}", k.reason, k.message)),
+                (None, None) => (self.health.as_str().to_string(), self.phase.clone()),
+            };
+            out.push(ActiveAlert {
+                object: format!("Component/{}", self.name),
+                component: Some(self.name.clone()),
+                reason,
+                label: if unhealthy {
+                    self.health.as_str().to_string()
+                } else {
+                    "rolled back".into()
+                },
+                text,
+                critical: unhealthy,
+            });
+        }
+        for (label, k) in self.refusals() {
+            out.push(ActiveAlert {
+                object: format!("Component/{}", self.name),
+                component: Some(self.name.clone()),
+                reason: k.kind.clone(),
+                label: label.into(),
+                text: k.message.clone(),
+                critical: false,
+            });
+        }
+        out
+    }
+}
+
+const UPGRADE_REFUSED: &str = crate::crd::consts::condition::UPGRADE_REFUSED;
+const UNINSTALL_BLOCKED: &str = crate::crd::consts::condition::UNINSTALL_BLOCKED;
+
+/// One active alert: what the alerts pane lists and every count counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAlert {
+    /// `Kind/name` of the object it is about.
+    pub object: String,
+    /// The component it is about (`None`: the Platform).
+    pub component: Option<String>,
+    /// Machine-readable reason: one alert per component and reason.
+    pub reason: String,
+    /// Short words for the operator (`Degraded`, `rolled back`, `upgrade refused`…).
+    pub label: String,
+    pub text: String,
+    /// Something is broken (shown as an error); otherwise a warning.
+    pub critical: bool,
+}
+
+impl ActiveAlert {
+    pub fn as_ref(&self) -> AlertRef<'_> {
+        AlertRef {
+            component: self.component.as_deref(),
+            reason: &self.reason,
+        }
+    }
+}
+
+/// A condition that means something is wrong: `Ready`-like conditions that are False, or
+/// problem conditions (`Degraded`, `RolledBack`, `UpgradeFailed`…) that are True.
+pub fn is_alarm(kind: &str, status: &str) -> bool {
+    let positive = matches!(kind, "Ready" | "Available" | "Healthy" | "Reconciled");
+    if positive {
+        status == "False"
+    } else {
+        status == "True"
+            && matches!(
+                kind,
+                "Degraded" | "Failed" | "RolledBack" | "UpgradeFailed" | "Stalled"
+            )
+    }
 }
 
 /// The `Platform` resource's summary.
@@ -250,17 +356,48 @@ impl ClusterView {
             .count()
     }
 
-    /// Alerts: components not healthy plus warning events still in the window.
+    /// The active alerts, each (component, reason) once: what the alerts pane lists.
+    pub fn active_alerts(&self) -> Vec<ActiveAlert> {
+        let mut raised = Vec::new();
+        if let Some(p) = &self.platform {
+            for k in p.conditions.iter().filter(|k| is_alarm(&k.kind, &k.status)) {
+                raised.push(ActiveAlert {
+                    object: format!("Platform/{}", p.name),
+                    component: None,
+                    reason: if k.reason.is_empty() {
+                        k.kind.clone()
+                    } else {
+                        k.reason.clone()
+                    },
+                    label: k.kind.clone(),
+                    text: k.message.clone(),
+                    critical: true,
+                });
+            }
+        }
+        for c in self.components.values() {
+            raised.extend(c.alerts());
+        }
+        let refs: Vec<AlertRef> = raised.iter().map(ActiveAlert::as_ref).collect();
+        let keep: Vec<(Option<String>, String)> = crate::domain::alerts::active(refs)
+            .into_iter()
+            .map(|a| (a.component.map(str::to_string), a.reason.to_string()))
+            .collect();
+        keep.into_iter()
+            .filter_map(|(component, reason)| {
+                raised
+                    .iter()
+                    .find(|a| a.component == component && a.reason == reason)
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// How many alerts are active: the one count the dashboard, the alerts pane's title and
+    /// its body agree on (`domain::alerts::count_active`).
     pub fn alert_count(&self) -> usize {
-        self.components
-            .values()
-            .filter(|c| matches!(c.health, Health::Degraded | Health::Failed))
-            .count()
-            + self
-                .events
-                .iter()
-                .filter(|e| e.severity == Severity::Warning)
-                .count()
+        let raised = self.active_alerts();
+        crate::domain::alerts::count_active(raised.iter().map(ActiveAlert::as_ref))
     }
 
     /// Merge a listed batch of events (a watch's first list can hold thousands): the newest

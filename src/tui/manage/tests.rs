@@ -827,3 +827,106 @@ fn pane_keys_with_ctrl_or_alt_are_not_the_plain_keys() {
     assert!(m.dialogs.is_empty() && !m.quit);
     assert_eq!(m.pane, Pane::Components);
 }
+
+// ---------------------------------------------------------------- alerts
+
+fn refusal(kind: &str, reason: &str, message: &str) -> super::model::ConditionView {
+    super::model::ConditionView {
+        kind: kind.into(),
+        status: "True".into(),
+        reason: reason.into(),
+        message: message.into(),
+        at: None,
+    }
+}
+
+#[test]
+fn alert_count_is_one_number_for_dashboard_pane_title_and_body() {
+    // No alerts: the title says 0 above "No active alerts." (it said 1, counting that line).
+    let mut m = on(Pane::Alerts);
+    m.cluster_mut()
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .rollback = None;
+    assert_eq!(m.cluster().alert_count(), 0);
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("Active alerts (0)"), "{text}");
+    assert!(text.contains("No active alerts."), "{text}");
+    // One rollback, one warning Event about it: one alert everywhere.
+    let m = on(Pane::Alerts);
+    assert_eq!(m.cluster().alert_count(), 1);
+    assert!(screen(&m, 80, 24).contains("Active alerts (1)"));
+    let mut d = on(Pane::Dashboard);
+    d.pane = Pane::Dashboard;
+    let dash = screen(&d, 120, 40);
+    // The third tile (Alerts): before, it also counted the warning Event and showed 2.
+    assert!(dash.contains("││       1       │"), "{dash}");
+    // The same alert reported twice (a Platform condition repeating it) counts once.
+    let mut m = on(Pane::Alerts);
+    let c = m.cluster_mut();
+    let g = c.components.get_mut("grafana").unwrap();
+    g.conditions
+        .push(refusal("UpgradeRefused", "MajorNotConfirmed", "a"));
+    g.conditions
+        .push(refusal("UpgradeRefused", "MajorNotConfirmed", "a"));
+    assert_eq!(m.cluster().alert_count(), 2);
+    assert_eq!(m.cluster().active_alerts().len(), 2);
+}
+
+#[test]
+fn refused_upgrade_and_blocked_deletion_show_as_alerts_on_the_row_and_in_the_status() {
+    let mut m = on(Pane::Components);
+    let mut g = m.cluster().components["valkey"].clone();
+    g.conditions.push(refusal(
+        "UninstallBlocked",
+        "NotConfirmed",
+        "valkey is not uninstalled: nothing confirmed this removal",
+    ));
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(g)),
+        },
+    );
+    assert_eq!(
+        m.status.as_deref(),
+        Some("valkey: deletion blocked: valkey is not uninstalled: nothing confirmed this removal")
+    );
+    let mut c = m.cluster().components["cilium"].clone();
+    c.conditions.push(refusal(
+        "UpgradeRefused",
+        "MajorNotConfirmed",
+        "major upgrade 1→2 not confirmed",
+    ));
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(c)),
+        },
+    );
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("upgrade refused")
+    );
+    let rows = screen(&m, 120, 40);
+    assert!(rows.contains("[deletion blocked]"), "{rows}");
+    assert!(rows.contains("[upgrade refused]"), "{rows}");
+    // Rollback of grafana + the two refusals.
+    assert_eq!(m.cluster().alert_count(), 3);
+    m.pane = Pane::Alerts;
+    let text = screen(&m, 120, 40);
+    assert!(text.contains("Active alerts (3)"), "{text}");
+    assert!(
+        text.contains("Component/valkey deletion blocked — valkey is not uninstalled"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Component/cilium upgrade refused — major upgrade 1→2 not confirmed"),
+        "{text}"
+    );
+}

@@ -206,6 +206,9 @@ fn apply_cluster(
             if c.health == Health::Healthy && cluster.pending.remove(&c.name) {
                 *status = Some(format!("{} is installed and healthy", c.name));
             }
+            if let Some(news) = new_refusal(cluster.components.get(&c.name), &c) {
+                *status = Some(news);
+            }
             cluster.components.insert(c.name.clone(), *c);
             if cluster.connection != Connection::Live {
                 cluster.connection = Connection::Live;
@@ -256,6 +259,16 @@ fn apply_cluster(
             true
         }
     }
+}
+
+/// A refusal the manager reported that the component did not carry before, for the status
+/// line: a write the manager then refused must not stay "waiting for the manager".
+fn new_refusal(old: Option<&ComponentView>, new: &ComponentView) -> Option<String> {
+    let before = old.map(|o| o.refusals()).unwrap_or_default();
+    new.refusals()
+        .into_iter()
+        .find(|(_, k)| !before.iter().any(|(_, b)| b.message == k.message))
+        .map(|(label, k)| format!("{}: {label}: {}", new.name, k.message))
 }
 
 fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
