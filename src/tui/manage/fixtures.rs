@@ -152,6 +152,8 @@ fn event(min: i64, severity: Severity, object: &str, reason: &str, message: &str
         object: object.into(),
         reason: reason.into(),
         message: message.into(),
+        count: 1,
+        id: String::new(),
     }
 }
 

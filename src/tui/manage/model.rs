@@ -288,7 +288,13 @@ pub struct EventView {
     /// `Kind/name` of the object the event is about.
     pub object: String,
     pub reason: String,
+    /// The newest occurrence's message.
     pub message: String,
+    /// How often it occurred (its series count; 1 for a single occurrence).
+    pub count: u32,
+    /// The Event object's identity (its uid): a later version of the same Event (a series
+    /// counting up) replaces the one shown. Empty when unknown.
+    pub id: String,
 }
 
 /// What we know about the connection to one cluster. Every state other than `Live` is shown
@@ -408,8 +414,11 @@ impl ClusterView {
         // Stable: among events of the same second, the order they came in is kept.
         all.sort_by_key(|e| std::cmp::Reverse(e.at));
         let mut seen = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         let merged: VecDeque<EventView> = all
             .into_iter()
+            // Newest first: of one Event only its latest version stays.
+            .filter(|e| e.id.is_empty() || ids.insert(e.id.clone()))
             .filter(|e| seen.insert(e.clone()))
             .take(MAX_EVENTS)
             .collect();
@@ -422,6 +431,16 @@ impl ClusterView {
         // Newest first; a watcher replays events on reconnect, so skip exact repeats.
         if self.events.iter().any(|e| *e == ev) {
             return;
+        }
+        if !ev.id.is_empty() {
+            // A newer version of an Event already shown (its series counted up) replaces it.
+            match self.events.iter().position(|e| e.id == ev.id) {
+                Some(i) if self.events[i].at > ev.at => return,
+                Some(i) => {
+                    self.events.remove(i);
+                }
+                None => {}
+            }
         }
         let pos = self
             .events

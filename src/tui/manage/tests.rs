@@ -930,3 +930,38 @@ fn refused_upgrade_and_blocked_deletion_show_as_alerts_on_the_row_and_in_the_sta
         "{text}"
     );
 }
+
+#[test]
+fn an_event_series_counting_up_replaces_its_earlier_version_and_shows_the_count() {
+    let mut m = on(Pane::Alerts);
+    let mut first = m.cluster().events[0].clone();
+    first.id = "u-1".into();
+    first.object = "Platform/acme-corp".into();
+    first.reason = "AllHealthy".into();
+    first.message = "all 13 components are healthy".into();
+    let mut later = first.clone();
+    later.at += time::Duration::minutes(5);
+    later.count = 20;
+    later.message = "all 20 components are healthy".into();
+    let before = m.cluster().events.len();
+    for ev in [first, later.clone()] {
+        update(
+            &mut m,
+            Msg::Cluster {
+                cluster: 0,
+                msg: ClusterMsg::EventSeen(ev),
+            },
+        );
+    }
+    assert_eq!(m.cluster().events.len(), before + 1);
+    assert_eq!(m.cluster().events[0], later);
+    // A re-list bringing the old version again does not bring it back.
+    let mut old = later.clone();
+    old.at -= time::Duration::minutes(5);
+    old.count = 1;
+    m.cluster_mut().push_events(vec![old]);
+    assert_eq!(m.cluster().events.len(), before + 1);
+    let text = screen(&m, 120, 40);
+    assert!(text.contains("×20 all 20 components are healthy"), "{text}");
+    assert!(!text.contains("all 13"), "{text}");
+}

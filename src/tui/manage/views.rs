@@ -210,18 +210,22 @@ pub fn platform_view(p: &Platform) -> PlatformView {
     }
 }
 
+/// A watched Event as the console shows it: a series (an Event that occurred again) by its
+/// last occurrence and count, so the newest message and last-seen time are what is shown.
 pub fn event_view(e: &KubeEvent) -> Option<EventView> {
-    let at = e
-        .last_timestamp
-        .as_ref()
-        .or(e.first_timestamp.as_ref())
-        .and_then(ts)
+    let series = e.series.as_ref();
+    let at = series
+        .and_then(|s| s.last_observed_time.as_ref())
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+        .or_else(|| e.last_timestamp.as_ref().and_then(ts))
+        .or_else(|| e.first_timestamp.as_ref().and_then(ts))
         .or_else(|| {
             e.event_time
                 .as_ref()
                 .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
         })
         .or_else(|| e.metadata.creation_timestamp.as_ref().and_then(ts))?;
+    let count = series.and_then(|s| s.count).or(e.count).unwrap_or(1);
     Some(EventView {
         at,
         severity: if e.type_.as_deref() == Some("Warning") {
@@ -236,6 +240,13 @@ pub fn event_view(e: &KubeEvent) -> Option<EventView> {
         ),
         reason: e.reason.clone().unwrap_or_default(),
         message: e.message.clone().unwrap_or_default(),
+        count: u32::try_from(count).unwrap_or(1).max(1),
+        id: e
+            .metadata
+            .uid
+            .clone()
+            .or_else(|| e.metadata.name.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -329,5 +340,25 @@ mod tests {
         let cilium = entries.iter().find(|e| e.name == "cilium").expect("cilium");
         assert_eq!(cilium.group, Group::Mandatory);
         assert!(cilium.changelog.len() >= 2, "changelog newest first");
+    }
+
+    #[test]
+    fn event_view_series_shows_the_last_occurrence_and_its_count() {
+        let e: KubeEvent = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "acme.1", "namespace": "openova-system", "uid": "u-1" },
+            "involvedObject": { "kind": "Platform", "name": "acme" },
+            "reason": "AllHealthy", "type": "Normal",
+            "message": "all 20 components are healthy",
+            "firstTimestamp": "2026-02-08T09:00:00Z",
+            "lastTimestamp": "2026-02-08T09:00:00Z",
+            "count": 1,
+            "series": { "count": 7, "lastObservedTime": "2026-02-08T10:25:00.000000Z" },
+        }))
+        .unwrap();
+        let v = event_view(&e).unwrap();
+        assert_eq!(v.at, time::macros::datetime!(2026-02-08 10:25:00 UTC));
+        assert_eq!(v.count, 7);
+        assert_eq!(v.message, "all 20 components are healthy");
+        assert_eq!(v.id, "u-1");
     }
 }

@@ -78,10 +78,16 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 Severity::Normal => (" ", theme.text),
             };
             let text = format!(
-                "{mark}{} {:<28} {:<18} {}",
+                "{mark}{} {:<28} {:<18} {}{}",
                 clock(&e.at),
                 truncate(&e.object, 28),
                 truncate(&e.reason, 18),
+                // A series: how often, before the newest message (which is what is shown).
+                if e.count > 1 {
+                    format!("×{} ", e.count)
+                } else {
+                    String::new()
+                },
                 e.message
             );
             Line::from(Span::styled(truncate(&text, w), style))
