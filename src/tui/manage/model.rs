@@ -762,11 +762,12 @@ impl Model {
                 self.entry(&c.name),
             ));
         }
-        if !self.components.installed_only {
-            for e in &self.catalog {
-                if !cluster.components.contains_key(&e.name) {
-                    items.push((e.group, &e.name, None, Some(e)));
-                }
+        for e in &self.catalog {
+            // An installed meta-platform has no Component of its own: the Platform's status
+            // says it is installed, and it is listed with what is installed.
+            let shown = !self.components.installed_only || self.meta_installed(&e.name);
+            if shown && !cluster.components.contains_key(&e.name) {
+                items.push((e.group, &e.name, None, Some(e)));
             }
         }
         items.retain(|(_, name, _, entry)| {
@@ -869,6 +870,14 @@ impl Model {
             self.visit_requirements(&d, seen, out);
         }
         out.push(name.to_string());
+    }
+
+    /// Whether `name` is a meta-platform the Platform's status reports installed.
+    pub fn meta_installed(&self, name: &str) -> bool {
+        self.cluster()
+            .platform
+            .as_ref()
+            .is_some_and(|p| p.meta_installed.iter().any(|m| m == name))
     }
 
     /// Whether the catalog marks `name` as holding data.

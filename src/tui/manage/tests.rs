@@ -965,3 +965,51 @@ fn an_event_series_counting_up_replaces_its_earlier_version_and_shows_the_count(
     assert!(text.contains("×20 all 20 components are healthy"), "{text}");
     assert!(!text.contains("all 13"), "{text}");
 }
+
+#[test]
+fn a_meta_platform_the_platform_reports_installed_is_shown_installed_and_not_offered_again() {
+    let mut m = on(Pane::Components);
+    m.cluster_mut()
+        .platform
+        .as_mut()
+        .unwrap()
+        .meta_installed
+        .push("ai-hub".into());
+    // Listed with the installed components, marked installed, no [+ Install].
+    assert!(m.component_names().contains(&"ai-hub".to_string()));
+    let text = screen(&m, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("AI Hub"))
+        .unwrap_or_default();
+    assert!(row.contains("✓") && row.contains("installed"), "{text}");
+    assert!(!row.contains("[+ Install]"), "{text}");
+    m.components.selected = Some("ai-hub".into());
+    let out = update(&mut m, ch('i'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert_eq!(m.status.as_deref(), Some("ai-hub is already installed"));
+}
+
+#[test]
+fn platform_view_reads_selected_names_and_installed_meta_platforms() {
+    let p: crate::crd::Platform = serde_json::from_value(serde_json::json!({
+        "apiVersion": "openova.io/v1alpha1", "kind": "Platform",
+        "metadata": { "name": "acme", "namespace": "openova-system" },
+        "spec": {
+            "organization": { "name": "acme", "domain": "acme.io" },
+            "regions": [],
+            "components": [
+                { "name": "ai-hub", "enabled": true },
+                { "name": "grafana", "enabled": false }
+            ]
+        },
+        "status": { "metaPlatforms": [
+            { "name": "ai-hub", "installed": true },
+            { "name": "open-banking", "installed": false, "waitingFor": ["valkey"] }
+        ] }
+    }))
+    .expect("a Platform");
+    let v = super::views::platform_view(&p);
+    assert_eq!(v.selected, ["ai-hub"]);
+    assert_eq!(v.meta_installed, ["ai-hub"]);
+}

@@ -461,7 +461,7 @@ pub fn open_install(model: &mut Model, name: &str) -> Outcome {
     if model.readonly {
         return refuse_readonly(model);
     }
-    if model.cluster().components.contains_key(name) {
+    if model.cluster().components.contains_key(name) || model.meta_installed(name) {
         model.status = Some(format!("{name} is already installed"));
         return Outcome::changed();
     }

@@ -120,6 +120,15 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                             ));
                         }
                     }
+                    None if model.meta_installed(name) => {
+                        spans.push(Span::styled(" ✓ ", theme.ok));
+                        spans.push(Span::styled(
+                            format!("{:<name_w$} ", truncate(title, name_w)),
+                            theme.text,
+                        ));
+                        spans.push(Span::styled(format!("{:<ver_w$} ", "---"), theme.muted));
+                        spans.push(Span::styled("installed (every member healthy)", theme.ok));
+                    }
                     None => {
                         spans.push(Span::styled(" ○ ", theme.muted));
                         spans.push(Span::styled(
