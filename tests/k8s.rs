@@ -668,6 +668,79 @@ async fn console_commands_write_intent_with_server_side_apply() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_retry_reconcile_suspend_and_cancel_write_intent_only() {
+    use openova::cluster::commands;
+    let Some(server) = server() else { return };
+    let ns = server.namespace("intents").await.expect("namespace");
+    let conn = conn_as(server, ADMIN_CONTEXT, &ns).await;
+    let client = server.admin_client().await.expect("client");
+    let platforms: Api<Platform> = Api::namespaced(client.clone(), &ns);
+    let components: Api<Component> = Api::namespaced(client, &ns);
+    platforms
+        .create(
+            &PostParams::default(),
+            &platform("acme", serde_json::json!([])),
+        )
+        .await
+        .expect("create Platform");
+    cluster::install(&conn, "acme", "cnpg", &component_spec("cnpg", "v1.24.0"))
+        .await
+        .expect("install");
+
+    commands::retry(&conn, "cnpg", "2026-02-08T10:00:00Z")
+        .await
+        .expect("retry");
+    commands::reconcile_now(&conn, "cnpg", "2026-02-08T10:01:00Z")
+        .await
+        .expect("reconcile now");
+    commands::set_suspended(&conn, "cnpg", true)
+        .await
+        .expect("suspend");
+    let c = components.get("cnpg").await.expect("Component");
+    assert_eq!(c.spec.retry.as_deref(), Some("2026-02-08T10:00:00Z"));
+    assert_eq!(
+        c.spec.reconcile_requested_at.as_deref(),
+        Some("2026-02-08T10:01:00Z")
+    );
+    assert!(c.spec.suspend);
+    assert_eq!(c.spec.version, "v1.24.0", "the rest of the spec stays");
+    assert!(c.spec.values.is_some(), "values survive");
+    assert!(managers(&c.metadata).contains(&"openova-console".to_owned()));
+    commands::set_suspended(&conn, "cnpg", false)
+        .await
+        .expect("resume");
+    let c = components.get("cnpg").await.expect("Component");
+    assert!(!c.spec.suspend);
+    assert_eq!(
+        c.spec.retry.as_deref(),
+        Some("2026-02-08T10:00:00Z"),
+        "a later write keeps the earlier request"
+    );
+
+    // Cancel a scheduled upgrade: version back to the installed one, no time, no window.
+    cluster::schedule_upgrade(
+        &conn,
+        "acme",
+        "cnpg",
+        "v1.25.0",
+        cluster::Schedule::NextWindow,
+        None,
+    )
+    .await
+    .expect("schedule");
+    commands::cancel_upgrade(&conn, "acme", "cnpg", "v1.24.0")
+        .await
+        .expect("cancel");
+    let c = components.get("cnpg").await.expect("Component");
+    assert_eq!(c.spec.version, "v1.24.0");
+    assert_eq!(c.spec.upgrade_at, None);
+    assert_eq!(c.spec.upgrade, None);
+    let p = platforms.get("acme").await.expect("Platform");
+    let entry = p.spec.components.iter().find(|e| e.name == "cnpg");
+    assert_eq!(entry.and_then(|e| e.version.as_deref()), Some("v1.24.0"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_installs_both_land_in_the_platform() {
     let Some(server) = server() else { return };
     let ns = server.namespace("race").await.expect("namespace");

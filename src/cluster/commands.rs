@@ -1,4 +1,5 @@
-//! Intent the console writes to a cluster: install, uninstall, upgrade now, upgrade later.
+//! Intent the console writes to a cluster: install, uninstall, upgrade now, upgrade later,
+//! cancel a scheduled upgrade, retry, reconcile now, suspend and resume.
 //!
 //! Every write is a server-side apply with the field manager `openova-console`; the Lifecycle
 //! Manager does the actual work. Each apply carries the complete intent for the fields the console
@@ -221,27 +222,90 @@ async fn change_version(
     confirm_major: Option<&str>,
 ) -> Result<(), ClusterError> {
     get_platform(conn, platform).await?;
-    let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        let current = api
-            .get(name)
-            .await
-            .map_err(|e| map_err(e, conn, "get", COMPONENTS, "Component", name))?;
-        let mut spec = current.spec.clone();
+    let next_window = when == Some(Schedule::NextWindow);
+    update_component_spec(conn, name, |spec| {
         spec.version = version.to_owned();
         spec.upgrade_at = match &when {
             Some(Schedule::At(at)) => Some(at.clone()),
             _ => None,
         };
-        let next_window = when == Some(Schedule::NextWindow);
         spec.upgrade = (next_window || confirm_major.is_some()).then(|| {
             crate::crd::component::UpgradeIntent {
                 next_window,
                 confirm_major: confirm_major.map(str::to_owned),
             }
         });
+    })
+    .await?;
+    update_platform_entries(conn, platform, |entries, _| {
+        match entries.iter_mut().find(|e| e.name == name) {
+            Some(entry) if entry.version.as_deref() != Some(version) => {
+                entry.version = Some(version.to_owned());
+                true
+            }
+            _ => false,
+        }
+    })
+    .await?;
+    Ok(())
+}
+
+/// Cancels a scheduled (or refused) upgrade: the Component and its Platform entry go back to
+/// the installed version, and the scheduled time and next-window request are cleared. The
+/// manager treats the wanted version equal to the installed one as "nothing pending".
+pub async fn cancel_upgrade(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    installed: &str,
+) -> Result<(), ClusterError> {
+    change_version(conn, platform, name, installed, None, None).await
+}
+
+/// Asks the manager to retry a failed install or a failed/rolled-back upgrade: a new
+/// `spec.retry` value (`token`, e.g. the current time), acted on once. The manager refuses it
+/// on a Component that is not failed (condition and Event).
+pub async fn retry(conn: &ClusterConn, name: &str, token: &str) -> Result<(), ClusterError> {
+    update_component_spec(conn, name, |spec| spec.retry = Some(token.to_owned())).await
+}
+
+/// Asks the delivery controller to reconcile now: a new `spec.reconcileRequestedAt` value
+/// (`token`), which the manager hands on as Flux's `reconcile.fluxcd.io/requestedAt`.
+pub async fn reconcile_now(
+    conn: &ClusterConn,
+    name: &str,
+    token: &str,
+) -> Result<(), ClusterError> {
+    update_component_spec(conn, name, |spec| {
+        spec.reconcile_requested_at = Some(token.to_owned())
+    })
+    .await
+}
+
+/// Suspends (or resumes) reconciling the release: `spec.suspend`.
+pub async fn set_suspended(
+    conn: &ClusterConn,
+    name: &str,
+    suspend: bool,
+) -> Result<(), ClusterError> {
+    update_component_spec(conn, name, |spec| spec.suspend = suspend).await
+}
+
+/// Reads the Component, lets `change` edit its spec and applies the complete spec back at the
+/// read `resourceVersion` (server-side apply, field manager console), retrying on conflict.
+async fn update_component_spec(
+    conn: &ClusterConn,
+    name: &str,
+    change: impl Fn(&mut ComponentSpec),
+) -> Result<(), ClusterError> {
+    let api: Api<Component> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    for attempt in 1..=MAX_ATTEMPTS {
+        let current = api
+            .get(name)
+            .await
+            .map_err(|e| map_err(e, conn, "get", COMPONENTS, "Component", name))?;
+        let mut spec = current.spec.clone();
+        change(&mut spec);
         let patch = json!({
             "apiVersion": consts::API_VERSION,
             "kind": "Component",
@@ -256,29 +320,18 @@ async fn change_version(
             .patch(name, &apply_params(), &Patch::Apply(&patch))
             .await
         {
-            Ok(_) => break,
-            Err(e) if is_conflict(&e) && attempt < MAX_ATTEMPTS => continue,
+            Ok(_) => return Ok(()),
             Err(e) if is_conflict(&e) => {
-                return Err(ClusterError::Conflict {
-                    kind: "Component".into(),
-                    name: name.to_owned(),
-                    attempts: attempt,
-                });
+                tracing::debug!(name, attempt, "Component changed meanwhile; retrying");
             }
             Err(e) => return Err(map_err(e, conn, "patch", COMPONENTS, "Component", name)),
         }
     }
-    update_platform_entries(conn, platform, |entries, _| {
-        match entries.iter_mut().find(|e| e.name == name) {
-            Some(entry) if entry.version.as_deref() != Some(version) => {
-                entry.version = Some(version.to_owned());
-                true
-            }
-            _ => false,
-        }
+    Err(ClusterError::Conflict {
+        kind: "Component".into(),
+        name: name.to_owned(),
+        attempts: MAX_ATTEMPTS,
     })
-    .await?;
-    Ok(())
 }
 
 async fn get_platform(conn: &ClusterConn, platform: &str) -> Result<Platform, ClusterError> {

@@ -4,13 +4,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use super::model::{
-    CommandDialog, Confirm, DetailsDialog, Dialog, InstallDialog, Intent, Model, ScheduleChoice,
-    ScheduleDialog, UninstallDialog,
+    CommandDialog, Confirm, DetailsDialog, Dialog, InstallDialog, Intent, Model, RemovableDep,
+    ScheduleChoice, ScheduleDialog, UninstallDialog,
 };
 use super::panes::{health_span, key_hints};
 use super::update::{When, parse_future};
@@ -166,11 +166,32 @@ impl InstallDialog {
 }
 
 impl UninstallDialog {
-    /// `y`/Enter uninstall when nothing depends on the target; `n`, Esc, `q` (and Enter on a
-    /// refusal) close.
+    /// ↑/↓ move between the dependency tick boxes, Space ticks one (removed too); `y`/Enter
+    /// uninstall when nothing depends on the target; `n`, Esc, `q` (and Enter on a refusal)
+    /// close.
     pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<Intent> {
-        if self.would_break.is_empty() && (is_char(key, 'y') || is_enter(key)) {
-            return Reply::Done(Intent::Uninstall(self.target.clone()));
+        if self.would_break.is_empty() {
+            if is_char(key, 'y') || is_enter(key) {
+                return Reply::Done(Intent::Uninstall {
+                    target: self.target.clone(),
+                    also_remove: self.also_remove(),
+                });
+            }
+            let n = self.deps.len();
+            if n > 0 && (is_down(key) || is_tab(key)) {
+                self.focus = (self.focus + 1) % n;
+                return Reply::Keep(true);
+            }
+            if n > 0 && (is_up(key) || is_back_tab(key)) {
+                self.focus = (self.focus + n - 1) % n;
+                return Reply::Keep(true);
+            }
+            if is_char(key, ' ')
+                && let Some(d) = self.deps.get_mut(self.focus)
+            {
+                d.remove = !d.remove;
+                return Reply::Keep(true);
+            }
         }
         if key.code == KeyCode::Esc || is_enter(key) || is_char(key, 'n') || is_char(key, 'q') {
             return Reply::Close;
@@ -259,51 +280,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             ),
             Dialog::Details(d) => render_details(model, &d.name, d.scroll, frame, area, theme),
             Dialog::Install(d) => render_install(model, d, frame, area, theme),
-            Dialog::Uninstall(d) => {
-                let mut lines = Vec::new();
-                let buttons = if d.would_break.is_empty() {
-                    lines.push(Line::from(Span::styled(
-                        format!("Nothing installed depends on {}.", d.target),
-                        theme.text,
-                    )));
-                    lines.push(Line::from(Span::styled(
-                        "Its Component is deleted; the manager removes its release.",
-                        theme.text,
-                    )));
-                    Line::from(vec![
-                        Span::styled("[Cancel] ", theme.text),
-                        Span::styled(format!("[Uninstall {}]", d.target), theme.selected),
-                        Span::styled("   y/Enter uninstall · n/Esc cancel", theme.muted),
-                    ])
-                } else {
-                    lines.push(Line::from(Span::styled(
-                        format!("Uninstalling {} would break:", d.target),
-                        theme.error,
-                    )));
-                    for n in &d.would_break {
-                        lines.push(Line::from(Span::styled(format!("  ✗ {n}"), theme.text)));
-                    }
-                    lines.push(Line::from(""));
-                    lines.push(Line::from(Span::styled(
-                        "Refused: uninstall the components above first.",
-                        theme.text,
-                    )));
-                    Line::from(vec![
-                        Span::styled("[Close]", theme.selected),
-                        Span::styled("   Enter/Esc close", theme.muted),
-                    ])
-                };
-                lines.push(Line::from(""));
-                lines.push(buttons);
-                boxed(
-                    frame,
-                    area,
-                    &format!("Uninstall: {}", d.target),
-                    lines,
-                    64,
-                    theme,
-                );
-            }
+            Dialog::Uninstall(d) => render_uninstall(d, frame, area, theme),
             Dialog::Schedule(d) => render_schedule(d, frame, area, theme),
             Dialog::Confirm(c) => c.render(frame, area, theme),
             Dialog::Command(CommandDialog { input, error }) => {
@@ -346,6 +323,194 @@ fn boxed(frame: &mut Frame, area: Rect, title: &str, lines: Vec<Line>, width: u1
         ),
         rect,
     );
+}
+
+const HOLDS_DATA: &str = "⚠ holds data";
+
+/// The name with its data marker, padded to a column.
+fn name_marked(name: &str, holds_data: bool) -> String {
+    let name = format!("{:<18}", crate::tui::widgets::truncate(name, 18));
+    if holds_data {
+        format!("{name} {HOLDS_DATA}")
+    } else {
+        name
+    }
+}
+
+fn render_uninstall(d: &UninstallDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let title = format!("Uninstall: {}", d.target);
+    if !d.would_break.is_empty() {
+        let mut lines = vec![Line::from(Span::styled(
+            format!("Uninstalling {} would break:", d.target),
+            theme.error,
+        ))];
+        for n in &d.would_break {
+            lines.push(Line::from(Span::styled(format!("  ✗ {n}"), theme.text)));
+        }
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "Refused: uninstall the components above first.",
+            theme.text,
+        )));
+        lines.push(Line::from(""));
+        lines.push(Line::from(vec![
+            Span::styled("[Close]", theme.selected),
+            Span::styled("   Enter/Esc close", theme.muted),
+        ]));
+        return boxed(frame, area, &title, lines, 64, theme);
+    }
+    let (body, focus_line) = uninstall_body(d, theme);
+    let footer = vec![
+        Line::from(""),
+        Line::from(vec![
+            Span::styled("[Cancel] ", theme.text),
+            Span::styled(format!("[Uninstall {}]", d.target), theme.selected),
+        ]),
+        Line::from(Span::styled(
+            if d.deps.is_empty() {
+                "y/Enter uninstall · n/Esc cancel"
+            } else {
+                "↑↓ move · Space tick · y/Enter uninstall · n/Esc cancel"
+            },
+            theme.muted,
+        )),
+    ];
+    scrolled_box(frame, area, &title, body, footer, focus_line, 68, theme);
+}
+
+/// The uninstall dialog's body: what is removed, the dependencies offered (unticked: kept), and
+/// the summary of the effect; with the line of the focused tick box.
+fn uninstall_body(d: &UninstallDialog, theme: &Theme) -> (Vec<Line<'static>>, usize) {
+    let mut lines = vec![
+        Line::from(Span::styled("Removed:", theme.title)),
+        Line::from(Span::styled(
+            format!("  {}", name_marked(&d.target, d.target_holds_data)),
+            theme.text,
+        )),
+        Line::from(Span::styled(
+            "  Its Platform entry is disabled and this removal confirmed;",
+            theme.muted,
+        )),
+        Line::from(Span::styled(
+            "  the manager removes its release.",
+            theme.muted,
+        )),
+    ];
+    let mut focus_line = 0;
+    if d.deps.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "No dependency becomes unneeded; nothing else is removed.",
+            theme.text,
+        )));
+    } else {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            "No longer needed after this (Space ticks to remove too):",
+            theme.title,
+        )));
+        for (i, dep) in d.deps.iter().enumerate() {
+            let tick = if dep.remove { "[x]" } else { "[ ]" };
+            let mark = if i == d.focus { "›" } else { " " };
+            if i == d.focus {
+                focus_line = lines.len();
+            }
+            let style = if i == d.focus {
+                theme.selected
+            } else {
+                theme.text
+            };
+            lines.push(Line::from(Span::styled(
+                format!("{mark} {tick} {}", name_marked(&dep.name, dep.holds_data)),
+                style,
+            )));
+        }
+        let (remove, keep): (Vec<&RemovableDep>, Vec<&RemovableDep>) =
+            d.deps.iter().partition(|x| x.remove);
+        let names = |v: &[&RemovableDep]| {
+            v.iter()
+                .map(|x| x.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        lines.push(Line::from(""));
+        if !remove.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("Also removed: {}", names(&remove)),
+                theme.warn,
+            )));
+        }
+        if !keep.is_empty() {
+            lines.push(Line::from(Span::styled(
+                format!("Kept installed: {}", names(&keep)),
+                theme.text,
+            )));
+        }
+    }
+    let data: Vec<&str> = std::iter::once((&d.target, d.target_holds_data))
+        .chain(
+            d.deps
+                .iter()
+                .filter(|x| x.remove)
+                .map(|x| (&x.name, x.holds_data)),
+        )
+        .filter(|(_, h)| *h)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    if !data.is_empty() {
+        lines.push(Line::from(Span::styled(
+            format!(
+                "{HOLDS_DATA}: removing {} can lose the data it keeps.",
+                data.join(", ")
+            ),
+            theme.error,
+        )));
+    }
+    (lines, focus_line)
+}
+
+/// A box whose body scrolls to keep `focus_line` in view while `footer` stays at the bottom.
+#[allow(clippy::too_many_arguments)]
+fn scrolled_box(
+    frame: &mut Frame,
+    area: Rect,
+    title: &str,
+    body: Vec<Line<'static>>,
+    footer: Vec<Line<'static>>,
+    focus_line: usize,
+    width: u16,
+    theme: &Theme,
+) {
+    let want = (body.len() + footer.len()) as u16 + 2;
+    let height = want.min(area.height.saturating_sub(2)).max(5);
+    let rect = centered(area, width.min(area.width), height);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(format!(" {title} "), theme.title));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let foot_h = (footer.len() as u16).min(inner.height);
+    let body_h = inner.height - foot_h;
+    let [body_area, foot_area] =
+        Layout::vertical([Constraint::Length(body_h), Constraint::Length(foot_h)]).areas(inner);
+    let scroll = (focus_line as u16 + 1).saturating_sub(body_h);
+    let more = body.len() as u16 > body_h + scroll;
+    frame.render_widget(Paragraph::new(body).scroll((scroll, 0)), body_area);
+    frame.render_widget(Paragraph::new(footer), foot_area);
+    if scroll > 0 || more {
+        let hint = Span::styled(" ↑↓ more ", theme.muted);
+        let x = rect.x + rect.width.saturating_sub(11);
+        frame.render_widget(
+            Paragraph::new(hint),
+            Rect {
+                x,
+                y: rect.y + rect.height - 1,
+                width: 9,
+                height: 1,
+            },
+        );
+    }
 }
 
 fn title_of<'a>(model: &'a Model, name: &'a str) -> &'a str {
@@ -512,6 +677,12 @@ fn render_details(
                     theme.muted,
                 ),
             ]));
+            for (label, k) in c.refusals() {
+                lines.push(Line::from(Span::styled(
+                    format!("⚠ {label}: {}", k.message),
+                    theme.warn,
+                )));
+            }
         }
         None => lines.push(Line::from(Span::styled(
             format!(

@@ -77,13 +77,18 @@ impl EffectRunner<Effect, Msg> for Runner {
                 cluster,
                 platform,
                 name,
+                also_remove,
             } => {
                 let Some(conn) = conn_of(cluster) else { return };
                 tokio::spawn(async move {
-                    let r = commands::uninstall(&conn, &platform, &name, &[])
+                    let r = commands::uninstall(&conn, &platform, &name, &also_remove)
                         .await
                         .map(|_| ());
-                    let what = format!("uninstall {name}");
+                    let what = if also_remove.is_empty() {
+                        format!("uninstall {name}")
+                    } else {
+                        format!("uninstall {name} with {}", also_remove.join(", "))
+                    };
                     report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
             }

@@ -36,6 +36,7 @@ fn entry(
             .collect(),
         changelog: Vec::new(),
         majors: Vec::new(),
+        holds_data: matches!(name, "cnpg" | "valkey" | "milvus" | "neo4j"),
     }
 }
 
@@ -151,6 +152,8 @@ fn event(min: i64, severity: Severity, object: &str, reason: &str, message: &str
         object: object.into(),
         reason: reason.into(),
         message: message.into(),
+        count: 1,
+        id: String::new(),
     }
 }
 
@@ -177,6 +180,8 @@ pub fn cluster_fsn() -> ClusterView {
             duration_minutes: 120,
             time_zone: Some("Europe/Berlin".into()),
         })),
+        selected: ["grafana", "cnpg", "valkey"].map(String::from).to_vec(),
+        meta_installed: Vec::new(),
     });
     let mut cilium = comp("cilium", "1.16.2", &[], Health::Healthy);
     cilium.available_upgrades = vec!["1.16.3".into()];
@@ -263,6 +268,24 @@ pub fn sample_two_regions() -> Model {
         g.health = Health::Degraded;
     }
     Model::new(vec![cluster_fsn(), hel], "openova-system", false, catalog())
+}
+
+/// [`sample`] with an inference stack the Platform selects: KServe, installed with the
+/// dependencies it pulled in (Knative, and Milvus, which holds data), which nothing else needs.
+pub fn with_inference() -> Model {
+    let mut m = sample();
+    let c = m.cluster_mut();
+    for x in [
+        comp("kserve", "0.14.0", &["knative", "milvus"], Health::Healthy),
+        comp("knative", "1.16.0", &["cilium"], Health::Healthy),
+        comp("milvus", "2.4.17", &[], Health::Healthy),
+    ] {
+        c.components.insert(x.name.clone(), x);
+    }
+    if let Some(p) = c.platform.as_mut() {
+        p.selected.push("kserve".into());
+    }
+    m
 }
 
 /// A platform with `n` installed components and `events` events (for benchmarks).

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
+use crate::domain::alerts::AlertRef;
 use crate::domain::health::{Health, rollup};
 use crate::tui::dialog::ConfirmDialog;
 use crate::tui::widgets::field::TextField;
@@ -83,6 +84,9 @@ pub struct CatalogEntry {
     /// Versions the catalog flags as major whatever semver says (an upgrade to or past one
     /// needs the second confirmation naming the jump).
     pub majors: Vec<semver::Version>,
+    /// Keeps state an uninstall can lose (databases, object storage, vault, log/metric stores,
+    /// registries): marked in every removal dialog.
+    pub holds_data: bool,
 }
 
 /// A service URL a component publishes.
@@ -158,6 +162,111 @@ impl ComponentView {
     pub fn upgrade(&self) -> Option<&str> {
         self.available_upgrades.last().map(String::as_str)
     }
+
+    /// What the manager refused on this component and why: a refused upgrade
+    /// (`UpgradeRefused`) or a blocked deletion (`UninstallBlocked`), as (label, condition).
+    pub fn refusals(&self) -> Vec<(&'static str, &ConditionView)> {
+        self.conditions
+            .iter()
+            .filter(|k| k.status == "True")
+            .filter_map(|k| match k.kind.as_str() {
+                UPGRADE_REFUSED => Some(("upgrade refused", k)),
+                UNINSTALL_BLOCKED => Some(("deletion blocked", k)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The alerts this component raises: its health (or failed upgrade), then each refusal.
+    pub fn alerts(&self) -> Vec<ActiveAlert> {
+        let mut out = Vec::new();
+        let unhealthy = matches!(self.health, Health::Degraded | Health::Failed);
+        if unhealthy || self.rollback.is_some() {
+            let alarm = self
+                .conditions
+                .iter()
+                .find(|k| is_alarm(&k.kind, &k.status));
+            let (reason, text) = match (&self.rollback, alarm) {
+                (Some(rb), _) => (
+                    if rb.rolled_back {
+                        "UpgradeRolledBack"
+                    } else {
+                        "UpgradeFailed"
+                    }
+                    .to_string(),
+                    format!("{} → {}: {}", rb.from, rb.to, rb.reason),
+                ),
+                (None, Some(k)) => (k.reason.clone(), format!("{}: {}", k.reason, k.message)),
+                (None, None) => (self.health.as_str().to_string(), self.phase.clone()),
+            };
+            out.push(ActiveAlert {
+                object: format!("Component/{}", self.name),
+                component: Some(self.name.clone()),
+                reason,
+                label: if unhealthy {
+                    self.health.as_str().to_string()
+                } else {
+                    "rolled back".into()
+                },
+                text,
+                critical: unhealthy,
+            });
+        }
+        for (label, k) in self.refusals() {
+            out.push(ActiveAlert {
+                object: format!("Component/{}", self.name),
+                component: Some(self.name.clone()),
+                reason: k.kind.clone(),
+                label: label.into(),
+                text: k.message.clone(),
+                critical: false,
+            });
+        }
+        out
+    }
+}
+
+const UPGRADE_REFUSED: &str = crate::crd::consts::condition::UPGRADE_REFUSED;
+const UNINSTALL_BLOCKED: &str = crate::crd::consts::condition::UNINSTALL_BLOCKED;
+
+/// One active alert: what the alerts pane lists and every count counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActiveAlert {
+    /// `Kind/name` of the object it is about.
+    pub object: String,
+    /// The component it is about (`None`: the Platform).
+    pub component: Option<String>,
+    /// Machine-readable reason: one alert per component and reason.
+    pub reason: String,
+    /// Short words for the operator (`Degraded`, `rolled back`, `upgrade refused`…).
+    pub label: String,
+    pub text: String,
+    /// Something is broken (shown as an error); otherwise a warning.
+    pub critical: bool,
+}
+
+impl ActiveAlert {
+    pub fn as_ref(&self) -> AlertRef<'_> {
+        AlertRef {
+            component: self.component.as_deref(),
+            reason: &self.reason,
+        }
+    }
+}
+
+/// A condition that means something is wrong: `Ready`-like conditions that are False, or
+/// problem conditions (`Degraded`, `RolledBack`, `UpgradeFailed`…) that are True.
+pub fn is_alarm(kind: &str, status: &str) -> bool {
+    let positive = matches!(kind, "Ready" | "Available" | "Healthy" | "Reconciled");
+    if positive {
+        status == "False"
+    } else {
+        status == "True"
+            && matches!(
+                kind,
+                "Degraded" | "Failed" | "RolledBack" | "UpgradeFailed" | "Stalled"
+            )
+    }
 }
 
 /// The `Platform` resource's summary.
@@ -171,6 +280,10 @@ pub struct PlatformView {
     pub conditions: Vec<ConditionView>,
     /// The Platform's maintenance window: `None` without one, `Some(Err)` naming what is wrong.
     pub window: Option<Result<crate::domain::window::Window, String>>,
+    /// Names the Platform selects (its enabled `spec.components` entries).
+    pub selected: Vec<String>,
+    /// Meta-platforms `status.metaPlatforms` reports installed (every required member healthy).
+    pub meta_installed: Vec<String>,
 }
 
 /// Severity of an alert/event line.
@@ -188,7 +301,13 @@ pub struct EventView {
     /// `Kind/name` of the object the event is about.
     pub object: String,
     pub reason: String,
+    /// The newest occurrence's message.
     pub message: String,
+    /// How often it occurred (its series count; 1 for a single occurrence).
+    pub count: u32,
+    /// The Event object's identity (its uid): a later version of the same Event (a series
+    /// counting up) replaces the one shown. Empty when unknown.
+    pub id: String,
 }
 
 /// What we know about the connection to one cluster. Every state other than `Live` is shown
@@ -261,17 +380,48 @@ impl ClusterView {
             .count()
     }
 
-    /// Alerts: components not healthy plus warning events still in the window.
+    /// The active alerts, each (component, reason) once: what the alerts pane lists.
+    pub fn active_alerts(&self) -> Vec<ActiveAlert> {
+        let mut raised = Vec::new();
+        if let Some(p) = &self.platform {
+            for k in p.conditions.iter().filter(|k| is_alarm(&k.kind, &k.status)) {
+                raised.push(ActiveAlert {
+                    object: format!("Platform/{}", p.name),
+                    component: None,
+                    reason: if k.reason.is_empty() {
+                        k.kind.clone()
+                    } else {
+                        k.reason.clone()
+                    },
+                    label: k.kind.clone(),
+                    text: k.message.clone(),
+                    critical: true,
+                });
+            }
+        }
+        for c in self.components.values() {
+            raised.extend(c.alerts());
+        }
+        let refs: Vec<AlertRef> = raised.iter().map(ActiveAlert::as_ref).collect();
+        let keep: Vec<(Option<String>, String)> = crate::domain::alerts::active(refs)
+            .into_iter()
+            .map(|a| (a.component.map(str::to_string), a.reason.to_string()))
+            .collect();
+        keep.into_iter()
+            .filter_map(|(component, reason)| {
+                raised
+                    .iter()
+                    .find(|a| a.component == component && a.reason == reason)
+                    .cloned()
+            })
+            .collect()
+    }
+
+    /// How many alerts are active: the one count the dashboard, the alerts pane's title and
+    /// its body agree on (`domain::alerts::count_active`).
     pub fn alert_count(&self) -> usize {
-        self.components
-            .values()
-            .filter(|c| matches!(c.health, Health::Degraded | Health::Failed))
-            .count()
-            + self
-                .events
-                .iter()
-                .filter(|e| e.severity == Severity::Warning)
-                .count()
+        let raised = self.active_alerts();
+        crate::domain::alerts::count_active(raised.iter().map(ActiveAlert::as_ref))
     }
 
     /// Merge a listed batch of events (a watch's first list can hold thousands): the newest
@@ -282,8 +432,11 @@ impl ClusterView {
         // Stable: among events of the same second, the order they came in is kept.
         all.sort_by_key(|e| std::cmp::Reverse(e.at));
         let mut seen = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
         let merged: VecDeque<EventView> = all
             .into_iter()
+            // Newest first: of one Event only its latest version stays.
+            .filter(|e| e.id.is_empty() || ids.insert(e.id.clone()))
             .filter(|e| seen.insert(e.clone()))
             .take(MAX_EVENTS)
             .collect();
@@ -296,6 +449,16 @@ impl ClusterView {
         // Newest first; a watcher replays events on reconnect, so skip exact repeats.
         if self.events.iter().any(|e| *e == ev) {
             return;
+        }
+        if !ev.id.is_empty() {
+            // A newer version of an Event already shown (its series counted up) replaces it.
+            match self.events.iter().position(|e| e.id == ev.id) {
+                Some(i) if self.events[i].at > ev.at => return,
+                Some(i) => {
+                    self.events.remove(i);
+                }
+                None => {}
+            }
         }
         let pos = self
             .events
@@ -392,8 +555,33 @@ impl InstallDialog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UninstallDialog {
     pub target: String,
+    pub target_holds_data: bool,
     /// Installed components that depend on the target, directly or not.
     pub would_break: Vec<String>,
+    /// Dependencies nothing else needs once the target is gone: kept unless ticked.
+    pub deps: Vec<RemovableDep>,
+    /// Index into `deps` of the focused tick box.
+    pub focus: usize,
+}
+
+/// A dependency the uninstall dialog offers to remove along with its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemovableDep {
+    pub name: String,
+    pub holds_data: bool,
+    /// Ticked: removed too. Default false (kept).
+    pub remove: bool,
+}
+
+impl UninstallDialog {
+    /// The ticked dependencies, removed along with the target.
+    pub fn also_remove(&self) -> Vec<String> {
+        self.deps
+            .iter()
+            .filter(|d| d.remove)
+            .map(|d| d.name.clone())
+            .collect()
+    }
 }
 
 /// When a scheduled upgrade runs.
@@ -462,7 +650,11 @@ pub enum Intent {
         /// The optional components the operator ticked.
         optional: Vec<String>,
     },
-    Uninstall(String),
+    Uninstall {
+        target: String,
+        /// The dependencies the operator ticked to remove with it.
+        also_remove: Vec<String>,
+    },
     Schedule {
         name: String,
         from: String,
@@ -607,11 +799,12 @@ impl Model {
                 self.entry(&c.name),
             ));
         }
-        if !self.components.installed_only {
-            for e in &self.catalog {
-                if !cluster.components.contains_key(&e.name) {
-                    items.push((e.group, &e.name, None, Some(e)));
-                }
+        for e in &self.catalog {
+            // An installed meta-platform has no Component of its own: the Platform's status
+            // says it is installed, and it is listed with what is installed.
+            let shown = !self.components.installed_only || self.meta_installed(&e.name);
+            if shown && !cluster.components.contains_key(&e.name) {
+                items.push((e.group, &e.name, None, Some(e)));
             }
         }
         if !filter.is_empty() {
@@ -720,6 +913,58 @@ impl Model {
             self.visit_requirements(&d, seen, out);
         }
         out.push(name.to_string());
+    }
+
+    /// Whether `name` is a meta-platform the Platform's status reports installed.
+    pub fn meta_installed(&self, name: &str) -> bool {
+        self.cluster()
+            .platform
+            .as_ref()
+            .is_some_and(|p| p.meta_installed.iter().any(|m| m == name))
+    }
+
+    /// Whether the catalog marks `name` as holding data.
+    pub fn holds_data(&self, name: &str) -> bool {
+        self.entry(name).is_some_and(|e| e.holds_data)
+    }
+
+    /// Installed dependencies of `name` that nothing would need once it is gone: not selected
+    /// by the Platform otherwise (nor required by what it selects or by a mandatory component)
+    /// and not required by another installed component. The same rule the manager applies
+    /// (`domain::uninstall::no_longer_needed`).
+    pub fn no_longer_needed(&self, name: &str) -> Vec<String> {
+        use crate::domain::uninstall::{Installed, no_longer_needed};
+        let cluster = self.cluster();
+        let installed: Vec<Installed> = cluster
+            .components
+            .values()
+            .map(|c| Installed {
+                name: c.name.clone(),
+                requires: if c.dependencies.is_empty() {
+                    self.entry(&c.name)
+                        .map(|e| e.requires.clone())
+                        .unwrap_or_default()
+                } else {
+                    c.dependencies.clone()
+                },
+                leaving: false,
+            })
+            .collect();
+        let selected = cluster.platform.iter().flat_map(|p| p.selected.iter());
+        let mandatory = self
+            .catalog
+            .iter()
+            .filter(|e| e.group == Group::Mandatory)
+            .map(|e| &e.name);
+        let mut wanted = BTreeSet::new();
+        for n in selected.chain(mandatory).filter(|n| *n != name) {
+            wanted.extend(self.requirements(n));
+            wanted.insert(n.clone());
+        }
+        no_longer_needed(&installed, &wanted, name)
+            .into_iter()
+            .filter(|d| cluster.components.contains_key(d))
+            .collect()
     }
 
     /// Installed components that would break if `name` went away (transitive dependents).

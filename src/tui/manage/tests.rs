@@ -137,6 +137,14 @@ fn snapshot_dialogs() {
     keys(&mut m, "d");
     snap("dialog__uninstall_confirm", &m);
 
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, ch(' '));
+    snap("dialog__uninstall_with_dependencies", &m);
+
     let mut m = on(Pane::Components);
     m.components.selected = Some("grafana".into());
     update(&mut m, key(KeyCode::Enter));
@@ -264,12 +272,12 @@ fn install_cancel_writes_nothing() {
 #[test]
 fn uninstall_with_dependents_is_refused_and_lists_them() {
     let mut m = on(Pane::Components);
-    m.components.selected = Some("flux".into());
+    m.components.selected = Some("cnpg".into());
     keys(&mut m, "d");
     let Some(Dialog::Uninstall(d)) = m.dialogs.last() else {
         panic!("uninstall dialog expected")
     };
-    assert_eq!(d.would_break, ["cnpg", "grafana", "valkey"]);
+    assert_eq!(d.would_break, ["grafana"]);
     let out = update(&mut m, ch('y'));
     assert!(out.effects.is_empty(), "refused uninstall must not write");
 }
@@ -285,9 +293,119 @@ fn uninstall_leaf_confirmed_writes_delete() {
         vec![Effect::Uninstall {
             cluster: 0,
             platform: "acme-corp".into(),
-            name: "valkey".into()
+            name: "valkey".into(),
+            also_remove: Vec::new(),
         }]
     );
+}
+
+#[test]
+fn uninstall_lists_unneeded_dependencies_unticked_and_writes_only_the_ticked_ones() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let Some(Dialog::Uninstall(d)) = m.dialogs.last() else {
+        panic!("uninstall dialog expected, got {:?}", m.dialogs)
+    };
+    // Knative and Milvus were pulled in by KServe alone; Cilium is mandatory and stays out.
+    let listed: Vec<(&str, bool, bool)> = d
+        .deps
+        .iter()
+        .map(|x| (x.name.as_str(), x.holds_data, x.remove))
+        .collect();
+    assert_eq!(listed, [("knative", false, false), ("milvus", true, false)]);
+    // Move to Milvus and tick it; Knative stays kept.
+    update(&mut m, key(KeyCode::Down));
+    update(&mut m, ch(' '));
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Uninstall {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "kserve".into(),
+            also_remove: vec!["milvus".into()],
+        }]
+    );
+}
+
+#[test]
+fn uninstall_keeps_every_dependency_unless_ticked() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let out = update(&mut m, key(KeyCode::Enter));
+    let [Effect::Uninstall { also_remove, .. }] = out.effects.as_slice() else {
+        panic!("uninstall expected, got {:?}", out.effects)
+    };
+    assert!(also_remove.is_empty());
+}
+
+#[test]
+fn uninstall_does_not_offer_what_another_component_or_the_platform_needs() {
+    let mut m = fixtures::with_inference();
+    // Milvus is also selected by the Platform, Knative also required by another install.
+    let c = m.cluster_mut();
+    c.platform.as_mut().unwrap().selected.push("milvus".into());
+    let mut other = c.components["knative"].clone();
+    other.name = "kserve-extra".into();
+    other.dependencies = vec!["knative".into()];
+    c.components.insert(other.name.clone(), other);
+    assert!(m.no_longer_needed("kserve").is_empty());
+}
+
+#[test]
+fn uninstall_of_a_mandatory_component_is_refused_with_a_message_and_writes_nothing() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("coraza".into());
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty());
+    assert!(m.dialogs.is_empty(), "no dialog for a mandatory component");
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("coraza is mandatory"),
+        "{:?}",
+        m.status
+    );
+}
+
+#[test]
+fn uninstall_dialog_marks_components_that_hold_data() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    keys(&mut m, "d");
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("valkey             ⚠ holds data"), "{text}");
+}
+
+#[test]
+fn uninstall_dialog_with_many_dependencies_scrolls_to_the_focus_and_keeps_its_keys_at_80x24() {
+    let mut m = fixtures::with_inference();
+    m.pane = Pane::Components;
+    m.components.selected = Some("kserve".into());
+    keys(&mut m, "d");
+    let Some(Dialog::Uninstall(d)) = m.dialogs.last_mut() else {
+        panic!("uninstall dialog expected")
+    };
+    d.deps = (0..20)
+        .map(|i| super::model::RemovableDep {
+            name: format!("dep-{i:02}"),
+            holds_data: false,
+            remove: false,
+        })
+        .collect();
+    for _ in 0..19 {
+        update(&mut m, key(KeyCode::Down));
+    }
+    update(&mut m, ch(' '));
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("› [x] dep-19"), "{text}");
+    assert!(text.contains("y/Enter uninstall"), "{text}");
+    assert!(text.contains("↑↓ more"), "{text}");
 }
 
 #[test]
@@ -917,4 +1035,190 @@ fn pane_keys_with_ctrl_or_alt_are_not_the_plain_keys() {
     }
     assert!(m.dialogs.is_empty() && !m.quit);
     assert_eq!(m.pane, Pane::Components);
+}
+
+// ---------------------------------------------------------------- alerts
+
+fn refusal(kind: &str, reason: &str, message: &str) -> super::model::ConditionView {
+    super::model::ConditionView {
+        kind: kind.into(),
+        status: "True".into(),
+        reason: reason.into(),
+        message: message.into(),
+        at: None,
+    }
+}
+
+#[test]
+fn alert_count_is_one_number_for_dashboard_pane_title_and_body() {
+    // No alerts: the title says 0 above "No active alerts." (it said 1, counting that line).
+    let mut m = on(Pane::Alerts);
+    m.cluster_mut()
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .rollback = None;
+    assert_eq!(m.cluster().alert_count(), 0);
+    let text = screen(&m, 80, 24);
+    assert!(text.contains("Active alerts (0)"), "{text}");
+    assert!(text.contains("No active alerts."), "{text}");
+    // One rollback, one warning Event about it: one alert everywhere.
+    let m = on(Pane::Alerts);
+    assert_eq!(m.cluster().alert_count(), 1);
+    assert!(screen(&m, 80, 24).contains("Active alerts (1)"));
+    let mut d = on(Pane::Dashboard);
+    d.pane = Pane::Dashboard;
+    let dash = screen(&d, 120, 40);
+    // The third tile (Alerts): before, it also counted the warning Event and showed 2.
+    assert!(dash.contains("││       1       │"), "{dash}");
+    // The same alert reported twice (a Platform condition repeating it) counts once.
+    let mut m = on(Pane::Alerts);
+    let c = m.cluster_mut();
+    let g = c.components.get_mut("grafana").unwrap();
+    g.conditions
+        .push(refusal("UpgradeRefused", "MajorNotConfirmed", "a"));
+    g.conditions
+        .push(refusal("UpgradeRefused", "MajorNotConfirmed", "a"));
+    assert_eq!(m.cluster().alert_count(), 2);
+    assert_eq!(m.cluster().active_alerts().len(), 2);
+}
+
+#[test]
+fn refused_upgrade_and_blocked_deletion_show_as_alerts_on_the_row_and_in_the_status() {
+    let mut m = on(Pane::Components);
+    let mut g = m.cluster().components["valkey"].clone();
+    g.conditions.push(refusal(
+        "UninstallBlocked",
+        "NotConfirmed",
+        "valkey is not uninstalled: nothing confirmed this removal",
+    ));
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(g)),
+        },
+    );
+    assert_eq!(
+        m.status.as_deref(),
+        Some("valkey: deletion blocked: valkey is not uninstalled: nothing confirmed this removal")
+    );
+    let mut c = m.cluster().components["cilium"].clone();
+    c.conditions.push(refusal(
+        "UpgradeRefused",
+        "MajorNotConfirmed",
+        "major upgrade 1→2 not confirmed",
+    ));
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 0,
+            msg: ClusterMsg::ComponentChanged(Box::new(c)),
+        },
+    );
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("upgrade refused")
+    );
+    let rows = screen(&m, 120, 40);
+    assert!(rows.contains("[deletion blocked]"), "{rows}");
+    assert!(rows.contains("[upgrade refused]"), "{rows}");
+    // Rollback of grafana + the two refusals.
+    assert_eq!(m.cluster().alert_count(), 3);
+    m.pane = Pane::Alerts;
+    let text = screen(&m, 120, 40);
+    assert!(text.contains("Active alerts (3)"), "{text}");
+    assert!(
+        text.contains("Component/valkey deletion blocked — valkey is not uninstalled"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Component/cilium upgrade refused — major upgrade 1→2 not confirmed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_event_series_counting_up_replaces_its_earlier_version_and_shows_the_count() {
+    let mut m = on(Pane::Alerts);
+    let mut first = m.cluster().events[0].clone();
+    first.id = "u-1".into();
+    first.object = "Platform/acme-corp".into();
+    first.reason = "AllHealthy".into();
+    first.message = "all 13 components are healthy".into();
+    let mut later = first.clone();
+    later.at += time::Duration::minutes(5);
+    later.count = 20;
+    later.message = "all 20 components are healthy".into();
+    let before = m.cluster().events.len();
+    for ev in [first, later.clone()] {
+        update(
+            &mut m,
+            Msg::Cluster {
+                cluster: 0,
+                msg: ClusterMsg::EventSeen(ev),
+            },
+        );
+    }
+    assert_eq!(m.cluster().events.len(), before + 1);
+    assert_eq!(m.cluster().events[0], later);
+    // A re-list bringing the old version again does not bring it back.
+    let mut old = later.clone();
+    old.at -= time::Duration::minutes(5);
+    old.count = 1;
+    m.cluster_mut().push_events(vec![old]);
+    assert_eq!(m.cluster().events.len(), before + 1);
+    let text = screen(&m, 120, 40);
+    assert!(text.contains("×20 all 20 components are healthy"), "{text}");
+    assert!(!text.contains("all 13"), "{text}");
+}
+
+#[test]
+fn a_meta_platform_the_platform_reports_installed_is_shown_installed_and_not_offered_again() {
+    let mut m = on(Pane::Components);
+    m.cluster_mut()
+        .platform
+        .as_mut()
+        .unwrap()
+        .meta_installed
+        .push("ai-hub".into());
+    // Listed with the installed components, marked installed, no [+ Install].
+    assert!(m.component_names().contains(&"ai-hub".to_string()));
+    let text = screen(&m, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("AI Hub"))
+        .unwrap_or_default();
+    assert!(row.contains("✓") && row.contains("installed"), "{text}");
+    assert!(!row.contains("[+ Install]"), "{text}");
+    m.components.selected = Some("ai-hub".into());
+    let out = update(&mut m, ch('i'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert_eq!(m.status.as_deref(), Some("ai-hub is already installed"));
+}
+
+#[test]
+fn platform_view_reads_selected_names_and_installed_meta_platforms() {
+    let p: crate::crd::Platform = serde_json::from_value(serde_json::json!({
+        "apiVersion": "openova.io/v1alpha1", "kind": "Platform",
+        "metadata": { "name": "acme", "namespace": "openova-system" },
+        "spec": {
+            "organization": { "name": "acme", "domain": "acme.io" },
+            "regions": [],
+            "components": [
+                { "name": "ai-hub", "enabled": true },
+                { "name": "grafana", "enabled": false }
+            ]
+        },
+        "status": { "metaPlatforms": [
+            { "name": "ai-hub", "installed": true },
+            { "name": "open-banking", "installed": false, "waitingFor": ["valkey"] }
+        ] }
+    }))
+    .expect("a Platform");
+    let v = super::views::platform_view(&p);
+    assert_eq!(v.selected, ["ai-hub"]);
+    assert_eq!(v.meta_installed, ["ai-hub"]);
 }

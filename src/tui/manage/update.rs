@@ -10,8 +10,8 @@ use super::dialogs::confirm_dialog;
 use super::keys::{self, Action};
 use super::model::{
     ClusterView, CommandDialog, ComponentView, Confirm, Connection, DetailsDialog, Dialog,
-    EventView, InstallDialog, Intent, Model, Pane, PlatformView, ScheduleChoice, ScheduleDialog,
-    SettingsRow, UninstallDialog,
+    EventView, Group, InstallDialog, Intent, Model, Pane, PlatformView, RemovableDep,
+    ScheduleChoice, ScheduleDialog, SettingsRow, UninstallDialog,
 };
 use crate::tui::dialog::Reply;
 use crate::tui::keymap::lookup;
@@ -86,10 +86,13 @@ pub enum Effect {
         platform: String,
         components: Vec<(String, String)>,
     },
+    /// Disable the Platform entry and confirm exactly this removal, with the ticked
+    /// dependencies.
     Uninstall {
         cluster: usize,
         platform: String,
         name: String,
+        also_remove: Vec<String>,
     },
     SetVersion {
         cluster: usize,
@@ -212,6 +215,9 @@ fn apply_cluster(
             if c.health == Health::Healthy && cluster.pending.remove(&c.name) {
                 *status = Some(format!("{} is installed and healthy", c.name));
             }
+            if let Some(news) = new_refusal(cluster.components.get(&c.name), &c) {
+                *status = Some(news);
+            }
             cluster.components.insert(c.name.clone(), *c);
             set_connection(cluster, Connection::Live);
             cluster.record_health();
@@ -260,6 +266,16 @@ fn apply_cluster(
             true
         }
     }
+}
+
+/// A refusal the manager reported that the component did not carry before, for the status
+/// line: a write the manager then refused must not stay "waiting for the manager".
+fn new_refusal(old: Option<&ComponentView>, new: &ComponentView) -> Option<String> {
+    let before = old.map(|o| o.refusals()).unwrap_or_default();
+    new.refusals()
+        .into_iter()
+        .find(|(_, k)| !before.iter().any(|(_, b)| b.message == k.message))
+        .map(|(label, k)| format!("{}: {label}: {}", new.name, k.message))
 }
 
 fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
@@ -469,7 +485,7 @@ pub fn open_install(model: &mut Model, name: &str) -> Outcome {
     if let Err(refused) = can_write(model) {
         return refused;
     }
-    if model.cluster().components.contains_key(name) {
+    if model.cluster().components.contains_key(name) || model.meta_installed(name) {
         model.status = Some(format!("{name} is already installed"));
         return Outcome::changed();
     }
@@ -510,10 +526,29 @@ fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
         model.status = Some(format!("{name} is not installed"));
         return Outcome::changed();
     }
+    let category = model.cluster().components[name].category.clone();
+    if model.group_of(name, &category) == Group::Mandatory {
+        model.status = Some(format!(
+            "{name} is mandatory: every platform runs it, so it cannot be uninstalled; nothing was written"
+        ));
+        return Outcome::changed();
+    }
     let would_break = model.dependents(name);
+    let deps = model
+        .no_longer_needed(name)
+        .into_iter()
+        .map(|n| RemovableDep {
+            holds_data: model.holds_data(&n),
+            name: n,
+            remove: false,
+        })
+        .collect();
     model.dialogs.push(Dialog::Uninstall(UninstallDialog {
         target: name.to_string(),
+        target_holds_data: model.holds_data(name),
         would_break,
+        deps,
+        focus: 0,
     }));
     Outcome::changed()
 }
@@ -750,7 +785,10 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             required,
             optional,
         } => confirm_install(model, target, required, optional),
-        Intent::Uninstall(target) => {
+        Intent::Uninstall {
+            target,
+            also_remove,
+        } => {
             if model.readonly {
                 return refuse_readonly(model);
             }
@@ -759,11 +797,16 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
                 Err(o) => return o,
             };
             model.writes_in_flight += 1;
-            model.status = Some(format!("uninstalling {target}…"));
+            model.status = Some(if also_remove.is_empty() {
+                format!("uninstalling {target}…")
+            } else {
+                format!("uninstalling {target} and {}…", also_remove.join(", "))
+            });
             Outcome::effect(Effect::Uninstall {
                 cluster: model.active,
                 platform,
                 name: target,
+                also_remove,
             })
         }
         Intent::Schedule {

@@ -53,6 +53,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .filter(|v| v.major)
                 .map(|v| v.version.clone())
                 .collect(),
+            holds_data: c.holds_data,
             changelog: c
                 .versions
                 .iter()
@@ -93,6 +94,7 @@ pub fn catalog_entries(catalog: &Catalog) -> Vec<CatalogEntry> {
                 .collect(),
             changelog: Vec::new(),
             majors: Vec::new(),
+            holds_data: false,
         }
     }));
     out
@@ -192,21 +194,38 @@ pub fn platform_view(p: &Platform) -> PlatformView {
         conditions: status.conditions.iter().map(condition).collect(),
         window: crate::manager::schedule::checked_window(p.spec.maintenance_window.as_ref())
             .map(|w| w.map_err(|e| e.to_string())),
+        selected: p
+            .spec
+            .components
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| c.name.clone())
+            .collect(),
+        meta_installed: status
+            .meta_platforms
+            .iter()
+            .filter(|m| m.installed)
+            .map(|m| m.name.clone())
+            .collect(),
     }
 }
 
+/// A watched Event as the console shows it: a series (an Event that occurred again) by its
+/// last occurrence and count, so the newest message and last-seen time are what is shown.
 pub fn event_view(e: &KubeEvent) -> Option<EventView> {
-    let at = e
-        .last_timestamp
-        .as_ref()
-        .or(e.first_timestamp.as_ref())
-        .and_then(ts)
+    let series = e.series.as_ref();
+    let at = series
+        .and_then(|s| s.last_observed_time.as_ref())
+        .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
+        .or_else(|| e.last_timestamp.as_ref().and_then(ts))
+        .or_else(|| e.first_timestamp.as_ref().and_then(ts))
         .or_else(|| {
             e.event_time
                 .as_ref()
                 .and_then(|t| OffsetDateTime::from_unix_timestamp(t.0.as_second()).ok())
         })
         .or_else(|| e.metadata.creation_timestamp.as_ref().and_then(ts))?;
+    let count = series.and_then(|s| s.count).or(e.count).unwrap_or(1);
     Some(EventView {
         at,
         severity: if e.type_.as_deref() == Some("Warning") {
@@ -221,6 +240,13 @@ pub fn event_view(e: &KubeEvent) -> Option<EventView> {
         ),
         reason: e.reason.clone().unwrap_or_default(),
         message: e.message.clone().unwrap_or_default(),
+        count: u32::try_from(count).unwrap_or(1).max(1),
+        id: e
+            .metadata
+            .uid
+            .clone()
+            .or_else(|| e.metadata.name.clone())
+            .unwrap_or_default(),
     })
 }
 
@@ -314,5 +340,25 @@ mod tests {
         let cilium = entries.iter().find(|e| e.name == "cilium").expect("cilium");
         assert_eq!(cilium.group, Group::Mandatory);
         assert!(cilium.changelog.len() >= 2, "changelog newest first");
+    }
+
+    #[test]
+    fn event_view_series_shows_the_last_occurrence_and_its_count() {
+        let e: KubeEvent = serde_json::from_value(serde_json::json!({
+            "metadata": { "name": "acme.1", "namespace": "openova-system", "uid": "u-1" },
+            "involvedObject": { "kind": "Platform", "name": "acme" },
+            "reason": "AllHealthy", "type": "Normal",
+            "message": "all 20 components are healthy",
+            "firstTimestamp": "2026-02-08T09:00:00Z",
+            "lastTimestamp": "2026-02-08T09:00:00Z",
+            "count": 1,
+            "series": { "count": 7, "lastObservedTime": "2026-02-08T10:25:00.000000Z" },
+        }))
+        .unwrap();
+        let v = event_view(&e).unwrap();
+        assert_eq!(v.at, time::macros::datetime!(2026-02-08 10:25:00 UTC));
+        assert_eq!(v.count, 7);
+        assert_eq!(v.message, "all 20 components are healthy");
+        assert_eq!(v.id, "u-1");
     }
 }

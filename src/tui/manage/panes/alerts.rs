@@ -6,64 +6,31 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::{clock, health_style};
-use crate::domain::health::Health;
+use super::clock;
 use crate::tui::manage::model::{Model, Severity};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let c = model.cluster();
-    let mut active: Vec<Line> = Vec::new();
-    if let Some(p) = &c.platform {
-        for cond in p.conditions.iter().filter(|k| is_alarm(&k.kind, &k.status)) {
-            active.push(Line::from(Span::styled(
-                format!(
-                    " Platform/{} {} {}: {}",
-                    p.name, cond.kind, cond.reason, cond.message
-                ),
-                theme.error,
-            )));
-        }
-    }
-    for comp in c
-        .components
-        .values()
-        .filter(|x| matches!(x.health, Health::Degraded | Health::Failed) || x.rollback.is_some())
-    {
-        let why = comp
-            .rollback
-            .as_ref()
-            .map(|rb| format!("{} → {}: {}", rb.from, rb.to, rb.reason));
-        let why = why.unwrap_or_else(|| {
-            comp.conditions
-                .iter()
-                .find(|k| is_alarm(&k.kind, &k.status))
-                .map(|k| format!("{}: {}", k.reason, k.message))
-                .unwrap_or_else(|| comp.phase.clone())
-        });
-        let style = if comp.health == Health::Healthy {
-            theme.warn
-        } else {
-            health_style(comp.health, theme)
-        };
-        let label = if comp.health == Health::Healthy {
-            "rolled back"
-        } else {
-            comp.health.as_str()
-        };
-        active.push(Line::from(Span::styled(
-            format!(" Component/{} {label} — {why}", comp.name),
-            style,
-        )));
-    }
+    let alerts = c.active_alerts();
+    let n_active = c.alert_count();
+    let mut active: Vec<Line> = alerts
+        .iter()
+        .map(|a| {
+            let style = if a.critical { theme.error } else { theme.warn };
+            Line::from(Span::styled(
+                format!(" {} {} — {}", a.object, a.label, a.text),
+                style,
+            ))
+        })
+        .collect();
     let alerts_h = (active.len().max(1) as u16 + 2).min(area.height / 3).max(3);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(alerts_h), Constraint::Min(0)]).areas(area);
     if active.is_empty() {
         active.push(Line::from(Span::styled(" No active alerts.", theme.muted)));
     }
-    let n_active = active.len();
     frame.render_widget(
         Paragraph::new(active).block(
             Block::default()
@@ -111,29 +78,20 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 Severity::Normal => (" ", theme.text),
             };
             let text = format!(
-                "{mark}{} {:<28} {:<18} {}",
+                "{mark}{} {:<28} {:<18} {}{}",
                 clock(&e.at),
                 truncate(&e.object, 28),
                 truncate(&e.reason, 18),
+                // A series: how often, before the newest message (which is what is shown).
+                if e.count > 1 {
+                    format!("×{} ", e.count)
+                } else {
+                    String::new()
+                },
                 e.message
             );
             Line::from(Span::styled(truncate(&text, w), style))
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// A condition that means something is wrong: `Ready`-like conditions that are False, or
-/// problem conditions (`Degraded`, `RolledBack`, `UpgradeFailed`…) that are True.
-pub fn is_alarm(kind: &str, status: &str) -> bool {
-    let positive = matches!(kind, "Ready" | "Available" | "Healthy" | "Reconciled");
-    if positive {
-        status == "False"
-    } else {
-        status == "True"
-            && matches!(
-                kind,
-                "Degraded" | "Failed" | "RolledBack" | "UpgradeFailed" | "Stalled"
-            )
-    }
 }

@@ -116,12 +116,24 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                         if comp.rollback.is_some() {
                             spans.push(Span::styled("  [rolled back]", theme.warn));
                         }
+                        for (label, _) in comp.refusals() {
+                            spans.push(Span::styled(format!("  [{label}]"), theme.warn));
+                        }
                         if c.pending.contains(*name) {
                             spans.push(Span::styled(
                                 format!("  installing · {}", phase_or(&comp.phase)),
                                 theme.accent,
                             ));
                         }
+                    }
+                    None if model.meta_installed(name) => {
+                        spans.push(Span::styled(" ✓ ", theme.ok));
+                        spans.push(Span::styled(
+                            format!("{:<name_w$} ", truncate(title, name_w)),
+                            theme.text,
+                        ));
+                        spans.push(Span::styled(format!("{:<ver_w$} ", "---"), theme.muted));
+                        spans.push(Span::styled("installed (every member healthy)", theme.ok));
                     }
                     None => {
                         spans.push(Span::styled(" ○ ", theme.muted));
