@@ -416,7 +416,7 @@ pub struct Inputs {
 impl Inputs {
     pub fn from_form(f: &Form) -> Inputs {
         Inputs {
-            org_name: TextField::with_max(&f.org_name, 128),
+            org_name: TextField::with_max(&f.org_name, naming::ORG_NAME_MAX),
             org_slug: TextField::with_max(&f.org_slug, 64),
             domain: TextField::with_max(&f.domain, 253),
             email: TextField::with_max(&f.email, 254),
@@ -527,8 +527,8 @@ impl Model {
         let mut errs = Vec::new();
         match step {
             Step::Organization => {
-                if f.org_name.trim().is_empty() {
-                    errs.push(FieldError::new("organization.name", "must not be empty"));
+                if let Err(e) = naming::validate_org_name("organization.name", &f.org_name) {
+                    errs.push(e);
                 }
                 if let Err(e) = naming::validate_org_slug("organization.slug", &f.org_slug) {
                     errs.push(e);

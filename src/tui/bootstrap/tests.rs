@@ -120,8 +120,37 @@ fn organization_paste_of_garbage_is_cleaned_and_capped() {
     let garbage = format!("Acme\x1b[31m\n{}", "漢".repeat(10_000));
     m.update(Input::Paste(garbage));
     assert!(!m.form.org_name.contains('\x1b') && !m.form.org_name.contains('\n'));
-    assert!(m.form.org_name.chars().count() <= 128);
+    assert!(m.form.org_name.chars().count() <= crate::domain::naming::ORG_NAME_MAX);
     assert!(m.status.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn organization_name_rule_is_the_same_in_the_field_review_and_export() {
+    // A draft carrying a 128-character name (an older field allowed it, or an import).
+    let mut m = filled();
+    m.form.org_name = "A".repeat(128);
+    let field = m
+        .errors_for(Step::Organization)
+        .into_iter()
+        .find(|e| e.field == "organization.name")
+        .expect("the field reports the limit");
+    assert!(field.message.contains("at most 100"), "{}", field.message);
+    let review: Vec<_> = m.all_errors().into_iter().map(|(_, e)| e).collect();
+    assert!(review.contains(&field), "Review lists the same problem");
+    let export = super::export::to_config(&m).validate();
+    assert!(
+        export.contains(&field),
+        "export refuses with the same words"
+    );
+    // Typing stops at the limit the validators apply.
+    let mut m = fresh();
+    typed(&mut m, &"B".repeat(120));
+    assert_eq!(m.form.org_name.chars().count(), 100);
+    assert!(
+        !m.errors_for(Step::Organization)
+            .iter()
+            .any(|e| e.field == "organization.name")
+    );
 }
 
 #[test]
