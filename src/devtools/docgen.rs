@@ -291,6 +291,14 @@ pub fn keybindings() -> String {
                 &screens::components::key_hints(&m),
                 "",
             );
+            m.filtering = false;
+            m.filter.set("db");
+            section(
+                &mut out,
+                "Components screen, with a kept filter",
+                &screens::components::key_hints(&m),
+                "Esc clears the filter first; the next Esc goes back a screen.",
+            );
         }
     }
     let mut text_field = wizard.clone();

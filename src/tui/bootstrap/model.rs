@@ -272,8 +272,12 @@ impl CheckFailure {
 /// An action a confirm dialog is asking about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
-    /// Add these components (the selection plus what it needs).
-    AddComponents(Vec<String>),
+    /// Add these components (the selection plus what it needs); then offer the optional
+    /// members of `then_offer`, if it has any.
+    AddComponents {
+        names: Vec<String>,
+        then_offer: Option<String>,
+    },
     /// Remove these components (the deselection plus what needs it).
     RemoveComponents(Vec<String>),
     Quit,
@@ -485,9 +489,20 @@ impl Model {
         }
     }
 
-    /// Steps completed without errors, for the resume list.
+    /// Screens complete, for the resume list: moved past (Review: reached) and without
+    /// errors.
     pub fn progress(&self) -> u8 {
-        self.form.reached.index() as u8
+        let done = |s: &Step| {
+            let visited =
+                *s < self.form.reached || (*s == Step::Review && self.form.reached == Step::Review);
+            let clean = if *s == Step::Review {
+                self.all_errors().is_empty()
+            } else {
+                self.errors_for(*s).is_empty()
+            };
+            visited && clean
+        };
+        Step::ALL.iter().filter(|s| done(s)).count() as u8
     }
 
     /// The cluster names the regions will get, live.
