@@ -111,6 +111,25 @@ pub const COMPONENTS: &[Binding<Action>] = &[
     ),
 ];
 
+/// The `?` overlay: these keys close it (as in the console); other keys are ignored while it
+/// is open, so nothing reaches the screen underneath.
+pub const HELP: &[Binding<Action>] = &[b(
+    A::Leave,
+    &[
+        Chord::key(KeyCode::Esc),
+        Chord::key(KeyCode::Enter),
+        Chord::ch('?'),
+        Chord::ch('q'),
+        Chord::key(KeyCode::F(1)),
+    ],
+    "Esc Enter ? q F1",
+    "close this help",
+    Footer,
+)];
+
+/// What the overlay's last line says, from [`HELP`].
+pub const HELP_CLOSES: &str = "Esc, Enter, ?, q or F1 closes this help; Ctrl+C quits.";
+
 /// On Components while a kept filter hides rows: Esc clears the filter before it leaves the
 /// screen (the rows of [`COMPONENTS`] follow).
 pub const FILTER_KEPT: &[Binding<Action>] =
@@ -319,6 +338,7 @@ mod tests {
         for table in [
             RESUME,
             COMPONENTS,
+            HELP,
             FILTER_KEPT,
             FILTERING,
             REVIEW,

@@ -845,6 +845,29 @@ fn wizard_q_quits_outside_text_and_asks_while_checking() {
 }
 
 #[test]
+fn help_overlay_names_its_closing_keys_and_other_keys_do_not_pass_through() {
+    let mut m = fresh();
+    m.update(key(KeyCode::F(1)));
+    assert!(m.show_help);
+    let screen = draw(&m, 80, 24);
+    assert!(
+        screen.contains("Esc, Enter, ?, q or F1 closes this help"),
+        "{screen}"
+    );
+    m.update(key(KeyCode::Char('x')));
+    assert!(m.show_help, "x does not close help");
+    assert_eq!(m.form.org_name, "", "nor is it typed into the field below");
+    m.update(key(KeyCode::Esc));
+    assert!(!m.show_help);
+    m.update(key(KeyCode::F(1)));
+    m.update(key(KeyCode::Char('q')));
+    assert!(
+        !m.show_help && !m.finished,
+        "q closes help, it does not quit"
+    );
+}
+
+#[test]
 fn wizard_draft_round_trip_restores_form() {
     let m = filled();
     let data = serde_json::to_string(&m.form).unwrap();

@@ -685,8 +685,13 @@ impl Model {
 
     fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.show_help {
+            if lookup(keys::HELP, &key).is_some() {
+                self.show_help = false;
+            }
+            if !is_ctrl(&key, 'c') {
+                return Vec::new();
+            }
             self.show_help = false;
-            return Vec::new();
         }
         if self.prompt.is_some() {
             return self.handle_prompt_key(&key);
