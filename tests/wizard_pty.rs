@@ -401,10 +401,53 @@ fn wizard_finished_run_screen_writes_nothing_and_stops_polling() {
         "a finished run's screen kept reading the database:\n{}",
         w.text()
     );
+    // Nothing runs on, so quitting does not ask.
     w.send(CTRL_C);
-    w.wait_text("Quit?");
-    w.send("y");
     w.wait_exit();
+}
+
+#[test]
+fn wizard_failed_run_screen_says_final_state_reason_and_next_steps_at_80x24() {
+    use openova::store::Store;
+    use openova::store::runs::{self, RunState};
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    let conn = store.conn();
+    let id = seed_running_run(conn, tmp.path());
+
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &cwd, &api, &[]);
+    w.wait_text("still in progress");
+    let reason = "tofu apply: server type cx99 not found";
+    assert!(runs::transition(conn, &id, RunState::Failed, Some(reason)).unwrap());
+    let screen = w.wait_text(&format!("Run {id} failed: {reason}"));
+    assert!(
+        !screen.contains("still in progress") && !screen.contains("run goes on"),
+        "the screen still says the run is going:\n{screen}"
+    );
+    for want in [
+        "r plans again from Review",
+        &format!("openova runs logs {id}"),
+        "openova bootstrap destroy --config FILE",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    assert_eq!(
+        screen.matches("table/log").count(),
+        1,
+        "the footer is drawn once:\n{screen}"
+    );
+    // q leaves without a question claiming the run goes on.
+    w.send("q");
+    w.wait_exit();
+    assert!(
+        !w.text().contains("keeps going in the background"),
+        "{}",
+        w.text()
+    );
 }
 
 #[test]

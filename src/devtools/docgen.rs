@@ -226,7 +226,9 @@ pub fn keybindings() -> String {
         &mut out,
         "Every screen",
         &crate::tui::keymap::GLOBAL,
-        "Ctrl+C, q and Esc never lose input: every keystroke is already saved in the draft.",
+        "Ctrl+C, q and Esc never lose input: every keystroke is already saved in the draft. \
+         The `?` overlay closes with Esc, Enter, `?`, `q` or F1 (other keys are ignored while \
+         it is open); Ctrl+C quits from it.",
     );
     section(
         &mut out,
@@ -290,6 +292,14 @@ pub fn keybindings() -> String {
                 "Components screen, while typing a filter",
                 &screens::components::key_hints(&m),
                 "",
+            );
+            m.filtering = false;
+            m.filter.set("db");
+            section(
+                &mut out,
+                "Components screen, with a kept filter",
+                &screens::components::key_hints(&m),
+                "Esc clears the filter first; the next Esc goes back a screen.",
             );
         }
     }

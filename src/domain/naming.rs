@@ -383,9 +383,15 @@ pub fn environment_name(org_slug: &str, env: EnvType) -> String {
 // Validators
 // ---------------------------------------------------------------------------------------------
 
-/// The published slug rule; kept as text because messages quote it.
+/// The published slug rule as a pattern (docs/naming.md quotes it; messages say it in words).
 pub const SLUG_RULE: &str = "^[a-z][a-z0-9-]{2,31}$";
-const LABEL_RULE: &str = "^[a-z]([a-z0-9-]*[a-z0-9])?$, at most 63 characters";
+/// The slug rule as messages say it.
+const SLUG_RULE_WORDS: &str =
+    "a slug has 3 to 32 characters: a-z, 0-9 and '-', starting with a letter";
+
+/// Most characters an organization's display name may have (the field, Review and export
+/// all apply [`validate_org_name`]).
+pub const ORG_NAME_MAX: usize = 100;
 
 // The patterns below are literals checked by the unit tests, so compiling them cannot fail.
 #[allow(clippy::expect_used)]
@@ -441,6 +447,21 @@ fn dimension_code_owner(s: &str) -> Option<String> {
     None
 }
 
+/// An organization's display name: not blank, one line, at most [`ORG_NAME_MAX`] characters.
+pub fn validate_org_name(field: &str, name: &str) -> Result<(), FieldError> {
+    let err = |m: String| Err(FieldError::new(field, m));
+    let len = name.chars().count();
+    if name.trim().is_empty() {
+        err("must not be empty: give the organization's display name".into())
+    } else if name.chars().any(char::is_control) {
+        err("must be a single line without control characters".into())
+    } else if len > ORG_NAME_MAX {
+        err(format!("is {len} characters long; at most {ORG_NAME_MAX}"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Organization slug: `^[a-z][a-z0-9-]{2,31}$`, not ending in '-', not reserved, not
 /// `kube-*`, and not equal to any provider, location, building-block or env-type code.
 ///
@@ -448,7 +469,7 @@ fn dimension_code_owner(s: &str) -> Option<String> {
 /// which must end with a letter or digit.
 pub fn validate_org_slug(field: &str, slug: &str) -> Result<(), FieldError> {
     let err = |m: String| Err(FieldError::new(field, m));
-    let rule = format!("(rule: {SLUG_RULE})");
+    let rule = format!("({SLUG_RULE_WORDS})");
     if slug.is_empty() {
         return err(format!("must not be empty {rule}"));
     }
@@ -472,7 +493,7 @@ pub fn validate_org_slug(field: &str, slug: &str) -> Result<(), FieldError> {
     let len = slug.chars().count();
     if !(3..=32).contains(&len) {
         return err(format!(
-            "{slug:?} is {len} characters long; a slug has 3 to 32 {rule}"
+            "{slug:?} is {len} characters long; a slug has 3 to 32"
         ));
     }
     debug_assert!(SLUG_RE.is_match(slug));
@@ -505,6 +526,10 @@ pub fn validate_org_slug(field: &str, slug: &str) -> Result<(), FieldError> {
 pub fn slugify(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
+        if c == 'ß' {
+            out.push_str("ss");
+            continue;
+        }
         let mapped = match c {
             'a'..='z' | '0'..='9' => Some(c),
             'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => Some('a'),
@@ -515,7 +540,6 @@ pub fn slugify(name: &str) -> String {
             'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' => Some('o'),
             'ù' | 'ú' | 'û' | 'ü' => Some('u'),
             'ý' | 'ÿ' => Some('y'),
-            'ß' => Some('s'),
             'ł' => Some('l'),
             'š' | 'ś' => Some('s'),
             'ž' | 'ź' | 'ż' => Some('z'),
@@ -546,25 +570,46 @@ pub fn slugify(name: &str) -> String {
     slug
 }
 
-/// A DNS label (RFC 1035): `^[a-z]([a-z0-9-]*[a-z0-9])?$`, at most 63 characters.
+/// A DNS label (RFC 1035): `^[a-z]([a-z0-9-]*[a-z0-9])?$`, at most 63 characters. Used for
+/// names the platform creates from it (components); a domain's labels follow RFC 1123 instead.
 pub fn validate_dns_label(field: &str, label: &str) -> Result<(), FieldError> {
-    label_problem(label).map_or(Ok(()), |m| Err(FieldError::new(field, m)))
+    label_problem(label, LabelKind::Name).map_or(Ok(()), |m| Err(FieldError::new(field, m)))
 }
 
-fn label_problem(label: &str) -> Option<String> {
-    let rule = format!("(rule: {LABEL_RULE})");
+/// Which label rule applies: a name the platform creates must start with a letter (RFC 1035);
+/// a label of a domain the operator brings may start with a digit (RFC 1123: `3m.com`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum LabelKind {
+    Name,
+    Host,
+}
+
+impl LabelKind {
+    fn rule(self) -> &'static str {
+        match self {
+            LabelKind::Name => {
+                "(a label has 1 to 63 characters: a-z, 0-9 and '-', starting with a letter \
+                 and ending with a letter or digit)"
+            }
+            LabelKind::Host => {
+                "(a label has 1 to 63 characters: a-z, 0-9 and '-', starting and ending with \
+                 a letter or digit)"
+            }
+        }
+    }
+}
+
+fn label_problem(label: &str, kind: LabelKind) -> Option<String> {
+    let rule = kind.rule();
     if label.is_empty() {
         return Some(format!("empty label {rule}"));
     }
     if label.len() > 63 {
         return Some(format!(
-            "label {:?}… is {} characters long; at most 63 are allowed {rule}",
+            "label {:?}… is {} characters long; at most 63 are allowed",
             label.chars().take(20).collect::<String>(),
             label.len()
         ));
-    }
-    if LABEL_RE.is_match(label) {
-        return None;
     }
     if label.chars().any(|c| c.is_ascii_uppercase()) {
         return Some(format!("label {label:?} must be lowercase {rule}"));
@@ -575,16 +620,29 @@ fn label_problem(label: &str) -> Option<String> {
     {
         return Some(format!("label {label:?} contains {} {rule}", show_char(c)));
     }
-    if !label.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Some(format!("label {label:?} must start with a letter {rule}"));
+    let first_ok = match kind {
+        LabelKind::Name => label.starts_with(|c: char| c.is_ascii_lowercase()),
+        LabelKind::Host => label.starts_with(|c: char| c.is_ascii_alphanumeric()),
+    };
+    if !first_ok {
+        let what = match kind {
+            LabelKind::Name => "a letter",
+            LabelKind::Host => "a letter or digit",
+        };
+        return Some(format!("label {label:?} must start with {what} {rule}"));
     }
-    Some(format!(
-        "label {label:?} must end with a letter or digit {rule}"
-    ))
+    if label.ends_with('-') {
+        return Some(format!(
+            "label {label:?} must end with a letter or digit {rule}"
+        ));
+    }
+    debug_assert!(kind == LabelKind::Host || LABEL_RE.is_match(label));
+    None
 }
 
-/// A domain the operator brings: at most 253 characters, at least two labels, each a valid DNS
-/// label. No trailing dot: the platform appends names to it.
+/// A domain the operator brings: at most 253 characters, at least two labels, each a host
+/// label (RFC 1123, so `3m.com` is fine), the last not all digits. No trailing dot: the
+/// platform appends names to it.
 pub fn validate_domain(field: &str, domain: &str) -> Result<(), FieldError> {
     let err = |m: String| Err(FieldError::new(field, m));
     if domain.is_empty() {
@@ -608,10 +666,18 @@ pub fn validate_domain(field: &str, domain: &str) -> Result<(), FieldError> {
             "{domain:?} needs at least two labels, e.g. {domain}.com"
         ));
     }
-    for label in labels {
-        if let Some(problem) = label_problem(label) {
+    for label in &labels {
+        if let Some(problem) = label_problem(label, LabelKind::Host) {
             return err(format!("{domain:?}: {problem}"));
         }
+    }
+    if labels
+        .last()
+        .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
+    {
+        return err(format!(
+            "{domain:?} ends in a number: the last label is a top-level domain such as com"
+        ));
     }
     Ok(())
 }
@@ -625,7 +691,8 @@ pub fn validate_email(field: &str, email: &str) -> Result<(), FieldError> {
         Err(FieldError::new(
             field,
             format!(
-                "{email:?} is not an email address: expected name@domain.tld (rule: ^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$)"
+                "{email:?} is not an email address: expected name@domain.tld (one '@', no spaces, \
+                 and a dot in the domain)"
             ),
         ))
     }
@@ -641,7 +708,7 @@ pub fn validate_cidr(field: &str, cidr: &str) -> Result<(), FieldError> {
 
 /// Parses an IPv4 CIDR into (address, prefix length).
 pub fn parse_cidr(cidr: &str) -> Result<(std::net::Ipv4Addr, u8), String> {
-    let rule = "(rule: IPv4 a.b.c.d/n with n from 0 to 32)";
+    let rule = "(an IPv4 network is a.b.c.d/n, n from 0 to 32)";
     let Some((addr, prefix)) = cidr.split_once('/') else {
         return Err(format!(
             "{cidr:?} has no prefix length: write e.g. {cidr}/32 for one address {rule}"
@@ -767,9 +834,21 @@ pub fn parse_ssh_public_key(field: &str, line: &str) -> Result<SshPublicKey, Fie
 /// OCI flexible shapes with OCPUs and memory appended (`VM.Standard.E5.Flex.2.16`).
 pub fn validate_server_size(field: &str, provider: Provider, size: &str) -> Result<(), FieldError> {
     let (re, rule, example) = match provider {
-        Provider::Hetzner => (&*HETZNER_SIZE_RE, HETZNER_SIZE_RULE, "cx43"),
-        Provider::HuaweiCloud => (&*HUAWEI_SIZE_RE, HUAWEI_SIZE_RULE, "c7n.xlarge.2"),
-        Provider::Oci => (&*OCI_SIZE_RE, OCI_SIZE_RULE, "VM.Standard.E5.Flex.2.16"),
+        Provider::Hetzner => (
+            &*HETZNER_SIZE_RE,
+            "cx, cpx, ccx or cax followed by a number",
+            "cx43",
+        ),
+        Provider::HuaweiCloud => (
+            &*HUAWEI_SIZE_RE,
+            "family.size.memory-ratio, the size small, medium, large or Nxlarge",
+            "c7n.xlarge.2",
+        ),
+        Provider::Oci => (
+            &*OCI_SIZE_RE,
+            "a VM flexible shape with OCPUs and memory in GB appended",
+            "VM.Standard.E5.Flex.2.16",
+        ),
     };
     if re.is_match(size) {
         return Ok(());
@@ -777,7 +856,7 @@ pub fn validate_server_size(field: &str, provider: Provider, size: &str) -> Resu
     Err(FieldError::new(
         field,
         format!(
-            "{size:?} is not a {} server size, e.g. {example} (rule: {rule})",
+            "{size:?} is not a {} server size, e.g. {example} ({rule})",
             provider.name()
         ),
     ))
@@ -1175,11 +1254,54 @@ mod tests {
     }
 
     #[test]
-    fn org_slug_uppercase_is_rejected_with_rule() {
+    fn org_slug_uppercase_is_rejected_with_rule_in_words() {
         assert_eq!(
             slug_err("Acme"),
-            "organization.slug: \"Acme\" must be lowercase: use a-z, 0-9 and '-' (rule: ^[a-z][a-z0-9-]{2,31}$)"
+            "organization.slug: \"Acme\" must be lowercase: use a-z, 0-9 and '-' (a slug has 3 to 32 characters: a-z, 0-9 and '-', starting with a letter)"
         );
+    }
+
+    #[test]
+    fn no_message_quotes_a_regular_expression() {
+        let messages = [
+            slug_err("Acme"),
+            slug_err(""),
+            validate_domain("d", "A.com").unwrap_err().to_string(),
+            validate_domain("d", "a_b.com").unwrap_err().to_string(),
+            validate_dns_label("c", "1x").unwrap_err().to_string(),
+            validate_email("e", "x").unwrap_err().to_string(),
+            validate_cidr("c", "1.2.3.4").unwrap_err().to_string(),
+            validate_server_size("s", Provider::Hetzner, "m5")
+                .unwrap_err()
+                .to_string(),
+            validate_server_size("s", Provider::HuaweiCloud, "x")
+                .unwrap_err()
+                .to_string(),
+            validate_server_size("s", Provider::Oci, "x")
+                .unwrap_err()
+                .to_string(),
+        ];
+        for m in messages {
+            assert!(
+                !m.contains("rule:") && !m.contains('^') && !m.contains('$'),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn org_name_allows_100_characters_on_one_line() {
+        let f = |s: &str| validate_org_name("organization.name", s);
+        assert!(f("Acme Financial").is_ok());
+        assert!(f(&"a".repeat(100)).is_ok());
+        assert!(
+            f(&"a".repeat(101))
+                .unwrap_err()
+                .message
+                .contains("at most 100")
+        );
+        assert!(f("  ").unwrap_err().message.contains("must not be empty"));
+        assert!(f("a\nb").unwrap_err().message.contains("single line"));
     }
 
     #[test]
@@ -1230,6 +1352,7 @@ mod tests {
         assert_eq!(slugify("Acme Financial"), "acme-financial");
         assert_eq!(slugify("  Müller & Söhne GmbH "), "muller-sohne-gmbh");
         assert_eq!(slugify("42 Bank"), "org-42-bank");
+        assert_eq!(slugify("Großbank"), "grossbank");
         assert_eq!(slugify("X"), "x-org");
         assert_eq!(slugify("System"), "system-org");
         assert_eq!(slugify("Prod"), "prod-org");
@@ -1300,6 +1423,21 @@ mod tests {
         let f = |s: &str| validate_domain("organization.domain", s);
         assert!(f("acme.com").is_ok());
         assert!(f("apps.acme.com").is_ok());
+        // RFC 1123: labels may start with a digit.
+        assert!(f("3m.com").is_ok());
+        assert!(f("apps.1und1.de").is_ok());
+        assert!(
+            f("-x.com")
+                .unwrap_err()
+                .message
+                .contains("must start with a letter or digit")
+        );
+        assert!(
+            f("acme.123")
+                .unwrap_err()
+                .message
+                .contains("ends in a number")
+        );
         assert!(
             f("acme")
                 .unwrap_err()

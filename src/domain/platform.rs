@@ -15,7 +15,7 @@ use toml::de::{DeTable, DeValue};
 use super::naming::{
     self, BuildingBlock, ClusterId, EnvType, FieldError, Location, Provider, validate_cidr,
     validate_control_plane_count, validate_dns_label, validate_domain, validate_email,
-    validate_org_slug, validate_server_size, validate_worker_count,
+    validate_org_name, validate_org_slug, validate_server_size, validate_worker_count,
 };
 
 /// The only `apiVersion` this build reads and writes.
@@ -519,26 +519,7 @@ impl PlatformConfig {
         }
 
         let org = &self.organization;
-        let name = org.name.trim();
-        if name.is_empty() {
-            check(Err(FieldError::new(
-                "organization.name",
-                "must not be empty: give the organization's display name",
-            )));
-        } else if org.name.chars().any(char::is_control) {
-            check(Err(FieldError::new(
-                "organization.name",
-                "must be a single line without control characters",
-            )));
-        } else if org.name.chars().count() > 100 {
-            check(Err(FieldError::new(
-                "organization.name",
-                format!(
-                    "is {} characters long; at most 100",
-                    org.name.chars().count()
-                ),
-            )));
-        }
+        check(validate_org_name("organization.name", &org.name));
         check(validate_org_slug("organization.slug", &org.slug));
         check(validate_domain("organization.domain", &org.domain));
         check(validate_email("organization.email", &org.email));

@@ -39,6 +39,7 @@ pub enum Action {
     Leave,
     ApproveApply,
     RejectPlan,
+    Retry,
 }
 
 use Action as A;
@@ -109,6 +110,30 @@ pub const COMPONENTS: &[Binding<Action>] = &[
         Help,
     ),
 ];
+
+/// The `?` overlay: these keys close it (as in the console); other keys are ignored while it
+/// is open, so nothing reaches the screen underneath.
+pub const HELP: &[Binding<Action>] = &[b(
+    A::Leave,
+    &[
+        Chord::key(KeyCode::Esc),
+        Chord::key(KeyCode::Enter),
+        Chord::ch('?'),
+        Chord::ch('q'),
+        Chord::key(KeyCode::F(1)),
+    ],
+    "Esc Enter ? q F1",
+    "close this help",
+    Footer,
+)];
+
+/// What the overlay's last line says, from [`HELP`].
+pub const HELP_CLOSES: &str = "Esc, Enter, ?, q or F1 closes this help; Ctrl+C quits.";
+
+/// On Components while a kept filter hides rows: Esc clears the filter before it leaves the
+/// screen (the rows of [`COMPONENTS`] follow).
+pub const FILTER_KEPT: &[Binding<Action>] =
+    &[b(A::ClearFilter, ESC, "Esc", "clear filter", Footer)];
 
 /// While the filter is typed every other key is text.
 pub const FILTERING: &[Binding<Action>] = &[
@@ -196,8 +221,15 @@ pub const PROGRESS_LIVE: &[Binding<Action>] = &[
 ];
 
 /// The progress screen of a run that has ended (or is being cancelled): nothing to cancel, and
-/// leaving leaves nothing running.
+/// leaving leaves nothing running. A run that did not succeed offers to plan again.
 pub const PROGRESS_ENDED: &[Binding<Action>] = &[
+    b(
+        A::Retry,
+        &[Chord::ch('r')],
+        "r",
+        "plan again from Review",
+        Footer,
+    ),
     b(
         A::SwitchPane,
         &[Chord::key(KeyCode::Tab)],
@@ -306,6 +338,8 @@ mod tests {
         for table in [
             RESUME,
             COMPONENTS,
+            HELP,
+            FILTER_KEPT,
             FILTERING,
             REVIEW,
             PROGRESS_LIVE,

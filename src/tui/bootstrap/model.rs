@@ -272,8 +272,12 @@ impl CheckFailure {
 /// An action a confirm dialog is asking about.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Intent {
-    /// Add these components (the selection plus what it needs).
-    AddComponents(Vec<String>),
+    /// Add these components (the selection plus what it needs); then offer the optional
+    /// members of `then_offer`, if it has any.
+    AddComponents {
+        names: Vec<String>,
+        then_offer: Option<String>,
+    },
     /// Remove these components (the deselection plus what needs it).
     RemoveComponents(Vec<String>),
     Quit,
@@ -416,7 +420,7 @@ pub struct Inputs {
 impl Inputs {
     pub fn from_form(f: &Form) -> Inputs {
         Inputs {
-            org_name: TextField::with_max(&f.org_name, 128),
+            org_name: TextField::with_max(&f.org_name, naming::ORG_NAME_MAX),
             org_slug: TextField::with_max(&f.org_slug, 64),
             domain: TextField::with_max(&f.domain, 253),
             email: TextField::with_max(&f.email, 254),
@@ -485,9 +489,20 @@ impl Model {
         }
     }
 
-    /// Steps completed without errors, for the resume list.
+    /// Screens complete, for the resume list: moved past (Review: reached) and without
+    /// errors.
     pub fn progress(&self) -> u8 {
-        self.form.reached.index() as u8
+        let done = |s: &Step| {
+            let visited =
+                *s < self.form.reached || (*s == Step::Review && self.form.reached == Step::Review);
+            let clean = if *s == Step::Review {
+                self.all_errors().is_empty()
+            } else {
+                self.errors_for(*s).is_empty()
+            };
+            visited && clean
+        };
+        Step::ALL.iter().filter(|s| done(s)).count() as u8
     }
 
     /// The cluster names the regions will get, live.
@@ -527,8 +542,8 @@ impl Model {
         let mut errs = Vec::new();
         match step {
             Step::Organization => {
-                if f.org_name.trim().is_empty() {
-                    errs.push(FieldError::new("organization.name", "must not be empty"));
+                if let Err(e) = naming::validate_org_name("organization.name", &f.org_name) {
+                    errs.push(e);
                 }
                 if let Err(e) = naming::validate_org_slug("organization.slug", &f.org_slug) {
                     errs.push(e);

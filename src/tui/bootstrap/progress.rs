@@ -77,6 +77,8 @@ pub enum ProgressAction {
     ApprovePlan,
     /// The operator rejects the reviewed plan: nothing is applied.
     RejectPlan,
+    /// The run failed, was cancelled or interrupted: go back to Review and plan again.
+    Retry,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -461,7 +463,28 @@ impl ProgressScreen {
     /// Whether an action of the table is on offer: a cancel already asked for is not offered
     /// again.
     fn offered(&self, a: Action) -> bool {
-        a != Action::CancelRun || !self.cancel_requested
+        match a {
+            Action::CancelRun => !self.cancel_requested,
+            Action::Retry => self.ended_badly(),
+            _ => true,
+        }
+    }
+
+    /// The run ended without succeeding.
+    fn ended_badly(&self) -> bool {
+        self.state.is_terminal() && self.state != RunState::Succeeded
+    }
+
+    /// Whether the run may have left resources at the provider: an apply or destroy that got
+    /// as far as applying, or any resource it started on.
+    fn may_have_created(&self) -> bool {
+        let applying = matches!(self.action, Some(RunAction::Apply | RunAction::Destroy))
+            && matches!(self.furthest, Some(RunState::Apply | RunState::Handover));
+        applying
+            || self
+                .rows
+                .iter()
+                .any(|r| !matches!(r.status, ResourceStatus::Planned(_)))
     }
 
     /// Keys: `c` asks to cancel (then `y`/`n`), `Tab` switches table/log, arrows and PgUp/PgDn
@@ -488,6 +511,7 @@ impl ProgressScreen {
         match action {
             Action::ApproveApply => return ProgressAction::ApprovePlan,
             Action::RejectPlan => return ProgressAction::RejectPlan,
+            Action::Retry => return ProgressAction::Retry,
             Action::ConfirmCancel => {
                 self.confirm_cancel = false;
                 self.cancel_requested = true;
@@ -524,16 +548,22 @@ impl ProgressScreen {
         crate::timefmt::duration(end - start)
     }
 
-    /// Draw into `area`. Pure: reads the state only.
+    /// Draw into `area`. Pure: reads the state only. The key line is the caller's (the
+    /// wizard's footer names these keys and its own), so it is drawn once.
     pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let has_diag = !self.diagnostics.is_empty();
-        let bottom_text = self.next_step.is_some() || self.error.is_some();
-        let [head, phases, body, tail, footer] = Layout::vertical([
+        let outcome = self.outcome_lines(theme);
+        let width = area.width.max(1) as usize;
+        let outcome_h: usize = outcome
+            .iter()
+            .map(|l| l.width().div_ceil(width).max(1))
+            .sum();
+        let outcome_h = outcome_h.min(area.height.saturating_sub(8) as usize) as u16;
+        let [head, phases, body, tail] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(1),
             Constraint::Min(6),
-            Constraint::Length(if bottom_text { 3 } else { 0 }),
-            Constraint::Length(1),
+            Constraint::Length(outcome_h),
         ])
         .areas(area);
         self.render_head(frame, head, theme);
@@ -544,10 +574,7 @@ impl ProgressScreen {
                 height: area.height.saturating_sub(2),
                 ..area
             };
-            let [body, footer] =
-                Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(rest);
-            self.render_review(frame, body, &review, theme);
-            crate::tui::widgets::footer::render_footer(frame, footer, &self.key_hints(), theme);
+            self.render_review(frame, rest, &review, theme);
             return;
         }
         let diag_h = if has_diag { body.height / 3 } else { 0 };
@@ -562,10 +589,7 @@ impl ProgressScreen {
             self.render_diagnostics(frame, diag, theme);
         }
         self.render_log(frame, log, theme);
-        if bottom_text {
-            self.render_outcome(frame, tail, theme);
-        }
-        crate::tui::widgets::footer::render_footer(frame, footer, &self.key_hints(), theme);
+        frame.render_widget(Paragraph::new(outcome).wrap(Wrap { trim: false }), tail);
         if self.confirm_cancel {
             self.render_confirm(frame, area, theme);
         }
@@ -830,8 +854,40 @@ impl ProgressScreen {
         frame.render_widget(Paragraph::new(lines).block(block), area);
     }
 
-    fn render_outcome(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    /// Under the log: how the run ended, why, and what to do now (for a run that did not
+    /// succeed: plan again, read the log, and destroy what may have been created).
+    fn outcome_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
         let mut lines = Vec::new();
+        if self.ended_badly() {
+            let reason = self
+                .error
+                .clone()
+                .unwrap_or_else(|| "no reason was recorded".into());
+            lines.push(Line::from(Span::styled(
+                format!("Run {} {}: {reason}", self.run_id, self.state),
+                theme.error,
+            )));
+            lines.push(Line::from(vec![
+                Span::styled("Next: ", theme.title),
+                Span::styled("r", theme.key),
+                Span::styled(" plans again from Review", theme.text),
+                Span::styled(
+                    format!(" · log: openova runs logs {}", self.run_id),
+                    theme.accent,
+                ),
+            ]));
+            if self.may_have_created() {
+                lines.push(Line::from(Span::styled(
+                    "Servers may have been created and billed. Remove them with",
+                    theme.warn,
+                )));
+                lines.push(Line::from(vec![
+                    Span::styled("  openova bootstrap destroy --config FILE", theme.accent),
+                    Span::styled("  (export FILE: e on Review)", theme.muted),
+                ]));
+            }
+            return lines;
+        }
         if let Some(e) = &self.error {
             lines.push(Line::from(Span::styled(e.clone(), theme.error)));
         }
@@ -841,7 +897,7 @@ impl ProgressScreen {
                 Span::styled(n.clone(), theme.accent),
             ]));
         }
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        lines
     }
 
     fn render_confirm(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -1153,6 +1209,47 @@ mod tests {
             "the phase that failed is marked:\n{screen}"
         );
         assert!(screen.contains("44s"), "elapsed time shown:\n{screen}");
+        assert!(
+            screen.contains("Run abc123 failed: tofu apply: server type cx99 not found"),
+            "final state and reason:\n{screen}"
+        );
+        assert!(screen.contains("r plans again from Review"), "{screen}");
+        assert!(screen.contains("openova runs logs abc123"), "{screen}");
+        assert!(
+            screen.contains("bootstrap destroy --config FILE"),
+            "a resource was created, so destroy is offered:\n{screen}"
+        );
+    }
+
+    #[test]
+    fn render_failed_plan_offers_no_destroy() {
+        let mut f = Feed::new();
+        f.state(0, "init");
+        f.push(
+            1_000,
+            "supervisor",
+            "state",
+            "error",
+            "run is now failed",
+            r#"{"state":"failed","error":"tofu init: provider not found"}"#.into(),
+        );
+        let mut s = ProgressScreen::new("p1");
+        for e in &f.events {
+            s.apply_event(e);
+        }
+        let screen = draw(&s, 80, 24);
+        assert!(
+            screen.contains("Run p1 failed: tofu init: provider not found"),
+            "{screen}"
+        );
+        assert!(
+            !screen.contains("destroy"),
+            "nothing was created:\n{screen}"
+        );
+        assert_eq!(
+            s.handle_key(&key(KeyCode::Char('r'))),
+            ProgressAction::Retry
+        );
     }
 
     #[test]
@@ -1174,7 +1271,12 @@ mod tests {
         let screen = draw(&s, 80, 24);
         assert!(screen.contains("creating…"), "{screen}");
         assert!(screen.contains("12s"), "{screen}");
-        assert!(screen.contains("c cancel run"), "{screen}");
+        assert!(
+            s.key_hints()
+                .iter()
+                .any(|h| h.key == "c" && h.action == "cancel run"),
+            "the caller's footer offers the cancel"
+        );
         assert!(screen.contains("● apply"), "{screen}");
     }
 

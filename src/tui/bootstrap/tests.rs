@@ -120,8 +120,37 @@ fn organization_paste_of_garbage_is_cleaned_and_capped() {
     let garbage = format!("Acme\x1b[31m\n{}", "漢".repeat(10_000));
     m.update(Input::Paste(garbage));
     assert!(!m.form.org_name.contains('\x1b') && !m.form.org_name.contains('\n'));
-    assert!(m.form.org_name.chars().count() <= 128);
+    assert!(m.form.org_name.chars().count() <= crate::domain::naming::ORG_NAME_MAX);
     assert!(m.status.as_ref().is_some_and(|n| n.error));
+}
+
+#[test]
+fn organization_name_rule_is_the_same_in_the_field_review_and_export() {
+    // A draft carrying a 128-character name (an older field allowed it, or an import).
+    let mut m = filled();
+    m.form.org_name = "A".repeat(128);
+    let field = m
+        .errors_for(Step::Organization)
+        .into_iter()
+        .find(|e| e.field == "organization.name")
+        .expect("the field reports the limit");
+    assert!(field.message.contains("at most 100"), "{}", field.message);
+    let review: Vec<_> = m.all_errors().into_iter().map(|(_, e)| e).collect();
+    assert!(review.contains(&field), "Review lists the same problem");
+    let export = super::export::to_config(&m).validate();
+    assert!(
+        export.contains(&field),
+        "export refuses with the same words"
+    );
+    // Typing stops at the limit the validators apply.
+    let mut m = fresh();
+    typed(&mut m, &"B".repeat(120));
+    assert_eq!(m.form.org_name.chars().count(), 100);
+    assert!(
+        !m.errors_for(Step::Organization)
+            .iter()
+            .any(|e| e.field == "organization.name")
+    );
 }
 
 #[test]
@@ -476,7 +505,121 @@ fn components_filter_narrows_list() {
     assert!(component_rows(&m).len() > rows.len());
 }
 
+#[test]
+fn components_counter_counts_the_selection_a_filter_hides() {
+    let mut m = on_components();
+    m.form.components.insert("strimzi".into());
+    let before = super::update::selected_count(&m);
+    m.filter.set("zzz-nothing");
+    assert!(component_rows(&m).is_empty());
+    let screen = draw(&m, 80, 24);
+    assert!(
+        screen.contains(&format!(" {before} selected")),
+        "the counter counts what the filter hides:\n{screen}"
+    );
+}
+
+#[test]
+fn components_esc_with_a_kept_filter_clears_it_before_leaving() {
+    let mut m = on_components();
+    m.update(key(KeyCode::Char('/')));
+    typed(&mut m, "strimzi");
+    m.update(key(KeyCode::Enter));
+    assert!(!m.filtering && m.filter.value() == "strimzi");
+    assert!(
+        super::screens::key_hints(&m)
+            .iter()
+            .any(|h| h.key == "Esc" && h.action == "clear filter" && h.footer),
+        "the footer says what Esc does"
+    );
+    m.update(key(KeyCode::Esc));
+    assert_eq!(m.filter.value(), "");
+    assert_eq!(m.form.step, Step::Components, "the first Esc only clears");
+    m.update(key(KeyCode::Esc));
+    assert_eq!(m.form.step, Step::Regions);
+}
+
+#[test]
+fn components_a_requirement_already_in_is_still_named() {
+    let mut m = on_components();
+    cursor_to(&mut m, "ferretdb");
+    m.update(key(KeyCode::Char(' ')));
+    assert!(m.form.components.contains("ferretdb"));
+    let text = &m.status.as_ref().expect("notice").text;
+    assert!(
+        text.contains("needs cnpg (mandatory, already included)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn components_ai_hub_offers_its_optional_members() {
+    let mut m = on_components();
+    cursor_to(&mut m, "ai-hub");
+    m.update(key(KeyCode::Char(' ')));
+    let add = m.dialogs.last().expect("add dialog");
+    assert!(
+        add.body
+            .iter()
+            .any(|l| l.contains("needs cnpg (mandatory, already included)")),
+        "{:?}",
+        add.body
+    );
+    m.update(key(KeyCode::Char('y')));
+    assert!(m.form.components.contains("ai-hub") && m.form.components.contains("kserve"));
+    let offer = m.dialogs.last().expect("optional members offered next");
+    for name in [
+        "neo4j",
+        "nemo-guardrails",
+        "bge",
+        "llm-gateway",
+        "librechat",
+        "axon",
+    ] {
+        assert!(
+            offer.body.iter().any(|l| l.contains(name)),
+            "{name} not offered: {:?}",
+            offer.body
+        );
+    }
+    assert!(!m.form.components.contains("neo4j"), "not added unasked");
+    m.update(key(KeyCode::Char('y')));
+    assert!(m.dialogs.is_empty());
+    assert!(m.form.components.contains("neo4j") && m.form.components.contains("librechat"));
+}
+
 // ---------------------------------------------------------------- Review
+
+#[test]
+fn review_scroll_stops_at_the_end_of_the_content() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    for _ in 0..300 {
+        m.update(key(KeyCode::Down));
+    }
+    let lines = super::screens::review::lines(&m, &Theme::mono()).len();
+    assert!(
+        (m.review_scroll as usize) < lines,
+        "scrolled to {} of {lines} lines",
+        m.review_scroll
+    );
+    let screen = draw(&m, 80, 24);
+    assert!(
+        screen.contains("selected"),
+        "the last line stays on screen:\n{screen}"
+    );
+    m.update(key(KeyCode::Up));
+    assert!((m.review_scroll as usize) < lines - 1 || lines < 2);
+}
+
+#[test]
+fn resume_progress_counts_complete_screens_not_the_furthest_index() {
+    let mut m = fresh();
+    m.form.reached = Step::Components;
+    // Organization and Credentials have errors; Provider and Regions are complete.
+    assert_eq!(m.progress(), 2);
+    assert_eq!(filled().progress(), 6);
+}
 
 #[test]
 fn review_errors_are_listed_and_enter_jumps_to_field() {
@@ -542,6 +685,117 @@ fn progress_run_started_polls_on_tick_and_leave_keeps_run() {
     );
 }
 
+/// Polls run `run-9` in `state`: an apply that got as far as applying (and, when `state` is
+/// `Failed`, failed there).
+fn poll_run(m: &mut Model, state: crate::store::runs::RunState) {
+    use crate::store::runs::{EventRecord, RunAction, RunRecord};
+    let event = |seq: i64, state: &str| EventRecord {
+        seq,
+        at_ms: NOW * 1000 + seq * 1000,
+        phase: "supervisor".into(),
+        kind: "state".into(),
+        level: "info".into(),
+        message: format!("run is now {state}"),
+        raw: format!(r#"{{"state":"{state}"}}"#),
+    };
+    let ended = state.is_terminal();
+    let run = RunRecord {
+        id: "run-9".into(),
+        action: RunAction::Apply,
+        state,
+        platform: "acme".into(),
+        config_toml: String::new(),
+        config_path: None,
+        workspace: String::new(),
+        options_json: "{}".into(),
+        supervisor_pid: None,
+        heartbeat_ms: None,
+        created_ms: NOW * 1000,
+        finished_ms: ended.then_some(NOW * 1000 + 9_000),
+        error: ended.then(|| "tofu apply: server type cx99 not found".into()),
+        next_step: None,
+    };
+    m.update(Input::Msg(Msg::RunPolled {
+        now_ms: NOW * 1000 + 9_000,
+        run: Some(Box::new(run)),
+        events: vec![event(1, "init"), event(2, "plan"), event(3, "apply")],
+    }));
+}
+
+/// A wizard watching run `run-9`, which failed while applying.
+fn failed_run_model() -> Model {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(Input::Msg(Msg::RunStarted(Ok("run-9".into()))));
+    poll_run(&mut m, crate::store::runs::RunState::Failed);
+    m
+}
+
+#[test]
+fn progress_failed_run_says_final_state_reason_and_what_to_do() {
+    let m = failed_run_model();
+    assert_eq!(
+        m.status, None,
+        "the 'started' notice is gone once the run ended"
+    );
+    let screen = draw(&m, 80, 24);
+    for want in [
+        "Run run-9 failed: tofu apply: server type cx99 not found",
+        "r plans again from Review",
+        "openova runs logs run-9",
+        "bootstrap destroy --config",
+    ] {
+        assert!(screen.contains(want), "{want:?} missing:\n{screen}");
+    }
+    assert_eq!(
+        screen.matches("table/log").count(),
+        1,
+        "one footer, not two:\n{screen}"
+    );
+    assert!(
+        screen.contains("? help") && screen.contains("r plan again"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn progress_attached_notice_is_cleared_when_the_run_ends() {
+    use crate::store::runs::RunState;
+    let mut m = filled();
+    m.update(Input::Msg(Msg::RunAttached("run-9".into())));
+    poll_run(&mut m, RunState::Apply);
+    assert!(
+        m.status
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("still in progress"),
+        "true while the run is live"
+    );
+    poll_run(&mut m, RunState::Failed);
+    assert_eq!(m.status, None);
+}
+
+#[test]
+fn progress_r_after_a_failed_run_returns_to_review_and_asks_to_plan_again() {
+    let mut m = failed_run_model();
+    m.update(key(KeyCode::Char('r')));
+    assert_eq!(m.mode, Mode::Wizard);
+    assert_eq!(m.form.step, Step::Review);
+    assert_eq!(
+        m.dialogs.last().map(|d| d.intent.clone()),
+        Some(Intent::StartRun)
+    );
+}
+
+#[test]
+fn progress_q_after_the_run_ended_quits_without_claiming_it_continues() {
+    let mut m = failed_run_model();
+    m.update(key(KeyCode::Char('q')));
+    assert!(m.finished, "nothing runs on, so nothing to ask");
+    assert!(m.dialogs.is_empty());
+}
+
 #[test]
 fn progress_failed_start_is_reported() {
     let mut m = filled();
@@ -588,6 +842,29 @@ fn wizard_q_quits_outside_text_and_asks_while_checking() {
     );
     m.update(key(KeyCode::Char('y')));
     assert!(m.finished);
+}
+
+#[test]
+fn help_overlay_names_its_closing_keys_and_other_keys_do_not_pass_through() {
+    let mut m = fresh();
+    m.update(key(KeyCode::F(1)));
+    assert!(m.show_help);
+    let screen = draw(&m, 80, 24);
+    assert!(
+        screen.contains("Esc, Enter, ?, q or F1 closes this help"),
+        "{screen}"
+    );
+    m.update(key(KeyCode::Char('x')));
+    assert!(m.show_help, "x does not close help");
+    assert_eq!(m.form.org_name, "", "nor is it typed into the field below");
+    m.update(key(KeyCode::Esc));
+    assert!(!m.show_help);
+    m.update(key(KeyCode::F(1)));
+    m.update(key(KeyCode::Char('q')));
+    assert!(
+        !m.show_help && !m.finished,
+        "q closes help, it does not quit"
+    );
 }
 
 #[test]

@@ -330,6 +330,46 @@ pub fn component_rows(m: &Model) -> Vec<ComponentRow> {
 }
 
 /// Mandatory components plus the selection: what is "installed" from the resolver's view.
+/// The lines of an add dialog: what selecting `name` adds (`+ name  reason`), and what it
+/// needs that is already in (`needs cnpg (mandatory, already included)`), so no requirement
+/// goes unnamed.
+fn plan_lines(
+    plan: &resolve::Plan,
+    current: &BTreeSet<String>,
+    name: &str,
+) -> (Vec<String>, Vec<String>) {
+    let cat = crate::catalog::embedded();
+    let mut extra = Vec::new();
+    let mut kept = Vec::new();
+    for i in plan.items.iter().filter(|i| i.name != name) {
+        if current.contains(&i.name) {
+            let mandatory = cat.mandatory().iter().any(|c| c.name == i.name);
+            let why = if mandatory { "mandatory, " } else { "" };
+            kept.push(format!("  needs {} ({why}already included)", i.name));
+        } else {
+            extra.push(format!("  + {:<20} {}", i.name, i.reason));
+        }
+    }
+    (extra, kept)
+}
+
+/// The optional members a plan offers that are not selected yet.
+fn open_offers<'p>(
+    plan: &'p resolve::Plan,
+    current: &BTreeSet<String>,
+) -> Vec<&'p resolve::OptionalOffer> {
+    plan.offers
+        .iter()
+        .filter(|o| !current.contains(&o.name))
+        .collect()
+}
+
+/// How many components and meta-platforms are selected (mandatory ones included), whatever
+/// the filter shows.
+pub fn selected_count(m: &Model) -> usize {
+    effective_selection(m).len()
+}
+
 fn effective_selection(m: &Model) -> BTreeSet<String> {
     let cat = crate::catalog::embedded();
     let mut s = m.form.components.clone();
@@ -384,7 +424,9 @@ impl Model {
     }
 
     fn quit_requested(&mut self) {
-        if let Mode::Progress(p) = &self.mode {
+        if let Mode::Progress(p) = &self.mode
+            && !p.0.state().is_terminal()
+        {
             let id = p.0.run_id.clone();
             self.dialogs.push(ConfirmDialog::new(
                 "Quit?",
@@ -552,11 +594,17 @@ impl Model {
                 events,
             } => {
                 if let Mode::Progress(p) = &mut self.mode {
+                    let was_live = !p.0.state().is_terminal();
                     if let Some(run) = run {
                         p.0.set_run(&run);
                     }
                     for e in &events {
                         p.0.apply_event(e);
+                    }
+                    // "started" / "still in progress" would now contradict the screen, which
+                    // says how the run ended.
+                    if was_live && p.0.state().is_terminal() {
+                        self.status = None;
                     }
                     p.0.set_polled(events.len());
                     p.0.set_now(now_ms);
@@ -637,8 +685,13 @@ impl Model {
 
     fn handle_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if self.show_help {
+            if lookup(keys::HELP, &key).is_some() {
+                self.show_help = false;
+            }
+            if !is_ctrl(&key, 'c') {
+                return Vec::new();
+            }
             self.show_help = false;
-            return Vec::new();
         }
         if self.prompt.is_some() {
             return self.handle_prompt_key(&key);
@@ -702,6 +755,13 @@ impl Model {
                             .push(approve_dialog(&id, &review, self.form.provider.name()));
                     }
                     Vec::new()
+                }
+                ProgressAction::Retry => {
+                    self.mode = Mode::Wizard;
+                    self.status = None;
+                    let effects = self.goto(Step::Review);
+                    self.start_dialog();
+                    effects
                 }
                 ProgressAction::RejectPlan => {
                     self.mode = Mode::Wizard;
@@ -812,10 +872,13 @@ impl Model {
                 self.finished = true;
                 Vec::new()
             }
-            Intent::AddComponents(names) => {
+            Intent::AddComponents { names, then_offer } => {
                 let n = names.len();
                 self.form.components.extend(names);
                 self.notice(format!("Added {n} component(s)"));
+                if let Some(name) = then_offer {
+                    self.offer_optional(&name);
+                }
                 self.save()
             }
             Intent::RemoveComponents(names) => {
@@ -1174,6 +1237,13 @@ impl Model {
             }
             return Vec::new();
         }
+        if !self.filter.value().is_empty()
+            && lookup(keys::FILTER_KEPT, key) == Some(Action::ClearFilter)
+        {
+            self.filter.set("");
+            self.component_cursor = 0;
+            return Vec::new();
+        }
         let rows = component_rows(self);
         match lookup(keys::COMPONENTS, key) {
             Some(Action::Up) => self.component_cursor = self.component_cursor.saturating_sub(1),
@@ -1194,6 +1264,58 @@ impl Model {
             _ => {}
         }
         Vec::new()
+    }
+
+    /// Offers the optional members of `name` (AI Hub's neo4j, bge, …) in one question listing
+    /// each with its reason and what it would add, as the console's install dialog does.
+    fn offer_optional(&mut self, name: &str) {
+        let cat = crate::catalog::embedded();
+        let current = effective_selection(self);
+        let Ok(plan) = resolve::install_plan(cat, &current, &[name], &[]) else {
+            return;
+        };
+        let offers = open_offers(&plan, &current);
+        let chosen: Vec<&str> = offers.iter().map(|o| o.name.as_str()).collect();
+        if chosen.is_empty() {
+            return;
+        }
+        let Ok(with) = resolve::install_plan(cat, &current, &[name], &chosen) else {
+            return;
+        };
+        let title = cat
+            .entry(name)
+            .map(|e| e.title().to_owned())
+            .unwrap_or_else(|| name.to_owned());
+        let mut body = vec![format!(
+            "{title} can use these (not added unless you say so):"
+        )];
+        body.extend(
+            offers
+                .iter()
+                .map(|o| format!("  + {:<20} optional: {}", o.name, o.reason)),
+        );
+        let names: Vec<String> = with
+            .items
+            .iter()
+            .filter(|i| !current.contains(&i.name))
+            .map(|i| i.name.clone())
+            .collect();
+        body.extend(
+            with.items
+                .iter()
+                .filter(|i| !current.contains(&i.name) && !chosen.contains(&i.name.as_str()))
+                .map(|i| format!("  + {:<20} {}", i.name, i.reason)),
+        );
+        self.dialogs.push(ConfirmDialog::new(
+            format!("Optional for {title}"),
+            body,
+            "add them",
+            "skip",
+            Intent::AddComponents {
+                names,
+                then_offer: None,
+            },
+        ));
     }
 
     fn toggle_component(&mut self, row: &ComponentRow) -> Vec<Effect> {
@@ -1217,37 +1339,43 @@ impl Model {
             let mut names: Vec<String> = plan
                 .items
                 .iter()
-                .filter(|i| !i.already_installed && !current.contains(&i.name))
+                .filter(|i| !current.contains(&i.name))
                 .map(|i| i.name.clone())
+                .chain(plan.metas.iter().cloned())
+                .chain([row.name.clone()])
                 .collect();
-            if !plan.metas.is_empty() {
-                names.extend(plan.metas.iter().cloned());
-            }
             names.sort();
             names.dedup();
-            if !names.contains(&row.name) {
-                names.push(row.name.clone());
-            }
-            let extra: Vec<String> = plan
-                .items
-                .iter()
-                .filter(|i| {
-                    !i.already_installed && !current.contains(&i.name) && i.name != row.name
-                })
-                .map(|i| format!("  + {:<20} {}", i.name, i.reason))
-                .collect();
+            let (extra, kept) = plan_lines(&plan, &current, &row.name);
+            let has_offers = !open_offers(&plan, &current).is_empty();
             if extra.is_empty() {
                 self.form.components.extend(names);
+                let mut text = format!("Selected {}", row.title);
+                if !kept.is_empty() {
+                    let needs: Vec<&str> = kept.iter().map(|l| l.trim()).collect();
+                    text.push_str(&format!("; {}", needs.join("; ")));
+                }
+                self.notice(text);
+                if has_offers {
+                    self.offer_optional(&row.name);
+                }
                 return self.save();
             }
             let mut body = vec![format!("Selecting {} also adds:", row.title)];
             body.extend(extra);
+            body.extend(kept);
+            if has_offers {
+                body.push("Its optional members are offered next.".into());
+            }
             self.dialogs.push(ConfirmDialog::new(
                 format!("Add {}", row.title),
                 body,
                 "add all",
                 "cancel",
-                Intent::AddComponents(names),
+                Intent::AddComponents {
+                    names,
+                    then_offer: has_offers.then(|| row.name.clone()),
+                },
             ));
             Vec::new()
         } else {
@@ -1290,6 +1418,45 @@ impl Model {
         }
     }
 
+    /// The question before planning (`s` on Review, `r` after a failed run), or the count of
+    /// problems to fix first.
+    fn start_dialog(&mut self) {
+        let errors = self.all_errors();
+        if errors.is_empty() {
+            let cost = self
+                .monthly_cost()
+                .map(|c| format!("about €{c:.2} per month for servers"))
+                .unwrap_or_else(|| "at the provider's prices".into());
+            let mut body = vec![
+                format!(
+                    "OpenTofu plans {} cluster(s) in your {} account: {}.",
+                    self.form.regions.len(),
+                    self.form.provider.name(),
+                    self.cluster_names().join(", ")
+                ),
+                format!(
+                    "Nothing is created yet: the plan is shown for you to approve or reject. Once applied they are billed to that account, {cost}."
+                ),
+                "The run continues if this terminal closes; watch it again with `openova runs attach`.".into(),
+            ];
+            if self.form.state_backend == StateBackend::Local {
+                body.push("OpenTofu state stays on this host (lab setting).".into());
+            }
+            self.dialogs.push(ConfirmDialog::new(
+                "Plan the provisioning?",
+                body,
+                "plan",
+                "not now",
+                Intent::StartRun,
+            ));
+        } else {
+            self.notice_error(format!(
+                "{} problem(s) to fix before starting: Enter on one jumps to its field.",
+                errors.len()
+            ));
+        }
+    }
+
     fn handle_review_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
         let errors = self.all_errors();
         match lookup(keys::REVIEW, key) {
@@ -1304,7 +1471,14 @@ impl Model {
                 self.review_scroll = self.review_scroll.saturating_sub(1)
             }
             Some(Action::Down) | Some(Action::ScrollDown) => {
-                self.review_scroll = self.review_scroll.saturating_add(1).min(200)
+                // At most to the last line; the screen also stops where the content ends.
+                let last = super::screens::review::lines(self, &crate::tui::theme::Theme::mono())
+                    .len()
+                    .saturating_sub(1);
+                self.review_scroll = self
+                    .review_scroll
+                    .saturating_add(1)
+                    .min(u16::try_from(last).unwrap_or(u16::MAX))
             }
             Some(Action::GoToProblem) => {
                 if let Some((_, e)) = errors.get(self.review_cursor)
@@ -1326,41 +1500,7 @@ impl Model {
                     error: None,
                 });
             }
-            Some(Action::Start) => {
-                if errors.is_empty() {
-                    let cost = self
-                        .monthly_cost()
-                        .map(|c| format!("about €{c:.2} per month for servers"))
-                        .unwrap_or_else(|| "at the provider's prices".into());
-                    let mut body = vec![
-                        format!(
-                            "OpenTofu plans {} cluster(s) in your {} account: {}.",
-                            self.form.regions.len(),
-                            self.form.provider.name(),
-                            self.cluster_names().join(", ")
-                        ),
-                        format!(
-                            "Nothing is created yet: the plan is shown for you to approve or reject. Once applied they are billed to that account, {cost}."
-                        ),
-                        "The run continues if this terminal closes; watch it again with `openova runs attach`.".into(),
-                    ];
-                    if self.form.state_backend == StateBackend::Local {
-                        body.push("OpenTofu state stays on this host (lab setting).".into());
-                    }
-                    self.dialogs.push(ConfirmDialog::new(
-                        "Plan the provisioning?",
-                        body,
-                        "plan",
-                        "not now",
-                        Intent::StartRun,
-                    ));
-                } else {
-                    self.notice_error(format!(
-                        "{} problem(s) to fix before starting: Enter on one jumps to its field.",
-                        errors.len()
-                    ));
-                }
-            }
+            Some(Action::Start) => self.start_dialog(),
             _ => {}
         }
         Vec::new()

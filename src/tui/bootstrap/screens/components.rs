@@ -9,14 +9,22 @@ use ratatui::widgets::{Paragraph, Wrap};
 use super::input_spans;
 use crate::domain::catalog::Category;
 use crate::tui::bootstrap::model::Model;
-use crate::tui::bootstrap::update::component_rows;
+use crate::tui::bootstrap::update::{component_rows, selected_count};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
-    use crate::tui::bootstrap::keys::{COMPONENTS, FILTERING, all_hints};
-    all_hints(if m.filtering { FILTERING } else { COMPONENTS })
+    use crate::tui::bootstrap::keys::{COMPONENTS, FILTER_KEPT, FILTERING, all_hints};
+    if m.filtering {
+        all_hints(FILTERING)
+    } else if m.filter.value().is_empty() {
+        all_hints(COMPONENTS)
+    } else {
+        let mut v = all_hints(FILTER_KEPT);
+        v.extend(all_hints(COMPONENTS));
+        v
+    }
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -27,7 +35,8 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     ])
     .areas(area);
     let rows = component_rows(m);
-    let selected = rows.iter().filter(|r| r.selected).count();
+    // The whole selection, also what the filter hides.
+    let selected = selected_count(m);
     let mut filter_line = vec![Span::styled(
         format!(" {selected} selected · filter: "),
         theme.muted,

@@ -85,14 +85,7 @@ pub fn render(m: &Model, frame: &mut Frame, theme: &Theme) {
         render_prompt(frame, area, &p.title, &p.field, p.error.as_deref(), theme);
     }
     if m.show_help {
-        render_help(
-            frame,
-            area,
-            name,
-            &hints,
-            "Any key closes this help.",
-            theme,
-        );
+        render_help(frame, area, name, &hints, super::keys::HELP_CLOSES, theme);
     }
 }
 

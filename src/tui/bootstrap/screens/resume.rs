@@ -33,7 +33,7 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         };
         lines.push(Line::from(Span::styled(
             format!(
-                "  #{:<4} {:<32} {}/6 screens   {}",
+                "  #{:<4} {:<32} {}/6 complete   {}",
                 d.id,
                 crate::tui::widgets::truncate(&d.title, 32),
                 d.progress,

@@ -150,10 +150,16 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let lines = lines(m, theme);
+    let width = area.width.max(1) as usize;
+    // Rows after wrapping: the page never scrolls past its last line into blank space.
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(width).max(1)).sum();
+    let max = rows.saturating_sub(area.height as usize);
+    let scroll = (m.review_scroll as usize).min(max) as u16;
     frame.render_widget(
-        Paragraph::new(lines(m, theme))
+        Paragraph::new(lines)
             .wrap(Wrap { trim: false })
-            .scroll((m.review_scroll, 0)),
+            .scroll((scroll, 0)),
         area,
     );
 }
