@@ -39,6 +39,7 @@ pub enum Action {
     Leave,
     ApproveApply,
     RejectPlan,
+    ToggleOffline,
 }
 
 use Action as A;
@@ -140,6 +141,13 @@ pub const REVIEW: &[Binding<Action>] = &[
     b(A::GoToProblem, ENTER, "Enter", "go to problem", Footer),
     b(A::ScrollDown, &[Chord::ch('j')], "j/k", "scroll", Footer),
     b(A::ScrollUp, &[Chord::ch('k')], "k", "scroll up", Hidden),
+    b(
+        A::ToggleOffline,
+        &[Chord::ch('o')],
+        "o",
+        "offline: skip the live credential check (again: check)",
+        Help,
+    ),
     b(A::Up, UP, "↑/↓", "choose problem (or scroll)", Help),
     b(A::Down, DOWN, "↓", "next problem", Hidden),
     b(
