@@ -30,7 +30,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TOKEN, hetzner_stand_in, row};
+use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TOKEN, UP, hetzner_stand_in, row};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
@@ -449,6 +449,7 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
+    w.send(ENTER); // live check: against the provider's API
     w.send(ENTER); // state backend: local
     w.send(RIGHT); // SSH: paste an existing key
     w.send(ENTER);
@@ -461,6 +462,11 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.wait_text("Hetzner Cloud [hz]");
     w.send(ENTER);
     w.wait_text("hz-fsn-rtz-prod");
+    // Who may reach the API (↑ wraps round to the access fields at the end).
+    w.send(UP);
+    w.send(UP);
+    w.wait_text("› API allowed from");
+    w.type_text("198.51.100.7/32");
     w.send(PGDN);
     // FerretDB, beyond the mandatory set; its dependencies come along.
     w.wait_text("MANDATORY");

@@ -11,7 +11,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{CTRL_C, ENTER, ESC, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, hetzner_stand_in};
+use pty::{CTRL_C, ENTER, ESC, PGDN, PGUP, PUBKEY, Pty, RIGHT, TAB, TOKEN, UP, hetzner_stand_in};
 
 /// The wizard on a 24×80 terminal, with debug logs.
 fn wizard(state: &Path, cwd: &Path, api: &str, args: &[&str]) -> Pty {
@@ -58,7 +58,9 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     let cwd = tmp.path().join("work");
     std::fs::create_dir_all(&cwd).unwrap();
     let api = hetzner_stand_in();
-    let mut w = wizard(&state, &cwd, &api, &["--new"]);
+    // Review needs a usable OpenTofu before everything checks out: the stand-in.
+    let tofu = env!("CARGO_BIN_EXE_openova-fake-tofu");
+    let mut w = wizard(&state, &cwd, &api, &["--new", "--tofu", tofu]);
 
     w.wait_text("Organization name");
     w.type_burst("Acme Financial");
@@ -79,6 +81,7 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
+    w.send(ENTER); // live check: against the provider's API
     w.send(ENTER); // state backend: local
     w.send(RIGHT); // SSH: paste an existing key
     w.send(ENTER);
@@ -94,6 +97,12 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     w.wait_text("hz-fsn-rtz-prod");
     w.send(RIGHT); // two regions
     w.wait_text("hz-nbg-rtz-prod");
+    // Who may reach the API: the last fields but one (↑ wraps round from the first).
+    w.send(UP);
+    w.send(UP);
+    w.wait_text("› API allowed from");
+    w.type_burst("198.51.100.7/32");
+    w.wait_text("198.51.100.7/32");
     w.send(PGDN);
 
     w.wait_text("MANDATORY");
@@ -517,4 +526,68 @@ fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves()
     );
     w.send(CTRL_C);
     w.wait_exit();
+}
+
+/// The wizard on a 40×120 terminal, opened at a new draft's Review with `args`.
+fn at_review(tmp: &Path, args: &[&str]) -> Pty {
+    let state = tmp.join("state");
+    let mut all = vec!["--new"];
+    all.extend_from_slice(args);
+    let mut w = Pty::spawn(
+        pty::bootstrap(&state, tmp, &hetzner_stand_in(), &all),
+        40,
+        120,
+    );
+    w.wait_text("Organization name");
+    for _ in 0..4 {
+        w.send(PGDN);
+    }
+    w.wait_text("MANDATORY");
+    w.send(PGDN);
+    w.wait_text("export platform.toml");
+    w
+}
+
+#[test]
+fn wizard_relative_tofu_path_is_found_from_the_start_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("bin")).unwrap();
+    std::os::unix::fs::symlink(
+        env!("CARGO_BIN_EXE_openova-fake-tofu"),
+        tmp.path().join("bin/tofu"),
+    )
+    .unwrap();
+    let mut w = at_review(tmp.path(), &["--tofu", "bin/tofu"]);
+    let absolute = tmp.path().join("bin/tofu").display().to_string();
+    // The OpenTofu row is near the end of Review: scroll until it shows.
+    let shown = |s: &str| {
+        s.lines()
+            .any(|l| l.contains("OpenTofu") && l.contains(&absolute))
+    };
+    for _ in 0..40 {
+        if shown(&w.text()) {
+            break;
+        }
+        w.send("j");
+    }
+    let s = w.wait_for("the OpenTofu row", shown);
+    assert!(!s.contains("Review: tofu"), "{s}");
+    w.quit();
+}
+
+#[test]
+fn wizard_missing_tofu_is_a_review_problem_and_the_start_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut w = at_review(tmp.path(), &["--tofu", "./no-such-tofu"]);
+    let absolute = tmp.path().join("no-such-tofu").display().to_string();
+    let s = w.wait_for("the OpenTofu problem", |s| {
+        s.contains("Review: tofu: --tofu") && s.contains("no executable file there")
+    });
+    assert!(s.contains("--tofu PATH"), "{s}");
+    // Relative to the directory the wizard was started in, before anything changes it.
+    assert!(s.contains(&format!("--tofu {absolute}:")), "{s}");
+    w.send("s");
+    let s = w.wait_text("problem(s) to fix before starting");
+    assert!(!s.contains("Plan the provisioning?"), "{s}");
+    w.quit();
 }

@@ -372,8 +372,8 @@ impl PlanSummary {
         if !self.destroy {
             match &config.api {
                 None => self.warnings.push(
-                    "The Kubernetes API is open to the world (0.0.0.0/0): platform.toml has no \
-                     api.allowed_cidrs. List the bastion's and your admins' networks there."
+                    "platform.toml has no api.allowed_cidrs: no network may reach the Kubernetes \
+                     API. List the bastion's and your admins' networks there."
                         .into(),
                 ),
                 Some(a) if world_open(&a.allowed_cidrs) => self.warnings.push(
@@ -541,6 +541,18 @@ mod tests {
         );
         config.api = None;
         config.ssh.allowed_cidrs = vec!["0.0.0.0/0".into()];
+        s.add_warnings(&config);
+        // Without [api] nothing reaches the API (the run's variables list no network).
+        assert!(
+            s.warnings
+                .iter()
+                .any(|w| w.contains("no network may reach the Kubernetes API")),
+            "{:?}",
+            s.warnings
+        );
+        config.api = Some(crate::domain::platform::ApiAccess {
+            allowed_cidrs: vec!["0.0.0.0/0".into()],
+        });
         s.add_warnings(&config);
         assert!(
             s.warnings

@@ -166,9 +166,13 @@ impl RunValues {
     pub fn from_platform(config: &PlatformConfig) -> Self {
         let mut run = RunValues::new(config.ssh.public_key.clone());
         run.ssh_allowed_cidrs = config.ssh.allowed_cidrs.clone();
-        if let Some(api) = &config.api {
-            run.api_allowed_cidrs = api.allowed_cidrs.clone();
-        }
+        // Only what the configuration lists: without `[api]` the list is empty (the modules
+        // refuse it), never the world.
+        run.api_allowed_cidrs = config
+            .api
+            .as_ref()
+            .map(|a| a.allowed_cidrs.clone())
+            .unwrap_or_default();
         run.oci_compartment_ocid = config.oci.as_ref().and_then(|o| o.compartment_ocid.clone());
         run.huawei_enterprise_project_id = config
             .huawei
@@ -193,9 +197,9 @@ impl RunValues {
     }
 
     /// A run with the default k3s release, the API open to every address (the API still
-    /// requires the client certificate) and ssh closed. Real runs take the API's sources from
-    /// `api.allowed_cidrs` ([`RunValues::from_platform`]); the headless commands refuse a
-    /// configuration without them.
+    /// requires the client certificate) and ssh closed: for the module checks only. Runs take
+    /// the API's sources from `api.allowed_cidrs` alone ([`RunValues::from_platform`]); the
+    /// headless commands and the wizard's Review refuse a configuration without them.
     pub fn new(ssh_public_key: impl Into<String>) -> Self {
         RunValues {
             ssh_public_key: ssh_public_key.into(),
@@ -755,6 +759,23 @@ mod tests {
             .collect();
         assert_eq!(names, cfg.cluster_names());
         assert!(ClusterSpec::from_platform(&cfg, cfg.regions.len()).is_none());
+    }
+
+    #[test]
+    fn from_platform_takes_api_sources_from_the_config_only() {
+        let mut cfg = PlatformConfig::example();
+        cfg.api = Some(crate::domain::platform::ApiAccess {
+            allowed_cidrs: vec!["198.51.100.7/32".into()],
+        });
+        assert_eq!(
+            RunValues::from_platform(&cfg).api_allowed_cidrs,
+            ["198.51.100.7/32"]
+        );
+        cfg.api = None;
+        assert!(
+            RunValues::from_platform(&cfg).api_allowed_cidrs.is_empty(),
+            "no [api] must never mean open to the world"
+        );
     }
 
     #[test]

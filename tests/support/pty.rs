@@ -19,6 +19,7 @@ pub const ENTER: &str = "\r";
 pub const ESC: &str = "\x1b";
 pub const TAB: &str = "\t";
 pub const RIGHT: &str = "\x1b[C";
+pub const UP: &str = "\x1b[A";
 pub const PGUP: &str = "\x1b[5~";
 pub const PGDN: &str = "\x1b[6~";
 pub const CTRL_C: &str = "\x03";

@@ -8,7 +8,9 @@ use crate::domain::platform::{
 
 use crate::secrets;
 
-use super::model::{Form, Model, RegionForm, SecretName, SecretStorage, SshMode, StateBackend};
+use super::model::{
+    Form, Model, RegionForm, SecretName, SecretStorage, SshMode, StateBackend, cidr_list,
+};
 
 /// How platform.toml should point at a secret: the keyring entry the wizard filled when
 /// secrets are kept there, otherwise the conventional environment variable.
@@ -83,9 +85,11 @@ pub fn to_config(m: &Model) -> PlatformConfig {
         ssh: Ssh {
             public_key: f.ssh_public_key.clone(),
             private_key: None,
-            allowed_cidrs: Vec::new(),
+            allowed_cidrs: cidr_list(&f.ssh_allowed_cidrs),
         },
-        api: None,
+        api: Some(cidr_list(&f.api_allowed_cidrs))
+            .filter(|l| !l.is_empty())
+            .map(|allowed_cidrs| platform::ApiAccess { allowed_cidrs }),
         credentials,
         huawei: None,
         oci: None,
@@ -102,6 +106,7 @@ pub fn platform_toml(m: &Model) -> Result<String, String> {
         .into_iter()
         .filter(|(_, e)| {
             !e.field.starts_with("credentials.")
+                && e.field != "tofu"
                 && e.field != "state.s3.access_key"
                 && e.field != "state.s3.secret_key"
         })
@@ -138,6 +143,12 @@ pub fn form_from_toml(text: &str) -> Result<Form, String> {
             SshMode::Paste
         },
         components: c.components.iter().cloned().collect(),
+        api_allowed_cidrs: c
+            .api
+            .as_ref()
+            .map(|a| a.allowed_cidrs.join(", "))
+            .unwrap_or_default(),
+        ssh_allowed_cidrs: c.ssh.allowed_cidrs.join(", "),
         ..Form::default()
     };
     if let platform::StateBackend::S3(s3) = &c.state_backend {
@@ -194,6 +205,7 @@ mod tests {
             s3_endpoint: "https://fsn1.your-objectstorage.com".into(),
             s3_bucket: "acme-tofu-state".into(),
             s3_region: "fsn1".into(),
+            api_allowed_cidrs: "198.51.100.7/32".into(),
             ..Form::default()
         };
         let mut m = Model::new(form, Some(7), 1_790_000_000);

@@ -40,6 +40,7 @@ pub enum Action {
     ApproveApply,
     RejectPlan,
     Retry,
+    ToggleOffline,
 }
 
 use Action as A;
@@ -165,6 +166,13 @@ pub const REVIEW: &[Binding<Action>] = &[
     b(A::GoToProblem, ENTER, "Enter", "go to problem", Footer),
     b(A::ScrollDown, &[Chord::ch('j')], "j/k", "scroll", Footer),
     b(A::ScrollUp, &[Chord::ch('k')], "k", "scroll up", Hidden),
+    b(
+        A::ToggleOffline,
+        &[Chord::ch('o')],
+        "o",
+        "offline: skip the live credential check (again: check)",
+        Help,
+    ),
     b(A::Up, UP, "↑/↓", "choose problem (or scroll)", Help),
     b(A::Down, DOWN, "↓", "next problem", Hidden),
     b(
@@ -359,6 +367,7 @@ mod tests {
                         KeyCode::Enter,
                         KeyCode::Esc,
                         KeyCode::Tab,
+                        KeyCode::F(1),
                     ];
                     let key = codes
                         .into_iter()

@@ -46,6 +46,16 @@ pub struct BootstrapArgs {
     /// Default: $XDG_CONFIG_HOME/openova/theme.toml if present. NO_COLOR forces mono.
     #[arg(long, value_name = "NAME|FILE")]
     pub theme: Option<String>,
+    /// The OpenTofu executable runs use (1.10 or newer), when `tofu` on PATH is missing or
+    /// another version. A relative path is resolved against the current directory. Review
+    /// checks it before a run can start and lists what is wrong.
+    #[arg(long, value_name = "PATH")]
+    pub tofu: Option<PathBuf>,
+    /// Skip the live credential check, for a site without internet access or a provider API
+    /// this host cannot reach. Review then says "not checked (offline)" and a wrong credential
+    /// shows only when OpenTofu runs. The same switch: "Live check" on Credentials, `o` on Review.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// Environment variable that points the Hetzner credential check at another API base URL.
@@ -135,6 +145,12 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         memory,
     };
     let mut model = Model::new(Form::default(), None, now());
+    // Before anything changes directory: a run works in a directory of its own.
+    model.tofu_arg = args
+        .tofu
+        .as_deref()
+        .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+    model.offline = args.offline;
     model.keyring_prefix = prefix;
     model.keyring_unavailable = runner.keyring.is_none();
     match &runner.keyring {
@@ -212,6 +228,7 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
     // From here on every effect runs on the worker, off the task that draws the screen.
     let mut worker = Worker::start(runner, tx.clone(), rt.handle().clone())
         .wrap_err("starting the wizard's worker thread")?;
+    worker.perform(Effect::LocateTofu(app.model.tofu_arg.clone()), &tx);
     if let Some(msg) = initial {
         let status = app.model.status.clone();
         for e in app.model.update(Input::Msg(msg)) {
@@ -399,6 +416,7 @@ impl Runner {
         config: &crate::domain::platform::PlatformConfig,
         held: &[(SecretName, SecretString)],
         plan: Option<&crate::store::runs::RunRecord>,
+        tofu: Option<PathBuf>,
     ) -> Result<String, String> {
         use crate::domain::platform::SecretSource;
         let held_for = |field: &str| -> Option<SecretString> {
@@ -454,6 +472,7 @@ impl Runner {
             None => {
                 let config_toml = config.to_toml().map_err(|e| e.to_string())?;
                 let options = RunOptions {
+                    tofu,
                     fingerprint: Some(PlanFingerprint::of(&config_toml)),
                     ..RunOptions::default()
                 };
@@ -588,9 +607,19 @@ impl EffectRunner<Effect, Msg> for Runner {
             Effect::WritePrivateKey { path, key } => {
                 send(Msg::PrivateKeySaved(write_private(&path, &key)));
             }
-            Effect::StartRun { config, secrets } => {
-                send(Msg::RunStarted(self.start_run(&config, &secrets, None)));
+            Effect::StartRun {
+                config,
+                secrets,
+                tofu,
+            } => {
+                send(Msg::RunStarted(self.start_run(
+                    &config,
+                    &secrets,
+                    None,
+                    Some(tofu),
+                )));
             }
+            Effect::LocateTofu(explicit) => send(Msg::TofuLocated(locate_tofu(explicit))),
             Effect::ApplyPlan { plan, secrets } => {
                 // The plan's own configuration text: the fingerprint check compares exactly it.
                 let result = crate::store::runs::get_run(self.store.conn(), &plan)
@@ -598,7 +627,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                     .and_then(|r| {
                         let config = crate::domain::platform::PlatformConfig::parse(&r.config_toml)
                             .map_err(|e| format!("the configuration of plan run {plan}: {e}"))?;
-                        self.start_run(&config, &secrets, Some(&r))
+                        self.start_run(&config, &secrets, Some(&r), None)
                     });
                 send(Msg::RunStarted(result));
             }
@@ -642,6 +671,34 @@ impl EffectRunner<Effect, Msg> for Runner {
                     .map_err(|e| format!("cannot write {path}: {e}"));
                 send(Msg::Exported(result));
             }
+        }
+    }
+}
+
+/// Find OpenTofu as a run would and say what to do when it is not fit.
+fn locate_tofu(explicit: Option<PathBuf>) -> model::TofuCheck {
+    use crate::provision::runner::{MIN_TOFU_VERSION, RunnerError, Tofu};
+    match Tofu::locate(explicit.as_deref()) {
+        Ok(t) => model::TofuCheck::Found {
+            path: t.path,
+            version: t.version.to_string(),
+        },
+        Err(e) => {
+            const INSTALL: &str = "https://opentofu.org/docs/intro/install/";
+            let why = match &e {
+                RunnerError::TofuNotFound => "OpenTofu was not found: no `tofu` on PATH".to_owned(),
+                e => e.to_string(),
+            };
+            let todo = if explicit.is_some() {
+                format!(
+                    "quit and start `openova tui bootstrap --tofu PATH` with OpenTofu {MIN_TOFU_VERSION} or newer ({INSTALL})"
+                )
+            } else {
+                format!(
+                    "install OpenTofu {MIN_TOFU_VERSION} or newer ({INSTALL}), or quit and start `openova tui bootstrap --tofu PATH`"
+                )
+            };
+            model::TofuCheck::Problem(format!("{why}. To run: {todo}"))
         }
     }
 }

@@ -132,6 +132,11 @@ pub struct Form {
     pub ssh_private_key_saved_to: Option<String>,
     pub secret_storage: SecretStorage,
     pub regions: Vec<RegionForm>,
+    /// Networks allowed to reach the Kubernetes API (port 6443), comma-separated IPv4 CIDRs as
+    /// typed. Empty is "not set yet": there is no world-open default.
+    pub api_allowed_cidrs: String,
+    /// Networks allowed to reach ssh (port 22), comma-separated; empty closes ssh.
+    pub ssh_allowed_cidrs: String,
     /// Selected components and meta-platforms (mandatory ones are implied).
     pub components: BTreeSet<String>,
     pub step: Step,
@@ -158,6 +163,8 @@ impl Default for Form {
             ssh_private_key_saved_to: None,
             secret_storage: SecretStorage::Keyring,
             regions: vec![RegionForm::default_for(Provider::Hetzner, 0)],
+            api_allowed_cidrs: String::new(),
+            ssh_allowed_cidrs: String::new(),
             components: BTreeSet::new(),
             step: Step::Organization,
             reached: Step::Organization,
@@ -259,15 +266,46 @@ impl CheckFailure {
                 "The provider rejected the token (HTTP {status}): it is wrong, revoked, or read-only. Create a Read & Write token in the project's Security > API tokens."
             ),
             CheckFailure::Unreachable(why) => format!(
-                "The provider API could not be reached ({why}). Check this host's network, proxy and DNS, then retry with Enter."
+                "The provider API could not be reached ({why}). {REACH}"
             ),
-            CheckFailure::Timeout => "The provider API did not answer within 10 s. Retry with Enter; if it persists, check the network path.".into(),
+            CheckFailure::Timeout => format!("The provider API did not answer within 10 s. {REACH}"),
             CheckFailure::Unexpected { status } => format!(
                 "The provider API answered HTTP {status}, which openova does not expect. Retry later; the provider may have an incident."
             ),
         }
     }
 }
+
+/// Whether the OpenTofu a run would use is there and new enough, as Review shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TofuCheck {
+    /// Being looked for (at start-up and each time Review opens).
+    #[default]
+    Checking,
+    Found {
+        path: std::path::PathBuf,
+        version: String,
+    },
+    /// Missing, not executable, not OpenTofu or too old: what is wrong and what to do.
+    Problem(String),
+}
+
+/// The networks of a comma-separated CIDR list as typed (blanks between commas ignored).
+pub fn cidr_list(text: &str) -> Vec<String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether a CIDR list admits every address (`0.0.0.0/0`, `::/0`).
+pub fn world_open(cidrs: &[String]) -> bool {
+    cidrs.iter().any(|c| c.ends_with("/0"))
+}
+
+/// What to do when the provider's API cannot be reached: every option there is.
+const REACH: &str = "Check this host's network and DNS, then retry with Enter. Behind a proxy set HTTPS_PROXY (NO_PROXY lists hosts that bypass it); for another endpoint set OPENOVA_HETZNER_API_URL; at a site without internet access skip the check: Live check → skip (offline), o on Review, or start with --offline.";
 
 /// An action a confirm dialog is asking about.
 #[derive(Debug, Clone, PartialEq)]
@@ -396,6 +434,12 @@ pub struct Model {
     pub finished: bool,
     /// Unix seconds "now", injected so snapshots are stable.
     pub now: i64,
+    /// `--tofu PATH` (made absolute at start-up), or `None` for `tofu` on PATH.
+    pub tofu_arg: Option<std::path::PathBuf>,
+    /// The OpenTofu a run would use: Review refuses a start until it is found and new enough.
+    pub tofu: TofuCheck,
+    /// Skip the live credential check (`--offline`, the Live check choice, `o` on Review).
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -411,6 +455,8 @@ pub struct Inputs {
     pub org_slug: TextField,
     pub domain: TextField,
     pub email: TextField,
+    pub api_allowed_cidrs: TextField,
+    pub ssh_allowed_cidrs: TextField,
     pub s3_endpoint: TextField,
     pub s3_bucket: TextField,
     pub s3_region: TextField,
@@ -424,6 +470,8 @@ impl Inputs {
             org_slug: TextField::with_max(&f.org_slug, 64),
             domain: TextField::with_max(&f.domain, 253),
             email: TextField::with_max(&f.email, 254),
+            api_allowed_cidrs: TextField::with_max(&f.api_allowed_cidrs, 1024),
+            ssh_allowed_cidrs: TextField::with_max(&f.ssh_allowed_cidrs, 1024),
             s3_endpoint: TextField::new(&f.s3_endpoint),
             s3_bucket: TextField::with_max(&f.s3_bucket, 63),
             s3_region: TextField::with_max(&f.s3_region, 64),
@@ -461,6 +509,9 @@ impl Model {
             keyring_unavailable: false,
             finished: false,
             now,
+            tofu_arg: None,
+            tofu: TofuCheck::Checking,
+            offline: false,
         }
     }
 
@@ -561,7 +612,7 @@ impl Model {
                         "credentials.provider_token",
                         format!("enter the {} API token", f.provider.name()),
                     ));
-                } else {
+                } else if !self.offline {
                     match &self.check {
                         CheckState::Valid(_) => {}
                         CheckState::Failed(why) => {
@@ -651,11 +702,54 @@ impl Model {
                         "both regions would get the same cluster name: choose another location or building block",
                     ));
                 }
+                errs.extend(self.access_errors());
             }
             Step::Components => {}
-            Step::Review => {}
+            Step::Review => match &self.tofu {
+                TofuCheck::Found { .. } => {}
+                TofuCheck::Checking => errs.push(FieldError::new(
+                    "tofu",
+                    "OpenTofu is being looked for; a run can start once it is found",
+                )),
+                TofuCheck::Problem(why) => errs.push(FieldError::new("tofu", why.clone())),
+            },
         }
         errs
+    }
+
+    /// Problems of the two access lists, named as in platform.toml (`api.allowed_cidrs[1]`).
+    fn access_errors(&self) -> Vec<FieldError> {
+        let api = cidr_list(&self.form.api_allowed_cidrs);
+        let mut errs = Vec::new();
+        if api.is_empty() {
+            errs.push(FieldError::new(
+                "api.allowed_cidrs",
+                "not set: list the networks allowed to reach the Kubernetes API, e.g. the bastion's address as 198.51.100.7/32 (openova connects from there)",
+            ));
+        }
+        for (key, list) in [
+            ("api.allowed_cidrs", api),
+            ("ssh.allowed_cidrs", cidr_list(&self.form.ssh_allowed_cidrs)),
+        ] {
+            for (i, c) in list.iter().enumerate() {
+                if let Err(e) = naming::validate_cidr(&format!("{key}[{i}]"), c) {
+                    errs.push(e);
+                }
+            }
+        }
+        errs
+    }
+
+    /// What Review and the start question warn about: the API or ssh open to the world.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if world_open(&cidr_list(&self.form.api_allowed_cidrs)) {
+            out.push("The Kubernetes API is open to the world (a /0 network): it still needs a client certificate, but every scanner reaches it. Narrow it to the bastion's and your admins' networks.".to_owned());
+        }
+        if world_open(&cidr_list(&self.form.ssh_allowed_cidrs)) {
+            out.push("ssh (port 22) is open to the world (a /0 network): narrow it, or leave it empty to close ssh.".to_owned());
+        }
+        out
     }
 
     /// Every problem, in screen order.

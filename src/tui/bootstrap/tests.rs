@@ -52,11 +52,16 @@ fn filled() -> Model {
         email: "platform@acme.io".into(),
         ssh_mode: SshMode::Paste,
         ssh_public_key: PUBKEY.into(),
+        api_allowed_cidrs: "198.51.100.7/32".into(),
         reached: Step::Review,
         ..Form::default()
     };
     let mut m = Model::new(form, Some(1), NOW);
     m.secret_store_kind = "memory only".into();
+    m.tofu = TofuCheck::Found {
+        path: "/opt/tofu/bin/tofu".into(),
+        version: "1.10.2".into(),
+    };
     m.token.field.set(TOKEN);
     m.check = CheckState::Valid("token accepted by the Hetzner Cloud API".into());
     m
@@ -616,8 +621,9 @@ fn review_scroll_stops_at_the_end_of_the_content() {
 fn resume_progress_counts_complete_screens_not_the_furthest_index() {
     let mut m = fresh();
     m.form.reached = Step::Components;
-    // Organization and Credentials have errors; Provider and Regions are complete.
-    assert_eq!(m.progress(), 2);
+    // Organization and Credentials have errors, and so has Regions (who may reach the API is
+    // not said yet); Provider is complete.
+    assert_eq!(m.progress(), 1);
     assert_eq!(filled().progress(), 6);
 }
 
@@ -645,7 +651,9 @@ fn review_start_asks_first_then_starts_run_with_held_secrets() {
     let (config, secrets) = effects
         .iter()
         .find_map(|e| match e {
-            Effect::StartRun { config, secrets } => Some((config.clone(), secrets.clone())),
+            Effect::StartRun {
+                config, secrets, ..
+            } => Some((config.clone(), secrets.clone())),
             _ => None,
         })
         .expect("start effect");
@@ -1129,9 +1137,321 @@ fn finished_plan(id: &str, config_toml: &str) -> Msg {
     }
 }
 
+// ---------------------------------------------------------------- Who may reach the cluster
+
+fn on_regions_access() -> Model {
+    let mut m = filled();
+    m.form.api_allowed_cidrs.clear();
+    m.inputs = Inputs::from_form(&m.form);
+    m.form.step = Step::Regions;
+    focus_on(&mut m, FieldId::ApiCidrs);
+    m
+}
+
+#[test]
+fn regions_api_cidrs_empty_is_a_problem_not_a_world_open_default() {
+    let m = on_regions_access();
+    let errs = m.errors_for(Step::Regions);
+    let e = errs
+        .iter()
+        .find(|e| e.field == "api.allowed_cidrs")
+        .expect("an empty API list is a problem");
+    assert!(e.message.contains("198.51.100.7/32"), "{e}");
+    assert!(super::export::to_config(&m).api.is_none());
+    assert!(m.warnings().is_empty());
+}
+
+#[test]
+fn regions_api_and_ssh_cidrs_are_typed_validated_and_saved() {
+    let mut m = on_regions_access();
+    let effects = typed(&mut m, "198.51.100.7/32, 203.0.113.0/24");
+    assert_eq!(m.form.api_allowed_cidrs, "198.51.100.7/32, 203.0.113.0/24");
+    assert!(saved_data(&effects).unwrap().contains("203.0.113.0/24"));
+    assert!(m.errors_for(Step::Regions).is_empty());
+    m.update(key(KeyCode::Tab));
+    assert_eq!(focused(&m), Some(FieldId::SshCidrs));
+    typed(&mut m, "10.1.2.3/8");
+    let errs = m.errors_for(Step::Regions);
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(errs[0].field, "ssh.allowed_cidrs[0]");
+    assert!(
+        errs[0].message.contains("did you mean 10.0.0.0/8"),
+        "{}",
+        errs[0]
+    );
+    // Review's Enter on the problem comes back to the field.
+    m.form.step = Step::Review;
+    m.review_cursor = 0;
+    m.update(key(KeyCode::Enter));
+    assert_eq!(
+        (m.form.step, focused(&m)),
+        (Step::Regions, Some(FieldId::SshCidrs))
+    );
+}
+
+#[test]
+fn regions_second_bad_api_cidr_is_named_by_its_index() {
+    let mut m = on_regions_access();
+    typed(&mut m, "198.51.100.7/32,::/0");
+    let errs = m.errors_for(Step::Regions);
+    assert_eq!(errs[0].field, "api.allowed_cidrs[1]", "{errs:?}");
+    assert_eq!(
+        FieldId::for_error(&errs[0].field),
+        Some((Step::Regions, FieldId::ApiCidrs))
+    );
+}
+
+#[test]
+fn review_warns_when_the_api_or_ssh_is_open_to_the_world_and_the_start_repeats_it() {
+    let mut m = filled();
+    m.form.api_allowed_cidrs = "0.0.0.0/0".into();
+    m.form.ssh_allowed_cidrs = "0.0.0.0/0".into();
+    let w = m.warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].contains("Kubernetes API is open to the world"));
+    assert!(w[1].contains("ssh (port 22) is open to the world"));
+    // A warning, not a problem: the start is allowed, and its question repeats it.
+    assert!(m.all_errors().is_empty(), "{:?}", m.all_errors());
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('s')));
+    let body = &m.dialogs.last().expect("start question").body;
+    assert!(
+        body.iter()
+            .any(|l| l.starts_with("WARNING: The Kubernetes API is open"))
+    );
+    let mut ipv6 = filled();
+    ipv6.form.api_allowed_cidrs = "::/0".into();
+    assert_eq!(ipv6.warnings().len(), 1);
+}
+
+#[test]
+fn export_writes_the_access_lists_and_reads_them_back() {
+    let mut m = filled();
+    m.form.api_allowed_cidrs = "198.51.100.7/32, 203.0.113.0/24".into();
+    m.form.ssh_allowed_cidrs = "198.51.100.7/32".into();
+    let text = super::export::platform_toml(&m).unwrap();
+    let config = crate::domain::platform::PlatformConfig::parse(&text).unwrap();
+    assert_eq!(
+        config.api.expect("[api] written").allowed_cidrs,
+        ["198.51.100.7/32", "203.0.113.0/24"]
+    );
+    assert_eq!(config.ssh.allowed_cidrs, ["198.51.100.7/32"]);
+    // The run's variables take them from the configuration.
+    let config = crate::domain::platform::PlatformConfig::parse(&text).unwrap();
+    let run = crate::provision::tfvars::RunValues::from_platform(&config);
+    assert_eq!(run.api_allowed_cidrs, ["198.51.100.7/32", "203.0.113.0/24"]);
+    assert_eq!(run.ssh_allowed_cidrs, ["198.51.100.7/32"]);
+    let form = super::export::form_from_toml(&text).unwrap();
+    assert_eq!(form.api_allowed_cidrs, "198.51.100.7/32, 203.0.113.0/24");
+    assert_eq!(form.ssh_allowed_cidrs, "198.51.100.7/32");
+}
+
+// ---------------------------------------------------------------- OpenTofu found first
+
+#[test]
+fn review_start_is_refused_while_opentofu_is_missing_and_says_what_to_do() {
+    let mut m = filled();
+    m.tofu = TofuCheck::Problem(
+        "--tofu /work/tofu: no executable file there. To run: quit and start `openova tui bootstrap --tofu PATH` with OpenTofu 1.10.0 or newer".into(),
+    );
+    m.form.step = Step::Review;
+    let errs = m.all_errors();
+    assert_eq!(errs.len(), 1, "{errs:?}");
+    assert_eq!(
+        (errs[0].0, errs[0].1.field.as_str()),
+        (Step::Review, "tofu")
+    );
+    let effects = m.update(key(KeyCode::Char('s')));
+    assert!(effects.is_empty() && m.dialogs.is_empty());
+    assert!(m.status.as_ref().unwrap().text.contains("1 problem"));
+    // Enter on it has no field to go to: it repeats what to do.
+    m.update(key(KeyCode::Enter));
+    assert_eq!(m.form.step, Step::Review);
+    assert!(m.status.as_ref().unwrap().text.contains("--tofu PATH"));
+    // Export needs no OpenTofu.
+    assert!(super::export::platform_toml(&m).is_ok());
+    m.tofu = TofuCheck::Checking;
+    assert!(m.all_errors()[0].1.message.contains("being looked for"));
+}
+
+#[test]
+fn review_looks_for_opentofu_each_time_it_opens_with_the_tofu_argument() {
+    let mut m = filled();
+    m.tofu_arg = Some("/srv/bin/tofu".into());
+    m.form.step = Step::Components;
+    let effects = m.update(key(KeyCode::Enter));
+    assert_eq!(m.form.step, Step::Review);
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::LocateTofu(Some(p)) if p.as_path() == std::path::Path::new("/srv/bin/tofu")
+    )));
+    m.update(Input::Msg(Msg::TofuLocated(TofuCheck::Problem(
+        "gone".into(),
+    ))));
+    assert_eq!(m.tofu, TofuCheck::Problem("gone".into()));
+}
+
+#[test]
+fn review_start_records_the_opentofu_it_found_and_names_it() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('s')));
+    let body = &m.dialogs.last().expect("start question").body;
+    assert!(
+        body.iter()
+            .any(|l| l == "OpenTofu 1.10.2: /opt/tofu/bin/tofu."),
+        "{body:?}"
+    );
+    let effects = m.update(key(KeyCode::Char('y')));
+    let tofu = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::StartRun { tofu, .. } => Some(tofu.clone()),
+            _ => None,
+        })
+        .expect("start effect");
+    assert_eq!(tofu, std::path::PathBuf::from("/opt/tofu/bin/tofu"));
+}
+
+#[test]
+fn opening_a_draft_keeps_the_tofu_argument_its_result_and_offline() {
+    let mut m = fresh();
+    m.tofu_arg = Some("/srv/bin/tofu".into());
+    m.tofu = TofuCheck::Problem("old".into());
+    m.offline = true;
+    m.update(Input::Msg(Msg::DraftOpened {
+        id: 2,
+        form: Box::new(Form::default()),
+        secrets: Vec::new(),
+    }));
+    assert_eq!(m.tofu_arg, Some("/srv/bin/tofu".into()));
+    assert_eq!(m.tofu, TofuCheck::Problem("old".into()));
+    assert!(m.offline);
+}
+
+/// A stand-in `tofu` answering `version -json` with `version`.
+fn script_tofu(dir: &std::path::Path, version: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("tofu");
+    std::fs::write(
+        &path,
+        format!("#!/bin/sh\necho '{{\"terraform_version\":\"{version}\"}}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn locate_tofu_reports_found_missing_and_too_old_with_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = script_tofu(dir.path(), "1.10.3");
+    assert_eq!(
+        super::locate_tofu(Some(good.clone())),
+        TofuCheck::Found {
+            path: good,
+            version: "1.10.3".into()
+        }
+    );
+    let missing = dir.path().join("nope");
+    let TofuCheck::Problem(why) = super::locate_tofu(Some(missing.clone())) else {
+        panic!("a missing --tofu is a problem");
+    };
+    assert!(why.contains(&missing.display().to_string()), "{why}");
+    assert!(
+        why.contains("--tofu PATH") && why.contains("1.10.0"),
+        "{why}"
+    );
+    let old_dir = tempfile::tempdir().unwrap();
+    let old = script_tofu(old_dir.path(), "1.9.1");
+    let TofuCheck::Problem(why) = super::locate_tofu(Some(old)) else {
+        panic!("OpenTofu 1.9 is a problem");
+    };
+    assert!(
+        why.contains("1.9.1") && why.contains("--tofu PATH"),
+        "{why}"
+    );
+}
+
+// ---------------------------------------------------------------- Offline
+
+#[test]
+fn offline_skips_the_live_check_and_review_says_not_checked() {
+    let mut m = filled();
+    m.check = CheckState::NotChecked;
+    assert!(!m.errors_for(Step::Credentials).is_empty());
+    m.form.step = Step::Credentials;
+    focus_on(&mut m, FieldId::LiveCheck);
+    m.update(key(KeyCode::Right));
+    assert!(m.offline);
+    assert!(m.errors_for(Step::Credentials).is_empty());
+    focus_on(&mut m, FieldId::Token);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. })),
+        "offline sends nothing"
+    );
+    // An empty token is still a problem offline.
+    m.token.field.set("");
+    assert_eq!(m.errors_for(Step::Credentials).len(), 1);
+    m.token.field.set(TOKEN);
+    m.form.step = Step::Review;
+    let text: String = super::screens::review::lines(&m, &Theme::mono())
+        .iter()
+        .map(|l| l.to_string() + "\n")
+        .collect();
+    assert!(text.contains("not checked (offline"), "{text}");
+    m.update(key(KeyCode::Char('s')));
+    let body = &m.dialogs.last().expect("start allowed offline").body;
+    assert!(
+        body.iter()
+            .any(|l| l.starts_with("Credentials: not checked (offline)")),
+        "{body:?}"
+    );
+}
+
+#[test]
+fn offline_o_on_review_toggles_and_turning_it_off_checks_at_once() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('o')));
+    assert!(m.offline && m.check == CheckState::NotChecked);
+    let effects = m.update(key(KeyCode::Char('o')));
+    assert!(!m.offline);
+    assert_eq!(m.check, CheckState::Checking);
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. }))
+    );
+}
+
+#[test]
+fn unreachable_and_timeout_name_every_way_out() {
+    for f in [
+        CheckFailure::Unreachable("dns error".into()),
+        CheckFailure::Timeout,
+    ] {
+        let text = f.explain();
+        for needle in [
+            "--offline",
+            "o on Review",
+            "HTTPS_PROXY",
+            "NO_PROXY",
+            "OPENOVA_HETZNER_API_URL",
+        ] {
+            assert!(text.contains(needle), "{needle}: {text}");
+        }
+    }
+}
+
 #[test]
 fn plan_review_approve_asks_with_the_plan_then_applies_exactly_that_plan() {
     let mut m = filled();
+    // Allowed, but warned about in the plan review and in the question before applying.
+    m.form.api_allowed_cidrs = "0.0.0.0/0".into();
     m.form.step = Step::Review;
     m.update(key(KeyCode::Char('s')));
     let d = m.dialogs.last().expect("the plan question");
@@ -1210,4 +1530,37 @@ fn plan_review_reject_discards_the_plan_and_esc_keeps_it() {
         notice.contains("kept, not applied") && notice.contains("--plan plan-3"),
         "{notice}"
     );
+}
+
+#[test]
+fn snapshots_access_offline_and_opentofu() {
+    let mut r = filled();
+    r.form.step = Step::Regions;
+    r.form.api_allowed_cidrs = "0.0.0.0/0".into();
+    r.inputs = Inputs::from_form(&r.form);
+    focus_on(&mut r, FieldId::ApiCidrs);
+    snap("regions__access_world_open", &r);
+    let mut e = filled();
+    e.form.api_allowed_cidrs.clear();
+    e.inputs = Inputs::from_form(&e.form);
+    e.form.step = Step::Regions;
+    focus_on(&mut e, FieldId::SshCidrs);
+    snap("regions__access_empty", &e);
+    let mut o = filled();
+    o.offline = true;
+    o.check = CheckState::NotChecked;
+    o.form.api_allowed_cidrs = "0.0.0.0/0".into();
+    o.form.step = Step::Review;
+    snap("review__offline_world_open", &o);
+    o.update(key(KeyCode::Char('s')));
+    snap("review__offline_start_question", &o);
+    let mut t = filled();
+    t.tofu = super::locate_tofu(Some("/nonexistent/tofu".into()));
+    t.form.step = Step::Review;
+    snap("review__tofu_missing", &t);
+    let mut c = filled();
+    c.offline = true;
+    c.form.step = Step::Credentials;
+    focus_on(&mut c, FieldId::LiveCheck);
+    snap("credentials__offline", &c);
 }

@@ -46,6 +46,8 @@ pub enum Msg {
         events: Vec<crate::store::runs::EventRecord>,
     },
     RunCancelRequested(Result<(), String>),
+    /// Where OpenTofu is and whether it is new enough (or what is wrong with it).
+    TofuLocated(TofuCheck),
     /// Something the operator must read (a draft could not be opened, deleted...).
     Failed(String),
 }
@@ -93,7 +95,11 @@ pub enum Effect {
     StartRun {
         config: Box<crate::domain::platform::PlatformConfig>,
         secrets: Vec<(SecretName, SecretString)>,
+        /// The OpenTofu executable Review found (recorded as the run's `tofu`).
+        tofu: std::path::PathBuf,
     },
+    /// Find OpenTofu (`--tofu PATH`, else `tofu` on PATH) and check its version.
+    LocateTofu(Option<std::path::PathBuf>),
     /// Start an apply run of exactly the saved plan of run `plan` (approved by the operator).
     ApplyPlan {
         plan: String,
@@ -117,6 +123,7 @@ pub enum FieldId {
     Email,
     Env,
     Token,
+    LiveCheck,
     StateBackend,
     S3Endpoint,
     S3Bucket,
@@ -134,6 +141,8 @@ pub enum FieldId {
     ControlPlaneCount(usize),
     WorkerCount(usize),
     WorkerSize(usize),
+    ApiCidrs,
+    SshCidrs,
 }
 
 impl FieldId {
@@ -145,6 +154,7 @@ impl FieldId {
             FieldId::Email => "Contact email".into(),
             FieldId::Env => "Environment".into(),
             FieldId::Token => "API token".into(),
+            FieldId::LiveCheck => "Live check".into(),
             FieldId::StateBackend => "Tofu state".into(),
             FieldId::S3Endpoint => "S3 endpoint".into(),
             FieldId::S3Bucket => "S3 bucket".into(),
@@ -162,6 +172,8 @@ impl FieldId {
             FieldId::ControlPlaneCount(_) => "CP nodes".into(),
             FieldId::WorkerCount(_) => "Workers".into(),
             FieldId::WorkerSize(_) => "Worker size".into(),
+            FieldId::ApiCidrs => "API allowed from".into(),
+            FieldId::SshCidrs => "SSH allowed from".into(),
         }
     }
 
@@ -179,6 +191,8 @@ impl FieldId {
                 | FieldId::S3Region
                 | FieldId::S3AccessKey
                 | FieldId::S3SecretKey
+                | FieldId::ApiCidrs
+                | FieldId::SshCidrs
         ) || self == FieldId::SshKey
     }
 
@@ -200,6 +214,8 @@ impl FieldId {
             "state.s3.access_key" => (Step::Credentials, FieldId::S3AccessKey),
             "state.s3.secret_key" => (Step::Credentials, FieldId::S3SecretKey),
             "ssh.public_key" => (Step::Credentials, FieldId::SshKey),
+            p if p.starts_with("api.allowed_cidrs") => (Step::Regions, FieldId::ApiCidrs),
+            p if p.starts_with("ssh.allowed_cidrs") => (Step::Regions, FieldId::SshCidrs),
             p => {
                 let (i, tail) = region(p)?;
                 let f = match tail.as_str() {
@@ -227,7 +243,7 @@ pub fn fields(m: &Model, step: Step) -> Vec<FieldId> {
             FieldId::Env,
         ],
         Step::Credentials => {
-            let mut v = vec![FieldId::Token, FieldId::StateBackend];
+            let mut v = vec![FieldId::Token, FieldId::LiveCheck, FieldId::StateBackend];
             if m.form.state_backend == StateBackend::S3 {
                 v.extend([
                     FieldId::S3Endpoint,
@@ -253,6 +269,7 @@ pub fn fields(m: &Model, step: Step) -> Vec<FieldId> {
                     FieldId::WorkerSize(i),
                 ]);
             }
+            v.extend([FieldId::ApiCidrs, FieldId::SshCidrs]);
             v
         }
         Step::Components | Step::Review => Vec::new(),
@@ -420,7 +437,29 @@ impl Model {
         self.review_scroll = 0;
         self.review_cursor = 0;
         self.filtering = false;
-        self.save()
+        let mut effects = self.save();
+        // Review looks for OpenTofu anew each time it opens: it may have been installed since.
+        if step == Step::Review {
+            effects.push(Effect::LocateTofu(self.tofu_arg.clone()));
+        }
+        effects
+    }
+
+    /// Turn the live credential check off (offline) or back on, which checks at once.
+    fn toggle_offline(&mut self) -> Vec<Effect> {
+        self.offline = !self.offline;
+        if self.offline {
+            self.check_generation += 1;
+            self.check = CheckState::NotChecked;
+            self.notice("Offline: the live credential check is skipped; a wrong credential shows only when OpenTofu runs.");
+            Vec::new()
+        } else if self.token.is_empty() {
+            self.notice("Live check on: enter the token on Credentials to check it.");
+            Vec::new()
+        } else {
+            self.notice("Live check on: checking the credentials…");
+            self.start_check()
+        }
     }
 
     fn quit_requested(&mut self) {
@@ -484,7 +523,12 @@ impl Model {
                 let keyring_unavailable = self.keyring_unavailable;
                 let keyring_prefix = std::mem::take(&mut self.keyring_prefix);
                 let now = self.now;
+                let (tofu_arg, tofu, offline) =
+                    (self.tofu_arg.take(), self.tofu.clone(), self.offline);
                 *self = Model::new(*form, Some(id), now);
+                self.tofu_arg = tofu_arg;
+                self.tofu = tofu;
+                self.offline = offline;
                 self.secret_store_kind = storage_note;
                 self.secret_store_explain = explain;
                 self.keyring_unavailable = keyring_unavailable;
@@ -618,6 +662,10 @@ impl Model {
                 }
                 Vec::new()
             }
+            Msg::TofuLocated(found) => {
+                self.tofu = found;
+                Vec::new()
+            }
             Msg::Failed(e) => {
                 self.notice_error(e);
                 Vec::new()
@@ -635,6 +683,10 @@ impl Model {
     fn start_check(&mut self) -> Vec<Effect> {
         self.check_generation += 1;
         let provider = self.form.provider;
+        if self.offline {
+            self.check = CheckState::NotChecked;
+            return Vec::new();
+        }
         if provider != Provider::Hetzner {
             self.check = CheckState::Unsupported(format!(
                 "openova has no live check for {} credentials yet, so the wizard cannot start a run there; export platform.toml (e on Review) and run `openova bootstrap apply`",
@@ -900,14 +952,34 @@ impl Model {
                 }]
             }
             Intent::StartRun => {
+                let TofuCheck::Found { path, .. } = &self.tofu else {
+                    self.notice_error("OpenTofu is not ready: see the problem listed on Review.");
+                    return Vec::new();
+                };
+                let tofu = path.clone();
                 let config = super::export::to_config(self);
                 self.notice("Planning: nothing is created before you approve the plan…");
                 vec![Effect::StartRun {
                     config: Box::new(config),
                     secrets: self.held_secrets(),
+                    tofu,
                 }]
             }
         }
+    }
+
+    /// What the start question adds to the plan's effect: the OpenTofu that runs, whether the
+    /// credentials were checked, and every warning Review shows.
+    fn start_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let TofuCheck::Found { path, version } = &self.tofu {
+            notes.push(format!("OpenTofu {version}: {}.", path.display()));
+        }
+        if self.offline {
+            notes.push("Credentials: not checked (offline). A wrong credential shows only when OpenTofu runs.".into());
+        }
+        notes.extend(self.warnings().into_iter().map(|w| format!("WARNING: {w}")));
+        notes
     }
 
     /// The secrets the wizard holds in memory, for a run to take along.
@@ -1067,6 +1139,8 @@ impl Model {
             FieldId::OrgSlug => &mut self.inputs.org_slug,
             FieldId::Domain => &mut self.inputs.domain,
             FieldId::Email => &mut self.inputs.email,
+            FieldId::ApiCidrs => &mut self.inputs.api_allowed_cidrs,
+            FieldId::SshCidrs => &mut self.inputs.ssh_allowed_cidrs,
             FieldId::S3Endpoint => &mut self.inputs.s3_endpoint,
             FieldId::S3Bucket => &mut self.inputs.s3_bucket,
             FieldId::S3Region => &mut self.inputs.s3_region,
@@ -1096,6 +1170,8 @@ impl Model {
             }
             FieldId::Domain => f.domain = value,
             FieldId::Email => f.email = value,
+            FieldId::ApiCidrs => f.api_allowed_cidrs = value,
+            FieldId::SshCidrs => f.ssh_allowed_cidrs = value,
             FieldId::S3Endpoint => f.s3_endpoint = value,
             FieldId::S3Bucket => f.s3_bucket = value,
             FieldId::S3Region => f.s3_region = value,
@@ -1116,6 +1192,7 @@ impl Model {
         let provider = self.form.provider;
         let mut effects = Vec::new();
         match field {
+            FieldId::LiveCheck => return self.toggle_offline(),
             FieldId::Env => self.form.env = step(EnvType::ALL, self.form.env, dir),
             FieldId::StateBackend => {
                 self.form.state_backend = step(
@@ -1442,6 +1519,7 @@ impl Model {
             if self.form.state_backend == StateBackend::Local {
                 body.push("OpenTofu state stays on this host (lab setting).".into());
             }
+            body.extend(self.start_notes());
             self.dialogs.push(ConfirmDialog::new(
                 "Plan the provisioning?",
                 body,
@@ -1481,9 +1559,12 @@ impl Model {
                     .min(u16::try_from(last).unwrap_or(u16::MAX))
             }
             Some(Action::GoToProblem) => {
-                if let Some((_, e)) = errors.get(self.review_cursor)
-                    && let Some((step, field)) = FieldId::for_error(&e.field)
-                {
+                if let Some((_, e)) = errors.get(self.review_cursor) {
+                    let Some((step, field)) = FieldId::for_error(&e.field) else {
+                        // No field to go to (OpenTofu): the problem says what to do.
+                        self.notice_error(e.message.clone());
+                        return Vec::new();
+                    };
                     let effects = self.goto(step);
                     self.focus = fields(self, step)
                         .iter()
@@ -1492,6 +1573,7 @@ impl Model {
                     return effects;
                 }
             }
+            Some(Action::ToggleOffline) => return self.toggle_offline(),
             Some(Action::Export) => {
                 self.prompt = Some(PathPrompt {
                     title: "Export platform.toml to".into(),

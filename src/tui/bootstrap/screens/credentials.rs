@@ -46,9 +46,22 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                     !m.token.revealed,
                     theme,
                 );
-                v.push(check_badge(&m.check, theme));
+                v.push(if m.offline {
+                    Span::styled("  offline", theme.warn)
+                } else {
+                    check_badge(&m.check, theme)
+                });
                 v
             }
+            FieldId::LiveCheck => choice(
+                if m.offline {
+                    "skip (offline): credentials are not checked".into()
+                } else {
+                    "check against the provider's API".into()
+                },
+                is,
+                theme,
+            ),
             FieldId::StateBackend => choice(
                 match m.form.state_backend {
                     StateBackend::Local => "local (lab only: state stays on this host)".into(),

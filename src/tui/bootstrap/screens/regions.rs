@@ -6,12 +6,13 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::{choice, field_row, focused_error, has_error};
+use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
 use crate::tui::bootstrap::model::Model;
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
+use crate::tui::widgets::field::TextField;
 
 pub fn key_hints() -> Vec<KeyHint> {
     vec![
@@ -33,8 +34,23 @@ fn size_label(m: &Model, id: &str) -> String {
     }
 }
 
+/// A CIDR list as typed, or what an empty list means when it is not being typed.
+fn access_value(
+    field: &TextField,
+    empty: &str,
+    w: usize,
+    focus: bool,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    if field.value().is_empty() && !focus {
+        return vec![Span::styled(format!("  {empty}"), theme.muted)];
+    }
+    input_spans(field, w, focus, false, theme)
+}
+
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let focus = focused(m);
+    let w = value_width(area);
     let names = m.cluster_names();
     let mut lines = Vec::new();
     for f in fields(m, m.form.step) {
@@ -97,6 +113,14 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 theme,
             ),
             FieldId::WorkerSize(i) => choice(size_label(m, &r(i).worker_size), is, theme),
+            FieldId::ApiCidrs => access_value(&m.inputs.api_allowed_cidrs, "not set", w, is, theme),
+            FieldId::SshCidrs => access_value(
+                &m.inputs.ssh_allowed_cidrs,
+                "nobody (ssh closed)",
+                w,
+                is,
+                theme,
+            ),
             _ => Vec::new(),
         };
         lines.push(field_row(&f.label(), value, is, has_error(m, f), theme));
@@ -117,6 +141,11 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     });
     if let Some(e) = focused_error(m, focus, theme) {
         lines.push(e);
+    } else if matches!(focus, Some(FieldId::ApiCidrs | FieldId::SshCidrs)) {
+        lines.push(Line::from(Span::styled(
+            "  IPv4 CIDRs, comma-separated, e.g. the bastion's 198.51.100.7/32",
+            theme.muted,
+        )));
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

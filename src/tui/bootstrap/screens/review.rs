@@ -7,7 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::domain::naming;
-use crate::tui::bootstrap::model::{CheckState, Model, SecretStorage, StateBackend};
+use crate::tui::bootstrap::model::{
+    CheckState, Model, SecretStorage, StateBackend, TofuCheck, cidr_list,
+};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
@@ -53,6 +55,9 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
             )));
         }
     }
+    for w in m.warnings() {
+        out.push(Line::from(Span::styled(format!("⚠ {w}"), theme.warn)));
+    }
     let section = |t: &str| Line::from(Span::styled(t.to_string(), theme.title));
     let kv = |k: &str, v: String| {
         Line::from(vec![
@@ -78,6 +83,7 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
     out.push(kv(
         "live check",
         match &m.check {
+            _ if m.offline => "not checked (offline; o to check)".into(),
             CheckState::Valid(s) => format!("passed: {s}"),
             CheckState::Failed(_) => "failed".into(),
             CheckState::Checking => "running".into(),
@@ -131,6 +137,27 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
     if let Some(c) = m.monthly_cost() {
         out.push(kv("estimate", format!("€{c:.2}/month for servers")));
     }
+    let access = |text: &str, empty: &str| {
+        let list = cidr_list(text);
+        if list.is_empty() {
+            empty.to_owned()
+        } else {
+            list.join(", ")
+        }
+    };
+    out.push(kv("API from", access(&f.api_allowed_cidrs, "(not set)")));
+    out.push(kv(
+        "SSH from",
+        access(&f.ssh_allowed_cidrs, "nobody (ssh closed)"),
+    ));
+    out.push(kv(
+        "OpenTofu",
+        match &m.tofu {
+            TofuCheck::Found { path, version } => format!("{version} at {}", path.display()),
+            TofuCheck::Checking => "looking for it…".into(),
+            TofuCheck::Problem(_) => "not usable (see the problem above)".into(),
+        },
+    ));
     out.push(section("Components"));
     let cat = crate::catalog::embedded();
     out.push(kv(
