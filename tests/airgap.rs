@@ -426,8 +426,20 @@ fn bundle_complete_then_verify_then_a_changed_byte_is_caught() {
         }
     }
     assert!(images.contains("quay.io/cilium/cilium:v1.16.5"));
+    // The table the node files were checked against travels with them.
+    let carried =
+        ArtifactTable::parse(&std::fs::read_to_string(out.join("artifacts.json")).unwrap())
+            .unwrap();
+    assert_eq!(carried, table);
+    assert!(
+        manifest
+            .files
+            .iter()
+            .any(|f| f.path == "artifacts.json" && f.kind == "table")
+    );
     let readme = std::fs::read_to_string(out.join("README.md")).unwrap();
     assert!(readme.contains("openova airgap verify") && readme.contains("artifacts ="));
+    assert!(readme.contains("artifact_table = "), "{readme}");
     assert!(!out.join("manifest.json.tmp").exists());
     assert!(
         walk(&out)
@@ -996,6 +1008,10 @@ fn pin_writes_a_complete_table_that_the_bundle_accepts() {
             bodies[&a.name]
         );
     }
+    let carried =
+        ArtifactTable::parse(&std::fs::read_to_string(bundle.join("artifacts.json")).unwrap())
+            .unwrap();
+    assert_eq!(carried, pinned, "the bundle carries the pinned table");
 }
 
 #[test]

@@ -129,7 +129,7 @@ pub struct ManifestFile {
     pub path: String,
     pub size: u64,
     pub sha256: String,
-    /// `node`, `chart`, `provider`, `provider-index`, `images` or `readme`.
+    /// `node`, `chart`, `provider`, `provider-index`, `images`, `readme` or `table`.
     pub kind: String,
     /// Where it was downloaded from (empty for files the bundle writes itself).
     #[serde(default)]
@@ -233,6 +233,17 @@ pub fn bundle(opts: &BundleOptions, catalog: &Catalog) -> Result<Manifest, Bundl
         README_FILE,
         "readme",
         readme(opts).as_bytes(),
+    )?);
+    // The pinned table travels with the bundle: the bastion's `[airgap] artifact_table`.
+    let table = serde_json::to_string_pretty(&opts.table).map_err(|e| BundleError::Write {
+        path: opts.out.join(artifacts::TABLE_FILE),
+        source: std::io::Error::other(e),
+    })? + "\n";
+    files.push(write_own(
+        &opts.out,
+        artifacts::TABLE_FILE,
+        "table",
+        table.as_bytes(),
     )?);
 
     let manifest = Manifest {
@@ -940,7 +951,8 @@ fn readme(opts: &BundleOptions) -> String {
          5. In platform.toml:\n\n   \
          ```toml\n   [airgap]\n   provider_mirror = \"/opt/openova/providers\"  # this bundle's providers/ directory\n   \
          registry_mirror = \"https://registry.acme.internal\"\n   \
-         artifacts = \"http://<bastion>:8080\"         # where step 2 serves this directory\n   ```\n\n\
+         artifacts = \"http://<bastion>:8080\"         # where step 2 serves this directory\n   \
+         artifact_table = \"/opt/openova/artifacts.json\"  # this bundle's artifacts.json\n   ```\n\n\
          then `openova config validate platform.toml` and `openova bootstrap plan`.\n",
         version = env!("CARGO_PKG_VERSION"),
         providers = if providers.is_empty() {

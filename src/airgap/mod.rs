@@ -11,6 +11,7 @@
 //! components/<chart>-<v>.tgz     wrapper charts of the selected components (OCI chart layer)
 //! providers/<host>/<ns>/<type>/  OpenTofu providers, packed provider-mirror layout
 //! images.txt                     every container image the platform runs, one per line
+//! artifacts.json                 the pinned artifact table the node files were checked against
 //! manifest.json                  every file above with its size and sha256
 //! README.md                      how to carry it in
 //! ```

@@ -345,6 +345,26 @@ mod tests {
     }
 
     #[test]
+    fn helm_index_of_a_busy_repository_is_within_the_budget() {
+        // More nodes than serde-saphyr's default budget for configuration files allows.
+        let mut yaml = String::from("apiVersion: v1\nentries:\n  cilium:\n");
+        for i in 0..12_000 {
+            yaml.push_str(&format!(
+                "  - name: cilium\n    version: 1.{}.{}\n    digest: {}\n    created: \"2024-01-01T00:00:00Z\"\n    description: eBPF-based networking\n    keywords: [bpf, ebpf, networking, security, observability]\n    annotations:\n      a: b\n      c: d\n    urls:\n    - cilium-1.{}.{}.tgz\n",
+                i / 100,
+                i % 100,
+                "f".repeat(64),
+                i / 100,
+                i % 100
+            ));
+        }
+        assert_eq!(
+            helm_index_lookup(yaml.as_bytes(), "cilium-1.16.5.tgz", "1.16.5").unwrap(),
+            "f".repeat(64)
+        );
+    }
+
+    #[test]
     fn file_name_is_the_last_url_segment() {
         assert_eq!(
             file_name("https://github.com/k3s-io/k3s/releases/download/v1.31.4%2Bk3s1/k3s-arm64"),

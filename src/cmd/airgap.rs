@@ -109,7 +109,7 @@ pub struct BundleArgs {
     )]
     pub platforms: Vec<String>,
     /// Artifact table to use instead of the built-in one (same JSON format as the modules'
-    /// shared/artifacts.json), e.g. one your site pinned after checking upstream's checksums.
+    /// shared/artifacts.json), e.g. the one `openova airgap pin --out FILE` wrote.
     /// Default: `[airgap] artifact_table` of --config, else the built-in table.
     #[arg(long, value_name = "FILE")]
     pub table: Option<PathBuf>,
@@ -193,12 +193,16 @@ fn run_pin(args: PinArgs) -> CmdResult {
     }
     println!("next:");
     println!(
-        "  platform.toml:  [airgap] artifact_table = \"{}\"  (the path on the host that runs openova)",
+        "  bundle:         openova airgap bundle --out DIR --table {} --config platform.toml",
         out.display()
     );
     println!(
-        "  bundle:         openova airgap bundle --out DIR --table {} --config platform.toml",
+        "  platform.toml:  [airgap] artifact_table = \"{}\"",
         out.display()
+    );
+    println!(
+        "                  (on the bastion: the copy the bundle carries, DIR/{})",
+        crate::airgap::artifacts::TABLE_FILE
     );
     Ok(ExitCode::SUCCESS)
 }
