@@ -355,35 +355,7 @@ fn title_of<'a>(model: &'a Model, name: &'a str) -> &'a str {
 fn render_install(model: &Model, d: &InstallDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
     let target = title_of(model, &d.target);
     let mut lines = Vec::new();
-    if d.required.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!("{target} has no required components."),
-            theme.text,
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            format!("{target} requires the following components:"),
-            theme.text,
-        )));
-        for (n, already) in &d.required {
-            let (badge, style) = if *already {
-                ("[already installed]", theme.muted)
-            } else {
-                ("[will be installed]", theme.accent)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!(
-                        "  ✓ {:<16}",
-                        crate::tui::widgets::truncate(title_of(model, n), 16)
-                    ),
-                    theme.text,
-                ),
-                Span::styled("(required)  ", theme.muted),
-                Span::styled(badge, style),
-            ]));
-        }
-    }
+    lines.extend(required_lines(model, d, target, theme));
     if !d.optional.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("Optional components:", theme.text)));
@@ -427,6 +399,80 @@ fn render_install(model: &Model, d: &InstallDialog, frame: &mut Frame, area: Rec
         theme.muted,
     )));
     boxed(frame, area, &format!("Install: {target}"), lines, 66, theme);
+}
+
+/// What installing the target brings along: each required component that will be installed
+/// (its direct requirements plain, those needed only by them marked so), then how many of its
+/// requirements are already installed.
+fn required_lines(
+    model: &Model,
+    d: &InstallDialog,
+    target: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    if d.required.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!("{target} has no required components."),
+            theme.text,
+        ))];
+    }
+    let direct = model
+        .entry(&d.target)
+        .map(|e| e.requires.clone())
+        .unwrap_or_default();
+    let missing: Vec<&str> = d
+        .required
+        .iter()
+        .filter(|(_, already)| !already)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let installed = d.required.len() - missing.len();
+    if missing.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!(
+                "{target} requires {installed} component{}, all already installed.",
+                plural(installed)
+            ),
+            theme.text,
+        ))];
+    }
+    let name_w = missing
+        .iter()
+        .map(|n| crate::tui::widgets::display_width(title_of(model, n)))
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 24);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{target} requires:"),
+        theme.text,
+    ))];
+    for n in &missing {
+        let mut spans = vec![
+            Span::styled(
+                format!(
+                    "  ✓ {} ",
+                    crate::tui::widgets::pad(title_of(model, n), name_w)
+                ),
+                theme.text,
+            ),
+            Span::styled("will be installed", theme.accent),
+        ];
+        if !direct.iter().any(|r| r == n) {
+            spans.push(Span::styled(" (needed by a requirement)", theme.muted));
+        }
+        lines.push(Line::from(spans));
+    }
+    if installed > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  and {installed} already installed"),
+            theme.muted,
+        )));
+    }
+    lines
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn render_schedule(d: &ScheduleDialog, frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -852,6 +852,33 @@ fn upgraded_row_stays_in_upgrades_marked_upgrading_while_it_rolls_out() {
 }
 
 #[test]
+fn install_dialog_lists_what_will_be_installed_and_counts_the_rest() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ai-hub".into());
+    keys(&mut m, "i");
+    let s = screen(&m, 120, 40);
+    let dialog: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("Install: AI Hub"))
+        .collect();
+    let dialog = dialog.join("\n");
+    for shown in ["KServe", "Knative", "vLLM", "Milvus"] {
+        let row = dialog.lines().find(|l| l.contains(&format!("✓ {shown}")));
+        assert!(
+            row.is_some_and(|r| r.contains("will be installed")),
+            "{shown}:\n{dialog}"
+        );
+    }
+    // Cilium, Flux and CNPG are installed already: counted, not listed as "required".
+    assert!(dialog.contains("and 3 already installed"), "{dialog}");
+    assert!(
+        !dialog.contains("✓ Cilium") && !dialog.contains("(required)"),
+        "{dialog}"
+    );
+}
+
+#[test]
 fn quit_with_write_in_flight_asks_first() {
     let mut m = on(Pane::Upgrades);
     keys(&mut m, "u");
