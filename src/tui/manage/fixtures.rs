@@ -141,6 +141,7 @@ fn comp(name: &str, version: &str, deps: &[&str], health: Health) -> ComponentVi
         last_good_version: Some(version.into()),
         rollback: None,
         scheduled: None,
+        delivery: None,
     }
 }
 
@@ -177,6 +178,7 @@ pub fn cluster_fsn() -> ClusterView {
             duration_minutes: 120,
             time_zone: Some("Europe/Berlin".into()),
         })),
+        delivery: None,
     });
     let mut cilium = comp("cilium", "1.16.2", &[], Health::Healthy);
     cilium.available_upgrades = vec!["1.16.3".into()];

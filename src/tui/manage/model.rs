@@ -134,6 +134,8 @@ pub struct ComponentView {
     pub rollback: Option<RollbackView>,
     /// `spec.schedule` of a pending upgrade, as written.
     pub scheduled: Option<String>,
+    /// `spec.delivery`: how the manager delivers it (the Platform's choice when unset).
+    pub delivery: Option<crate::crd::DeliveryBackend>,
 }
 
 impl ComponentView {
@@ -171,6 +173,8 @@ pub struct PlatformView {
     pub conditions: Vec<ConditionView>,
     /// The Platform's maintenance window: `None` without one, `Some(Err)` naming what is wrong.
     pub window: Option<Result<crate::domain::window::Window, String>>,
+    /// `spec.delivery`: how Components are delivered unless they say otherwise.
+    pub delivery: Option<crate::crd::DeliveryBackend>,
 }
 
 /// Severity of an alert/event line.

@@ -879,6 +879,56 @@ fn install_dialog_lists_what_will_be_installed_and_counts_the_rest() {
 }
 
 #[test]
+fn details_show_the_delivery_object_and_own_events_newest_first_and_copy() {
+    let mut m = on(Pane::Components);
+    m.cluster_mut().push_event(super::model::EventView {
+        at: fixtures::NOW - time::Duration::minutes(5),
+        severity: super::model::Severity::Warning,
+        object: "HelmRelease/grafana".into(),
+        reason: "UpgradeFailed".into(),
+        message: "Helm upgrade failed: timed out waiting for the condition".into(),
+    });
+    m.components.selected = Some("grafana".into());
+    update(&mut m, key(KeyCode::Enter));
+    let text = super::dialogs::details_text(&m, "grafana");
+    assert!(
+        text.contains(
+            "HelmRelease grafana in namespace openova-system (helm.toolkit.fluxcd.io/v2)"
+        ),
+        "{text}"
+    );
+    let events: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Events"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(events.len(), 3, "{text}");
+    assert!(events[0].contains("HelmRelease/grafana UpgradeFailed: Helm upgrade failed"));
+    assert!(events[1].contains("Component/grafana UpgradeRolledBack"));
+    assert!(events[2].contains("Component/grafana UpgradeStarted"));
+    assert!(
+        !text.contains("cnpg is ready"),
+        "another component's event: {text}"
+    );
+    // A Platform delivering through Crossplane: a cluster-scoped Release.
+    if let Some(p) = m.cluster_mut().platform.as_mut() {
+        p.delivery = Some(crate::crd::DeliveryBackend::Crossplane);
+    }
+    let text = super::dialogs::details_text(&m, "grafana");
+    assert!(
+        text.contains(
+            "Release openova-system-grafana (cluster-scoped, helm.crossplane.io/v1beta1)"
+        ),
+        "{text}"
+    );
+    // c copies exactly that text, and the dialog stays.
+    let out = update(&mut m, ch('c'));
+    assert_eq!(out.effects, vec![Effect::Copy(text)]);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Details(_))));
+}
+
+#[test]
 fn quit_with_write_in_flight_asks_first() {
     let mut m = on(Pane::Upgrades);
     keys(&mut m, "u");

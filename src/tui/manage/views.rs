@@ -158,6 +158,7 @@ pub fn component_view(c: &Component) -> ComponentView {
         last_good_version: status.last_good_version.clone(),
         rollback,
         scheduled,
+        delivery: c.spec.delivery,
     }
 }
 
@@ -192,6 +193,7 @@ pub fn platform_view(p: &Platform) -> PlatformView {
         conditions: status.conditions.iter().map(condition).collect(),
         window: crate::manager::schedule::checked_window(p.spec.maintenance_window.as_ref())
             .map(|w| w.map_err(|e| e.to_string())),
+        delivery: p.spec.delivery,
     }
 }
 
