@@ -144,9 +144,13 @@ impl ComponentView {
     }
 
     /// The version a rollout is moving to while it runs: the manager reports the upgrade in
-    /// progress, or the spec asks for a version the manager has not yet reported running.
+    /// progress, or the spec asks for a version the manager has not yet acted on (and has not
+    /// refused).
     pub fn upgrading(&self) -> Option<&str> {
-        if self.rollback.is_some() || self.scheduled.is_some() {
+        let refused = self.conditions.iter().any(|c| {
+            c.kind == crate::crd::consts::condition::UPGRADE_REFUSED && c.status == "True"
+        });
+        if self.rollback.is_some() || self.scheduled.is_some() || refused {
             return None;
         }
         let asked = self

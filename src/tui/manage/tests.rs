@@ -843,6 +843,17 @@ fn upgraded_row_stays_in_upgrades_marked_upgrading_while_it_rolls_out() {
             .unwrap_or("")
             .contains("upgrading to 1.16.3")
     );
+    // Refused by the manager (e.g. a major jump not confirmed): not "upgrading".
+    let mut refused = cilium.clone();
+    refused.phase = "Running".into();
+    refused.conditions.push(super::model::ConditionView {
+        kind: "UpgradeRefused".into(),
+        status: "True".into(),
+        reason: "MajorNotConfirmed".into(),
+        message: "confirm the jump".into(),
+        at: None,
+    });
+    assert_eq!(refused.upgrading(), None);
     // Done: running the new version, the row goes.
     cilium.installed_version = Some("1.16.3".into());
     cilium.phase = "Running".into();
