@@ -387,7 +387,9 @@ pub fn keybindings() -> String {
         "Confirmation dialogs (install, uninstall, upgrade now, cancel a run) accept with `y` or \
          Enter and decline with `n` or Esc; ↑/↓ scroll a long body. The install dialog lists \
          what will be installed with the component; Space toggles an optional dependency and \
-         Tab moves between them. The `?` overlay closes with Esc, Enter, `?` or `q`.\n"
+         Tab moves between them. A component's details (Enter on Components) scroll with ↑/↓ and \
+         `c` copies all of them to the clipboard (OSC 52). The `?` overlay closes with Esc, \
+         Enter, `?` or `q`; `:help` opens it from the command line.\n"
     );
     out
 }

@@ -520,35 +520,7 @@ fn title_of<'a>(model: &'a Model, name: &'a str) -> &'a str {
 fn render_install(model: &Model, d: &InstallDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
     let target = title_of(model, &d.target);
     let mut lines = Vec::new();
-    if d.required.is_empty() {
-        lines.push(Line::from(Span::styled(
-            format!("{target} has no required components."),
-            theme.text,
-        )));
-    } else {
-        lines.push(Line::from(Span::styled(
-            format!("{target} requires the following components:"),
-            theme.text,
-        )));
-        for (n, already) in &d.required {
-            let (badge, style) = if *already {
-                ("[already installed]", theme.muted)
-            } else {
-                ("[will be installed]", theme.accent)
-            };
-            lines.push(Line::from(vec![
-                Span::styled(
-                    format!(
-                        "  ✓ {:<16}",
-                        crate::tui::widgets::truncate(title_of(model, n), 16)
-                    ),
-                    theme.text,
-                ),
-                Span::styled("(required)  ", theme.muted),
-                Span::styled(badge, style),
-            ]));
-        }
-    }
+    lines.extend(required_lines(model, d, target, theme));
     if !d.optional.is_empty() {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled("Optional components:", theme.text)));
@@ -592,6 +564,80 @@ fn render_install(model: &Model, d: &InstallDialog, frame: &mut Frame, area: Rec
         theme.muted,
     )));
     boxed(frame, area, &format!("Install: {target}"), lines, 66, theme);
+}
+
+/// What installing the target brings along: each required component that will be installed
+/// (its direct requirements plain, those needed only by them marked so), then how many of its
+/// requirements are already installed.
+fn required_lines(
+    model: &Model,
+    d: &InstallDialog,
+    target: &str,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    if d.required.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!("{target} has no required components."),
+            theme.text,
+        ))];
+    }
+    let direct = model
+        .entry(&d.target)
+        .map(|e| e.requires.clone())
+        .unwrap_or_default();
+    let missing: Vec<&str> = d
+        .required
+        .iter()
+        .filter(|(_, already)| !already)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let installed = d.required.len() - missing.len();
+    if missing.is_empty() {
+        return vec![Line::from(Span::styled(
+            format!(
+                "{target} requires {installed} component{}, all already installed.",
+                plural(installed)
+            ),
+            theme.text,
+        ))];
+    }
+    let name_w = missing
+        .iter()
+        .map(|n| crate::tui::widgets::display_width(title_of(model, n)))
+        .max()
+        .unwrap_or(0)
+        .clamp(8, 24);
+    let mut lines = vec![Line::from(Span::styled(
+        format!("{target} requires:"),
+        theme.text,
+    ))];
+    for n in &missing {
+        let mut spans = vec![
+            Span::styled(
+                format!(
+                    "  ✓ {} ",
+                    crate::tui::widgets::pad(title_of(model, n), name_w)
+                ),
+                theme.text,
+            ),
+            Span::styled("will be installed", theme.accent),
+        ];
+        if !direct.iter().any(|r| r == n) {
+            spans.push(Span::styled(" (needed by a requirement)", theme.muted));
+        }
+        lines.push(Line::from(spans));
+    }
+    if installed > 0 {
+        lines.push(Line::from(Span::styled(
+            format!("  and {installed} already installed"),
+            theme.muted,
+        )));
+    }
+    lines
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn render_schedule(d: &ScheduleDialog, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -653,6 +699,46 @@ fn render_details(
     area: Rect,
     theme: &Theme,
 ) {
+    let mut lines = details_lines(model, name, theme);
+    lines.push(Line::from(""));
+    lines.push(Line::from(Span::styled(
+        "↑/↓ scroll · c copies all of it · Esc closes",
+        theme.muted,
+    )));
+    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
+    let rect = centered(area, area.width.saturating_sub(8).min(90), height);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0))
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.border_focus)
+                    .title(Span::styled(
+                        format!(" {} ", title_of(model, name)),
+                        theme.title,
+                    )),
+            ),
+        rect,
+    );
+}
+
+/// The details of component `name` as plain text, for the clipboard.
+pub fn details_text(model: &Model, name: &str) -> String {
+    let mut out = format!("{}\n", title_of(model, name));
+    for line in details_lines(model, name, &Theme::mono()) {
+        for span in &line.spans {
+            out.push_str(&span.content);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Everything the details dialog shows about component `name` (without its key line).
+fn details_lines(model: &Model, name: &str, theme: &Theme) -> Vec<Line<'static>> {
     let cluster = model.cluster();
     let comp = cluster.components.get(name);
     let entry = model.entry(name);
@@ -703,6 +789,12 @@ fn render_details(
     lines.push(section("Dependents (installed)", theme));
     lines.push(list_or_none(&model.dependents(name), theme));
     if let Some(c) = comp {
+        let primary = delivery_of(model, c);
+        lines.push(section("Delivered as", theme));
+        lines.push(Line::from(Span::styled(
+            format!("  {}", describe_primary(&primary, &model.namespace)),
+            theme.text,
+        )));
         lines.push(section("Endpoints", theme));
         if c.endpoints.is_empty() {
             lines.push(Line::from(Span::styled("  none", theme.muted)));
@@ -723,6 +815,7 @@ fn render_details(
                 theme.text,
             )));
         }
+        lines.extend(event_lines(model, c, &primary, theme));
         lines.push(section("Values", theme));
         if c.values.trim().is_empty() {
             lines.push(Line::from(Span::styled("  chart defaults", theme.muted)));
@@ -731,29 +824,71 @@ fn render_details(
             lines.push(Line::from(Span::styled(format!("  {l}"), theme.text)));
         }
     }
-    lines.push(Line::from(""));
-    lines.push(Line::from(Span::styled(
-        "↑/↓ scroll · Esc closes",
-        theme.muted,
-    )));
-    let height = (lines.len() as u16 + 2).min(area.height.saturating_sub(2));
-    let rect = centered(area, area.width.saturating_sub(8).min(90), height);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0))
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.border_focus)
-                    .title(Span::styled(
-                        format!(" {} ", title_of(model, name)),
-                        theme.title,
-                    )),
+    lines
+}
+
+/// The delivery object the manager keeps for `c`: the Component's own choice of delivery, else
+/// the Platform's, else Flux (as the manager decides).
+fn delivery_of(
+    model: &Model,
+    c: &super::model::ComponentView,
+) -> crate::manager::delivery::Primary {
+    let backend = c
+        .delivery
+        .or_else(|| model.cluster().platform.as_ref().and_then(|p| p.delivery))
+        .unwrap_or_default();
+    crate::manager::delivery::primary_of(backend, &model.namespace, &c.name)
+}
+
+fn describe_primary(p: &crate::manager::delivery::Primary, namespace: &str) -> String {
+    let r = &p.resource;
+    if p.namespaced {
+        format!(
+            "{} {} in namespace {namespace} ({})",
+            r.kind, p.name, r.api_version
+        )
+    } else {
+        format!("{} {} (cluster-scoped, {})", r.kind, p.name, r.api_version)
+    }
+}
+
+/// The Events about the Component and about its delivery object, newest first, in full.
+fn event_lines(
+    model: &Model,
+    c: &super::model::ComponentView,
+    primary: &crate::manager::delivery::Primary,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
+    let own = format!("Component/{}", c.name);
+    let delivered = format!("{}/{}", primary.resource.kind, primary.name);
+    let mut lines = vec![section("Events (newest first)", theme)];
+    let mut any = false;
+    for e in model
+        .cluster()
+        .events
+        .iter()
+        .filter(|e| e.object == own || e.object == delivered)
+    {
+        any = true;
+        let style = match e.severity {
+            super::model::Severity::Warning => theme.warn,
+            super::model::Severity::Normal => theme.text,
+        };
+        lines.push(Line::from(Span::styled(
+            format!(
+                "  {} {} {}: {}",
+                super::panes::clock(&e.at),
+                e.object,
+                e.reason,
+                e.message
             ),
-        rect,
-    );
+            style,
+        )));
+    }
+    if !any {
+        lines.push(Line::from(Span::styled("  none seen", theme.muted)));
+    }
+    lines
 }
 
 fn section(title: &str, theme: &Theme) -> Line<'static> {

@@ -142,6 +142,7 @@ fn comp(name: &str, version: &str, deps: &[&str], health: Health) -> ComponentVi
         last_good_version: Some(version.into()),
         rollback: None,
         scheduled: None,
+        delivery: None,
     }
 }
 
@@ -182,6 +183,7 @@ pub fn cluster_fsn() -> ClusterView {
         })),
         selected: ["grafana", "cnpg", "valkey"].map(String::from).to_vec(),
         meta_installed: Vec::new(),
+        delivery: None,
     });
     let mut cilium = comp("cilium", "1.16.2", &[], Health::Healthy);
     cilium.available_upgrades = vec!["1.16.3".into()];

@@ -138,6 +138,8 @@ pub struct ComponentView {
     pub rollback: Option<RollbackView>,
     /// `spec.schedule` of a pending upgrade, as written.
     pub scheduled: Option<String>,
+    /// `spec.delivery`: how the manager delivers it (the Platform's choice when unset).
+    pub delivery: Option<crate::crd::DeliveryBackend>,
 }
 
 impl ComponentView {
@@ -146,9 +148,13 @@ impl ComponentView {
     }
 
     /// The version a rollout is moving to while it runs: the manager reports the upgrade in
-    /// progress, or the spec asks for a version the manager has not yet reported running.
+    /// progress, or the spec asks for a version the manager has not yet acted on (and has not
+    /// refused).
     pub fn upgrading(&self) -> Option<&str> {
-        if self.rollback.is_some() || self.scheduled.is_some() {
+        let refused = self.conditions.iter().any(|c| {
+            c.kind == crate::crd::consts::condition::UPGRADE_REFUSED && c.status == "True"
+        });
+        if self.rollback.is_some() || self.scheduled.is_some() || refused {
             return None;
         }
         let asked = self
@@ -284,6 +290,8 @@ pub struct PlatformView {
     pub selected: Vec<String>,
     /// Meta-platforms `status.metaPlatforms` reports installed (every required member healthy).
     pub meta_installed: Vec<String>,
+    /// `spec.delivery`: how Components are delivered unless they say otherwise.
+    pub delivery: Option<crate::crd::DeliveryBackend>,
 }
 
 /// Severity of an alert/event line.

@@ -961,12 +961,102 @@ fn upgraded_row_stays_in_upgrades_marked_upgrading_while_it_rolls_out() {
             .unwrap_or("")
             .contains("upgrading to 1.16.3")
     );
+    // Refused by the manager (e.g. a major jump not confirmed): not "upgrading".
+    let mut refused = cilium.clone();
+    refused.phase = "Running".into();
+    refused.conditions.push(super::model::ConditionView {
+        kind: "UpgradeRefused".into(),
+        status: "True".into(),
+        reason: "MajorNotConfirmed".into(),
+        message: "confirm the jump".into(),
+        at: None,
+    });
+    assert_eq!(refused.upgrading(), None);
     // Done: running the new version, the row goes.
     cilium.installed_version = Some("1.16.3".into());
     cilium.phase = "Running".into();
     cilium.health = Health::Healthy;
     cluster_msg(&mut m, 0, ClusterMsg::ComponentChanged(Box::new(cilium)));
     assert!(!m.upgrade_rows().iter().any(|c| c.name == "cilium"));
+}
+
+#[test]
+fn install_dialog_lists_what_will_be_installed_and_counts_the_rest() {
+    let mut m = on(Pane::Components);
+    keys(&mut m, "a");
+    m.components.selected = Some("ai-hub".into());
+    keys(&mut m, "i");
+    let s = screen(&m, 120, 40);
+    let dialog: Vec<&str> = s
+        .lines()
+        .skip_while(|l| !l.contains("Install: AI Hub"))
+        .collect();
+    let dialog = dialog.join("\n");
+    for shown in ["KServe", "Knative", "vLLM", "Milvus"] {
+        let row = dialog.lines().find(|l| l.contains(&format!("✓ {shown}")));
+        assert!(
+            row.is_some_and(|r| r.contains("will be installed")),
+            "{shown}:\n{dialog}"
+        );
+    }
+    // Cilium, Flux and CNPG are installed already: counted, not listed as "required".
+    assert!(dialog.contains("and 3 already installed"), "{dialog}");
+    assert!(
+        !dialog.contains("✓ Cilium") && !dialog.contains("(required)"),
+        "{dialog}"
+    );
+}
+
+#[test]
+fn details_show_the_delivery_object_and_own_events_newest_first_and_copy() {
+    let mut m = on(Pane::Components);
+    m.cluster_mut().push_event(super::model::EventView {
+        at: fixtures::NOW - time::Duration::minutes(5),
+        severity: super::model::Severity::Warning,
+        object: "HelmRelease/grafana".into(),
+        reason: "UpgradeFailed".into(),
+        message: "Helm upgrade failed: timed out waiting for the condition".into(),
+        count: 1,
+        id: "ev-1".into(),
+    });
+    m.components.selected = Some("grafana".into());
+    update(&mut m, key(KeyCode::Enter));
+    let text = super::dialogs::details_text(&m, "grafana");
+    assert!(
+        text.contains(
+            "HelmRelease grafana in namespace openova-system (helm.toolkit.fluxcd.io/v2)"
+        ),
+        "{text}"
+    );
+    let events: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Events"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(events.len(), 3, "{text}");
+    assert!(events[0].contains("HelmRelease/grafana UpgradeFailed: Helm upgrade failed"));
+    assert!(events[1].contains("Component/grafana UpgradeRolledBack"));
+    assert!(events[2].contains("Component/grafana UpgradeStarted"));
+    assert!(
+        !text.contains("cnpg is ready"),
+        "another component's event: {text}"
+    );
+    // A Platform delivering through Crossplane: a cluster-scoped Release.
+    if let Some(p) = m.cluster_mut().platform.as_mut() {
+        p.delivery = Some(crate::crd::DeliveryBackend::Crossplane);
+    }
+    let text = super::dialogs::details_text(&m, "grafana");
+    assert!(
+        text.contains(
+            "Release openova-system-grafana (cluster-scoped, helm.crossplane.io/v1beta1)"
+        ),
+        "{text}"
+    );
+    // c copies exactly that text, and the dialog stays.
+    let out = update(&mut m, ch('c'));
+    assert_eq!(out.effects, vec![Effect::Copy(text)]);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Details(_))));
 }
 
 #[test]

@@ -739,6 +739,18 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
 }
 
 fn handle_dialog_key(model: &mut Model, key: KeyEvent) -> Outcome {
+    // `c` in the details copies all of them (OSC 52); the dialog stays open.
+    if let Some(Dialog::Details(d)) = model.dialogs.last()
+        && crate::tui::keymap::is_char(&key, 'c')
+    {
+        let name = d.name.clone();
+        let text = super::dialogs::details_text(model, &name);
+        model.status = Some(format!(
+            "copied the details of {name} ({} lines) to the clipboard",
+            text.lines().count()
+        ));
+        return Outcome::effect(Effect::Copy(text));
+    }
     let Some(top) = model.dialogs.last_mut() else {
         return Outcome::unchanged();
     };

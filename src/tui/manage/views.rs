@@ -160,6 +160,7 @@ pub fn component_view(c: &Component) -> ComponentView {
         last_good_version: status.last_good_version.clone(),
         rollback,
         scheduled,
+        delivery: c.spec.delivery,
     }
 }
 
@@ -207,6 +208,7 @@ pub fn platform_view(p: &Platform) -> PlatformView {
             .filter(|m| m.installed)
             .map(|m| m.name.clone())
             .collect(),
+        delivery: p.spec.delivery,
     }
 }
 
