@@ -359,6 +359,7 @@ mod tests {
                         KeyCode::Enter,
                         KeyCode::Esc,
                         KeyCode::Tab,
+                        KeyCode::F(1),
                     ];
                     let key = codes
                         .into_iter()
