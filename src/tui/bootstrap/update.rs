@@ -1530,7 +1530,7 @@ fn approve_dialog(
             .into(),
     );
     ConfirmDialog::new(
-        &format!("Apply the plan of run {id}?"),
+        format!("Apply the plan of run {id}?"),
         body,
         "apply",
         "not now",
