@@ -20,6 +20,15 @@ fn wizard(state: &Path, cwd: &Path, api: &str, args: &[&str]) -> Pty {
     Pty::spawn(cmd, 24, 80)
 }
 
+/// The last non-blank line of a screen: the footer.
+fn last_line(screen: &str) -> &str {
+    screen
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
 fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {
@@ -590,4 +599,84 @@ fn wizard_missing_tofu_is_a_review_problem_and_the_start_is_refused() {
     let s = w.wait_text("problem(s) to fix before starting");
     assert!(!s.contains("Plan the provisioning?"), "{s}");
     w.quit();
+}
+
+#[test]
+fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    // The support sets HOME to the working directory.
+    let home = tmp.path().join("work");
+    std::fs::create_dir_all(&home).unwrap();
+    let api = hetzner_stand_in();
+    let mut w = wizard(&state, &home, &api, &["--new"]);
+
+    w.wait_text("Organization name");
+    w.type_burst("Acme");
+    w.wait_text("acme");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.type_burst("acme.io");
+    w.send(ENTER);
+    w.type_burst("platform@acme.io");
+    w.send(ENTER);
+    w.wait_text("acme-prod");
+    w.send(ENTER);
+
+    w.wait_text("API token");
+    // At 80 columns the footer of the token field keeps help and quit and marks what it drops.
+    let screen = w.wait_text("Ctrl+C quit");
+    let footer = last_line(&screen);
+    assert!(
+        footer.contains("F1 help") && footer.contains('…'),
+        "{footer:?}"
+    );
+    w.paste(TOKEN);
+    w.send(ENTER);
+    w.wait_text("valid");
+    w.send(ENTER); // state backend: local
+    w.send(ENTER); // SSH access: generate
+    w.send(ENTER); // SSH key: generate now
+    // The default is shown in full, under ~/.ssh (which does not exist yet).
+    w.wait_text("~/.ssh/openova-acme_ed25519");
+    w.send(ENTER);
+    w.wait_text("Key pair written: ~/.ssh/openova-acme_ed25519 (0600) and .pub (0644)");
+    let key = home.join(".ssh/openova-acme_ed25519");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home.join(".ssh")), 0o700);
+    assert_eq!(mode(&key), 0o600);
+    let public = std::fs::read_to_string(home.join(".ssh/openova-acme_ed25519.pub")).unwrap();
+    assert!(public.starts_with("ssh-ed25519 "), "{public}");
+    assert_eq!(mode(&home.join(".ssh/openova-acme_ed25519.pub")), 0o644);
+
+    w.send(PGDN);
+    w.wait_text("Hetzner Cloud [hz]");
+    w.send(PGDN);
+    w.wait_text("hz-fsn-rtz-prod");
+    w.send(PGDN);
+    w.wait_text("MANDATORY");
+    w.send(PGDN);
+    let screen = w.wait_text("Everything checks out");
+    let footer = last_line(&screen);
+    assert!(
+        footer.contains("? help") && footer.contains("q quit"),
+        "Review's footer keeps help and quit: {footer:?}"
+    );
+    w.send("e");
+    // The export default is shown in full too.
+    w.wait_text("~/platform.toml");
+    w.send("\x15");
+    w.type_burst("~/exports/acme/platform.toml");
+    w.send(ENTER);
+    w.wait_text("Exported ~/exports/acme/platform.toml");
+    let exported = home.join("exports/acme/platform.toml");
+    assert!(
+        std::fs::read_to_string(&exported)
+            .unwrap()
+            .contains("slug = \"acme\"")
+    );
+    assert_eq!(mode(&home.join("exports/acme")), 0o700);
+    w.send("q");
+    w.wait_exit();
 }

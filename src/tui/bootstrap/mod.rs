@@ -604,8 +604,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                     },
                 });
             }
-            Effect::WritePrivateKey { path, key } => {
-                send(Msg::PrivateKeySaved(write_private(&path, &key)));
+            Effect::WritePrivateKey { path, key, public } => {
+                send(Msg::PrivateKeySaved(write_private(&path, &key, &public)));
             }
             Effect::StartRun {
                 config,
@@ -666,10 +666,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                 send(Msg::RunCancelRequested(result));
             }
             Effect::Export { path, contents } => {
-                let result = std::fs::write(&path, contents)
-                    .map(|()| path.clone())
-                    .map_err(|e| format!("cannot write {path}: {e}"));
-                send(Msg::Exported(result));
+                send(Msg::Exported(write_export(&path, &contents)));
             }
         }
     }
@@ -727,32 +724,58 @@ fn discard_plan(conn: &rusqlite::Connection, id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Write the private key to a new file with mode 0600; never replace an existing file.
-fn write_private(path: &str, key: &SecretString) -> Result<String, String> {
+/// Write the private key to a new file with mode 0600 and the public key beside it as
+/// `<path>.pub` (0644), as ssh-keygen does; `~` is the home directory and a missing directory
+/// is created 0700. Never replaces an existing file. Returns the path as shown.
+fn write_private(path: &str, key: &SecretString, public: &str) -> Result<String, String> {
+    let path = crate::paths::expand_user(path);
+    let mut pub_path = path.clone().into_os_string();
+    pub_path.push(".pub");
+    let pub_path = PathBuf::from(pub_path);
+    for p in [&path, &pub_path] {
+        if p.exists() {
+            return Err(format!(
+                "{} exists; choose another path (it is never overwritten)",
+                p.display()
+            ));
+        }
+    }
+    crate::paths::ensure_parent(&path)
+        .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
+    write_new(&path, key.expose_secret().as_bytes(), 0o600)?;
+    write_new(&pub_path, format!("{public}\n").as_bytes(), 0o644)?;
+    Ok(crate::paths::show_path(&path))
+}
+
+/// Create `path` (never an existing file) with `mode` and write `bytes` to it.
+fn write_new(path: &std::path::Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let expanded = match path.strip_prefix("~/") {
-        Some(rest) => directories::BaseDirs::new()
-            .map(|b| b.home_dir().join(rest))
-            .unwrap_or_else(|| PathBuf::from(path)),
-        None => PathBuf::from(path),
-    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
-        .open(&expanded)
+        .mode(mode)
+        .open(path)
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => format!(
                 "{} exists; choose another path (it is never overwritten)",
-                expanded.display()
+                path.display()
             ),
-            _ => format!("cannot create {}: {e}", expanded.display()),
+            _ => format!("cannot create {}: {e}", path.display()),
         })?;
-    file.write_all(key.expose_secret().as_bytes())
+    file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", expanded.display()))?;
-    Ok(expanded.display().to_string())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Write the exported platform.toml: `~` is the home directory, a missing directory is
+/// created 0700. Returns the path as shown.
+fn write_export(path: &str, contents: &str) -> Result<String, String> {
+    let path = crate::paths::expand_user(path);
+    crate::paths::ensure_parent(&path)
+        .map_err(|e| format!("cannot create the directory of {}: {e}", path.display()))?;
+    std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(crate::paths::show_path(&path))
 }
 
 /// Ask the provider whether the token works. Runs on a blocking thread.
@@ -802,3 +825,43 @@ pub fn check_hetzner(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod write_tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(p: &std::path::Path) -> u32 {
+        std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn write_private_creates_the_directory_and_writes_the_pub_beside_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let key = tmp.path().join("home/.ssh/openova-acme_ed25519");
+        let path = key.display().to_string();
+        let secret = SecretString::from("PRIVATE".to_string());
+        write_private(&path, &secret, "ssh-ed25519 AAAA ops@acme").unwrap();
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(mode(key.parent().unwrap()), 0o700);
+        let public = tmp.path().join("home/.ssh/openova-acme_ed25519.pub");
+        assert_eq!(mode(&public), 0o644);
+        assert_eq!(
+            std::fs::read_to_string(&public).unwrap(),
+            "ssh-ed25519 AAAA ops@acme\n"
+        );
+        // Neither file is ever replaced.
+        let again = write_private(&path, &secret, "x").unwrap_err();
+        assert!(again.contains("exists"), "{again}");
+    }
+
+    #[test]
+    fn write_export_creates_a_missing_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("out/platform.toml");
+        write_export(&file.display().to_string(), "x = 1\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x = 1\n");
+        assert_eq!(mode(file.parent().unwrap()), 0o700);
+    }
+}

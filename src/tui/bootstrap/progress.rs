@@ -669,6 +669,7 @@ impl ProgressScreen {
             ));
         }
         spans.push(Span::styled(format!("  {}", self.elapsed()), theme.text));
+        let spans = fit_spans(spans, area.width as usize);
         frame.render_widget(Paragraph::new(Line::from(spans)), area);
     }
 
@@ -935,6 +936,41 @@ impl ProgressScreen {
             rect,
         );
     }
+}
+
+/// The spans that fit in `width` columns; when they do not all fit the line ends with `…`
+/// (never cut without a mark, as `clu` was).
+fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    use unicode_width::UnicodeWidthChar;
+    let total: usize = spans.iter().map(Span::width).sum();
+    if total <= width {
+        return spans;
+    }
+    // One column is kept for the ellipsis.
+    let room = width.saturating_sub(1);
+    let mut out = Vec::new();
+    let mut used = 0;
+    for s in spans {
+        let mut text = String::new();
+        for c in s.content.chars() {
+            let w = c.width().unwrap_or(0);
+            if used + w > room {
+                break;
+            }
+            used += w;
+            text.push(c);
+        }
+        let full = text.chars().count() == s.content.chars().count();
+        out.push(Span::styled(text, s.style));
+        if !full {
+            break;
+        }
+    }
+    if width > 0 {
+        let style = out.last().map(|s| s.style).unwrap_or_default();
+        out.push(Span::styled("…", style));
+    }
+    out
 }
 
 fn working_word(action: &str) -> &'static str {
@@ -1219,6 +1255,29 @@ mod tests {
             screen.contains("bootstrap destroy --config FILE"),
             "a resource was created, so destroy is offered:\n{screen}"
         );
+    }
+
+    #[test]
+    fn render_head_cuts_with_an_ellipsis() {
+        let mut f = Feed::new();
+        f.state(0, "apply");
+        f.push(
+            10,
+            "apply",
+            "note",
+            "info",
+            "cluster",
+            r#"{"cluster":"hz-fsn-rtz-prod"}"#.into(),
+        );
+        let mut s = ProgressScreen::new("20261208-012345-abcdef");
+        for e in &f.events {
+            s.apply_event(e);
+        }
+        s.platform = "the-extraordinarily-long-organisation".into();
+        s.action = Some(RunAction::Apply);
+        let screen = draw(&s, 80, 24);
+        let head = screen.lines().next().unwrap();
+        assert!(head.trim_end().ends_with('…'), "{head:?}");
     }
 
     #[test]

@@ -85,6 +85,8 @@ pub enum Effect {
     WritePrivateKey {
         path: String,
         key: SecretString,
+        /// The public key line, written beside it as `<path>.pub`.
+        public: String,
     },
     Export {
         path: String,
@@ -564,14 +566,7 @@ impl Model {
                 self.form.ssh_public_key = public.clone();
                 self.inputs.ssh_public_key.set(&public);
                 self.form.ssh_private_key_saved_to = None;
-                let default_path = format!(
-                    "openova-{}_ed25519",
-                    if self.form.org_slug.is_empty() {
-                        "admin"
-                    } else {
-                        &self.form.org_slug
-                    }
-                );
+                let default_path = crate::paths::default_ssh_key_path(&self.form.org_slug);
                 self.generated = Some(key);
                 self.prompt = Some(PathPrompt {
                     title: "Save the private key (shown once; Esc to not keep it)".into(),
@@ -587,7 +582,7 @@ impl Model {
                         self.prompt = None;
                         self.generated = None;
                         self.form.ssh_private_key_saved_to = Some(path.clone());
-                        self.notice(format!("Private key written to {path} (mode 0600)"));
+                        self.notice(format!("Key pair written: {path} (0600) and .pub (0644)"));
                         return self.save();
                     }
                     Err(e) => {
@@ -892,6 +887,7 @@ impl Model {
                         Some(g) => vec![Effect::WritePrivateKey {
                             path,
                             key: g.private_openssh.clone(),
+                            public: self.form.ssh_public_key.clone(),
                         }],
                         None => {
                             self.prompt = None;
@@ -1577,7 +1573,7 @@ impl Model {
             Some(Action::Export) => {
                 self.prompt = Some(PathPrompt {
                     title: "Export platform.toml to".into(),
-                    field: TextField::new("platform.toml"),
+                    field: TextField::new(&crate::paths::default_export_path()),
                     purpose: PromptPurpose::ExportPlatformToml,
                     error: None,
                 });

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
@@ -147,5 +147,6 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             theme.muted,
         )));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    // The cost line and a region's error wrap rather than being cut at 80 columns.
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
