@@ -142,6 +142,7 @@ fn comp(name: &str, version: &str, deps: &[&str], health: Health) -> ComponentVi
         last_good_version: Some(version.into()),
         rollback: None,
         scheduled: None,
+        suspended: false,
     }
 }
 

@@ -138,6 +138,8 @@ pub struct ComponentView {
     pub rollback: Option<RollbackView>,
     /// `spec.schedule` of a pending upgrade, as written.
     pub scheduled: Option<String>,
+    /// `spec.suspend`: the release is not reconciled until resumed.
+    pub suspended: bool,
 }
 
 impl ComponentView {
@@ -148,6 +150,34 @@ impl ComponentView {
     /// The newest upgrade the manager offers, if any.
     pub fn upgrade(&self) -> Option<&str> {
         self.available_upgrades.last().map(String::as_str)
+    }
+
+    /// What a retry would run again (a failed install, or the failed or rolled-back upgrade to
+    /// the wanted version), or why there is nothing to retry: the rule the manager applies.
+    pub fn retryable(&self) -> Result<String, String> {
+        if let Some(rb) = &self.rollback
+            && rb.from == self.version
+        {
+            return Ok(format!("the upgrade from {} to {}", rb.to, rb.from));
+        }
+        if self.phase == "Failed" && self.last_good_version.is_none() {
+            return Ok(format!("the install of {}", self.version));
+        }
+        let state = if self.phase.is_empty() {
+            "not reported yet".to_string()
+        } else {
+            self.phase.clone()
+        };
+        Err(format!(
+            "retry of {}: it is {state}, not failed; nothing to retry, nothing written",
+            self.name
+        ))
+    }
+
+    /// The pending version change a cancel drops: (installed, wanted), when they differ.
+    pub fn pending_change(&self) -> Option<(&str, &str)> {
+        let installed = self.installed_version.as_deref()?;
+        (installed != self.version).then_some((installed, self.version.as_str()))
     }
 
     /// What the manager refused on this component and why: a refused upgrade
@@ -584,6 +614,26 @@ pub enum Confirm {
         to: String,
         jump: String,
         when: Option<super::update::When>,
+    },
+    /// Retry what failed (`what`: "the upgrade from 1 to 2", "the install of 1").
+    Retry {
+        name: String,
+        what: String,
+    },
+    ReconcileNow {
+        name: String,
+    },
+    /// Suspend (`true`) or resume reconciling the release.
+    Suspend {
+        name: String,
+        suspend: bool,
+    },
+    /// Drop the pending change to `wanted`; the component stays at `installed`.
+    CancelUpgrade {
+        name: String,
+        installed: String,
+        wanted: String,
+        scheduled: Option<String>,
     },
     Quit,
 }

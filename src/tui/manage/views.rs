@@ -160,6 +160,7 @@ pub fn component_view(c: &Component) -> ComponentView {
         last_good_version: status.last_good_version.clone(),
         rollback,
         scheduled,
+        suspended: c.spec.suspend,
     }
 }
 
