@@ -34,7 +34,7 @@ pub enum ClusterMsg {
         error: String,
     },
     ManagerRunning(bool),
-    PlatformChanged(Option<PlatformView>),
+    PlatformChanged(Option<Box<PlatformView>>),
     ComponentChanged(Box<ComponentView>),
     ComponentDeleted(String),
     /// A complete list (at start or after a re-list): exactly these Components exist.
@@ -227,6 +227,7 @@ fn apply_cluster(
             true
         }
         ClusterMsg::PlatformChanged(p) => {
+            let p = p.map(|p| *p);
             if cluster.platform == p {
                 return false;
             }

@@ -71,7 +71,7 @@ pub fn spawn(idx: usize, conn: ClusterConn, tx: UnboundedSender<Msg>) {
                     return None;
                 }
                 sent_platform = Some(p.clone());
-                Some(ClusterMsg::PlatformChanged(p))
+                Some(ClusterMsg::PlatformChanged(p.map(Box::new)))
             };
             while let Some(ev) = wrx.recv().await {
                 let msg = match ev.msg {
