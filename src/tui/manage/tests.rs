@@ -988,6 +988,16 @@ fn a_meta_platform_the_platform_reports_installed_is_shown_installed_and_not_off
     let out = update(&mut m, ch('i'));
     assert!(out.effects.is_empty() && m.dialogs.is_empty());
     assert_eq!(m.status.as_deref(), Some("ai-hub is already installed"));
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("ai-hub is a meta-platform"),
+        "{:?}",
+        m.status
+    );
 }
 
 #[test]

@@ -601,6 +601,12 @@ fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
     if model.readonly {
         return refuse_readonly(model);
     }
+    if model.meta_installed(name) {
+        model.status = Some(format!(
+            "{name} is a meta-platform: it has no release of its own; uninstall its members instead; nothing was written"
+        ));
+        return Outcome::changed();
+    }
     if !model.cluster().components.contains_key(name) {
         model.status = Some(format!("{name} is not installed"));
         return Outcome::changed();
