@@ -164,6 +164,23 @@ fn snapshot_dialogs() {
     }
     snap("dialog__schedule", &m);
 
+    let mut m = on(Pane::Upgrades);
+    let c = m.cluster_mut().components.get_mut("cilium").unwrap();
+    c.version = "1.16.3".into();
+    c.scheduled = Some("2026-02-15 02:00 UTC".into());
+    keys(&mut m, "c");
+    snap("dialog__cancel_upgrade", &m);
+
+    let mut m = on(Pane::Components);
+    m.cluster_mut()
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .version = "11.3.1".into();
+    m.components.selected = Some("grafana".into());
+    keys(&mut m, "r");
+    snap("dialog__retry", &m);
+
     let mut m = on(Pane::Dashboard);
     keys(&mut m, "?");
     snap("dialog__help", &m);
