@@ -863,12 +863,18 @@ impl Model {
         }
     }
 
-    /// Installed components with an upgrade on offer, by name.
+    /// Installed components with an upgrade on offer, a pending (scheduled or refused) change or
+    /// a failed one on record, by name.
     pub fn upgrade_rows(&self) -> Vec<&ComponentView> {
         self.cluster()
             .components
             .values()
-            .filter(|c| c.upgrade().is_some() || c.rollback.is_some() || c.scheduled.is_some())
+            .filter(|c| {
+                c.upgrade().is_some()
+                    || c.rollback.is_some()
+                    || c.scheduled.is_some()
+                    || c.pending_change().is_some()
+            })
             .collect()
     }
 

@@ -1197,3 +1197,32 @@ fn readonly_refuses_retry_reconcile_suspend_and_cancel() {
         );
     }
 }
+
+#[test]
+fn a_refused_upgrade_is_listed_in_upgrades_as_refused_and_can_be_cancelled() {
+    let mut m = on(Pane::Upgrades);
+    let v = m.cluster_mut().components.get_mut("valkey").unwrap();
+    v.version = "9.0.0".into();
+    v.conditions.push(refusal(
+        "UpgradeRefused",
+        "MajorNotConfirmed",
+        "valkey 8.0.0 → 9.0.0 is a major upgrade (8→9) and was not confirmed",
+    ));
+    let text = screen(&m, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("valkey"))
+        .unwrap_or_else(|| panic!("valkey listed:\n{text}"));
+    assert!(row.contains("upgrade refused"), "{text}");
+    m.upgrades_selected = m
+        .upgrade_rows()
+        .iter()
+        .position(|c| c.name == "valkey")
+        .unwrap();
+    keys(&mut m, "c");
+    let out = update(&mut m, ch('y'));
+    assert!(matches!(
+        out.effects.as_slice(),
+        [Effect::Request { request: Request::CancelUpgrade { installed }, .. }] if installed == "8.0.0"
+    ));
+}
