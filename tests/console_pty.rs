@@ -258,3 +258,89 @@ fn console_crds_missing_then_installed_and_forbidden_user_are_said_plainly() {
     );
     denied.send("q");
 }
+
+/// Uninstalling Debezium in the console offers Strimzi, which only Debezium needed, unticked
+/// and marked as holding data; ticking it writes the confirmed removal naming it, and the real
+/// manager then removes both.
+#[test]
+fn console_uninstall_ticks_a_dependency_no_longer_needed_and_the_manager_removes_both() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let server = ApiServer::launch_with(bins.clone()).expect("API server starts");
+    server.install_crds().expect("CRDs install");
+    server
+        .install_delivery_crds()
+        .expect("delivery CRDs install");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ns = rt.block_on(server.namespace("uninstall")).unwrap();
+    let client = rt.block_on(server.admin_client()).unwrap();
+    let mut p = platform(&ns);
+    p.spec.components.push(
+        serde_json::from_value(serde_json::json!({ "name": "debezium", "enabled": true })).unwrap(),
+    );
+    let platforms = Api::<Platform>::namespaced(client.clone(), &ns);
+    rt.block_on(async {
+        platforms
+            .create(&PostParams::default(), &p)
+            .await
+            .expect("Platform created")
+    });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    {
+        let client = client.clone();
+        let ns = ns.clone();
+        rt.spawn(async move {
+            let settings = openova::manager::Settings::new(&ns, "console-uninstall");
+            let metrics = openova::manager::metrics::Metrics::new();
+            let _ = openova::manager::run_manager(client, settings, metrics, async move {
+                let _ = stop_rx.await;
+            })
+            .await;
+        });
+    }
+    rt.spawn(
+        StandIn {
+            failing_versions: Default::default(),
+            delay: Duration::from_millis(300),
+        }
+        .run(
+            client.clone(),
+            openova::manager::delivery::flux::helm_release_resource(),
+            Some(ns.clone()),
+        ),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let mut console = open_console(server.kubeconfig_path(), &ns, home.path(), ADMIN_CONTEXT);
+    console.wait_text("Platform acme-corp");
+    console.send("2");
+    console.wait_for("debezium and strimzi healthy", |t| {
+        ["Debezium", "Strimzi"]
+            .iter()
+            .all(|n| row(t, n).is_some_and(|r| r.contains("Healthy")))
+    });
+    console.send("/");
+    console.type_text("debezium");
+    console.send(ENTER);
+    console.send("d");
+    let s = console.wait_text("No longer needed after this");
+    let strimzi = row(&s, "[ ] strimzi").unwrap_or_else(|| panic!("Strimzi offered:\n{s}"));
+    assert!(strimzi.contains("holds data"), "{s}");
+    assert!(s.contains("Kept installed: strimzi"), "{s}");
+    console.send(" ");
+    let s = console.wait_text("Also removed: strimzi");
+    assert!(s.contains("removing strimzi can lose the data"), "{s}");
+    console.send("y");
+    console.send(ESC); // clear the filter
+    console.wait_for("both removed", |t| {
+        row(t, "Debezium").is_none() && row(t, "Strimzi").is_none() && t.contains("Cilium")
+    });
+    let p = rt.block_on(platforms.get("acme-corp")).unwrap();
+    let removal = p.spec.removals.iter().find(|r| r.name == "debezium");
+    assert_eq!(
+        removal.map(|r| r.also_remove.clone()),
+        Some(vec!["strimzi".to_string()])
+    );
+    console.quit();
+    let _ = stop_tx.send(());
+}

@@ -81,6 +81,69 @@ pub fn confirm_dialog(c: Confirm) -> ConfirmDialog<Confirm> {
                 format!("Confirm the jump {jump}?"),
             ],
         ),
+        Confirm::Retry { name, what } => (
+            format!("Retry {name}"),
+            vec![
+                format!("Retry {what} of {name}?"),
+                "Writes spec.retry; the manager runs it again once (and refuses it if the \
+                 component is no longer failed). The outcome appears as an Event."
+                    .into(),
+            ],
+        ),
+        Confirm::ReconcileNow { name } => (
+            format!("Reconcile {name}"),
+            vec![
+                format!("Ask the delivery controller to reconcile {name} now?"),
+                "Writes spec.reconcileRequestedAt; the manager passes it on (Flux \
+                 reconcile.fluxcd.io/requestedAt). Nothing else changes."
+                    .into(),
+            ],
+        ),
+        Confirm::Suspend {
+            name,
+            suspend: true,
+        } => (
+            format!("Suspend {name}"),
+            vec![
+                format!("Suspend {name}?"),
+                "Writes spec.suspend: its release is no longer reconciled: no upgrades, no \
+                 repairs of drift, until resumed. It keeps running as it is."
+                    .into(),
+            ],
+        ),
+        Confirm::Suspend {
+            name,
+            suspend: false,
+        } => (
+            format!("Resume {name}"),
+            vec![
+                format!("Resume {name}?"),
+                "Clears spec.suspend: its release is reconciled again, and pending changes \
+                 are applied."
+                    .into(),
+            ],
+        ),
+        Confirm::CancelUpgrade {
+            name,
+            installed,
+            wanted,
+            scheduled,
+        } => (
+            format!("Cancel upgrade of {name}"),
+            vec![
+                format!(
+                    "Cancel the change of {name} to {wanted}{}?",
+                    scheduled
+                        .as_ref()
+                        .map(|s| format!(" (scheduled {s})"))
+                        .unwrap_or_default()
+                ),
+                format!(
+                    "{name} stays at {installed}: its version goes back to {installed} on the \
+                     Component and the Platform, and the scheduled time is cleared."
+                ),
+            ],
+        ),
         Confirm::Quit => (
             "Quit".into(),
             vec![

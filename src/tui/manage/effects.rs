@@ -9,7 +9,7 @@ use base64::Engine as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::update::{ClusterMsg, Effect, Msg, When};
+use super::update::{ClusterMsg, Effect, Msg, Request, When};
 use super::views::catalog_entries;
 use crate::cluster::commands;
 use crate::cluster::connect::ClusterConn;
@@ -113,6 +113,19 @@ impl EffectRunner<Effect, Msg> for Runner {
                     report(&tx, cluster, what, r.map_err(|e| e.to_string()));
                 });
             }
+            Effect::Request {
+                cluster,
+                platform,
+                name,
+                request,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let what = request.describe(&name);
+                    let r = perform_request(&conn, &platform, &name, request).await;
+                    report(&tx, cluster, what, r.map_err(|e| e.to_string()));
+                });
+            }
             Effect::ScheduleUpgrade {
                 cluster,
                 platform,
@@ -135,6 +148,25 @@ impl EffectRunner<Effect, Msg> for Runner {
                     report(&tx, cluster, format!("schedule {name} {version}"), r);
                 });
             }
+        }
+    }
+}
+
+/// Write a request; a retry or reconcile carries the current time as its new value (each
+/// value is acted on once).
+async fn perform_request(
+    conn: &ClusterConn,
+    platform: &str,
+    name: &str,
+    request: Request,
+) -> Result<(), ClusterError> {
+    let token = || jiff::Timestamp::now().to_string();
+    match request {
+        Request::Retry => commands::retry(conn, name, &token()).await,
+        Request::ReconcileNow => commands::reconcile_now(conn, name, &token()).await,
+        Request::Suspend(suspend) => commands::set_suspended(conn, name, suspend).await,
+        Request::CancelUpgrade { installed } => {
+            commands::cancel_upgrade(conn, platform, name, &installed).await
         }
     }
 }

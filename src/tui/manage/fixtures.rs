@@ -143,6 +143,7 @@ fn comp(name: &str, version: &str, deps: &[&str], health: Health) -> ComponentVi
         rollback: None,
         scheduled: None,
         delivery: None,
+        suspended: false,
     }
 }
 

@@ -41,6 +41,14 @@ pub enum Action {
     WritesDisabled,
     UpgradeNow,
     Schedule,
+    /// Retry a failed install or upgrade (`spec.retry`).
+    Retry,
+    /// Ask the delivery controller to reconcile now (`spec.reconcileRequestedAt`).
+    ReconcileNow,
+    /// Suspend or resume reconciling the release (`spec.suspend`).
+    Suspend,
+    /// Drop a scheduled (or refused) version change.
+    CancelUpgrade,
     Change,
 }
 
@@ -148,7 +156,7 @@ pub const COMPONENTS: &[Binding<Action>] = &[
     b(
         A::WritesDisabled,
         &[],
-        "i/d/u",
+        "writes",
         "disabled (read-only)",
         Footer,
     ),
@@ -167,6 +175,15 @@ pub const COMPONENTS: &[Binding<Action>] = &[
         Footer,
     ),
     b(A::Upgrade, &[Chord::ch('u')], "u", "upgrade", Help),
+    b(A::Retry, &[Chord::ch('r')], "r", "retry failed", Help),
+    b(
+        A::ReconcileNow,
+        &[Chord::ch('R')],
+        "R",
+        "reconcile now",
+        Help,
+    ),
+    b(A::Suspend, &[Chord::ch('p')], "p", "suspend/resume", Help),
     b(A::Up, UP, "↑/↓ PgUp/PgDn", "move", Help),
     b(A::Down, DOWN, "↓", "down", Hidden),
     b(A::PageUp, PAGE_UP, "PgUp", "page up", Hidden),
@@ -198,7 +215,7 @@ pub const UPGRADES: &[Binding<Action>] = &[
     b(
         A::WritesDisabled,
         &[],
-        "u/s",
+        "writes",
         "disabled (read-only)",
         Footer,
     ),
@@ -210,6 +227,14 @@ pub const UPGRADES: &[Binding<Action>] = &[
         Footer,
     ),
     b(A::Schedule, &[Chord::ch('s')], "s", "schedule", Footer),
+    b(
+        A::CancelUpgrade,
+        &[Chord::ch('c')],
+        "c",
+        "cancel scheduled",
+        Footer,
+    ),
+    b(A::Retry, &[Chord::ch('r')], "r", "retry failed", Help),
 ];
 
 pub const ALERTS: &[Binding<Action>] = &[
@@ -247,7 +272,15 @@ pub fn tables(model: &Model) -> Vec<&'static [Binding<Action>]> {
 fn offered(model: &Model, a: Action) -> bool {
     match a {
         A::WritesDisabled => model.readonly,
-        A::Install | A::Uninstall | A::Upgrade | A::UpgradeNow | A::Schedule => !model.readonly,
+        A::Install
+        | A::Uninstall
+        | A::Upgrade
+        | A::UpgradeNow
+        | A::Schedule
+        | A::Retry
+        | A::ReconcileNow
+        | A::Suspend
+        | A::CancelUpgrade => !model.readonly,
         _ => true,
     }
 }

@@ -140,6 +140,8 @@ pub struct ComponentView {
     pub scheduled: Option<String>,
     /// `spec.delivery`: how the manager delivers it (the Platform's choice when unset).
     pub delivery: Option<crate::crd::DeliveryBackend>,
+    /// `spec.suspend`: the release is not reconciled until resumed.
+    pub suspended: bool,
 }
 
 impl ComponentView {
@@ -167,6 +169,34 @@ impl ComponentView {
     /// The newest upgrade the manager offers, if any.
     pub fn upgrade(&self) -> Option<&str> {
         self.available_upgrades.last().map(String::as_str)
+    }
+
+    /// What a retry would run again (a failed install, or the failed or rolled-back upgrade to
+    /// the wanted version), or why there is nothing to retry: the rule the manager applies.
+    pub fn retryable(&self) -> Result<String, String> {
+        if let Some(rb) = &self.rollback
+            && rb.from == self.version
+        {
+            return Ok(format!("the upgrade from {} to {}", rb.to, rb.from));
+        }
+        if self.phase == "Failed" && self.last_good_version.is_none() {
+            return Ok(format!("the install of {}", self.version));
+        }
+        let state = if self.phase.is_empty() {
+            "not reported yet".to_string()
+        } else {
+            self.phase.clone()
+        };
+        Err(format!(
+            "retry of {}: it is {state}, not failed; nothing to retry, nothing written",
+            self.name
+        ))
+    }
+
+    /// The pending version change a cancel drops: (installed, wanted), when they differ.
+    pub fn pending_change(&self) -> Option<(&str, &str)> {
+        let installed = self.installed_version.as_deref()?;
+        (installed != self.version).then_some((installed, self.version.as_str()))
     }
 
     /// What the manager refused on this component and why: a refused upgrade
@@ -630,6 +660,26 @@ pub enum Confirm {
         jump: String,
         when: Option<super::update::When>,
     },
+    /// Retry what failed (`what`: "the upgrade from 1 to 2", "the install of 1").
+    Retry {
+        name: String,
+        what: String,
+    },
+    ReconcileNow {
+        name: String,
+    },
+    /// Suspend (`true`) or resume reconciling the release.
+    Suspend {
+        name: String,
+        suspend: bool,
+    },
+    /// Drop the pending change to `wanted`; the component stays at `installed`.
+    CancelUpgrade {
+        name: String,
+        installed: String,
+        wanted: String,
+        scheduled: Option<String>,
+    },
     Quit,
 }
 
@@ -858,8 +908,8 @@ impl Model {
         }
     }
 
-    /// Installed components with an upgrade on offer, scheduled, running or rolled back, by
-    /// name (a row stays while its upgrade rolls out).
+    /// Installed components with an upgrade on offer, a pending (scheduled or refused) change,
+    /// one rolling out (a row stays while it runs) or a failed one on record, by name.
     pub fn upgrade_rows(&self) -> Vec<&ComponentView> {
         self.cluster()
             .components
@@ -869,6 +919,7 @@ impl Model {
                     || c.rollback.is_some()
                     || c.scheduled.is_some()
                     || c.upgrading().is_some()
+                    || c.pending_change().is_some()
             })
             .collect()
     }

@@ -7,7 +7,7 @@ use ratatui::backend::TestBackend;
 
 use super::fixtures;
 use super::model::{Connection, Dialog, Model, Pane, ScheduleChoice};
-use super::update::{ClusterMsg, Effect, Msg, When, update};
+use super::update::{ClusterMsg, Effect, Msg, Request, When, update};
 use crate::domain::health::Health;
 use crate::tui::theme::Theme;
 
@@ -163,6 +163,23 @@ fn snapshot_dialogs() {
         d.window = Ok("Sun 2030-02-10 03:00 Europe/Berlin (02:00 UTC)".into());
     }
     snap("dialog__schedule", &m);
+
+    let mut m = on(Pane::Upgrades);
+    let c = m.cluster_mut().components.get_mut("cilium").unwrap();
+    c.version = "1.16.3".into();
+    c.scheduled = Some("2026-02-15 02:00 UTC".into());
+    keys(&mut m, "c");
+    snap("dialog__cancel_upgrade", &m);
+
+    let mut m = on(Pane::Components);
+    m.cluster_mut()
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .version = "11.3.1".into();
+    m.components.selected = Some("grafana".into());
+    keys(&mut m, "r");
+    snap("dialog__retry", &m);
 
     let mut m = on(Pane::Dashboard);
     keys(&mut m, "?");
@@ -1287,6 +1304,16 @@ fn a_meta_platform_the_platform_reports_installed_is_shown_installed_and_not_off
     let out = update(&mut m, ch('i'));
     assert!(out.effects.is_empty() && m.dialogs.is_empty());
     assert_eq!(m.status.as_deref(), Some("ai-hub is already installed"));
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("ai-hub is a meta-platform"),
+        "{:?}",
+        m.status
+    );
 }
 
 #[test]
@@ -1311,4 +1338,190 @@ fn platform_view_reads_selected_names_and_installed_meta_platforms() {
     let v = super::views::platform_view(&p);
     assert_eq!(v.selected, ["ai-hub"]);
     assert_eq!(v.meta_installed, ["ai-hub"]);
+}
+
+// ---------------------------------------------------------------- requests
+
+fn confirm_text(m: &Model) -> String {
+    screen(m, 80, 24)
+}
+
+#[test]
+fn retry_of_a_rolled_back_upgrade_asks_naming_it_and_writes_the_request() {
+    let mut m = on(Pane::Components);
+    // The manager keeps the failed version wanted after rolling back.
+    m.cluster_mut()
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .version = "11.3.1".into();
+    m.components.selected = Some("grafana".into());
+    keys(&mut m, "r");
+    let text = confirm_text(&m);
+    assert!(
+        text.contains("Retry the upgrade from 11.3.0 to 11.3.1 of grafana?"),
+        "{text}"
+    );
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Request {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "grafana".into(),
+            request: Request::Retry,
+        }]
+    );
+    assert_eq!(m.status.as_deref(), Some("retry grafana…"));
+}
+
+#[test]
+fn retry_of_a_healthy_component_is_refused_with_the_reason_and_writes_nothing() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    let out = update(&mut m, ch('r'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert_eq!(
+        m.status.as_deref(),
+        Some("retry of valkey: it is Running, not failed; nothing to retry, nothing written")
+    );
+}
+
+#[test]
+fn retry_of_a_failed_install_is_offered() {
+    let mut m = on(Pane::Components);
+    let v = m.cluster_mut().components.get_mut("valkey").unwrap();
+    v.phase = "Failed".into();
+    v.last_good_version = None;
+    m.components.selected = Some("valkey".into());
+    keys(&mut m, "r");
+    assert!(confirm_text(&m).contains("Retry the install of 8.0.0 of valkey?"));
+}
+
+#[test]
+fn reconcile_now_and_suspend_resume_are_confirmed_then_written() {
+    let mut m = on(Pane::Components);
+    m.components.selected = Some("valkey".into());
+    update(&mut m, ch('R'));
+    assert!(confirm_text(&m).contains("reconcile valkey now?"));
+    let out = update(&mut m, ch('y'));
+    assert!(matches!(
+        out.effects.as_slice(),
+        [Effect::Request {
+            request: Request::ReconcileNow,
+            ..
+        }]
+    ));
+    keys(&mut m, "p");
+    assert!(confirm_text(&m).contains("Suspend valkey?"));
+    let out = update(&mut m, ch('y'));
+    assert!(matches!(
+        out.effects.as_slice(),
+        [Effect::Request {
+            request: Request::Suspend(true),
+            ..
+        }]
+    ));
+    // Once suspended, the same key offers to resume, and the row says suspended.
+    m.cluster_mut()
+        .components
+        .get_mut("valkey")
+        .unwrap()
+        .suspended = true;
+    assert!(screen(&m, 120, 40).contains("[suspended]"));
+    keys(&mut m, "p");
+    assert!(confirm_text(&m).contains("Resume valkey?"));
+    let out = update(&mut m, key(KeyCode::Esc));
+    assert!(out.effects.is_empty(), "Esc writes nothing");
+}
+
+#[test]
+fn cancel_a_scheduled_upgrade_puts_the_installed_version_back() {
+    let mut m = on(Pane::Upgrades);
+    let c = m.cluster_mut().components.get_mut("cilium").unwrap();
+    c.version = "1.16.3".into();
+    c.scheduled = Some("2026-02-15 02:00 UTC".into());
+    keys(&mut m, "c");
+    let text = confirm_text(&m);
+    assert!(
+        text.contains("Cancel the change of cilium to 1.16.3"),
+        "{text}"
+    );
+    assert!(text.contains("cilium stays at 1.16.2"), "{text}");
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::Request {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            name: "cilium".into(),
+            request: Request::CancelUpgrade {
+                installed: "1.16.2".into()
+            },
+        }]
+    );
+    // Nothing pending: nothing to cancel, and it says so.
+    let mut m = on(Pane::Upgrades);
+    let out = update(&mut m, ch('c'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("no scheduled or pending upgrade")
+    );
+}
+
+#[test]
+fn readonly_refuses_retry_reconcile_suspend_and_cancel() {
+    for (pane, k) in [
+        (Pane::Components, 'r'),
+        (Pane::Components, 'R'),
+        (Pane::Components, 'p'),
+        (Pane::Upgrades, 'c'),
+        (Pane::Upgrades, 'r'),
+    ] {
+        let mut m = on(pane);
+        m.readonly = true;
+        m.components.selected = Some("grafana".into());
+        let out = update(&mut m, ch(k));
+        assert!(out.effects.is_empty() && m.dialogs.is_empty(), "{k}");
+        assert!(
+            m.status
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("read-only mode"),
+            "{k}: {:?}",
+            m.status
+        );
+    }
+}
+
+#[test]
+fn a_refused_upgrade_is_listed_in_upgrades_as_refused_and_can_be_cancelled() {
+    let mut m = on(Pane::Upgrades);
+    let v = m.cluster_mut().components.get_mut("valkey").unwrap();
+    v.version = "9.0.0".into();
+    v.conditions.push(refusal(
+        "UpgradeRefused",
+        "MajorNotConfirmed",
+        "valkey 8.0.0 → 9.0.0 is a major upgrade (8→9) and was not confirmed",
+    ));
+    let text = screen(&m, 120, 40);
+    let row = text
+        .lines()
+        .find(|l| l.contains("valkey"))
+        .unwrap_or_else(|| panic!("valkey listed:\n{text}"));
+    assert!(row.contains("upgrade refused"), "{text}");
+    m.upgrades_selected = m
+        .upgrade_rows()
+        .iter()
+        .position(|c| c.name == "valkey")
+        .unwrap();
+    keys(&mut m, "c");
+    let out = update(&mut m, ch('y'));
+    assert!(matches!(
+        out.effects.as_slice(),
+        [Effect::Request { request: Request::CancelUpgrade { installed }, .. }] if installed == "8.0.0"
+    ));
 }

@@ -110,10 +110,44 @@ pub enum Effect {
         when: When,
         confirm_major: Option<String>,
     },
+    /// An operator request on one Component; the manager acts on it.
+    Request {
+        cluster: usize,
+        platform: String,
+        name: String,
+        request: Request,
+    },
     /// Put text on the operator's clipboard through the terminal (OSC 52).
     Copy(String),
     RefreshCatalog,
     SetTheme(String),
+}
+
+/// A request written to a Component's spec (intent only; the manager acts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    Retry,
+    ReconcileNow,
+    Suspend(bool),
+    /// Back to the installed version: the pending change is dropped.
+    CancelUpgrade {
+        installed: String,
+    },
+}
+
+impl Request {
+    /// What the status line calls it.
+    pub fn describe(&self, name: &str) -> String {
+        match self {
+            Request::Retry => format!("retry {name}"),
+            Request::ReconcileNow => format!("reconcile {name} now"),
+            Request::Suspend(true) => format!("suspend {name}"),
+            Request::Suspend(false) => format!("resume {name}"),
+            Request::CancelUpgrade { installed } => {
+                format!("cancel the upgrade of {name} (stays at {installed})")
+            }
+        }
+    }
 }
 
 /// The result of one `update`: the work to do and whether the screen must be redrawn.
@@ -455,8 +489,76 @@ fn components_action(model: &mut Model, action: Action) -> Outcome {
             Some(name) => open_upgrade(model, &name),
             None => Outcome::unchanged(),
         },
+        Action::Retry | Action::ReconcileNow | Action::Suspend | Action::CancelUpgrade => {
+            match current {
+                Some(name) => open_request(model, &name, action),
+                None => Outcome::unchanged(),
+            }
+        }
         _ => Outcome::unchanged(),
     }
+}
+
+/// Ask to confirm a request on `name` (retry, reconcile now, suspend/resume, cancel the
+/// pending upgrade), or say why there is nothing to ask.
+fn open_request(model: &mut Model, name: &str, action: Action) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let Some(c) = model.cluster().components.get(name) else {
+        model.status = Some(format!("{name} is not installed"));
+        return Outcome::changed();
+    };
+    let name = name.to_string();
+    let confirm = match action {
+        Action::Retry => match c.retryable() {
+            Ok(what) => Confirm::Retry { name, what },
+            Err(why) => {
+                model.status = Some(why);
+                return Outcome::changed();
+            }
+        },
+        Action::ReconcileNow => Confirm::ReconcileNow { name },
+        Action::Suspend => Confirm::Suspend {
+            name,
+            suspend: !c.suspended,
+        },
+        _ => match c.pending_change() {
+            Some((installed, wanted)) => Confirm::CancelUpgrade {
+                installed: installed.to_string(),
+                wanted: wanted.to_string(),
+                scheduled: c.scheduled.clone(),
+                name,
+            },
+            None => {
+                model.status = Some(format!(
+                    "{name} has no scheduled or pending upgrade to cancel; nothing written"
+                ));
+                return Outcome::changed();
+            }
+        },
+    };
+    model.dialogs.push(Dialog::Confirm(confirm_dialog(confirm)));
+    Outcome::changed()
+}
+
+/// Write a confirmed request.
+fn request(model: &mut Model, name: String, request: Request) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let platform = match platform_name(model) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    model.writes_in_flight += 1;
+    model.status = Some(format!("{}…", request.describe(&name)));
+    Outcome::effect(Effect::Request {
+        cluster: model.active,
+        platform,
+        name,
+        request,
+    })
 }
 
 fn refuse_readonly(model: &mut Model) -> Outcome {
@@ -522,6 +624,12 @@ pub fn open_install(model: &mut Model, name: &str) -> Outcome {
 fn open_uninstall(model: &mut Model, name: &str) -> Outcome {
     if let Err(refused) = can_write(model) {
         return refused;
+    }
+    if model.meta_installed(name) {
+        model.status = Some(format!(
+            "{name} is a meta-platform: it has no release of its own; uninstall its members instead; nothing was written"
+        ));
+        return Outcome::changed();
     }
     if !model.cluster().components.contains_key(name) {
         model.status = Some(format!("{name} is not installed"));
@@ -600,6 +708,7 @@ fn upgrades_action(model: &mut Model, action: Action) -> Outcome {
     };
     match action {
         Action::UpgradeNow => open_upgrade(model, &name),
+        Action::Retry | Action::CancelUpgrade => open_request(model, &name, action),
         Action::Schedule => {
             if let Err(refused) = can_write(model) {
                 return refused;
@@ -832,6 +941,16 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             model.quit = true;
             Outcome::changed()
         }
+        Intent::Confirmed(Confirm::Retry { name, .. }) => request(model, name, Request::Retry),
+        Intent::Confirmed(Confirm::ReconcileNow { name }) => {
+            request(model, name, Request::ReconcileNow)
+        }
+        Intent::Confirmed(Confirm::Suspend { name, suspend }) => {
+            request(model, name, Request::Suspend(suspend))
+        }
+        Intent::Confirmed(Confirm::CancelUpgrade {
+            name, installed, ..
+        }) => request(model, name, Request::CancelUpgrade { installed }),
         Intent::Confirmed(Confirm::UpgradeNow { name, from, to }) => {
             change_version(model, name, from, to, None, None)
         }

@@ -161,6 +161,7 @@ pub fn component_view(c: &Component) -> ComponentView {
         rollback,
         scheduled,
         delivery: c.spec.delivery,
+        suspended: c.spec.suspend,
     }
 }
 

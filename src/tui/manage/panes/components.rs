@@ -116,6 +116,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                         if comp.rollback.is_some() {
                             spans.push(Span::styled("  [rolled back]", theme.warn));
                         }
+                        if comp.suspended {
+                            spans.push(Span::styled("  [suspended]", theme.warn));
+                        }
                         for (label, _) in comp.refusals() {
                             spans.push(Span::styled(format!("  [{label}]"), theme.warn));
                         }

@@ -74,6 +74,9 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some(s) = &c.scheduled {
             spans.push(Span::styled(format!("  scheduled {s}"), theme.accent));
         }
+        for (label, _) in c.refusals() {
+            spans.push(Span::styled(format!("  {label}"), theme.warn));
+        }
         match &c.rollback {
             Some(rb) if rb.rolled_back => spans.push(Span::styled("  rolled back", theme.warn)),
             Some(_) => spans.push(Span::styled("  upgrade failed", theme.error)),
