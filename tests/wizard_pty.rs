@@ -140,6 +140,28 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     // The terminal is handed back: the last alternate-screen switch is a leave, and raw mode ends.
     let after = w.assert_left_alt_screen("export");
     assert!(after.contains("Draft #"), "{after:?}");
+
+    // The export is what `openova bootstrap plan --config` takes as it is (it carries [api]).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openova"))
+        .args(["bootstrap", "plan", "--config"])
+        .arg(cwd.join("platform.toml"))
+        .args(["--tofu", tofu])
+        .env("OPENOVA_STATE_DIR", tmp.path().join("headless"))
+        .env("OPENOVA_KEYRING", "off")
+        .env("HCLOUD_TOKEN", TOKEN)
+        .env("FAKE_TOFU_SECRET_VAR", "TF_VAR_hcloud_token")
+        .env_remove("FAKE_TOFU_SCENARIO")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Plan for hz-nbg-rtz-prod"), "{text}");
+    assert!(!text.contains("open to the world"), "{text}");
 }
 
 #[test]
