@@ -78,6 +78,7 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     w.send(ENTER);
 
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
@@ -185,6 +186,7 @@ fn wizard_killed_mid_entry_resumes_with_same_values() {
     w.wait_text("stg (Staging)");
     w.send(ENTER);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(TOKEN);
     w.wait_text("••••");
     w.kill9();
@@ -483,6 +485,7 @@ fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves()
     w.wait_text("Organization name");
     w.send(PGDN);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     // Enter on the empty token field.
     w.send(ENTER);
     let screen = w.wait_text("token is required");
@@ -493,6 +496,7 @@ fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves()
     w.wait_text("Organization name");
     w.send(PGDN);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(&"x".repeat(64));
     w.send(ENTER);
     w.wait_text("rejected the token");
