@@ -56,6 +56,9 @@ pub struct BootstrapArgs {
     /// shows only when OpenTofu runs. The same switch: "Live check" on Credentials, `o` on Review.
     #[arg(long)]
     pub offline: bool,
+    /// Hetzner Cloud API base the live check asks (default https://api.hetzner.cloud/v1).
+    #[arg(long, value_name = "URL", env = HETZNER_API_URL_ENV)]
+    pub hetzner_api_url: Option<String>,
     /// Huawei Cloud IAM endpoint the live check asks (default https://iam.myhuaweicloud.com),
     /// e.g. a proxy's or a regional endpoint. HTTPS_PROXY and NO_PROXY are honoured.
     #[arg(long, value_name = "URL", env = "OPENOVA_HUAWEI_IAM_URL")]
@@ -156,6 +159,7 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     model.offline = args.offline;
     model.huawei_iam_url = args.huawei_iam_url.clone();
+    model.hetzner_api_url = args.hetzner_api_url.clone();
     model.keyring_prefix = prefix;
     model.keyring_unavailable = runner.keyring.is_none();
     match &runner.keyring {
@@ -585,7 +589,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                         Provider::HuaweiCloud => {
                             check_huawei(token, secret_key, region, base_url, CHECK_TIMEOUT)
                         }
-                        _ => check_token(provider, &token),
+                        _ => check_token(provider, &token, base_url.as_deref()),
                     };
                     let _ = tx.send(Msg::TokenChecked { generation, result });
                 });
@@ -761,15 +765,18 @@ fn write_private(path: &str, key: &SecretString) -> Result<String, String> {
 }
 
 /// Ask the provider whether the token works. Runs on a blocking thread.
-pub fn check_token(provider: Provider, token: &SecretString) -> Result<String, CheckFailure> {
+pub fn check_token(
+    provider: Provider,
+    token: &SecretString,
+    base: Option<&str>,
+) -> Result<String, CheckFailure> {
     if provider != Provider::Hetzner {
         return Err(CheckFailure::Unreachable(format!(
             "no credential check exists for {}",
             provider.name()
         )));
     }
-    let base = std::env::var(HETZNER_API_URL_ENV).unwrap_or_else(|_| HETZNER_API_URL.into());
-    check_hetzner(&base, token, CHECK_TIMEOUT)
+    check_hetzner(base.unwrap_or(HETZNER_API_URL), token, CHECK_TIMEOUT)
 }
 
 /// The Huawei Cloud check of `provision::credcheck`: one request signed with the access key

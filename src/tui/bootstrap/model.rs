@@ -313,7 +313,7 @@ pub fn world_open(cidrs: &[String]) -> bool {
 }
 
 /// What to do when the provider's API cannot be reached: every option there is.
-const REACH: &str = "Check this host's network and DNS, then retry with Enter. Behind a proxy set HTTPS_PROXY (NO_PROXY lists hosts that bypass it); for another endpoint set OPENOVA_HETZNER_API_URL; at a site without internet access skip the check: Live check → skip (offline), o on Review, or start with --offline.";
+const REACH: &str = "Check this host's network and DNS, then retry with Enter. Behind a proxy set HTTPS_PROXY (NO_PROXY lists hosts that bypass it); for another endpoint start the wizard with --hetzner-api-url URL (or set OPENOVA_HETZNER_API_URL); at a site without internet access skip the check: Live check → skip (offline), o on Review, or start with --offline.";
 
 /// An action a confirm dialog is asking about.
 #[derive(Debug, Clone, PartialEq)]
@@ -448,6 +448,8 @@ pub struct Model {
     pub offline: bool,
     /// `--huawei-iam-url`: where the Huawei Cloud check goes instead of the global IAM endpoint.
     pub huawei_iam_url: Option<String>,
+    /// `--hetzner-api-url` (or `OPENOVA_HETZNER_API_URL`): another Hetzner Cloud API base.
+    pub hetzner_api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -522,6 +524,7 @@ impl Model {
             tofu: TofuCheck::Checking,
             offline: false,
             huawei_iam_url: None,
+            hetzner_api_url: None,
         }
     }
 

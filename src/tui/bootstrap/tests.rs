@@ -1100,6 +1100,7 @@ fn unreachable_and_timeout_name_every_way_out() {
             "HTTPS_PROXY",
             "NO_PROXY",
             "OPENOVA_HETZNER_API_URL",
+            "--hetzner-api-url",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");
         }
@@ -1329,4 +1330,28 @@ fn snapshots_huawei_credentials() {
         "access key accepted by Huawei Cloud IAM; project 0123456789abcdef0123456789abcdef serves ap-southeast-1".into(),
     );
     snap("credentials__huawei", &m);
+}
+
+#[test]
+fn live_check_goes_to_the_endpoint_given_on_the_command_line_and_survives_opening_a_draft() {
+    let mut m = fresh();
+    m.hetzner_api_url = Some("http://127.0.0.1:9/v1".into());
+    m.huawei_iam_url = Some("http://127.0.0.1:9/iam".into());
+    m.update(Input::Msg(Msg::DraftOpened {
+        id: 2,
+        form: Box::new(Form::default()),
+        secrets: vec![(
+            SecretName::ProviderToken,
+            secrecy::SecretString::from(TOKEN.to_owned()),
+        )],
+    }));
+    assert_eq!(m.huawei_iam_url.as_deref(), Some("http://127.0.0.1:9/iam"));
+    m.form.step = Step::Credentials;
+    focus_on(&mut m, FieldId::Token);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::CheckToken { provider: Provider::Hetzner, base_url: Some(u), .. }
+            if u == "http://127.0.0.1:9/v1"
+    )));
 }

@@ -501,11 +501,13 @@ impl Model {
                 let (tofu_arg, tofu, offline) =
                     (self.tofu_arg.take(), self.tofu.clone(), self.offline);
                 let huawei_iam_url = self.huawei_iam_url.take();
+                let hetzner_api_url = self.hetzner_api_url.take();
                 *self = Model::new(*form, Some(id), now);
                 self.tofu_arg = tofu_arg;
                 self.tofu = tofu;
                 self.offline = offline;
                 self.huawei_iam_url = huawei_iam_url;
+                self.hetzner_api_url = hetzner_api_url;
                 self.secret_store_kind = storage_note;
                 self.secret_store_explain = explain;
                 self.keyring_unavailable = keyring_unavailable;
@@ -696,7 +698,7 @@ impl Model {
                 .unwrap_or_default(),
             base_url: match provider {
                 Provider::HuaweiCloud => self.huawei_iam_url.clone(),
-                _ => None,
+                _ => self.hetzner_api_url.clone(),
             },
             generation: self.check_generation,
         }]
