@@ -574,3 +574,38 @@ fn wizard_missing_tofu_is_a_review_problem_and_the_start_is_refused() {
     assert!(!s.contains("Plan the provisioning?"), "{s}");
     w.quit();
 }
+
+#[test]
+fn wizard_offline_starts_without_reaching_the_provider_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wizard/expected-platform.toml");
+    let tofu = env!("CARGO_BIN_EXE_openova-fake-tofu");
+    let config = config.to_str().unwrap();
+    // The provider's API is a closed port: only offline can get past Credentials.
+    let cmd = pty::bootstrap(
+        &tmp.path().join("state"),
+        tmp.path(),
+        "http://127.0.0.1:1/v1",
+        &["--config", config, "--offline", "--tofu", tofu],
+    );
+    let mut w = Pty::spawn(cmd, 40, 120);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("skip (offline)");
+    w.send(TAB); // from the provider to the token
+    w.paste(TOKEN);
+    w.send(ENTER);
+    let s = w.wait_text("offline");
+    assert!(!s.contains("could not be reached"), "{s}");
+    for _ in 0..4 {
+        w.send(PGDN);
+    }
+    w.wait_text("Everything checks out");
+    w.wait_text("not checked (offline");
+    w.send("s");
+    w.wait_text("Plan the provisioning?");
+    w.wait_text("Credentials: not checked (offline)");
+    w.send("n");
+    w.quit();
+}
