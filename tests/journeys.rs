@@ -30,7 +30,7 @@ use portable_pty::CommandBuilder;
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TOKEN, UP, hetzner_stand_in, row};
+use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TAB, TOKEN, UP, hetzner_stand_in, row};
 
 const ROWS: u16 = 40;
 const COLS: u16 = 120;
@@ -446,6 +446,7 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     w.send(ENTER);
     w.send(ENTER);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");

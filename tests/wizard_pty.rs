@@ -87,6 +87,7 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     w.send(ENTER);
 
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
@@ -149,6 +150,28 @@ fn wizard_full_walk_exports_expected_platform_toml_and_leaks_no_token() {
     // The terminal is handed back: the last alternate-screen switch is a leave, and raw mode ends.
     let after = w.assert_left_alt_screen("export");
     assert!(after.contains("Draft #"), "{after:?}");
+
+    // The export is what `openova bootstrap plan --config` takes as it is (it carries [api]).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_openova"))
+        .args(["bootstrap", "plan", "--config"])
+        .arg(cwd.join("platform.toml"))
+        .args(["--tofu", tofu])
+        .env("OPENOVA_STATE_DIR", tmp.path().join("headless"))
+        .env("OPENOVA_KEYRING", "off")
+        .env("HCLOUD_TOKEN", TOKEN)
+        .env("FAKE_TOFU_SECRET_VAR", "TF_VAR_hcloud_token")
+        .env_remove("FAKE_TOFU_SCENARIO")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("Plan for hz-nbg-rtz-prod"), "{text}");
+    assert!(!text.contains("open to the world"), "{text}");
 }
 
 #[test]
@@ -172,6 +195,7 @@ fn wizard_killed_mid_entry_resumes_with_same_values() {
     w.wait_text("stg (Staging)");
     w.send(ENTER);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(TOKEN);
     w.wait_text("••••");
     w.kill9();
@@ -513,6 +537,7 @@ fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves()
     w.wait_text("Organization name");
     w.send(PGDN);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     // Enter on the empty token field.
     w.send(ENTER);
     let screen = w.wait_text("token is required");
@@ -523,6 +548,7 @@ fn wizard_token_check_empty_says_required_and_a_failure_stays_when_focus_moves()
     w.wait_text("Organization name");
     w.send(PGDN);
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     w.paste(&"x".repeat(64));
     w.send(ENTER);
     w.wait_text("rejected the token");
@@ -610,7 +636,9 @@ fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
     let home = tmp.path().join("work");
     std::fs::create_dir_all(&home).unwrap();
     let api = hetzner_stand_in();
-    let mut w = wizard(&state, &home, &api, &["--new"]);
+    // Review needs a usable OpenTofu before everything checks out: the stand-in.
+    let tofu = env!("CARGO_BIN_EXE_openova-fake-tofu");
+    let mut w = wizard(&state, &home, &api, &["--new", "--tofu", tofu]);
 
     w.wait_text("Organization name");
     w.type_burst("Acme");
@@ -625,6 +653,7 @@ fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
     w.send(ENTER);
 
     w.wait_text("API token");
+    w.send(TAB); // from the provider to the token
     // At 80 columns the footer of the token field keeps help and quit and marks what it drops.
     let screen = w.wait_text("Ctrl+C quit");
     let footer = last_line(&screen);
@@ -635,6 +664,7 @@ fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
     w.paste(TOKEN);
     w.send(ENTER);
     w.wait_text("valid");
+    w.send(ENTER); // live check: against the provider's API
     w.send(ENTER); // state backend: local
     w.send(ENTER); // SSH access: generate
     w.send(ENTER); // SSH key: generate now
@@ -654,6 +684,12 @@ fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
     w.wait_text("Hetzner Cloud [hz]");
     w.send(PGDN);
     w.wait_text("hz-fsn-rtz-prod");
+    // Who may reach the API: the last fields but one (↑ wraps round from the first).
+    w.send(UP);
+    w.send(UP);
+    w.wait_text("› API allowed from");
+    w.type_burst("198.51.100.7/32");
+    w.wait_text("198.51.100.7/32");
     w.send(PGDN);
     w.wait_text("MANDATORY");
     w.send(PGDN);
@@ -679,4 +715,39 @@ fn wizard_paths_take_tilde_create_private_dirs_and_write_the_public_key() {
     assert_eq!(mode(&home.join("exports/acme")), 0o700);
     w.send("q");
     w.wait_exit();
+}
+
+#[test]
+fn wizard_offline_starts_without_reaching_the_provider_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wizard/expected-platform.toml");
+    let tofu = env!("CARGO_BIN_EXE_openova-fake-tofu");
+    let config = config.to_str().unwrap();
+    // The provider's API is a closed port: only offline can get past Credentials.
+    let cmd = pty::bootstrap(
+        &tmp.path().join("state"),
+        tmp.path(),
+        "http://127.0.0.1:1/v1",
+        &["--config", config, "--offline", "--tofu", tofu],
+    );
+    let mut w = Pty::spawn(cmd, 40, 120);
+    w.wait_text("Organization name");
+    w.send(PGDN);
+    w.wait_text("skip (offline)");
+    w.send(TAB); // from the provider to the token
+    w.paste(TOKEN);
+    w.send(ENTER);
+    let s = w.wait_text("offline");
+    assert!(!s.contains("could not be reached"), "{s}");
+    for _ in 0..4 {
+        w.send(PGDN);
+    }
+    w.wait_text("Everything checks out");
+    w.wait_text("not checked (offline");
+    w.send("s");
+    w.wait_text("Plan the provisioning?");
+    w.wait_text("Credentials: not checked (offline)");
+    w.send("n");
+    w.quit();
 }

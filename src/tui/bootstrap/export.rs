@@ -6,6 +6,7 @@ use crate::domain::platform::{
     self, NodePool, Organization, PlatformConfig, Region, S3Backend, SecretRef, Ssh,
 };
 
+use crate::domain::naming::Provider;
 use crate::secrets;
 
 use super::model::{
@@ -32,12 +33,16 @@ pub fn to_config(m: &Model) -> PlatformConfig {
         .credential_names()
         .iter()
         .map(|(key, env)| {
-            // Only the first credential (Hetzner's token) is entered in the wizard; others are
-            // referenced through their environment variables.
-            let r = if *key == f.provider.credential_names()[0].0 {
-                secret_ref(m, SecretName::ProviderToken, env)
-            } else {
-                SecretRef::env(env)
+            // The wizard asks Hetzner's token and Huawei Cloud's two keys, each its own entry;
+            // other credentials are referenced through their environment variables.
+            let r = match (f.provider, *key) {
+                (_, k) if k == f.provider.credential_names()[0].0 => {
+                    secret_ref(m, SecretName::ProviderToken, env)
+                }
+                (Provider::HuaweiCloud, "secret_key") => {
+                    secret_ref(m, SecretName::ProviderSecretKey, env)
+                }
+                _ => SecretRef::env(env),
             };
             (key.to_string(), r)
         })

@@ -56,6 +56,13 @@ pub struct BootstrapArgs {
     /// shows only when OpenTofu runs. The same switch: "Live check" on Credentials, `o` on Review.
     #[arg(long)]
     pub offline: bool,
+    /// Hetzner Cloud API base the live check asks (default https://api.hetzner.cloud/v1).
+    #[arg(long, value_name = "URL", env = HETZNER_API_URL_ENV)]
+    pub hetzner_api_url: Option<String>,
+    /// Huawei Cloud IAM endpoint the live check asks (default https://iam.myhuaweicloud.com),
+    /// e.g. a proxy's or a regional endpoint. HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "URL", env = "OPENOVA_HUAWEI_IAM_URL")]
+    pub huawei_iam_url: Option<String>,
 }
 
 /// Environment variable that points the Hetzner credential check at another API base URL.
@@ -151,6 +158,8 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         .as_deref()
         .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
     model.offline = args.offline;
+    model.huawei_iam_url = args.huawei_iam_url.clone();
+    model.hetzner_api_url = args.hetzner_api_url.clone();
     model.keyring_prefix = prefix;
     model.keyring_unavailable = runner.keyring.is_none();
     match &runner.keyring {
@@ -420,16 +429,20 @@ impl Runner {
     ) -> Result<String, String> {
         use crate::domain::platform::SecretSource;
         let held_for = |field: &str| -> Option<SecretString> {
-            let name =
-                if field == format!("credentials.{}", config.provider.credential_names()[0].0) {
-                    SecretName::ProviderToken
-                } else if field == "state_backend.s3.access_key_id" {
-                    SecretName::S3AccessKey
-                } else if field == "state_backend.s3.secret_access_key" {
-                    SecretName::S3SecretKey
-                } else {
-                    return None;
-                };
+            let name = if field
+                == format!("credentials.{}", config.provider.credential_names()[0].0)
+            {
+                SecretName::ProviderToken
+            } else if config.provider == Provider::HuaweiCloud && field == "credentials.secret_key"
+            {
+                SecretName::ProviderSecretKey
+            } else if field == "state_backend.s3.access_key_id" {
+                SecretName::S3AccessKey
+            } else if field == "state_backend.s3.secret_access_key" {
+                SecretName::S3SecretKey
+            } else {
+                return None;
+            };
             held.iter()
                 .find(|(n, _)| *n == name)
                 .map(|(_, v)| v.clone())
@@ -576,11 +589,19 @@ impl EffectRunner<Effect, Msg> for Runner {
             Effect::CheckToken {
                 provider,
                 token,
+                secret_key,
+                region,
+                base_url,
                 generation,
             } => {
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = check_token(provider, &token);
+                    let result = match provider {
+                        Provider::HuaweiCloud => {
+                            check_huawei(token, secret_key, region, base_url, CHECK_TIMEOUT)
+                        }
+                        _ => check_token(provider, &token, base_url.as_deref()),
+                    };
                     let _ = tx.send(Msg::TokenChecked { generation, result });
                 });
             }
@@ -779,15 +800,49 @@ fn write_export(path: &str, contents: &str) -> Result<String, String> {
 }
 
 /// Ask the provider whether the token works. Runs on a blocking thread.
-pub fn check_token(provider: Provider, token: &SecretString) -> Result<String, CheckFailure> {
+pub fn check_token(
+    provider: Provider,
+    token: &SecretString,
+    base: Option<&str>,
+) -> Result<String, CheckFailure> {
     if provider != Provider::Hetzner {
         return Err(CheckFailure::Unreachable(format!(
             "no credential check exists for {}",
             provider.name()
         )));
     }
-    let base = std::env::var(HETZNER_API_URL_ENV).unwrap_or_else(|_| HETZNER_API_URL.into());
-    check_hetzner(&base, token, CHECK_TIMEOUT)
+    check_hetzner(base.unwrap_or(HETZNER_API_URL), token, CHECK_TIMEOUT)
+}
+
+/// The Huawei Cloud check of `provision::credcheck`: one request signed with the access key
+/// (SDK-HMAC-SHA256) to IAM, for the region's project. Runs on a blocking thread.
+pub fn check_huawei(
+    access_key: SecretString,
+    secret_key: SecretString,
+    region: String,
+    base_url: Option<String>,
+    timeout: Duration,
+) -> Result<String, CheckFailure> {
+    use crate::provision::credcheck::{self, CheckOptions, Credentials};
+    let creds = Credentials::Huawei {
+        access_key,
+        secret_key,
+        region,
+        project_id: None,
+    };
+    let report = credcheck::check(
+        &creds,
+        &CheckOptions {
+            base_url,
+            timeout,
+            ..CheckOptions::default()
+        },
+    );
+    if report.ok() {
+        Ok(report.message())
+    } else {
+        Err(CheckFailure::Report(report.message()))
+    }
 }
 
 /// `GET {base}/servers` with the token: 200 means it works, 401/403 that it is rejected.

@@ -175,20 +175,25 @@ impl Default for Form {
 /// Names of the secrets a draft can hold, as filed in the secret store under `draft-<id>/<name>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SecretName {
+    /// Hetzner's API token; Huawei Cloud's access key ID.
     ProviderToken,
+    /// Huawei Cloud's secret access key.
+    ProviderSecretKey,
     S3AccessKey,
     S3SecretKey,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 3] = [
+    pub const ALL: [SecretName; 4] = [
         SecretName::ProviderToken,
+        SecretName::ProviderSecretKey,
         SecretName::S3AccessKey,
         SecretName::S3SecretKey,
     ];
     pub fn key(self) -> &'static str {
         match self {
             SecretName::ProviderToken => "provider_token",
+            SecretName::ProviderSecretKey => "provider_secret_key",
             SecretName::S3AccessKey => "s3_access_key",
             SecretName::S3SecretKey => "s3_secret_key",
         }
@@ -252,6 +257,8 @@ pub enum CheckFailure {
     Unexpected {
         status: u16,
     },
+    /// What `provision::credcheck` reported (it names the fields or the ways out).
+    Report(String),
 }
 
 impl CheckFailure {
@@ -272,6 +279,7 @@ impl CheckFailure {
             CheckFailure::Unexpected { status } => format!(
                 "The provider API answered HTTP {status}, which openova does not expect. Retry later; the provider may have an incident."
             ),
+            CheckFailure::Report(message) => message.clone(),
         }
     }
 }
@@ -305,7 +313,7 @@ pub fn world_open(cidrs: &[String]) -> bool {
 }
 
 /// What to do when the provider's API cannot be reached: every option there is.
-const REACH: &str = "Check this host's network and DNS, then retry with Enter. Behind a proxy set HTTPS_PROXY (NO_PROXY lists hosts that bypass it); for another endpoint set OPENOVA_HETZNER_API_URL; at a site without internet access skip the check: Live check → skip (offline), o on Review, or start with --offline.";
+const REACH: &str = "Check this host's network and DNS, then retry with Enter. Behind a proxy set HTTPS_PROXY (NO_PROXY lists hosts that bypass it); for another endpoint start the wizard with --hetzner-api-url URL (or set OPENOVA_HETZNER_API_URL); at a site without internet access skip the check: Live check → skip (offline), o on Review, or start with --offline.";
 
 /// An action a confirm dialog is asking about.
 #[derive(Debug, Clone, PartialEq)]
@@ -403,6 +411,8 @@ pub struct Model {
     pub draft_id: Option<i64>,
     pub mode: Mode,
     pub token: SecretField,
+    /// Huawei Cloud's secret access key (the token field holds its access key ID).
+    pub secret_key: SecretField,
     pub s3_access_key: SecretField,
     pub s3_secret_key: SecretField,
     /// Text buffers for the free-text fields of the current form.
@@ -440,6 +450,10 @@ pub struct Model {
     pub tofu: TofuCheck,
     /// Skip the live credential check (`--offline`, the Live check choice, `o` on Review).
     pub offline: bool,
+    /// `--huawei-iam-url`: where the Huawei Cloud check goes instead of the global IAM endpoint.
+    pub huawei_iam_url: Option<String>,
+    /// `--hetzner-api-url` (or `OPENOVA_HETZNER_API_URL`): another Hetzner Cloud API base.
+    pub hetzner_api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -488,6 +502,7 @@ impl Model {
             draft_id,
             mode: Mode::Wizard,
             token: SecretField::default(),
+            secret_key: SecretField::default(),
             s3_access_key: SecretField::default(),
             s3_secret_key: SecretField::default(),
             focus: 0,
@@ -512,12 +527,15 @@ impl Model {
             tofu_arg: None,
             tofu: TofuCheck::Checking,
             offline: false,
+            huawei_iam_url: None,
+            hetzner_api_url: None,
         }
     }
 
     pub fn secret_mut(&mut self, name: SecretName) -> &mut SecretField {
         match name {
             SecretName::ProviderToken => &mut self.token,
+            SecretName::ProviderSecretKey => &mut self.secret_key,
             SecretName::S3AccessKey => &mut self.s3_access_key,
             SecretName::S3SecretKey => &mut self.s3_secret_key,
         }
@@ -526,6 +544,7 @@ impl Model {
     pub fn secret(&self, name: SecretName) -> &SecretField {
         match name {
             SecretName::ProviderToken => &self.token,
+            SecretName::ProviderSecretKey => &self.secret_key,
             SecretName::S3AccessKey => &self.s3_access_key,
             SecretName::S3SecretKey => &self.s3_secret_key,
         }
@@ -607,30 +626,7 @@ impl Model {
                 }
             }
             Step::Credentials => {
-                if self.token.is_empty() {
-                    errs.push(FieldError::new(
-                        "credentials.provider_token",
-                        format!("enter the {} API token", f.provider.name()),
-                    ));
-                } else if !self.offline {
-                    match &self.check {
-                        CheckState::Valid(_) => {}
-                        CheckState::Failed(why) => {
-                            errs.push(FieldError::new("credentials.provider_token", why.explain()))
-                        }
-                        CheckState::Checking => errs.push(FieldError::new(
-                            "credentials.provider_token",
-                            "the live check is still running",
-                        )),
-                        CheckState::NotChecked => errs.push(FieldError::new(
-                            "credentials.provider_token",
-                            "not checked yet: press Enter on the token to check it",
-                        )),
-                        CheckState::Unsupported(why) => {
-                            errs.push(FieldError::new("credentials.provider_token", why.clone()))
-                        }
-                    }
-                }
+                errs.extend(self.credential_errors());
                 if f.state_backend == StateBackend::S3 {
                     if !(f.s3_endpoint.starts_with("https://")
                         || f.s3_endpoint.starts_with("http://"))
@@ -714,6 +710,51 @@ impl Model {
                 TofuCheck::Problem(why) => errs.push(FieldError::new("tofu", why.clone())),
             },
         }
+        errs
+    }
+
+    /// Problems of the provider's credentials: what is missing, then the live check's verdict
+    /// (unless offline).
+    fn credential_errors(&self) -> Vec<FieldError> {
+        let f = &self.form;
+        let mut errs = Vec::new();
+        let token_field = match f.provider {
+            Provider::HuaweiCloud => "credentials.access_key",
+            _ => "credentials.provider_token",
+        };
+        if self.token.is_empty() {
+            errs.push(FieldError::new(
+                token_field,
+                match f.provider {
+                    Provider::HuaweiCloud => "enter the access key ID (AK): Huawei Cloud console → My Credentials → Access Keys".to_owned(),
+                    p => format!("enter the {} API token", p.name()),
+                },
+            ));
+        }
+        if f.provider == Provider::HuaweiCloud && self.secret_key.is_empty() {
+            errs.push(FieldError::new(
+                "credentials.secret_key",
+                "enter the secret access key (SK) of that access key (in the credentials.csv downloaded when the key was created)",
+            ));
+        }
+        if !errs.is_empty() || self.offline {
+            return errs;
+        }
+        let why = match &self.check {
+            CheckState::Valid(_) => return errs,
+            CheckState::Failed(why) => why.explain(),
+            CheckState::Checking => "the live check is still running".into(),
+            CheckState::NotChecked => format!(
+                "not checked yet: press Enter on the {} to check it",
+                if f.provider == Provider::HuaweiCloud {
+                    "keys"
+                } else {
+                    "token"
+                }
+            ),
+            CheckState::Unsupported(why) => why.clone(),
+        };
+        errs.push(FieldError::new(token_field, why));
         errs
     }
 

@@ -1441,6 +1441,7 @@ fn unreachable_and_timeout_name_every_way_out() {
             "HTTPS_PROXY",
             "NO_PROXY",
             "OPENOVA_HETZNER_API_URL",
+            "--hetzner-api-url",
         ] {
             assert!(text.contains(needle), "{needle}: {text}");
         }
@@ -1563,4 +1564,220 @@ fn snapshots_access_offline_and_opentofu() {
     c.form.step = Step::Credentials;
     focus_on(&mut c, FieldId::LiveCheck);
     snap("credentials__offline", &c);
+}
+
+// ---------------------------------------------------------------- Huawei Cloud credentials
+
+const HW_AK: &str = "HPUAPLANTEDACCESSKEY7Q";
+const HW_SK: &str = "PLANTEDsecretPLANTEDsecretPLANTEDsecret01";
+
+/// Credentials with Huawei Cloud chosen on its first field.
+fn on_huawei_credentials() -> Model {
+    let mut m = on_credentials();
+    m.huawei_iam_url = Some("http://127.0.0.1:9/iam".into());
+    assert_eq!(
+        focused(&m),
+        Some(FieldId::Provider),
+        "the provider is asked first"
+    );
+    m.update(key(KeyCode::Right));
+    assert_eq!(m.form.provider, Provider::HuaweiCloud);
+    m
+}
+
+#[test]
+fn credentials_huawei_asks_access_key_and_secret_key_and_checks_both() {
+    let mut m = on_huawei_credentials();
+    assert_eq!(
+        fields(&m, Step::Credentials)[..4],
+        [
+            FieldId::Provider,
+            FieldId::Token,
+            FieldId::SecretKey,
+            FieldId::LiveCheck
+        ]
+    );
+    let errs: Vec<String> = m
+        .errors_for(Step::Credentials)
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert!(
+        errs.contains(&"credentials.access_key".to_string()),
+        "{errs:?}"
+    );
+    assert!(
+        errs.contains(&"credentials.secret_key".to_string()),
+        "{errs:?}"
+    );
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, HW_AK);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. })),
+        "nothing is sent without the secret key"
+    );
+    assert_eq!(focused(&m), Some(FieldId::SecretKey));
+    let stored = typed(&mut m, HW_SK);
+    assert!(stored.iter().any(|e| matches!(
+        e,
+        Effect::StoreSecret { name: SecretName::ProviderSecretKey, value, .. }
+            if value.expose_secret() == HW_SK
+    )));
+    let effects = m.update(key(KeyCode::Enter));
+    let (token, secret_key, region, base_url) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CheckToken {
+                provider: Provider::HuaweiCloud,
+                token,
+                secret_key,
+                region,
+                base_url,
+                ..
+            } => Some((token, secret_key, region.clone(), base_url.clone())),
+            _ => None,
+        })
+        .expect("the check of both keys");
+    assert_eq!(token.expose_secret(), HW_AK);
+    assert_eq!(secret_key.expose_secret(), HW_SK);
+    assert_eq!(region, m.form.regions[0].location.api_region());
+    assert_eq!(base_url.as_deref(), Some("http://127.0.0.1:9/iam"));
+    assert_eq!(m.check, CheckState::Checking);
+    // Neither key is in what is saved to disk.
+    let draft = serde_json::to_string(&m.form).unwrap();
+    assert!(!draft.contains("PLANTED"), "{draft}");
+}
+
+#[test]
+fn export_huawei_files_each_key_under_its_own_reference() {
+    let mut m = filled();
+    m.form.provider = Provider::HuaweiCloud;
+    m.form.regions = vec![RegionForm::default_for(Provider::HuaweiCloud, 0)];
+    m.token.field.set(HW_AK);
+    m.secret_key.field.set(HW_SK);
+    m.form.secret_storage = SecretStorage::Keyring;
+    m.keyring_prefix = "db-4f2a".into();
+    let text = super::export::platform_toml(&m).unwrap();
+    assert!(!text.contains("PLANTED") && !text.contains(HW_AK), "{text}");
+    assert!(
+        text.contains("access_key = \"keyring:openova/db-4f2a/draft-1/provider_token\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("secret_key = \"keyring:openova/db-4f2a/draft-1/provider_secret_key\""),
+        "{text}"
+    );
+    m.form.secret_storage = SecretStorage::Memory;
+    let text = super::export::platform_toml(&m).unwrap();
+    assert!(
+        text.contains("access_key = \"env:HW_ACCESS_KEY\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("secret_key = \"env:HW_SECRET_KEY\""),
+        "{text}"
+    );
+}
+
+/// A Huawei IAM stand-in on loopback: 200 with one project when the request is signed with
+/// `SDK-HMAC-SHA256 Access=<HW_AK>`, 401 otherwise; every request head is sent to `seen`.
+fn huawei_stand_in(seen: std::sync::mpsc::Sender<String>) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                head.push_str(&line);
+                line.clear();
+            }
+            let signed = head.lines().any(|l| {
+                l.to_ascii_lowercase().starts_with("authorization:")
+                    && l.contains(&format!("SDK-HMAC-SHA256 Access={HW_AK}"))
+            });
+            let _ = seen.send(head);
+            let (status, body) = if signed {
+                (
+                    "200 OK",
+                    r#"{"projects":[{"id":"0123456789abcdef0123456789abcdef","name":"ap-southeast-1"}]}"#,
+                )
+            } else {
+                ("401 Unauthorized", r#"{"error":{"code":"APIGW.0301"}}"#)
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn live_check_huawei_signs_with_the_access_key_and_never_sends_the_secret() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let base = huawei_stand_in(tx);
+    let check = |ak: &str| {
+        super::check_huawei(
+            secrecy::SecretString::from(ak.to_owned()),
+            secrecy::SecretString::from(HW_SK.to_owned()),
+            "ap-southeast-1".into(),
+            Some(base.clone()),
+            std::time::Duration::from_secs(5),
+        )
+    };
+    let ok = check(HW_AK).expect("accepted");
+    assert!(ok.contains("0123456789abcdef0123456789abcdef"), "{ok}");
+    let head = rx.recv().unwrap();
+    assert!(!head.contains(HW_SK), "the secret key travelled: {head}");
+    let Err(CheckFailure::Report(why)) = check("HPUAOTHERACCESSKEY000") else {
+        panic!("another key is rejected");
+    };
+    assert!(why.contains("401") && why.contains("access key"), "{why}");
+    assert!(!why.contains(HW_SK), "{why}");
+}
+
+#[test]
+fn snapshots_huawei_credentials() {
+    let mut m = on_huawei_credentials();
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, HW_AK);
+    m.update(key(KeyCode::Enter));
+    typed(&mut m, HW_SK);
+    m.check = CheckState::Valid(
+        "access key accepted by Huawei Cloud IAM; project 0123456789abcdef0123456789abcdef serves ap-southeast-1".into(),
+    );
+    snap("credentials__huawei", &m);
+}
+
+#[test]
+fn live_check_goes_to_the_endpoint_given_on_the_command_line_and_survives_opening_a_draft() {
+    let mut m = fresh();
+    m.hetzner_api_url = Some("http://127.0.0.1:9/v1".into());
+    m.huawei_iam_url = Some("http://127.0.0.1:9/iam".into());
+    m.update(Input::Msg(Msg::DraftOpened {
+        id: 2,
+        form: Box::new(Form::default()),
+        secrets: vec![(
+            SecretName::ProviderToken,
+            secrecy::SecretString::from(TOKEN.to_owned()),
+        )],
+    }));
+    assert_eq!(m.huawei_iam_url.as_deref(), Some("http://127.0.0.1:9/iam"));
+    m.form.step = Step::Credentials;
+    focus_on(&mut m, FieldId::Token);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::CheckToken { provider: Provider::Hetzner, base_url: Some(u), .. }
+            if u == "http://127.0.0.1:9/v1"
+    )));
 }

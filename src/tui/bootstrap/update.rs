@@ -77,6 +77,12 @@ pub enum Effect {
     CheckToken {
         provider: Provider,
         token: SecretString,
+        /// Huawei Cloud's secret access key (empty for Hetzner).
+        secret_key: SecretString,
+        /// The provider's region of the first cluster (Huawei's IAM project is looked up there).
+        region: String,
+        /// Replaces the provider's check endpoint.
+        base_url: Option<String>,
         generation: u64,
     },
     GenerateSshKey {
@@ -125,6 +131,7 @@ pub enum FieldId {
     Email,
     Env,
     Token,
+    SecretKey,
     LiveCheck,
     StateBackend,
     S3Endpoint,
@@ -156,6 +163,7 @@ impl FieldId {
             FieldId::Email => "Contact email".into(),
             FieldId::Env => "Environment".into(),
             FieldId::Token => "API token".into(),
+            FieldId::SecretKey => "Secret key (SK)".into(),
             FieldId::LiveCheck => "Live check".into(),
             FieldId::StateBackend => "Tofu state".into(),
             FieldId::S3Endpoint => "S3 endpoint".into(),
@@ -188,6 +196,7 @@ impl FieldId {
                 | FieldId::Domain
                 | FieldId::Email
                 | FieldId::Token
+                | FieldId::SecretKey
                 | FieldId::S3Endpoint
                 | FieldId::S3Bucket
                 | FieldId::S3Region
@@ -210,7 +219,10 @@ impl FieldId {
             "organization.slug" => (Step::Organization, FieldId::OrgSlug),
             "organization.domain" => (Step::Organization, FieldId::Domain),
             "organization.email" => (Step::Organization, FieldId::Email),
-            "credentials.provider_token" => (Step::Credentials, FieldId::Token),
+            "credentials.provider_token" | "credentials.access_key" => {
+                (Step::Credentials, FieldId::Token)
+            }
+            "credentials.secret_key" => (Step::Credentials, FieldId::SecretKey),
             "state.s3.endpoint" => (Step::Credentials, FieldId::S3Endpoint),
             "state.s3.bucket" => (Step::Credentials, FieldId::S3Bucket),
             "state.s3.access_key" => (Step::Credentials, FieldId::S3AccessKey),
@@ -245,7 +257,12 @@ pub fn fields(m: &Model, step: Step) -> Vec<FieldId> {
             FieldId::Env,
         ],
         Step::Credentials => {
-            let mut v = vec![FieldId::Token, FieldId::LiveCheck, FieldId::StateBackend];
+            // The provider first: the credentials asked depend on it.
+            let mut v = vec![FieldId::Provider, FieldId::Token];
+            if m.form.provider == Provider::HuaweiCloud {
+                v.push(FieldId::SecretKey);
+            }
+            v.extend([FieldId::LiveCheck, FieldId::StateBackend]);
             if m.form.state_backend == StateBackend::S3 {
                 v.extend([
                     FieldId::S3Endpoint,
@@ -527,10 +544,14 @@ impl Model {
                 let now = self.now;
                 let (tofu_arg, tofu, offline) =
                     (self.tofu_arg.take(), self.tofu.clone(), self.offline);
+                let huawei_iam_url = self.huawei_iam_url.take();
+                let hetzner_api_url = self.hetzner_api_url.take();
                 *self = Model::new(*form, Some(id), now);
                 self.tofu_arg = tofu_arg;
                 self.tofu = tofu;
                 self.offline = offline;
+                self.huawei_iam_url = huawei_iam_url;
+                self.hetzner_api_url = hetzner_api_url;
                 self.secret_store_kind = storage_note;
                 self.secret_store_explain = explain;
                 self.keyring_unavailable = keyring_unavailable;
@@ -682,28 +703,46 @@ impl Model {
             self.check = CheckState::NotChecked;
             return Vec::new();
         }
-        if provider != Provider::Hetzner {
-            self.check = CheckState::Unsupported(format!(
-                "openova has no live check for {} credentials yet, so the wizard cannot start a run there; export platform.toml (e on Review) and run `openova bootstrap apply`",
-                provider.name()
-            ));
+        if provider == Provider::Oci {
+            self.check = CheckState::Unsupported(
+                "openova has no live check for OCI credentials in the wizard yet, so it cannot start a run there; export platform.toml (e on Review) and run `openova bootstrap check` and `openova bootstrap apply`, or skip the check (offline)".into(),
+            );
             return Vec::new();
         }
-        let len = self.token.field.value().chars().count();
-        if len == 0 {
-            self.check = CheckState::Failed(CheckFailure::Required);
-            return Vec::new();
-        }
-        if len < HETZNER_TOKEN_MIN {
-            self.check = CheckState::Failed(CheckFailure::TooShort {
-                min: HETZNER_TOKEN_MIN,
-            });
-            return Vec::new();
+        if provider == Provider::HuaweiCloud {
+            if self.token.is_empty() || self.secret_key.is_empty() {
+                // What is missing is listed under the fields; nothing is sent half-filled.
+                self.check = CheckState::NotChecked;
+                return Vec::new();
+            }
+        } else {
+            let len = self.token.field.value().chars().count();
+            if len == 0 {
+                self.check = CheckState::Failed(CheckFailure::Required);
+                return Vec::new();
+            }
+            if len < HETZNER_TOKEN_MIN {
+                self.check = CheckState::Failed(CheckFailure::TooShort {
+                    min: HETZNER_TOKEN_MIN,
+                });
+                return Vec::new();
+            }
         }
         self.check = CheckState::Checking;
         vec![Effect::CheckToken {
             provider,
             token: self.token.secret(),
+            secret_key: self.secret_key.secret(),
+            region: self
+                .form
+                .regions
+                .first()
+                .map(|r| r.location.api_region().to_owned())
+                .unwrap_or_default(),
+            base_url: match provider {
+                Provider::HuaweiCloud => self.huawei_iam_url.clone(),
+                _ => self.hetzner_api_url.clone(),
+            },
             generation: self.check_generation,
         }]
     }
@@ -1022,11 +1061,13 @@ impl Model {
         let Some(field) = focused(self) else {
             return Vec::new();
         };
-        if is_tab(key) || (key.code == KeyCode::Down && field != FieldId::Provider) {
+        // On the Provider screen ↑/↓ move through the list of providers; elsewhere, fields.
+        let list = field == FieldId::Provider && self.form.step == Step::Provider;
+        if is_tab(key) || (key.code == KeyCode::Down && !list) {
             self.move_focus(1);
             return Vec::new();
         }
-        if is_back_tab(key) || (key.code == KeyCode::Up && field != FieldId::Provider) {
+        if is_back_tab(key) || (key.code == KeyCode::Up && !list) {
             self.move_focus(-1);
             return Vec::new();
         }
@@ -1041,11 +1082,15 @@ impl Model {
             self.token.revealed = !self.token.revealed;
             return Vec::new();
         }
-        if matches!(field, FieldId::S3AccessKey | FieldId::S3SecretKey) && is_ctrl(key, 'o') {
-            let name = if field == FieldId::S3AccessKey {
-                SecretName::S3AccessKey
-            } else {
-                SecretName::S3SecretKey
+        if matches!(
+            field,
+            FieldId::S3AccessKey | FieldId::S3SecretKey | FieldId::SecretKey
+        ) && is_ctrl(key, 'o')
+        {
+            let name = match field {
+                FieldId::S3AccessKey => SecretName::S3AccessKey,
+                FieldId::S3SecretKey => SecretName::S3SecretKey,
+                _ => SecretName::ProviderSecretKey,
             };
             let s = self.secret_mut(name);
             s.revealed = !s.revealed;
@@ -1057,8 +1102,8 @@ impl Model {
         let dir = match key.code {
             KeyCode::Right | KeyCode::Char(' ') => 1,
             KeyCode::Left => -1,
-            KeyCode::Down if field == FieldId::Provider => 1,
-            KeyCode::Up if field == FieldId::Provider => -1,
+            KeyCode::Down if list => 1,
+            KeyCode::Up if list => -1,
             _ => return Vec::new(),
         };
         self.cycle(field, dir)
@@ -1066,7 +1111,7 @@ impl Model {
 
     fn enter_on(&mut self, field: FieldId) -> Vec<Effect> {
         let mut effects = Vec::new();
-        if field == FieldId::Token {
+        if matches!(field, FieldId::Token | FieldId::SecretKey) {
             effects.extend(self.start_check());
         }
         if field == FieldId::SshKey && self.form.ssh_mode == SshMode::Generate {
@@ -1104,6 +1149,7 @@ impl Model {
     ) -> Vec<Effect> {
         let secret = match field {
             FieldId::Token => Some(SecretName::ProviderToken),
+            FieldId::SecretKey => Some(SecretName::ProviderSecretKey),
             FieldId::S3AccessKey => Some(SecretName::S3AccessKey),
             FieldId::S3SecretKey => Some(SecretName::S3SecretKey),
             _ => None,
@@ -1116,7 +1162,10 @@ impl Model {
             if !matches!(result, Edit::Changed | Edit::ChangedAndCut) {
                 return Vec::new();
             }
-            if name == SecretName::ProviderToken {
+            if matches!(
+                name,
+                SecretName::ProviderToken | SecretName::ProviderSecretKey
+            ) {
                 self.check_generation += 1;
                 self.check = CheckState::NotChecked;
             }

@@ -18,7 +18,7 @@ pub fn key_hints(m: &Model) -> Vec<KeyHint> {
     let mut v = vec![KeyHint::new("Enter", "next/check/generate")];
     if matches!(
         focused(m),
-        Some(FieldId::Token | FieldId::S3AccessKey | FieldId::S3SecretKey)
+        Some(FieldId::Token | FieldId::SecretKey | FieldId::S3AccessKey | FieldId::S3SecretKey)
     ) {
         v.push(KeyHint::new("Ctrl+O", "show/hide"));
     }
@@ -52,6 +52,10 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                     check_badge(&m.check, theme)
                 });
                 v
+            }
+            FieldId::Provider => choice(m.form.provider.name().into(), is, theme),
+            FieldId::SecretKey => {
+                input_spans(&m.secret_key.field, w, is, !m.secret_key.revealed, theme)
             }
             FieldId::LiveCheck => choice(
                 if m.offline {
@@ -109,7 +113,11 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             ),
             _ => Vec::new(),
         };
-        lines.push(field_row(&f.label(), value, is, has_error(m, f), theme));
+        let label = match f {
+            FieldId::Token => token_label(m.form.provider).to_owned(),
+            f => f.label(),
+        };
+        lines.push(field_row(&label, value, is, has_error(m, f), theme));
     }
     if let Ok(key) = naming::parse_ssh_public_key("ssh", &m.form.ssh_public_key) {
         lines.push(Line::from(vec![
@@ -145,10 +153,10 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         )));
     }
     match &m.check {
-        CheckState::Valid(msg) if focus == Some(FieldId::Token) => {
+        CheckState::Valid(msg) if matches!(focus, Some(FieldId::Token | FieldId::SecretKey)) => {
             lines.push(Line::from(Span::styled(format!("  {msg}"), theme.ok)));
         }
-        CheckState::Failed(_) if focus == Some(FieldId::Token) => {}
+        CheckState::Failed(_) if matches!(focus, Some(FieldId::Token | FieldId::SecretKey)) => {}
         _ => {
             if let Some(e) = focused_error(m, focus, theme) {
                 lines.push(e);
@@ -156,6 +164,14 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+}
+
+/// What the token field holds for `provider`.
+pub fn token_label(provider: naming::Provider) -> &'static str {
+    match provider {
+        naming::Provider::HuaweiCloud => "Access key (AK)",
+        _ => "API token",
+    }
 }
 
 fn check_badge<'a>(check: &CheckState, theme: &Theme) -> Span<'a> {

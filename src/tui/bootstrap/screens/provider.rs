@@ -62,7 +62,7 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         ]));
         let locs: Vec<&str> = p.locations().map(|l| l.code()).collect();
         let mut detail = format!("Locations: {}", locs.join(", "));
-        if *p != Provider::Hetzner {
+        if *p == Provider::Oci {
             detail.push_str(" · no live credential check in the wizard yet");
         }
         for text in [p.offers(), detail.as_str()] {

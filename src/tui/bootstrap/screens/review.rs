@@ -76,10 +76,21 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
         format!("{} ({})", f.env.code(), f.env.name()),
     ));
     out.push(section("Credentials"));
-    out.push(kv(
-        &format!("{} token", f.provider.code()),
-        masked(m.token.field.value().chars().count()),
-    ));
+    if f.provider == naming::Provider::HuaweiCloud {
+        out.push(kv(
+            "hw access key",
+            masked(m.token.field.value().chars().count()),
+        ));
+        out.push(kv(
+            "hw secret key",
+            masked(m.secret_key.field.value().chars().count()),
+        ));
+    } else {
+        out.push(kv(
+            &format!("{} token", f.provider.code()),
+            masked(m.token.field.value().chars().count()),
+        ));
+    }
     out.push(kv(
         "live check",
         match &m.check {
