@@ -898,7 +898,9 @@ async fn missing_crds_then_apiserver_restart_mid_watch_loses_no_update() {
         let left = deadline.saturating_duration_since(Instant::now());
         let ev = match tokio::time::timeout(left, rx.recv()).await {
             Ok(Some(ev)) => ev,
-            other => panic!("store never matched the server ({other:?}); seen: {seen:#?}"),
+            other => panic!(
+                "store never matched the server with Reconnected reported ({other:?}); seen: {seen:#?}"
+            ),
         };
         if matches!(ev.msg, ClusterMsg::Reconnected { .. }) {
             reconnected = true;
@@ -916,7 +918,9 @@ async fn missing_crds_then_apiserver_restart_mid_watch_loses_no_update() {
             })
             .collect();
         store.sort();
-        if store == expected {
+        // The reflector updates the store before its message reaches us, so the store can
+        // match while Reconnected is still on its way: wait for both.
+        if store == expected && reconnected {
             break;
         }
     }
