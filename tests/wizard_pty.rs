@@ -829,3 +829,40 @@ fn wizard_two_on_one_draft_the_second_asks_takes_over_and_the_first_saves_nothin
     assert_eq!(store.draft_lock(1).unwrap(), None);
     assert_eq!(stored_names(&store, 1).1, "Acme West East");
 }
+
+#[test]
+fn wizard_lock_goes_on_sighup_and_a_killed_wizards_lock_is_taken_without_asking() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut a = wizard(&state, &cwd, &api, &["--new"]);
+    a.wait_text("Organization name");
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    assert_eq!(
+        store.draft_lock(1).unwrap().map(|h| h.pid),
+        Some(i64::from(a.pid()))
+    );
+    // The ssh session closes.
+    a.signal(libc::SIGHUP);
+    a.wait_exit();
+    assert_eq!(store.draft_lock(1).unwrap(), None);
+
+    let mut b = wizard(&state, &cwd, &api, &["--draft", "1"]);
+    b.wait_text("Organization name");
+    let b_pid = i64::from(b.pid());
+    b.kill9();
+    assert_eq!(store.draft_lock(1).unwrap().map(|h| h.pid), Some(b_pid));
+    // Its process is gone: the next wizard opens the draft without a question.
+    let mut c = wizard(&state, &cwd, &api, &["--draft", "1"]);
+    let screen = c.wait_text("Organization name");
+    assert!(!screen.contains("open elsewhere"), "{screen}");
+    assert_eq!(
+        store.draft_lock(1).unwrap().map(|h| h.pid),
+        Some(i64::from(c.pid()))
+    );
+    c.send(CTRL_C);
+    c.wait_exit();
+}

@@ -456,7 +456,10 @@ impl Runner {
         {
             LockAttempt::Held(h) => Ok(Msg::DraftLocked {
                 id,
-                title: form.org_name.trim().to_owned(),
+                title: Some(form.org_name.trim())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or("(unnamed)")
+                    .to_owned(),
                 holder: h.describe(),
             }),
             LockAttempt::Acquired { version, stale } => {
@@ -619,7 +622,7 @@ impl Runner {
     /// `Ok` while this wizard holds draft `id`, so its secrets may be written; otherwise what to
     /// tell the model (`None`: the loss was reported already).
     fn holding(&mut self, id: i64) -> Result<(), Option<Msg>> {
-        if !self.held.is_some_and(|h| h.id == id) {
+        if self.held.is_none_or(|h| h.id != id) {
             return Err(None);
         }
         match self.store.holds_draft(id, &self.me) {

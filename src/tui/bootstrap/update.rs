@@ -1768,8 +1768,8 @@ fn locked_dialog(id: i64, title: &str, holder: &str) -> ConfirmDialog<Intent> {
             "t  take over: edit it here; the other wizard turns read-only at its next change and saves nothing more.".into(),
             "c  copy: a new draft with the same values, yours alone.".into(),
         ],
+        choice('r', "read-only", OpenLocked::ReadOnly),
         vec![
-            choice('r', "read-only", OpenLocked::ReadOnly),
             choice('t', "take over", OpenLocked::TakeOver),
             choice('c', "copy", OpenLocked::Copy),
         ],

@@ -82,19 +82,16 @@ impl<I: Clone> ConfirmDialog<I> {
         }
     }
 
-    /// A question answered by one of `choices` (at least one), or declined with Esc (`back`).
+    /// A question answered by `first` or one of `more`, or declined with Esc (`back`).
     pub fn choose(
         title: impl Into<String>,
         body: Vec<String>,
-        choices: Vec<Choice<I>>,
+        first: Choice<I>,
+        more: Vec<Choice<I>>,
         back: &str,
     ) -> Self {
-        let first = choices
-            .first()
-            .map(|c| c.intent.clone())
-            .expect("a question offers at least one answer");
-        let mut d = Self::new(title, body, "", back, first);
-        d.choices = choices;
+        let mut d = Self::new(title, body, "", back, first.intent.clone());
+        d.choices = std::iter::once(first).chain(more).collect();
         d
     }
 
@@ -263,10 +260,8 @@ mod tests {
         let mut d = ConfirmDialog::choose(
             "Open?",
             vec!["It is open elsewhere.".into()],
-            vec![
-                Choice::new('r', "read-only", 1),
-                Choice::new('t', "take over", 2),
-            ],
+            Choice::new('r', "read-only", 1),
+            vec![Choice::new('t', "take over", 2)],
             "back",
         );
         assert_eq!(
