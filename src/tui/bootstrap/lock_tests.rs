@@ -285,3 +285,42 @@ fn runner_copy_opens_a_new_draft_with_the_same_values() {
     assert_eq!(store.draft_lock(2).unwrap().unwrap().pid, pid);
     assert!(!store.holds_draft(1, &b.me).unwrap());
 }
+
+#[test]
+fn runner_refuses_to_delete_a_draft_open_in_another_wizard() {
+    use super::Runner;
+    use crate::secrets::MemoryStore;
+    use crate::store::Store;
+    use crate::tui::runtime::EffectRunner;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openova.db");
+    let mut a = Runner::new(
+        Store::open(&path).unwrap(),
+        "p".into(),
+        None,
+        MemoryStore::new(),
+    );
+    let mut b = Runner::new(
+        Store::open(&path).unwrap(),
+        "p".into(),
+        None,
+        MemoryStore::new(),
+    );
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    a.perform(Effect::NewDraft, &tx);
+    let _ = rx.try_recv();
+    b.perform(Effect::DeleteDraft(1), &tx);
+    let Ok(Msg::Failed(why)) = rx.try_recv() else {
+        panic!("a draft open elsewhere was deleted");
+    };
+    assert!(
+        why.starts_with("Draft #1 is open in another wizard (pid ")
+            && why.ends_with(": not deleted"),
+        "{why}"
+    );
+    assert!(Store::open(&path).unwrap().load_draft(1).unwrap().is_some());
+    // Once that wizard is gone, it can be deleted.
+    drop(a);
+    b.perform(Effect::DeleteDraft(1), &tx);
+    assert!(matches!(rx.try_recv(), Ok(Msg::DraftDeleted(1))));
+}

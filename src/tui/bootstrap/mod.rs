@@ -530,6 +530,27 @@ impl Runner {
         }
     }
 
+    /// Delete draft `id` unless another wizard that may be alive has it open (taking its lock
+    /// first, so no wizard opens it meanwhile).
+    fn delete_draft(&mut self, id: i64) -> Result<(), String> {
+        match self
+            .store
+            .lock_draft(id, &self.me)
+            .map_err(|e| e.to_string())?
+        {
+            LockAttempt::Held(h) => Err(format!(
+                "Draft #{id} is open in another wizard ({}): not deleted",
+                h.describe()
+            )),
+            LockAttempt::Acquired { .. } => {
+                if self.held.is_some_and(|h| h.id == id) {
+                    self.held = None;
+                }
+                self.store.delete_draft(id).map_err(|e| e.to_string())
+            }
+        }
+    }
+
     /// A draft's values and the secrets filed for it.
     fn load(&mut self, id: i64) -> Result<(Form, Vec<(SecretName, SecretString)>), String> {
         let draft = self
@@ -766,7 +787,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                 Ok(msgs) => msgs.into_iter().for_each(send),
                 Err(e) => send(Msg::Failed(e)),
             },
-            Effect::DeleteDraft(id) => match self.store.delete_draft(id) {
+            Effect::DeleteDraft(id) => match self.delete_draft(id) {
                 Ok(()) => {
                     for name in SecretName::ALL {
                         let key = secret_key(&self.prefix, id, name);
@@ -777,7 +798,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                     }
                     send(Msg::DraftDeleted(id));
                 }
-                Err(e) => send(Msg::Failed(e.to_string())),
+                Err(e) => send(Msg::Failed(e)),
             },
             Effect::SaveDraft {
                 id,
