@@ -751,3 +751,118 @@ fn wizard_offline_starts_without_reaching_the_provider_and_says_so() {
     w.send("n");
     w.quit();
 }
+
+/// The draft as stored: its title and organization name.
+fn stored_names(store: &openova::store::Store, id: i64) -> (String, String) {
+    let draft = store.load_draft(id).unwrap().unwrap();
+    let form: openova::tui::bootstrap::model::Form = serde_json::from_str(&draft.data).unwrap();
+    (draft.summary.title, form.org_name)
+}
+
+/// Waits until draft `id` is stored with organization name `name`.
+fn wait_stored(store: &openova::store::Store, id: i64, name: &str) {
+    let start = std::time::Instant::now();
+    while stored_names(store, id).1 != name {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "draft {id} never saved as {name:?}: {:?}",
+            stored_names(store, id)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn wizard_two_on_one_draft_the_second_asks_takes_over_and_the_first_saves_nothing() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+
+    let mut a = wizard(&state, &cwd, &api, &["--new"]);
+    a.wait_text("Organization name");
+    a.type_burst("Acme West");
+    a.wait_text("acme-west");
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    wait_stored(&store, 1, "Acme West");
+
+    // The second wizard on the same draft (an ssh reconnect while the first lives on in tmux).
+    let mut b = wizard(&state, &cwd, &api, &[]);
+    b.wait_text("Resume a draft?");
+    b.send(ENTER);
+    b.wait_text("Draft #1 is open elsewhere");
+    let screen = b.wait_text(&format!("pid {} on ", a.pid()));
+    assert!(
+        screen.contains("r read-only   t take over   c copy   Esc back to the drafts"),
+        "{screen}"
+    );
+    b.send("t");
+    b.wait_text("Draft #1 is yours");
+    b.type_burst(" East");
+    b.wait_text("acme-west-east");
+    wait_stored(&store, 1, "Acme West East");
+
+    // The first wizard's next keystroke: refused, and it says who took the draft.
+    a.send("x");
+    let screen = a.wait_text(&format!("Draft #1 was taken over by pid {}", b.pid()));
+    assert!(screen.contains("READ-ONLY"), "{screen}");
+    // It shows what the draft holds now, not its own unsaved keystroke.
+    assert!(screen.contains("Acme West East"), "{screen}");
+    assert!(!screen.contains("Acme Westx"), "{screen}");
+    a.send("y");
+    a.wait_text("nothing changed or saved");
+    assert_eq!(
+        stored_names(&store, 1),
+        ("Acme West East".into(), "Acme West East".into())
+    );
+
+    // Leaving, the first wizard keeps its hands off the second's lock; the second's exit
+    // releases it.
+    a.send(CTRL_C);
+    a.wait_exit();
+    let pid = i64::from(b.pid());
+    assert_eq!(store.draft_lock(1).unwrap().map(|h| h.pid), Some(pid));
+    b.send(CTRL_C);
+    b.wait_exit();
+    assert_eq!(store.draft_lock(1).unwrap(), None);
+    assert_eq!(stored_names(&store, 1).1, "Acme West East");
+}
+
+#[test]
+fn wizard_lock_goes_on_sighup_and_a_killed_wizards_lock_is_taken_without_asking() {
+    use openova::store::Store;
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let cwd = tmp.path().join("work");
+    std::fs::create_dir_all(&cwd).unwrap();
+    let api = hetzner_stand_in();
+    let mut a = wizard(&state, &cwd, &api, &["--new"]);
+    a.wait_text("Organization name");
+    let store = Store::open(&state.join("openova.db")).unwrap();
+    assert_eq!(
+        store.draft_lock(1).unwrap().map(|h| h.pid),
+        Some(i64::from(a.pid()))
+    );
+    // The ssh session closes.
+    a.signal(libc::SIGHUP);
+    a.wait_exit();
+    assert_eq!(store.draft_lock(1).unwrap(), None);
+
+    let mut b = wizard(&state, &cwd, &api, &["--draft", "1"]);
+    b.wait_text("Organization name");
+    let b_pid = i64::from(b.pid());
+    b.kill9();
+    assert_eq!(store.draft_lock(1).unwrap().map(|h| h.pid), Some(b_pid));
+    // Its process is gone: the next wizard opens the draft without a question.
+    let mut c = wizard(&state, &cwd, &api, &["--draft", "1"]);
+    let screen = c.wait_text("Organization name");
+    assert!(!screen.contains("open elsewhere"), "{screen}");
+    assert_eq!(
+        store.draft_lock(1).unwrap().map(|h| h.pid),
+        Some(i64::from(c.pid()))
+    );
+    c.send(CTRL_C);
+    c.wait_exit();
+}

@@ -1,6 +1,10 @@
 //! Owns wizard drafts in the database: several can exist, each saved whole on every field change,
 //! listed with age and progress, deletable. The wizard's fields travel as an opaque JSON document
 //! that never contains a secret (secrets live in the secret store, keyed by draft id).
+//!
+//! A wizard editing a draft holds its lock (`draft_locks`: who, where, since when), and every
+//! save is a compare-and-set on the draft's `version`: a save by a wizard that lost the lock, or
+//! one made from an older version than the stored one, writes nothing and says why.
 
 use rusqlite::{OptionalExtension, params};
 
@@ -18,6 +22,20 @@ pub const MIGRATIONS: &[&str] = &[
     // A random id per database, so keyring entries of drafts in different state directories
     // (another operator, a test, a restored backup) never collide.
     "CREATE TABLE store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    // Bumped by every save: a save names the version it was made from and is refused when the
+    // stored one is newer.
+    "ALTER TABLE drafts ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+    // The wizard that has a draft open. `owner` is random per wizard process; `started` is the
+    // process's start (boot id and start time), so a lock left by a dead process on this host,
+    // or by a process whose pid was reused, is recognised as stale.
+    "CREATE TABLE draft_locks (
+        draft_id INTEGER PRIMARY KEY REFERENCES drafts(id) ON DELETE CASCADE,
+        owner TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        host TEXT NOT NULL,
+        started TEXT NOT NULL,
+        since INTEGER NOT NULL
+    )",
 ];
 
 /// A draft as listed on the resume screen.
@@ -52,22 +70,10 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Replace a draft's contents. One small write per field change.
-    pub fn save_draft(
-        &self,
-        id: i64,
-        title: &str,
-        data: &str,
-        progress: u8,
-    ) -> Result<(), StoreError> {
-        let n = self.conn.execute(
-            "UPDATE drafts SET title = ?2, data = ?3, progress = ?4, updated_at = ?5 WHERE id = ?1",
-            params![id, title, data, progress, now()],
-        )?;
-        if n == 0 {
-            return Err(StoreError::NoSuchDraft(id));
-        }
-        Ok(())
+    /// A new draft with the same title and values as draft `id`; returns the new id.
+    pub fn copy_draft(&self, id: i64) -> Result<i64, StoreError> {
+        let d = self.load_draft(id)?.ok_or(StoreError::NoSuchDraft(id))?;
+        self.create_draft(&d.summary.title, &d.data, d.summary.progress)
     }
 
     /// Most recently changed first.
@@ -176,11 +182,30 @@ mod tests {
     fn drafts_save_replaces_data_and_progress() {
         let s = Store::open_in_memory().unwrap();
         let id = s.create_draft("alpha", "{}", 0).unwrap();
-        s.save_draft(id, "alpha2", "{\"x\":2}", 4).unwrap();
+        let me = super::super::draft_lock::LockOwner::this_process();
+        s.lock_draft(id, &me).unwrap();
+        s.save_draft(id, &me, 0, "alpha2", "{\"x\":2}", 4).unwrap();
         let d = s.load_draft(id).unwrap().unwrap();
         assert_eq!(d.data, "{\"x\":2}");
         assert_eq!(d.summary.title, "alpha2");
         assert_eq!(d.summary.progress, 4);
+    }
+
+    #[test]
+    fn drafts_copy_is_a_new_draft_with_the_same_values() {
+        let s = Store::open_in_memory().unwrap();
+        let id = s.create_draft("alpha", "{\"x\":1}", 2).unwrap();
+        let copy = s.copy_draft(id).unwrap();
+        assert_ne!(copy, id);
+        let d = s.load_draft(copy).unwrap().unwrap();
+        assert_eq!(
+            (d.summary.title.as_str(), d.data.as_str()),
+            ("alpha", "{\"x\":1}")
+        );
+        assert!(matches!(
+            s.copy_draft(999),
+            Err(StoreError::NoSuchDraft(999))
+        ));
     }
 
     #[test]

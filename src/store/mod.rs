@@ -2,6 +2,7 @@
 //! submodule's migrations, and setting aside files that are corrupt or written by a newer
 //! openova instead of overwriting them.
 
+pub mod draft_lock;
 pub mod drafts;
 pub mod runs;
 

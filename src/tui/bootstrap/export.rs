@@ -223,16 +223,21 @@ mod tests {
     /// every `keyring:` reference resolves headless to the value the wizard stored.
     #[test]
     fn exported_keyring_references_resolve_headless() {
-        let m = keyring_model();
+        let mut m = keyring_model();
         // The wizard's effect runner files each secret (memory copy always, here the only
-        // store: the same entry names go to the OS keyring when one works).
-        let mut runner = Runner {
-            store: Store::open_in_memory().unwrap(),
-            prefix: m.keyring_prefix.clone(),
-            keyring: None,
-            memory: MemoryStore::new(),
-        };
+        // store: the same entry names go to the OS keyring when one works) of the draft it holds.
+        let mut runner = Runner::new(
+            Store::open_in_memory().unwrap(),
+            m.keyring_prefix.clone(),
+            None,
+            MemoryStore::new(),
+        );
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+        runner.perform(Effect::NewDraft, &tx);
+        let Ok(Msg::DraftOpened { id, .. }) = rx.try_recv() else {
+            panic!("no draft opened");
+        };
+        m.draft_id = Some(id);
         let planted = [
             (
                 SecretName::ProviderToken,
@@ -253,7 +258,7 @@ mod tests {
         for (name, _, value) in planted {
             runner.perform(
                 Effect::StoreSecret {
-                    draft: 7,
+                    draft: id,
                     name,
                     value: SecretString::from(value),
                     storage: SecretStorage::Keyring,

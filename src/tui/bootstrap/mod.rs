@@ -22,11 +22,13 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::cmd::CmdResult;
 use crate::domain::naming::Provider;
 use crate::secrets::{KeyringStore, MemoryStore, SecretStore};
+use crate::store::draft_lock::{LockAttempt, LockOwner, SaveOutcome};
 use crate::store::{Store, drafts};
 use crate::tui::runtime::{self, App, EffectRunner, Input, Update};
 use crate::tui::theme::Theme;
 use model::{
-    CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, SecretName, SecretStorage,
+    CheckFailure, DraftChoice, Form, GeneratedKey, Mode, Model, OpenLocked, SecretName,
+    SecretStorage,
 };
 use update::{Effect, Msg};
 
@@ -145,12 +147,7 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         .wrap_err("reading the database instance id")?;
     let memory = MemoryStore::new();
 
-    let mut runner = Runner {
-        store,
-        prefix: prefix.clone(),
-        keyring,
-        memory,
-    };
+    let mut runner = Runner::new(store, prefix.clone(), keyring, memory);
     let mut model = Model::new(Form::default(), None, now());
     // Before anything changes directory: a run works in a directory of its own.
     model.tofu_arg = args
@@ -206,27 +203,16 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
             Some(d) => Some(runner.open_draft(d.id).map_err(|e| eyre!(e))?),
             None => Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?),
         }
+    } else if runner.store.list_drafts()?.is_empty() {
+        Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?)
     } else {
-        let list = runner.store.list_drafts()?;
-        if list.is_empty() {
-            Some(runner.new_draft(Form::default()).map_err(|e| eyre!(e))?)
-        } else {
-            let t = now();
-            model.mode = Mode::Resume {
-                drafts: list
-                    .into_iter()
-                    .map(|d| DraftChoice {
-                        id: d.id,
-                        title: d.title,
-                        progress: d.progress,
-                        age: drafts::age(d.updated_at, t),
-                    })
-                    .collect(),
-                cursor: 0,
-            };
-            None
-        }
+        model.mode = resume_mode(&runner.store)?;
+        None
     };
+    // A draft open in another wizard is asked about over the list, where Esc leads back.
+    if matches!(initial, Some(Msg::DraftLocked { .. })) {
+        model.mode = resume_mode(&runner.store)?;
+    }
 
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -276,6 +262,24 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
         eprintln!("Draft #{id} is saved. `openova tui bootstrap` offers to resume it.");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The resume screen: every draft, newest first.
+fn resume_mode(store: &Store) -> Result<Mode, crate::store::StoreError> {
+    let t = now();
+    Ok(Mode::Resume {
+        drafts: store
+            .list_drafts()?
+            .into_iter()
+            .map(|d| DraftChoice {
+                id: d.id,
+                title: d.title,
+                progress: d.progress,
+                age: drafts::age(d.updated_at, t),
+            })
+            .collect(),
+        cursor: 0,
+    })
 }
 
 /// The id of a run that has not ended and whose supervisor is still alive (a dead supervisor is
@@ -355,6 +359,25 @@ pub struct Runner {
     pub prefix: String,
     pub keyring: Option<KeyringStore>,
     pub memory: MemoryStore,
+    /// This wizard, as the draft locks it takes record it.
+    pub me: LockOwner,
+    /// The draft whose lock this wizard holds, and the version it last loaded or saved.
+    held: Option<Held>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    id: i64,
+    version: i64,
+}
+
+impl Drop for Runner {
+    /// The lock goes with the wizard: on quit, SIGTERM and SIGHUP alike (each ends the loop,
+    /// then the worker, which drops the runner). After kill -9 the lock stays, and is
+    /// recognised as stale by the next wizard on this host.
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// The keyring entry of a draft's secret (named by `secrets::draft_entry`).
@@ -363,6 +386,39 @@ fn secret_key(prefix: &str, draft: i64, name: SecretName) -> String {
 }
 
 impl Runner {
+    pub fn new(
+        store: Store,
+        prefix: String,
+        keyring: Option<KeyringStore>,
+        memory: MemoryStore,
+    ) -> Runner {
+        Runner {
+            store,
+            prefix,
+            keyring,
+            memory,
+            me: LockOwner::this_process(),
+            held: None,
+        }
+    }
+
+    /// Give up the lock of the draft held, if any.
+    fn release(&mut self) {
+        if let Some(h) = self.held.take()
+            && let Err(e) = self.store.release_draft(h.id, &self.me)
+        {
+            tracing::warn!(draft = h.id, error = %e, "could not release the draft lock");
+        }
+    }
+
+    /// Hold draft `id` at `version` from now on (releasing any other).
+    fn hold(&mut self, id: i64, version: i64) {
+        if self.held.is_some_and(|h| h.id != id) {
+            self.release();
+        }
+        self.held = Some(Held { id, version });
+    }
+
     fn new_draft(&mut self, form: Form) -> Result<Msg, String> {
         let data = serde_json::to_string(&form).map_err(|e| e.to_string())?;
         let title = if form.org_name.is_empty() {
@@ -374,6 +430,14 @@ impl Runner {
             .store
             .create_draft(&title, &data, 0)
             .map_err(|e| format!("cannot create a draft: {e}"))?;
+        let version = match self.store.lock_draft(id, &self.me) {
+            Ok(LockAttempt::Acquired { version, .. }) => version,
+            Ok(LockAttempt::Held(h)) => {
+                return Err(format!("new draft {id} is held by {}", h.describe()));
+            }
+            Err(e) => return Err(format!("cannot lock draft {id}: {e}")),
+        };
+        self.hold(id, version);
         Ok(Msg::DraftOpened {
             id,
             form: Box::new(form),
@@ -381,7 +445,114 @@ impl Runner {
         })
     }
 
+    /// Open draft `id` for editing, taking its lock; a lock another live wizard holds is
+    /// reported instead (`Msg::DraftLocked`), a dead one's is taken and said so.
     fn open_draft(&mut self, id: i64) -> Result<Msg, String> {
+        let (form, secrets) = self.load(id)?;
+        match self
+            .store
+            .lock_draft(id, &self.me)
+            .map_err(|e| e.to_string())?
+        {
+            LockAttempt::Held(h) => Ok(Msg::DraftLocked {
+                id,
+                title: Some(form.org_name.trim())
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or("(unnamed)")
+                    .to_owned(),
+                holder: h.describe(),
+            }),
+            LockAttempt::Acquired { version, stale } => {
+                self.hold(id, version);
+                if let Some(h) = stale {
+                    tracing::info!(draft = id, left_by = %h.describe(), "took over a dead wizard's draft");
+                }
+                Ok(Msg::DraftOpened {
+                    id,
+                    form: Box::new(form),
+                    secrets,
+                })
+            }
+        }
+    }
+
+    /// Open draft `id`, which another wizard holds, as the operator chose.
+    fn open_locked(&mut self, id: i64, how: OpenLocked) -> Result<Vec<Msg>, String> {
+        match how {
+            OpenLocked::ReadOnly => {
+                let holder = self
+                    .store
+                    .draft_lock(id)
+                    .map_err(|e| e.to_string())?
+                    .map(|h| h.describe())
+                    .unwrap_or_else(|| "no longer held".into());
+                let (form, secrets) = self.load(id)?;
+                self.release();
+                Ok(vec![Msg::DraftOpenedReadOnly {
+                    id,
+                    form: Box::new(form),
+                    secrets,
+                    reason: format!("draft #{id} is open in another wizard, {holder}"),
+                }])
+            }
+            OpenLocked::TakeOver => {
+                let version = self
+                    .store
+                    .take_over_draft(id, &self.me)
+                    .map_err(|e| e.to_string())?;
+                self.hold(id, version);
+                let (form, secrets) = self.load(id)?;
+                tracing::info!(draft = id, "took the draft over from another wizard");
+                Ok(vec![
+                    Msg::DraftOpened {
+                        id,
+                        form: Box::new(form),
+                        secrets,
+                    },
+                    Msg::Note(format!(
+                        "Draft #{id} is yours: the other wizard turns read-only at its next change"
+                    )),
+                ])
+            }
+            OpenLocked::Copy => {
+                let (form, secrets) = self.load(id)?;
+                let copy = self.store.copy_draft(id).map_err(|e| e.to_string())?;
+                for (name, value) in &secrets {
+                    self.store_secret(copy, *name, value, form.secret_storage)?;
+                }
+                Ok(vec![
+                    self.open_draft(copy)?,
+                    Msg::Note(format!(
+                        "Draft #{copy} is a copy of draft #{id}, yours alone"
+                    )),
+                ])
+            }
+        }
+    }
+
+    /// Delete draft `id` unless another wizard that may be alive has it open (taking its lock
+    /// first, so no wizard opens it meanwhile).
+    fn delete_draft(&mut self, id: i64) -> Result<(), String> {
+        match self
+            .store
+            .lock_draft(id, &self.me)
+            .map_err(|e| e.to_string())?
+        {
+            LockAttempt::Held(h) => Err(format!(
+                "Draft #{id} is open in another wizard ({}): not deleted",
+                h.describe()
+            )),
+            LockAttempt::Acquired { .. } => {
+                if self.held.is_some_and(|h| h.id == id) {
+                    self.held = None;
+                }
+                self.store.delete_draft(id).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// A draft's values and the secrets filed for it.
+    fn load(&mut self, id: i64) -> Result<(Form, Vec<(SecretName, SecretString)>), String> {
         let draft = self
             .store
             .load_draft(id)
@@ -406,11 +577,91 @@ impl Runner {
                 secrets.push((name, v));
             }
         }
-        Ok(Msg::DraftOpened {
-            id,
-            form: Box::new(form),
-            secrets,
-        })
+        Ok((form, secrets))
+    }
+
+    /// File a draft's secret: in memory always, in the keyring when the draft keeps it there
+    /// (an empty value removes the keyring entry).
+    fn store_secret(
+        &mut self,
+        draft: i64,
+        name: SecretName,
+        value: &SecretString,
+        storage: SecretStorage,
+    ) -> Result<(), String> {
+        let key = secret_key(&self.prefix, draft, name);
+        let _ = self.memory.put(&key, value);
+        match &self.keyring {
+            Some(k) if storage == SecretStorage::Keyring => {
+                let result = if value.expose_secret().is_empty() {
+                    k.delete(&key)
+                } else {
+                    k.put(&key, value)
+                };
+                result.map_err(|e| e.to_string())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Save the held draft over the version last seen; anything else writes nothing and tells
+    /// the model why (it then goes read-only showing what the draft holds now).
+    fn save(&mut self, id: i64, title: &str, data: &str, progress: u8) -> Option<Msg> {
+        // Not held (any more): the loss was already reported; nothing is written.
+        let held = self.held.filter(|h| h.id == id)?;
+        let outcome = self
+            .store
+            .save_draft(id, &self.me, held.version, title, data, progress);
+        let reason = match outcome {
+            Ok(SaveOutcome::Saved { version }) => {
+                self.held = Some(Held { id, version });
+                return None;
+            }
+            Ok(SaveOutcome::LockLost(holder)) => taken_by(id, holder),
+            Ok(SaveOutcome::Newer { stored }) => format!(
+                "Draft #{id} was changed elsewhere (version {stored}, this wizard had {})",
+                held.version
+            ),
+            Err(e) => {
+                tracing::error!(draft = id, error = %e, "draft save failed");
+                return Some(Msg::DraftSaveFailed(e.to_string()));
+            }
+        };
+        Some(self.lost(id, reason))
+    }
+
+    /// The draft is no longer this wizard's: stop saving it and show what it holds now.
+    fn lost(&mut self, id: i64, reason: String) -> Msg {
+        tracing::warn!(draft = id, %reason, "draft write refused");
+        self.held = None;
+        Msg::DraftLost {
+            reason,
+            stored: self.load(id).ok().map(|(form, _)| Box::new(form)),
+        }
+    }
+
+    /// `Ok` while this wizard holds draft `id`, so its secrets may be written; otherwise what to
+    /// tell the model (`None`: the loss was reported already).
+    fn holding(&mut self, id: i64) -> Result<(), Option<Msg>> {
+        if self.held.is_none_or(|h| h.id != id) {
+            return Err(None);
+        }
+        match self.store.holds_draft(id, &self.me) {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                let holder = self.store.draft_lock(id).ok().flatten();
+                Err(Some(self.lost(id, taken_by(id, holder))))
+            }
+            Err(e) => Err(Some(Msg::SecretStoreFailed(e.to_string()))),
+        }
+    }
+}
+
+/// "Draft #3 was taken over by pid 4243 on bastion-1 since 10:05 UTC".
+fn taken_by(id: i64, holder: Option<crate::store::draft_lock::LockHolder>) -> String {
+    match holder {
+        Some(h) => format!("Draft #{id} was taken over by {}", h.describe()),
+        None => format!("Draft #{id} was taken over by another wizard"),
     }
 }
 
@@ -532,7 +783,11 @@ impl EffectRunner<Effect, Msg> for Runner {
                 Ok(m) => send(m),
                 Err(e) => send(Msg::Failed(e)),
             },
-            Effect::DeleteDraft(id) => match self.store.delete_draft(id) {
+            Effect::OpenLockedDraft { id, how } => match self.open_locked(id, how) {
+                Ok(msgs) => msgs.into_iter().for_each(send),
+                Err(e) => send(Msg::Failed(e)),
+            },
+            Effect::DeleteDraft(id) => match self.delete_draft(id) {
                 Ok(()) => {
                     for name in SecretName::ALL {
                         let key = secret_key(&self.prefix, id, name);
@@ -543,7 +798,7 @@ impl EffectRunner<Effect, Msg> for Runner {
                     }
                     send(Msg::DraftDeleted(id));
                 }
-                Err(e) => send(Msg::Failed(e.to_string())),
+                Err(e) => send(Msg::Failed(e)),
             },
             Effect::SaveDraft {
                 id,
@@ -551,9 +806,8 @@ impl EffectRunner<Effect, Msg> for Runner {
                 data,
                 progress,
             } => {
-                if let Err(e) = self.store.save_draft(id, &title, &data, progress) {
-                    tracing::error!(draft = id, error = %e, "draft save failed");
-                    send(Msg::DraftSaveFailed(e.to_string()));
+                if let Some(m) = self.save(id, &title, &data, progress) {
+                    send(m);
                 }
             }
             Effect::StoreSecret {
@@ -562,22 +816,18 @@ impl EffectRunner<Effect, Msg> for Runner {
                 value,
                 storage,
             } => {
-                let key = secret_key(&self.prefix, draft, name);
-                let _ = self.memory.put(&key, &value);
-                if storage == SecretStorage::Keyring
-                    && let Some(k) = &self.keyring
-                {
-                    let result = if value.expose_secret().is_empty() {
-                        k.delete(&key)
-                    } else {
-                        k.put(&key, &value)
-                    };
-                    if let Err(e) = result {
-                        send(Msg::SecretStoreFailed(e.to_string()));
-                    }
+                // Another wizard's draft keeps its secrets: the keyring entries are the draft's.
+                if let Err(lost) = self.holding(draft) {
+                    lost.into_iter().for_each(send);
+                } else if let Err(e) = self.store_secret(draft, name, &value, storage) {
+                    send(Msg::SecretStoreFailed(e));
                 }
             }
             Effect::ForgetStoredSecrets { draft } => {
+                if let Err(lost) = self.holding(draft) {
+                    lost.into_iter().for_each(send);
+                    return;
+                }
                 if let Some(k) = &self.keyring {
                     for name in SecretName::ALL {
                         if let Err(e) = k.delete(&secret_key(&self.prefix, draft, name)) {
@@ -880,6 +1130,9 @@ pub fn check_hetzner(
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod lock_tests;
 
 #[cfg(test)]
 mod write_tests {

@@ -334,6 +334,22 @@ pub enum Intent {
     StartRun,
     /// Apply exactly the saved plan of this plan run (servers will be created and billed).
     ApplyPlan(String),
+    /// Open a draft another wizard has open, in the way the operator chose.
+    OpenLocked {
+        id: i64,
+        how: OpenLocked,
+    },
+}
+
+/// How to open a draft that another wizard has open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenLocked {
+    /// Show it; every edit is refused and nothing is saved.
+    ReadOnly,
+    /// Take its lock: the other wizard turns read-only at its next save.
+    TakeOver,
+    /// A new draft with the same values, opened normally.
+    Copy,
 }
 
 /// A free-text prompt on top of a screen (a path to write to).
@@ -454,6 +470,9 @@ pub struct Model {
     pub huawei_iam_url: Option<String>,
     /// `--hetzner-api-url` (or `OPENOVA_HETZNER_API_URL`): another Hetzner Cloud API base.
     pub hetzner_api_url: Option<String>,
+    /// Why the open draft is read-only (opened so, or its lock lost to another wizard): every
+    /// edit is refused and nothing is saved.
+    pub read_only: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -529,6 +548,7 @@ impl Model {
             offline: false,
             huawei_iam_url: None,
             hetzner_api_url: None,
+            read_only: None,
         }
     }
 

@@ -17,13 +17,13 @@ const TOKEN: &str = "PLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtokenPLANTEDtoke
 const PUBKEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
 
-fn key(code: KeyCode) -> Input<Msg> {
+pub(super) fn key(code: KeyCode) -> Input<Msg> {
     Input::Key(KeyEvent::new(code, KeyModifiers::NONE))
 }
 fn ctrl(c: char) -> Input<Msg> {
     Input::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
-fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
+pub(super) fn typed(m: &mut Model, text: &str) -> Vec<Effect> {
     let mut all = Vec::new();
     for c in text.chars() {
         all.extend(m.update(key(KeyCode::Char(c))));
@@ -37,7 +37,7 @@ fn focus_on(m: &mut Model, field: FieldId) {
         .expect("field on screen");
 }
 
-fn fresh() -> Model {
+pub(super) fn fresh() -> Model {
     let mut m = Model::new(Form::default(), Some(1), NOW);
     m.secret_store_kind = "memory only".into();
     m
@@ -67,7 +67,7 @@ fn filled() -> Model {
     m
 }
 
-fn saved_data(effects: &[Effect]) -> Option<String> {
+pub(super) fn saved_data(effects: &[Effect]) -> Option<String> {
     effects.iter().rev().find_map(|e| match e {
         Effect::SaveDraft { data, .. } => Some(data.clone()),
         _ => None,
@@ -885,7 +885,7 @@ fn wizard_draft_round_trip_restores_form() {
 
 // ---------------------------------------------------------------- Snapshots
 
-fn draw(m: &Model, w: u16, h: u16) -> String {
+pub(super) fn draw(m: &Model, w: u16, h: u16) -> String {
     let app = super::Wizard {
         model: m.clone(),
         theme: Theme::mono(),
@@ -895,7 +895,7 @@ fn draw(m: &Model, w: u16, h: u16) -> String {
     format!("{}", t.backend())
 }
 
-fn snap(name: &str, m: &Model) {
+pub(super) fn snap(name: &str, m: &Model) {
     for (w, h) in [(80, 24), (120, 40)] {
         insta::assert_snapshot!(format!("{name}_{w}x{h}"), draw(m, w, h));
     }

@@ -24,6 +24,26 @@ pub enum Msg {
         form: Box<Form>,
         secrets: Vec<(SecretName, SecretString)>,
     },
+    /// A draft was opened read-only: `reason` says why (who else has it open).
+    DraftOpenedReadOnly {
+        id: i64,
+        form: Box<Form>,
+        secrets: Vec<(SecretName, SecretString)>,
+        reason: String,
+    },
+    /// The draft asked for is open in another wizard that may be alive: ask what to do.
+    DraftLocked {
+        id: i64,
+        title: String,
+        /// "pid 4242 on bastion-1 since 10:02 UTC".
+        holder: String,
+    },
+    /// A save found this wizard no longer owns the draft (taken over, or changed elsewhere):
+    /// nothing was written; `stored` is what the draft holds now.
+    DraftLost {
+        reason: String,
+        stored: Option<Box<Form>>,
+    },
     DraftSaveFailed(String),
     SecretStoreFailed(String),
     TokenChecked {
@@ -50,13 +70,21 @@ pub enum Msg {
     TofuLocated(TofuCheck),
     /// Something the operator must read (a draft could not be opened, deleted...).
     Failed(String),
+    /// Something worth knowing that went well (a stale lock taken, a copy made).
+    Note(String),
 }
 
 /// Work for the effect runner.
 #[derive(Debug)]
 pub enum Effect {
     NewDraft,
+    /// Open a draft, taking its lock (or report that another wizard holds it).
     OpenDraft(i64),
+    /// Open a draft another wizard holds, as the operator chose.
+    OpenLockedDraft {
+        id: i64,
+        how: OpenLocked,
+    },
     DeleteDraft(i64),
     SaveDraft {
         id: i64,
@@ -512,8 +540,42 @@ impl Model {
         }
     }
 
-    /// Apply one input.
+    /// Apply one input. On a read-only draft an input that would change the draft (an edit, a
+    /// generated key, a run started from it) is refused whole: the model stays as it was and
+    /// the status line says why; moving around still works and nothing is saved.
     pub fn update(&mut self, input: Input<Msg>) -> Vec<Effect> {
+        // Results of work already allowed (a lost lock, a poll) always apply.
+        if self.read_only.is_none() || !matches!(input, Input::Key(_) | Input::Paste(_)) {
+            return self.apply(input);
+        }
+        let before = self.clone();
+        let mut effects = self.apply(input);
+        if self.read_only.is_some() && (self.edited_since(&before) || effects.iter().any(writes)) {
+            *self = before;
+            let reason = self.read_only.clone().unwrap_or_default();
+            self.notice_error(format!("Read-only, nothing changed or saved: {reason}"));
+            return Vec::new();
+        }
+        // Moving between screens records the step; a read-only draft keeps its own.
+        effects.retain(|e| !matches!(e, Effect::SaveDraft { .. }));
+        effects
+    }
+
+    /// Whether the draft's values (not where the operator is) differ from `before`'s.
+    fn edited_since(&self, before: &Model) -> bool {
+        let values = |m: &Model| {
+            let mut f = m.form.clone();
+            f.step = Step::Organization;
+            f.reached = Step::Organization;
+            f
+        };
+        values(self) != values(before)
+            || SecretName::ALL
+                .iter()
+                .any(|n| self.secret(*n).field.value() != before.secret(*n).field.value())
+    }
+
+    fn apply(&mut self, input: Input<Msg>) -> Vec<Effect> {
         match input {
             Input::Key(key) => self.handle_key(key),
             Input::Paste(text) => self.handle_paste(&text),
@@ -536,35 +598,33 @@ impl Model {
 
     fn handle_msg(&mut self, msg: Msg) -> Vec<Effect> {
         match msg {
-            Msg::DraftOpened { id, form, secrets } => {
-                let storage_note = self.secret_store_kind.clone();
-                let explain = self.secret_store_explain.clone();
-                let keyring_unavailable = self.keyring_unavailable;
-                let keyring_prefix = std::mem::take(&mut self.keyring_prefix);
-                let now = self.now;
-                let (tofu_arg, tofu, offline) =
-                    (self.tofu_arg.take(), self.tofu.clone(), self.offline);
-                let huawei_iam_url = self.huawei_iam_url.take();
-                let hetzner_api_url = self.hetzner_api_url.take();
-                *self = Model::new(*form, Some(id), now);
-                self.tofu_arg = tofu_arg;
-                self.tofu = tofu;
-                self.offline = offline;
-                self.huawei_iam_url = huawei_iam_url;
-                self.hetzner_api_url = hetzner_api_url;
-                self.secret_store_kind = storage_note;
-                self.secret_store_explain = explain;
-                self.keyring_unavailable = keyring_unavailable;
-                self.keyring_prefix = keyring_prefix;
-                for (name, value) in secrets {
-                    self.secret_mut(name).set(&value);
-                }
-                // Opening writes nothing: the draft is already stored as it is.
-                let mut effects = Vec::new();
-                if !self.token.is_empty() {
-                    effects.extend(self.start_check());
-                }
+            Msg::DraftOpened { id, form, secrets } => self.opened(id, *form, secrets),
+            Msg::DraftOpenedReadOnly {
+                id,
+                form,
+                secrets,
+                reason,
+            } => {
+                let effects = self.opened(id, *form, secrets);
+                self.notice(format!("Read-only, nothing you change is saved: {reason}"));
+                self.read_only = Some(reason);
                 effects
+            }
+            Msg::DraftLocked { id, title, holder } => {
+                self.dialogs.push(locked_dialog(id, &title, &holder));
+                Vec::new()
+            }
+            Msg::DraftLost { reason, stored } => {
+                if let Some(form) = stored {
+                    self.show_stored(*form);
+                }
+                self.notice_error(format!("Nothing saved, read-only now: {reason}"));
+                self.read_only = Some(reason);
+                Vec::new()
+            }
+            Msg::Note(text) => {
+                self.notice(text);
+                Vec::new()
             }
             Msg::DraftSaveFailed(e) => {
                 self.notice_error(format!("Draft NOT saved: {e}"));
@@ -694,6 +754,51 @@ impl Model {
                 Vec::new()
             }
         }
+    }
+
+    /// Make draft `id` the one being edited, with its stored values and secrets.
+    fn opened(
+        &mut self,
+        id: i64,
+        form: Form,
+        secrets: Vec<(SecretName, SecretString)>,
+    ) -> Vec<Effect> {
+        let storage_note = self.secret_store_kind.clone();
+        let explain = self.secret_store_explain.clone();
+        let keyring_unavailable = self.keyring_unavailable;
+        let keyring_prefix = std::mem::take(&mut self.keyring_prefix);
+        let now = self.now;
+        let (tofu_arg, tofu, offline) = (self.tofu_arg.take(), self.tofu.clone(), self.offline);
+        let huawei_iam_url = self.huawei_iam_url.take();
+        let hetzner_api_url = self.hetzner_api_url.take();
+        *self = Model::new(form, Some(id), now);
+        self.tofu_arg = tofu_arg;
+        self.tofu = tofu;
+        self.offline = offline;
+        self.huawei_iam_url = huawei_iam_url;
+        self.hetzner_api_url = hetzner_api_url;
+        self.secret_store_kind = storage_note;
+        self.secret_store_explain = explain;
+        self.keyring_unavailable = keyring_unavailable;
+        self.keyring_prefix = keyring_prefix;
+        for (name, value) in secrets {
+            self.secret_mut(name).set(&value);
+        }
+        // Opening writes nothing: the draft is already stored as it is.
+        let mut effects = Vec::new();
+        if !self.token.is_empty() {
+            effects.extend(self.start_check());
+        }
+        effects
+    }
+
+    /// Show what the draft holds now (another wizard's values) in place of this wizard's,
+    /// staying on the same screen.
+    fn show_stored(&mut self, mut form: Form) {
+        form.step = self.form.step;
+        form.reached = self.form.reached;
+        self.inputs = Inputs::from_form(&form);
+        self.form = form;
     }
 
     fn start_check(&mut self) -> Vec<Effect> {
@@ -979,6 +1084,7 @@ impl Model {
                 comment: self.ssh_comment(),
             }],
             Intent::DeleteDraft(id) => vec![Effect::DeleteDraft(id)],
+            Intent::OpenLocked { id, how } => vec![Effect::OpenLockedDraft { id, how }],
             Intent::ApplyPlan(plan) => {
                 self.notice(format!("Applying the plan of run {plan}…"));
                 vec![Effect::ApplyPlan {
@@ -1632,6 +1738,43 @@ impl Model {
         }
         Vec::new()
     }
+}
+
+/// Effects that change a draft, its secrets, files or runs: refused on a read-only draft
+/// (draft saves of a mere step change are dropped instead; see `Model::update`).
+fn writes(e: &Effect) -> bool {
+    matches!(
+        e,
+        Effect::StoreSecret { .. }
+            | Effect::ForgetStoredSecrets { .. }
+            | Effect::GenerateSshKey { .. }
+            | Effect::WritePrivateKey { .. }
+            | Effect::StartRun { .. }
+            | Effect::ApplyPlan { .. }
+    )
+}
+
+/// The question when the draft asked for is open in another wizard: who has it, and the three
+/// ways on, each with its full effect.
+fn locked_dialog(id: i64, title: &str, holder: &str) -> ConfirmDialog<Intent> {
+    use crate::tui::dialog::Choice;
+    let choice = |key, label, how| Choice::new(key, label, Intent::OpenLocked { id, how });
+    ConfirmDialog::choose(
+        format!("Draft #{id} is open elsewhere"),
+        vec![
+            format!("\"{title}\" is open in another wizard: {holder}."),
+            "Two wizards on one draft would overwrite each other's changes.".into(),
+            "r  read-only: look at it here; nothing you type is saved.".into(),
+            "t  take over: edit it here; the other wizard turns read-only at its next change and saves nothing more.".into(),
+            "c  copy: a new draft with the same values, yours alone.".into(),
+        ],
+        choice('r', "read-only", OpenLocked::ReadOnly),
+        vec![
+            choice('t', "take over", OpenLocked::TakeOver),
+            choice('c', "copy", OpenLocked::Copy),
+        ],
+        "back to the drafts",
+    )
 }
 
 /// The question before a reviewed plan is applied: its whole effect, cluster by cluster, the

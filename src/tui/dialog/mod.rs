@@ -26,7 +26,26 @@ pub enum Reply<I> {
     Submit(I),
 }
 
-/// A yes/no question about `intent`.
+/// One answer of a question with several: its key, what it does, what it asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice<I> {
+    pub key: char,
+    pub label: String,
+    pub intent: I,
+}
+
+impl<I> Choice<I> {
+    pub fn new(key: char, label: &str, intent: I) -> Self {
+        Choice {
+            key,
+            label: label.into(),
+            intent,
+        }
+    }
+}
+
+/// A yes/no question about `intent`, or (with `choices`) a question with several answers,
+/// each a key of its own; Esc declines either.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfirmDialog<I> {
     pub title: String,
@@ -38,6 +57,9 @@ pub struct ConfirmDialog<I> {
     pub scroll: u16,
     /// Widest the box may be, in columns.
     pub width: u16,
+    /// When not empty, the answers instead of yes (`yes` and `intent` are unused; Enter answers
+    /// nothing, so no consequence is chosen by a stray key).
+    pub choices: Vec<Choice<I>>,
 }
 
 impl<I: Clone> ConfirmDialog<I> {
@@ -56,7 +78,21 @@ impl<I: Clone> ConfirmDialog<I> {
             intent,
             scroll: 0,
             width: 70,
+            choices: Vec::new(),
         }
+    }
+
+    /// A question answered by `first` or one of `more`, or declined with Esc (`back`).
+    pub fn choose(
+        title: impl Into<String>,
+        body: Vec<String>,
+        first: Choice<I>,
+        more: Vec<Choice<I>>,
+        back: &str,
+    ) -> Self {
+        let mut d = Self::new(title, body, "", back, first.intent.clone());
+        d.choices = std::iter::once(first).chain(more).collect();
+        d
     }
 
     /// The same dialog at most `width` columns wide.
@@ -68,6 +104,14 @@ impl<I: Clone> ConfirmDialog<I> {
     /// `y`/Enter accept; `n`/Esc decline; arrows scroll. `Ctrl+Y` is not `y`.
     pub fn handle_key(&mut self, key: &KeyEvent) -> Reply<I> {
         let before = self.scroll;
+        if !self.choices.is_empty() {
+            if let Some(c) = self.choices.iter().find(|c| is_char(key, c.key)) {
+                return Reply::Done(c.intent.clone());
+            }
+            if matches!(key.code, KeyCode::Enter | KeyCode::Char(_)) {
+                return Reply::Keep(false);
+            }
+        }
         match key.code {
             KeyCode::Enter if plain(key) => Reply::Done(self.intent.clone()),
             _ if is_char(key, 'y') => Reply::Done(self.intent.clone()),
@@ -95,12 +139,7 @@ impl<I: Clone> ConfirmDialog<I> {
             .map(|l| Line::from(Span::styled(l.clone(), theme.text)))
             .collect();
         lines.push(Line::from(""));
-        let keys = Line::from(vec![
-            Span::styled("y/Enter", theme.key),
-            Span::styled(format!(" {}   ", self.yes), theme.text),
-            Span::styled("n/Esc", theme.key),
-            Span::styled(format!(" {}", self.no), theme.text),
-        ]);
+        let keys = self.key_line(theme);
         let inner_width = self.width.min(area.width).saturating_sub(2).max(1) as usize;
         let body_rows: usize = self.body.iter().map(|l| wrapped_rows(l, inner_width)).sum();
         let height = (body_rows as u16 + 4)
@@ -130,6 +169,28 @@ impl<I: Clone> ConfirmDialog<I> {
             body,
         );
         frame.render_widget(Paragraph::new(keys), key_row);
+    }
+}
+
+impl<I> ConfirmDialog<I> {
+    /// How to answer: `y/Enter yes   n/Esc no`, or each choice's key and `Esc back`.
+    fn key_line(&self, theme: &Theme) -> Line<'static> {
+        if self.choices.is_empty() {
+            return Line::from(vec![
+                Span::styled("y/Enter", theme.key),
+                Span::styled(format!(" {}   ", self.yes), theme.text),
+                Span::styled("n/Esc", theme.key),
+                Span::styled(format!(" {}", self.no), theme.text),
+            ]);
+        }
+        let mut spans = Vec::new();
+        for c in &self.choices {
+            spans.push(Span::styled(c.key.to_string(), theme.key));
+            spans.push(Span::styled(format!(" {}   ", c.label), theme.text));
+        }
+        spans.push(Span::styled("Esc", theme.key));
+        spans.push(Span::styled(format!(" {}", self.no), theme.text));
+        Line::from(spans)
     }
 }
 
@@ -192,6 +253,34 @@ mod tests {
             d.handle_key(&KeyEvent::from(KeyCode::Enter)),
             Reply::Done("it")
         );
+    }
+
+    #[test]
+    fn choice_dialog_answers_only_its_keys_and_esc() {
+        let mut d = ConfirmDialog::choose(
+            "Open?",
+            vec!["It is open elsewhere.".into()],
+            Choice::new('r', "read-only", 1),
+            vec![Choice::new('t', "take over", 2)],
+            "back",
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Enter)),
+            Reply::Keep(false)
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('y'))),
+            Reply::Keep(false)
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('n'))),
+            Reply::Keep(false)
+        );
+        assert_eq!(
+            d.handle_key(&KeyEvent::from(KeyCode::Char('t'))),
+            Reply::Done(2)
+        );
+        assert_eq!(d.handle_key(&KeyEvent::from(KeyCode::Esc)), Reply::Close);
     }
 
     #[test]

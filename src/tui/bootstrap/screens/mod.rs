@@ -125,6 +125,7 @@ pub fn key_hints(m: &Model) -> Vec<KeyHint> {
 
 fn render_title(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let draft = match m.draft_id {
+        Some(id) if m.read_only.is_some() => format!("draft #{id} · READ-ONLY · {}", m.title()),
         Some(id) => format!("draft #{id} · {}", m.title()),
         None => "no draft yet".into(),
     };
