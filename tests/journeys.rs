@@ -559,3 +559,264 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
         started.elapsed().as_secs_f64()
     );
 }
+
+// ---- OCI: the wizard with OCI's own credentials, checked by a verifying stand-in ----------------
+
+const OCI_TENANCY: &str =
+    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
+const OCI_USER: &str =
+    "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
+const OCI_FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
+const OCI_KEY: &str = include_str!("fixtures/oci-test-api-key.pem");
+const LEFT: &str = "\x1b[D";
+
+/// Whether an OCI request head carries a valid `rsa-sha256` HTTP signature by the fixture key
+/// for the planted key id, over `date`, `(request-target)` and `host` at least.
+fn oci_signed(head: &str, public: &rsa::RsaPublicKey) -> bool {
+    use base64::Engine as _;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::signature::Verifier;
+    let mut lines = head.lines();
+    let mut request = lines.next().unwrap_or("").split(' ');
+    let (method, target) = (request.next().unwrap_or(""), request.next().unwrap_or(""));
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let Some(auth) = header("authorization") else {
+        return false;
+    };
+    let params: std::collections::HashMap<&str, &str> = auth
+        .strip_prefix("Signature ")
+        .unwrap_or("")
+        .split(',')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k, v.trim_matches('"')))
+        .collect();
+    let key_id = format!("{OCI_TENANCY}/{OCI_USER}/{OCI_FINGERPRINT}");
+    let names: Vec<&str> = params.get("headers").unwrap_or(&"").split(' ').collect();
+    if params.get("keyId") != Some(&key_id.as_str())
+        || params.get("algorithm") != Some(&"rsa-sha256")
+        || !["date", "(request-target)", "host"]
+            .iter()
+            .all(|n| names.contains(n))
+    {
+        return false;
+    }
+    let signed: Option<Vec<String>> = names
+        .iter()
+        .map(|n| match *n {
+            "(request-target)" => Some(format!("{n}: {} {target}", method.to_lowercase())),
+            n => header(n).map(|v| format!("{n}: {v}")),
+        })
+        .collect();
+    let (Some(signed), Ok(sig)) = (
+        signed,
+        base64::engine::general_purpose::STANDARD.decode(params.get("signature").unwrap_or(&"")),
+    ) else {
+        return false;
+    };
+    Signature::try_from(sig.as_slice()).is_ok_and(|sig| {
+        VerifyingKey::<sha2::Sha256>::new(public.clone())
+            .verify(signed.join("\n").as_bytes(), &sig)
+            .is_ok()
+    })
+}
+
+/// An OCI Identity stand-in on loopback: `GET /20160918/users/<user>` answers 200 when the
+/// signature verifies, 401 otherwise. Returns its base URL and how many requests verified.
+fn oci_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rsa::pkcs8::DecodePrivateKey;
+    use std::io::Write as _;
+    let public = rsa::RsaPrivateKey::from_pkcs8_pem(OCI_KEY)
+        .unwrap()
+        .to_public_key();
+    let verified = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = verified.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                head.push_str(&line);
+                line.clear();
+            }
+            let ok = head.starts_with(&format!("GET /20160918/users/{OCI_USER} "))
+                && oci_signed(&head, &public);
+            if ok {
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let (status, body) = if ok {
+                ("200 OK", format!(r#"{{"id":"{OCI_USER}","name":"ops"}}"#))
+            } else {
+                (
+                    "401 Unauthorized",
+                    r#"{"code":"NotAuthenticated","message":"signature"}"#.to_owned(),
+                )
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (format!("http://{addr}"), verified)
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(files_under(&p));
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_handed_over() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let server = testenv::ApiServer::launch_with(bins.clone()).expect("API server starts");
+    server.install_crds().expect("CRDs install");
+    server
+        .install_delivery_crds()
+        .expect("delivery CRDs install");
+    server
+        .kubectl_run(&["create", "namespace", "openova-system"], None)
+        .expect("namespace created");
+
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_openova-fake-tofu"), bin.join("tofu")).unwrap();
+    // The operator's key file, outside the state directory; the wizard reads it once.
+    let key_file = tmp.path().join("oci_api_key.pem");
+    std::fs::write(&key_file, OCI_KEY).unwrap();
+    let argv_log = tmp.path().join("tofu-argv.log");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let (identity, verified) = oci_stand_in();
+    let mut cmd = pty::bootstrap(&home.join("state"), &home, &hetzner_stand_in(), &["--new"]);
+    cmd.env("PATH", &path);
+    cmd.env("OPENOVA_OCI_IDENTITY_URL", &identity);
+    cmd.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path());
+    cmd.env("FAKE_TOFU_ARGV_LOG", &argv_log);
+    let mut diag = Command::new(&bins.kubectl);
+    diag.arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .args(["get", "platforms", "-A"]);
+    let mut w = spawn(cmd, diag, 200);
+
+    w.wait_text("Organization name");
+    w.type_text("Acme Corp");
+    w.wait_text("acme-corp");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.type_text("acme.io");
+    w.send(ENTER);
+    w.type_text("platform@acme.io");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.wait_text("API token");
+    w.send(LEFT); // the provider, asked first: Hetzner wraps round to OCI
+    w.wait_text("Tenancy OCID");
+    w.send(TAB);
+    w.paste(OCI_TENANCY);
+    w.send(ENTER);
+    w.wait_text("› User OCID");
+    w.paste(OCI_USER);
+    w.send(ENTER);
+    w.wait_text("› Key fingerprint");
+    w.paste(OCI_FINGERPRINT);
+    w.send(ENTER);
+    w.wait_text("› API private key");
+    w.type_text(&key_file.display().to_string());
+    w.send(ENTER); // reads the file, then checks the four credentials
+    w.wait_text("RSA 2048-bit private key");
+    w.wait_text("valid");
+    assert!(
+        verified.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "the stand-in verified the signature"
+    );
+    w.send(TAB); // region: the first cluster's
+    w.send(TAB); // compartment: the root
+    w.send(TAB); // live check: against the provider's API
+    w.send(TAB); // state backend: local
+    w.send(TAB);
+    w.wait_text("› SSH access");
+    w.send(RIGHT); // SSH: paste an existing key
+    w.send(ENTER);
+    w.paste(PUBKEY);
+    w.wait_text("SHA256:");
+    w.send(ENTER);
+    w.send(RIGHT); // secrets held in memory only
+    w.wait_text("memory only");
+    w.send(ENTER);
+    w.wait_text("Oracle Cloud (OCI) [oci]");
+    w.send(ENTER);
+    w.wait_text("oci-dxb-rtz-prod");
+    w.send(UP);
+    w.send(UP);
+    w.wait_text("› API allowed from");
+    w.type_text("198.51.100.7/32");
+    w.send(PGDN);
+    w.wait_text("MANDATORY");
+    w.send(PGDN);
+    let review = w.wait_text("Everything checks out");
+    assert!(
+        review.contains("RSA 2048-bit (kept, never shown)"),
+        "{review}"
+    );
+    w.send("s");
+    w.wait_text("Plan the provisioning?");
+    w.send("y");
+    w.wait_text("Plan review");
+    w.wait_text("to add");
+    w.send("a");
+    w.wait_text("Apply the plan of run");
+    w.send("y");
+    w.wait_text("tui manage --context oci-dxb-rtz-prod");
+    w.send("q");
+
+    let argv = std::fs::read_to_string(&argv_log).unwrap();
+    assert!(
+        argv.lines()
+            .any(|l| l.starts_with("apply") && l.contains("tfplan")),
+        "OpenTofu applied the approved plan file:\n{argv}"
+    );
+    // The key never reached the disk (beyond the operator's own file) nor any argv.
+    let marker = OCI_KEY.lines().nth(5).unwrap();
+    assert!(
+        !argv.contains(marker) && !argv.contains("PRIVATE KEY"),
+        "{argv}"
+    );
+    for file in files_under(&home) {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !text.contains(marker) && !text.contains("BEGIN PRIVATE KEY"),
+            "the API private key is in {}",
+            file.display()
+        );
+    }
+}
