@@ -12,6 +12,11 @@
 //! - Journey 3, platform upgrade: two upgrades on the dashboard, a changelog read, one upgrade
 //!   now, the other scheduled; the scheduled release fails and is rolled back, with its alert.
 //!
+//! - Journey 1 for Huawei Cloud and OCI: each provider's own credentials (OCI's key read from
+//!   its file), the live check answered by a loopback stand-in that verifies the signature, the
+//!   plan reviewed, approved and applied (`tofu apply … tfplan`), the hand-over; no secret in
+//!   any file under the state directory or in OpenTofu's argv.
+//!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
@@ -29,6 +34,8 @@ use portable_pty::CommandBuilder;
 
 #[path = "support/pty.rs"]
 mod pty;
+#[path = "support/signatures.rs"]
+mod signatures;
 
 use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TAB, TOKEN, UP, hetzner_stand_in, row};
 
@@ -560,8 +567,11 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
     );
 }
 
-// ---- OCI: the wizard with OCI's own credentials, checked by a verifying stand-in ----------------
+// ---- Huawei Cloud and OCI: the wizard with each provider's own credentials, checked by stand-ins
+// ---- that verify the signatures, then plan review, approval, apply and hand-over -----------------
 
+const HW_AK: &str = "HPUAPLANTEDACCESSKEY7Q";
+const HW_SK: &str = "PLANTEDhuaweiSECRETkeyPLANTEDhuaweiSECRET01";
 const OCI_TENANCY: &str =
     "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
 const OCI_USER: &str =
@@ -570,68 +580,12 @@ const OCI_FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
 const OCI_KEY: &str = include_str!("fixtures/oci-test-api-key.pem");
 const LEFT: &str = "\x1b[D";
 
-/// Whether an OCI request head carries a valid `rsa-sha256` HTTP signature by the fixture key
-/// for the planted key id, over `date`, `(request-target)` and `host` at least.
-fn oci_signed(head: &str, public: &rsa::RsaPublicKey) -> bool {
-    use base64::Engine as _;
-    use rsa::pkcs1v15::{Signature, VerifyingKey};
-    use rsa::signature::Verifier;
-    let mut lines = head.lines();
-    let mut request = lines.next().unwrap_or("").split(' ');
-    let (method, target) = (request.next().unwrap_or(""), request.next().unwrap_or(""));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    let header = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let Some(auth) = header("authorization") else {
-        return false;
-    };
-    let params: std::collections::HashMap<&str, &str> = auth
-        .strip_prefix("Signature ")
-        .unwrap_or("")
-        .split(',')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k, v.trim_matches('"')))
-        .collect();
-    let key_id = format!("{OCI_TENANCY}/{OCI_USER}/{OCI_FINGERPRINT}");
-    let names: Vec<&str> = params.get("headers").unwrap_or(&"").split(' ').collect();
-    if params.get("keyId") != Some(&key_id.as_str())
-        || params.get("algorithm") != Some(&"rsa-sha256")
-        || !["date", "(request-target)", "host"]
-            .iter()
-            .all(|n| names.contains(n))
-    {
-        return false;
-    }
-    let signed: Option<Vec<String>> = names
-        .iter()
-        .map(|n| match *n {
-            "(request-target)" => Some(format!("{n}: {} {target}", method.to_lowercase())),
-            n => header(n).map(|v| format!("{n}: {v}")),
-        })
-        .collect();
-    let (Some(signed), Ok(sig)) = (
-        signed,
-        base64::engine::general_purpose::STANDARD.decode(params.get("signature").unwrap_or(&"")),
-    ) else {
-        return false;
-    };
-    Signature::try_from(sig.as_slice()).is_ok_and(|sig| {
-        VerifyingKey::<sha2::Sha256>::new(public.clone())
-            .verify(signed.join("\n").as_bytes(), &sig)
-            .is_ok()
-    })
-}
-
-/// An OCI Identity stand-in on loopback: `GET /20160918/users/<user>` answers 200 when the
-/// signature verifies, 401 otherwise. Returns its base URL and how many requests verified.
-fn oci_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use rsa::pkcs8::DecodePrivateKey;
+/// A loopback provider API: each request head goes to `verify`; `Ok(body)` answers 200 with it,
+/// `Err` 401. Returns its base URL and how many requests verified.
+fn verifying_stand_in(
+    verify: impl Fn(&signatures::Head) -> Result<String, String> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::io::Write as _;
-    let public = rsa::RsaPrivateKey::from_pkcs8_pem(OCI_KEY)
-        .unwrap()
-        .to_public_key();
     let verified = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let count = verified.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -646,18 +600,12 @@ fn oci_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
                 head.push_str(&line);
                 line.clear();
             }
-            let ok = head.starts_with(&format!("GET /20160918/users/{OCI_USER} "))
-                && oci_signed(&head, &public);
-            if ok {
-                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-            let (status, body) = if ok {
-                ("200 OK", format!(r#"{{"id":"{OCI_USER}","name":"ops"}}"#))
-            } else {
-                (
-                    "401 Unauthorized",
-                    r#"{"code":"NotAuthenticated","message":"signature"}"#.to_owned(),
-                )
+            let (status, body) = match verify(&signatures::Head::parse(&head)) {
+                Ok(body) => {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    ("200 OK", body)
+                }
+                Err(why) => ("401 Unauthorized", format!(r#"{{"code":"{why}"}}"#)),
             };
             let _ = write!(
                 stream,
@@ -667,6 +615,40 @@ fn oci_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
         }
     });
     (format!("http://{addr}"), verified)
+}
+
+/// Huawei IAM: `GET /v3/projects?name=<region>` signed (SDK-HMAC-SHA256) with the planted keys.
+fn huawei_iam_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    verifying_stand_in(|req| {
+        let access = signatures::huawei_verify(req, HW_SK)?;
+        let region = req
+            .target
+            .strip_prefix("/v3/projects?name=")
+            .ok_or("another path")?;
+        if access != HW_AK {
+            return Err("another access key".into());
+        }
+        Ok(format!(
+            r#"{{"projects":[{{"id":"0123456789abcdef0123456789abcdef","name":"{region}"}}]}}"#
+        ))
+    })
+}
+
+/// OCI Identity: `GET /20160918/users/<user>` signed (rsa-sha256) by the fixture key.
+fn oci_identity_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rsa::pkcs8::DecodePrivateKey;
+    let public = rsa::RsaPrivateKey::from_pkcs8_pem(OCI_KEY)
+        .unwrap()
+        .to_public_key();
+    verifying_stand_in(move |req| {
+        let key_id = signatures::oci_verify(req, &public)?;
+        if key_id != format!("{OCI_TENANCY}/{OCI_USER}/{OCI_FINGERPRINT}")
+            || req.target != format!("/20160918/users/{OCI_USER}")
+        {
+            return Err("another key or path".into());
+        }
+        Ok(format!(r#"{{"id":"{OCI_USER}","name":"ops"}}"#))
+    })
 }
 
 /// Every file under `dir`, recursively.
@@ -686,8 +668,23 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-#[test]
-fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_handed_over() {
+/// One provider's journey.
+struct ProviderJourney<'a> {
+    /// The endpoint variable pointing the live check at the stand-in.
+    endpoint_env: &'a str,
+    /// Chooses the provider on Credentials and enters its credentials; returns with the check
+    /// passed and the focus moved on to SSH access.
+    credentials: &'a dyn Fn(&mut Pty, &Path),
+    /// What the Provider screen shows for it, and the first cluster's name.
+    provider_row: &'a str,
+    cluster: &'a str,
+    /// Values that must reach no file under the state directory and no OpenTofu argv.
+    secrets: &'a [&'a str],
+}
+
+/// Wizard → live check against the verifying stand-in → plan review → approve → apply with the
+/// stand-in tofu (which must receive `apply … tfplan`) → hand-over to the real API server.
+fn wizard_plan_approve_apply_handover(j: &ProviderJourney<'_>, endpoint: &str) {
     let Some(bins) = apiserver::require() else {
         return;
     };
@@ -699,26 +696,21 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
     server
         .kubectl_run(&["create", "namespace", "openova-system"], None)
         .expect("namespace created");
-
     let tmp = tempfile::tempdir().unwrap();
     let home = tmp.path().join("home");
     let bin = tmp.path().join("bin");
     std::fs::create_dir_all(&home).unwrap();
     std::fs::create_dir_all(&bin).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_openova-fake-tofu"), bin.join("tofu")).unwrap();
-    // The operator's key file, outside the state directory; the wizard reads it once.
-    let key_file = tmp.path().join("oci_api_key.pem");
-    std::fs::write(&key_file, OCI_KEY).unwrap();
     let argv_log = tmp.path().join("tofu-argv.log");
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let (identity, verified) = oci_stand_in();
     let mut cmd = pty::bootstrap(&home.join("state"), &home, &hetzner_stand_in(), &["--new"]);
     cmd.env("PATH", &path);
-    cmd.env("OPENOVA_OCI_IDENTITY_URL", &identity);
+    cmd.env(j.endpoint_env, endpoint);
     cmd.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path());
     cmd.env("FAKE_TOFU_ARGV_LOG", &argv_log);
     let mut diag = Command::new(&bins.kubectl);
@@ -738,31 +730,7 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
     w.send(ENTER);
     w.send(ENTER);
     w.wait_text("API token");
-    w.send(LEFT); // the provider, asked first: Hetzner wraps round to OCI
-    w.wait_text("Tenancy OCID");
-    w.send(TAB);
-    w.paste(OCI_TENANCY);
-    w.send(ENTER);
-    w.wait_text("› User OCID");
-    w.paste(OCI_USER);
-    w.send(ENTER);
-    w.wait_text("› Key fingerprint");
-    w.paste(OCI_FINGERPRINT);
-    w.send(ENTER);
-    w.wait_text("› API private key");
-    w.type_text(&key_file.display().to_string());
-    w.send(ENTER); // reads the file, then checks the four credentials
-    w.wait_text("RSA 2048-bit private key");
-    w.wait_text("valid");
-    assert!(
-        verified.load(std::sync::atomic::Ordering::SeqCst) >= 1,
-        "the stand-in verified the signature"
-    );
-    w.send(TAB); // region: the first cluster's
-    w.send(TAB); // compartment: the root
-    w.send(TAB); // live check: against the provider's API
-    w.send(TAB); // state backend: local
-    w.send(TAB);
+    (j.credentials)(&mut w, tmp.path());
     w.wait_text("› SSH access");
     w.send(RIGHT); // SSH: paste an existing key
     w.send(ENTER);
@@ -772,9 +740,9 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
     w.send(RIGHT); // secrets held in memory only
     w.wait_text("memory only");
     w.send(ENTER);
-    w.wait_text("Oracle Cloud (OCI) [oci]");
+    w.wait_text(j.provider_row);
     w.send(ENTER);
-    w.wait_text("oci-dxb-rtz-prod");
+    w.wait_text(j.cluster);
     w.send(UP);
     w.send(UP);
     w.wait_text("› API allowed from");
@@ -782,11 +750,7 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
     w.send(PGDN);
     w.wait_text("MANDATORY");
     w.send(PGDN);
-    let review = w.wait_text("Everything checks out");
-    assert!(
-        review.contains("RSA 2048-bit (kept, never shown)"),
-        "{review}"
-    );
+    w.wait_text("Everything checks out");
     w.send("s");
     w.wait_text("Plan the provisioning?");
     w.send("y");
@@ -795,7 +759,7 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
     w.send("a");
     w.wait_text("Apply the plan of run");
     w.send("y");
-    w.wait_text("tui manage --context oci-dxb-rtz-prod");
+    w.wait_text(&format!("tui manage --context {}", j.cluster));
     w.send("q");
 
     let argv = std::fs::read_to_string(&argv_log).unwrap();
@@ -804,19 +768,87 @@ fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_hande
             .any(|l| l.starts_with("apply") && l.contains("tfplan")),
         "OpenTofu applied the approved plan file:\n{argv}"
     );
-    // The key never reached the disk (beyond the operator's own file) nor any argv.
-    let marker = OCI_KEY.lines().nth(5).unwrap();
-    assert!(
-        !argv.contains(marker) && !argv.contains("PRIVATE KEY"),
-        "{argv}"
+    for secret in j.secrets {
+        assert!(!argv.contains(secret), "a secret in tofu's argv:\n{argv}");
+        for file in files_under(&home) {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            assert!(!text.contains(secret), "a secret in {}", file.display());
+        }
+    }
+}
+
+#[test]
+fn journey_bootstrap_wizard_huawei_checked_by_signature_plan_approved_applied_handed_over() {
+    let (iam, verified) = huawei_iam_stand_in();
+    let credentials = |w: &mut Pty, _: &Path| {
+        w.send(RIGHT); // the provider, asked first: Huawei Cloud
+        w.wait_text("Access key (AK)");
+        w.send(TAB);
+        w.paste(HW_AK);
+        w.send(ENTER);
+        w.wait_text("› Secret key (SK)");
+        w.paste(HW_SK);
+        w.send(ENTER); // checks both keys
+        w.wait_text("valid");
+        w.send(TAB); // live check: against the provider's API
+        w.send(TAB); // state backend: local
+    };
+    wizard_plan_approve_apply_handover(
+        &ProviderJourney {
+            endpoint_env: "OPENOVA_HUAWEI_IAM_URL",
+            credentials: &credentials,
+            provider_row: "Huawei Cloud [hw]",
+            cluster: "hw-apse-rtz-prod",
+            secrets: &[HW_AK, HW_SK],
+        },
+        &iam,
     );
-    for file in files_under(&home) {
-        let bytes = std::fs::read(&file).unwrap_or_default();
-        let text = String::from_utf8_lossy(&bytes);
-        assert!(
-            !text.contains(marker) && !text.contains("BEGIN PRIVATE KEY"),
-            "the API private key is in {}",
-            file.display()
-        );
+    if apiserver::require().is_some() {
+        assert!(verified.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    }
+}
+
+#[test]
+fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_handed_over() {
+    let (identity, verified) = oci_identity_stand_in();
+    let credentials = |w: &mut Pty, dir: &Path| {
+        // The operator's key file, outside the state directory; the wizard reads it once.
+        let key_file = dir.join("oci_api_key.pem");
+        std::fs::write(&key_file, OCI_KEY).unwrap();
+        w.send(LEFT); // the provider, asked first: Hetzner wraps round to OCI
+        w.wait_text("Tenancy OCID");
+        w.send(TAB);
+        w.paste(OCI_TENANCY);
+        w.send(ENTER);
+        w.wait_text("› User OCID");
+        w.paste(OCI_USER);
+        w.send(ENTER);
+        w.wait_text("› Key fingerprint");
+        w.paste(OCI_FINGERPRINT);
+        w.send(ENTER);
+        w.wait_text("› API private key");
+        w.type_text(&key_file.display().to_string());
+        w.send(ENTER); // reads the file, then checks the four credentials
+        w.wait_text("RSA 2048-bit private key");
+        w.wait_text("valid");
+        // Region (the first cluster's), compartment (the root), live check, state backend.
+        for _ in 0..5 {
+            w.send(TAB);
+        }
+    };
+    let marker = OCI_KEY.lines().nth(5).unwrap();
+    wizard_plan_approve_apply_handover(
+        &ProviderJourney {
+            endpoint_env: "OPENOVA_OCI_IDENTITY_URL",
+            credentials: &credentials,
+            provider_row: "Oracle Cloud (OCI) [oci]",
+            cluster: "oci-dxb-rtz-prod",
+            secrets: &[marker, "BEGIN PRIVATE KEY"],
+        },
+        &identity,
+    );
+    if apiserver::require().is_some() {
+        assert!(verified.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     }
 }
