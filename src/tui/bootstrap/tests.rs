@@ -2268,3 +2268,50 @@ fn snapshots_oci_credentials() {
     focus_on(&mut e, FieldId::OciFingerprint);
     snap("credentials__oci_empty", &e);
 }
+
+#[test]
+fn review_oci_lists_the_credentials_and_only_what_the_key_is() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    let text: String = super::screens::review::lines(&m, &Theme::mono())
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        text.contains(OCI_TENANCY) && text.contains(OCI_FINGERPRINT),
+        "{text}"
+    );
+    assert!(text.contains("RSA 2048-bit (kept, never shown)"), "{text}");
+    assert!(text.contains("root (the tenancy)"), "{text}");
+    assert!(
+        !text.contains(oci_key_marker()) && !text.contains("PRIVATE KEY"),
+        "{text}"
+    );
+}
+
+#[test]
+fn resume_oci_draft_gets_its_key_back_from_the_store_and_checks_it() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    let secrets: Vec<(SecretName, secrecy::SecretString)> = SecretName::ALL
+        .iter()
+        .filter(|n| !m.secret(**n).is_empty())
+        .map(|n| (*n, m.secret_value(*n)))
+        .collect();
+    let mut r = fresh();
+    r.oci_identity_url = Some("http://127.0.0.1:9/identity".into());
+    let effects = r.update(Input::Msg(Msg::DraftOpened {
+        id: 1,
+        form: Box::new(m.form.clone()),
+        secrets,
+    }));
+    assert_eq!(r.oci_key_input(), OciKeyInput::Pem(Ok(2048)));
+    assert_eq!(
+        r.oci_identity_url.as_deref(),
+        Some("http://127.0.0.1:9/identity")
+    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::CheckToken { provider: Provider::Oci, oci: Some(k), .. } if k.user_ocid == OCI_USER
+    )));
+}
