@@ -1,22 +1,22 @@
 //! Live credential checks against loopback stand-ins of the providers' APIs. The stand-ins verify
-//! each signature with their own code (canonical request, HMAC, RSA verification written here,
-//! not the signer's), answer 200/401/403 or never, and act as an HTTP CONNECT proxy.
+//! each signature with their own code (canonical request, HMAC, RSA verification in
+//! `support/signatures.rs`, not the signer's; the PTY journeys' stand-ins use it too), answer
+//! 200/401/403 or never, and act as an HTTP CONNECT proxy.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
+
+#[path = "support/signatures.rs"]
+mod signatures;
+use signatures::Request as _;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use openova::domain::naming::Provider;
 use openova::provision::credcheck::{self, CheckOptions, Credentials, Outcome, ProxyChoice};
-use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::Verifier;
 use secrecy::SecretString;
-use sha2::{Digest, Sha256};
 
 const AK: &str = "HPUAPLANTEDACCESSKEY7Q";
 const SK: &str = "planted-huawei-secret-key-3f9a1c7e5b2d8046aa";
@@ -35,7 +35,13 @@ struct Seen {
     headers: Vec<(String, String)>,
 }
 
-impl Seen {
+impl signatures::Request for Seen {
+    fn method(&self) -> &str {
+        &self.method
+    }
+    fn target(&self) -> &str {
+        &self.target
+    }
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -146,117 +152,9 @@ impl StandIn {
 
 // ---- Huawei: the stand-in's own SDK-HMAC-SHA256 verification ---------------------------------
 
-fn pct(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-fn unpct(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
-/// Recomputes the signature from what arrived; Err says which part is wrong.
-fn huawei_verify(req: &Seen, sk: &str) -> Result<String, String> {
-    let auth = req.header("Authorization").ok_or("no Authorization")?;
-    let rest = auth
-        .strip_prefix("SDK-HMAC-SHA256 ")
-        .ok_or("wrong algorithm")?;
-    let mut access = None;
-    let mut signed = None;
-    let mut sig = None;
-    for part in rest.split(", ") {
-        let (k, v) = part.split_once('=').ok_or("bad field")?;
-        match k {
-            "Access" => access = Some(v),
-            "SignedHeaders" => signed = Some(v),
-            "Signature" => sig = Some(v),
-            _ => return Err(format!("unknown field {k}")),
-        }
-    }
-    let (access, signed, sig) = (
-        access.ok_or("no Access")?,
-        signed.ok_or("no SignedHeaders")?,
-        sig.ok_or("no Signature")?,
-    );
-    if !signed.split(';').any(|h| h == "x-sdk-date") {
-        return Err("x-sdk-date not signed".into());
-    }
-    let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
-    let mut uri: String = path
-        .split('/')
-        .map(|seg| pct(&unpct(seg)))
-        .collect::<Vec<_>>()
-        .join("/");
-    if !uri.ends_with('/') {
-        uri.push('/');
-    }
-    let mut q: Vec<(String, String)> = query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| {
-            let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (pct(&unpct(k)), pct(&unpct(v)))
-        })
-        .collect();
-    q.sort();
-    let q = q
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let mut canonical_headers = String::new();
-    for name in signed.split(';') {
-        let v = req
-            .header(name)
-            .ok_or_else(|| format!("signed header {name} not sent"))?;
-        canonical_headers.push_str(&format!("{name}:{}\n", v.trim()));
-    }
-    let empty_hash = format!("{:x}", Sha256::digest(b""));
-    let canonical = format!(
-        "{}\n{uri}\n{q}\n{canonical_headers}\n{signed}\n{empty_hash}",
-        req.method
-    );
-    let date = req.header("X-Sdk-Date").ok_or("no X-Sdk-Date")?;
-    let sts = format!(
-        "SDK-HMAC-SHA256\n{date}\n{:x}",
-        Sha256::digest(canonical.as_bytes())
-    );
-    let mut mac = Hmac::<Sha256>::new_from_slice(sk.as_bytes()).unwrap();
-    mac.update(sts.as_bytes());
-    let want: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    if want != sig {
-        return Err("signature mismatch".into());
-    }
-    Ok(access.to_owned())
-}
-
 fn huawei_stand_in(sk: &'static str) -> StandIn {
     StandIn::start(Arc::new(move |req| {
-        match huawei_verify(req, sk) {
+        match signatures::huawei_verify(req, sk) {
         Ok(ak) if ak == AK && req.target == "/v3/projects?name=eu-west-101" => (
             200,
             r#"{"projects":[{"id":"0a1b2c3d4e5f60718293a4b5c6d7e8f9","name":"eu-west-101"}]}"#.into(),
@@ -331,52 +229,13 @@ fn huawei_wrong_secret_is_401_with_the_fields_named_and_no_secret() {
 
 // ---- OCI: the stand-in's own HTTP-signature verification --------------------------------------
 
-fn oci_verify(req: &Seen, public: &rsa::RsaPublicKey) -> Result<String, String> {
-    let auth = req.header("Authorization").ok_or("no Authorization")?;
-    let rest = auth.strip_prefix("Signature ").ok_or("not a Signature")?;
-    let mut params = std::collections::HashMap::new();
-    for part in rest.split(',') {
-        let (k, v) = part.split_once('=').ok_or("bad param")?;
-        params.insert(k.trim(), v.trim().trim_matches('"'));
-    }
-    if params.get("version") != Some(&"1") || params.get("algorithm") != Some(&"rsa-sha256") {
-        return Err("version or algorithm".into());
-    }
-    let headers = params.get("headers").ok_or("no headers")?;
-    let names: Vec<&str> = headers.split(' ').collect();
-    for required in ["date", "(request-target)", "host"] {
-        if !names.contains(&required) {
-            return Err(format!("{required} not signed"));
-        }
-    }
-    let mut lines = Vec::new();
-    for n in &names {
-        let v = if *n == "(request-target)" {
-            format!("{} {}", req.method.to_lowercase(), req.target)
-        } else {
-            req.header(n)
-                .ok_or_else(|| format!("{n} not sent"))?
-                .to_owned()
-        };
-        lines.push(format!("{n}: {v}"));
-    }
-    let sig = base64::engine::general_purpose::STANDARD
-        .decode(params.get("signature").ok_or("no signature")?)
-        .map_err(|_| "signature not base64")?;
-    let sig = Signature::try_from(sig.as_slice()).map_err(|_| "signature shape")?;
-    VerifyingKey::<Sha256>::new(public.clone())
-        .verify(lines.join("\n").as_bytes(), &sig)
-        .map_err(|_| "signature mismatch".to_owned())?;
-    Ok(params.get("keyId").ok_or("no keyId")?.to_string())
-}
-
 fn oci_stand_in(status_when_valid: u16) -> StandIn {
     let public = rsa::RsaPrivateKey::from_pkcs8_pem(KEY_PEM)
         .unwrap()
         .to_public_key();
     StandIn::start(Arc::new(move |req| {
         let want_key_id = format!("{TENANCY}/{USER}/{FINGERPRINT}");
-        match oci_verify(req, &public) {
+        match signatures::oci_verify(req, &public) {
             Ok(k) if k == want_key_id && req.target == format!("/20160918/users/{USER}") => {
                 if status_when_valid == 200 {
                     (200, format!(r#"{{"id":"{USER}","name":"ops"}}"#))

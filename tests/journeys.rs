@@ -12,6 +12,11 @@
 //! - Journey 3, platform upgrade: two upgrades on the dashboard, a changelog read, one upgrade
 //!   now, the other scheduled; the scheduled release fails and is rolled back, with its alert.
 //!
+//! - Journey 1 for Huawei Cloud and OCI: each provider's own credentials (OCI's key read from
+//!   its file), the live check answered by a loopback stand-in that verifies the signature, the
+//!   plan reviewed, approved and applied (`tofu apply … tfplan`), the hand-over; no secret in
+//!   any file under the state directory or in OpenTofu's argv.
+//!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
 
@@ -29,6 +34,8 @@ use portable_pty::CommandBuilder;
 
 #[path = "support/pty.rs"]
 mod pty;
+#[path = "support/signatures.rs"]
+mod signatures;
 
 use pty::{ENTER, ESC, PGDN, PUBKEY, Pty, RIGHT, TAB, TOKEN, UP, hetzner_stand_in, row};
 
@@ -558,4 +565,290 @@ fn journey_bootstrap_wizard_run_handover_then_console_reports_installing_then_he
         "journey 1: run to hand-over command {run_secs:.1} s; {:.1} s in all",
         started.elapsed().as_secs_f64()
     );
+}
+
+// ---- Huawei Cloud and OCI: the wizard with each provider's own credentials, checked by stand-ins
+// ---- that verify the signatures, then plan review, approval, apply and hand-over -----------------
+
+const HW_AK: &str = "HPUAPLANTEDACCESSKEY7Q";
+const HW_SK: &str = "PLANTEDhuaweiSECRETkeyPLANTEDhuaweiSECRET01";
+const OCI_TENANCY: &str =
+    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
+const OCI_USER: &str =
+    "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
+const OCI_FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
+const OCI_KEY: &str = include_str!("fixtures/oci-test-api-key.pem");
+const LEFT: &str = "\x1b[D";
+
+/// A loopback provider API: each request head goes to `verify`; `Ok(body)` answers 200 with it,
+/// `Err` 401. Returns its base URL and how many requests verified.
+fn verifying_stand_in(
+    verify: impl Fn(&signatures::Head) -> Result<String, String> + Send + 'static,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::Write as _;
+    let verified = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = verified.clone();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut head = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                head.push_str(&line);
+                line.clear();
+            }
+            let (status, body) = match verify(&signatures::Head::parse(&head)) {
+                Ok(body) => {
+                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    ("200 OK", body)
+                }
+                Err(why) => ("401 Unauthorized", format!(r#"{{"code":"{why}"}}"#)),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (format!("http://{addr}"), verified)
+}
+
+/// Huawei IAM: `GET /v3/projects?name=<region>` signed (SDK-HMAC-SHA256) with the planted keys.
+fn huawei_iam_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    verifying_stand_in(|req| {
+        let access = signatures::huawei_verify(req, HW_SK)?;
+        let region = req
+            .target
+            .strip_prefix("/v3/projects?name=")
+            .ok_or("another path")?;
+        if access != HW_AK {
+            return Err("another access key".into());
+        }
+        Ok(format!(
+            r#"{{"projects":[{{"id":"0123456789abcdef0123456789abcdef","name":"{region}"}}]}}"#
+        ))
+    })
+}
+
+/// OCI Identity: `GET /20160918/users/<user>` signed (rsa-sha256) by the fixture key.
+fn oci_identity_stand_in() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rsa::pkcs8::DecodePrivateKey;
+    let public = rsa::RsaPrivateKey::from_pkcs8_pem(OCI_KEY)
+        .unwrap()
+        .to_public_key();
+    verifying_stand_in(move |req| {
+        let key_id = signatures::oci_verify(req, &public)?;
+        if key_id != format!("{OCI_TENANCY}/{OCI_USER}/{OCI_FINGERPRINT}")
+            || req.target != format!("/20160918/users/{OCI_USER}")
+        {
+            return Err("another key or path".into());
+        }
+        Ok(format!(r#"{{"id":"{OCI_USER}","name":"ops"}}"#))
+    })
+}
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() && !p.is_symlink() {
+            out.extend(files_under(&p));
+        } else if p.is_file() {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// One provider's journey.
+struct ProviderJourney<'a> {
+    /// The endpoint variable pointing the live check at the stand-in.
+    endpoint_env: &'a str,
+    /// Chooses the provider on Credentials and enters its credentials; returns with the check
+    /// passed and the focus moved on to SSH access.
+    credentials: &'a dyn Fn(&mut Pty, &Path),
+    /// What the Provider screen shows for it, and the first cluster's name.
+    provider_row: &'a str,
+    cluster: &'a str,
+    /// Values that must reach no file under the state directory and no OpenTofu argv.
+    secrets: &'a [&'a str],
+}
+
+/// Wizard → live check against the verifying stand-in → plan review → approve → apply with the
+/// stand-in tofu (which must receive `apply … tfplan`) → hand-over to the real API server.
+fn wizard_plan_approve_apply_handover(j: &ProviderJourney<'_>, endpoint: &str) {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let server = testenv::ApiServer::launch_with(bins.clone()).expect("API server starts");
+    server.install_crds().expect("CRDs install");
+    server
+        .install_delivery_crds()
+        .expect("delivery CRDs install");
+    server
+        .kubectl_run(&["create", "namespace", "openova-system"], None)
+        .expect("namespace created");
+    let tmp = tempfile::tempdir().unwrap();
+    let home = tmp.path().join("home");
+    let bin = tmp.path().join("bin");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&bin).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_openova-fake-tofu"), bin.join("tofu")).unwrap();
+    let argv_log = tmp.path().join("tofu-argv.log");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = pty::bootstrap(&home.join("state"), &home, &hetzner_stand_in(), &["--new"]);
+    cmd.env("PATH", &path);
+    cmd.env(j.endpoint_env, endpoint);
+    cmd.env("FAKE_TOFU_KUBECONFIG", server.kubeconfig_path());
+    cmd.env("FAKE_TOFU_ARGV_LOG", &argv_log);
+    let mut diag = Command::new(&bins.kubectl);
+    diag.arg("--kubeconfig")
+        .arg(server.kubeconfig_path())
+        .args(["get", "platforms", "-A"]);
+    let mut w = spawn(cmd, diag, 200);
+
+    w.wait_text("Organization name");
+    w.type_text("Acme Corp");
+    w.wait_text("acme-corp");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.type_text("acme.io");
+    w.send(ENTER);
+    w.type_text("platform@acme.io");
+    w.send(ENTER);
+    w.send(ENTER);
+    w.wait_text("API token");
+    (j.credentials)(&mut w, tmp.path());
+    w.wait_text("› SSH access");
+    w.send(RIGHT); // SSH: paste an existing key
+    w.send(ENTER);
+    w.paste(PUBKEY);
+    w.wait_text("SHA256:");
+    w.send(ENTER);
+    w.send(RIGHT); // secrets held in memory only
+    w.wait_text("memory only");
+    w.send(ENTER);
+    w.wait_text(j.provider_row);
+    w.send(ENTER);
+    w.wait_text(j.cluster);
+    w.send(UP);
+    w.send(UP);
+    w.wait_text("› API allowed from");
+    w.type_text("198.51.100.7/32");
+    w.send(PGDN);
+    w.wait_text("MANDATORY");
+    w.send(PGDN);
+    w.wait_text("Everything checks out");
+    w.send("s");
+    w.wait_text("Plan the provisioning?");
+    w.send("y");
+    w.wait_text("Plan review");
+    w.wait_text("to add");
+    w.send("a");
+    w.wait_text("Apply the plan of run");
+    w.send("y");
+    w.wait_text(&format!("tui manage --context {}", j.cluster));
+    w.send("q");
+
+    let argv = std::fs::read_to_string(&argv_log).unwrap();
+    assert!(
+        argv.lines()
+            .any(|l| l.starts_with("apply") && l.contains("tfplan")),
+        "OpenTofu applied the approved plan file:\n{argv}"
+    );
+    for secret in j.secrets {
+        assert!(!argv.contains(secret), "a secret in tofu's argv:\n{argv}");
+        for file in files_under(&home) {
+            let text =
+                String::from_utf8_lossy(&std::fs::read(&file).unwrap_or_default()).into_owned();
+            assert!(!text.contains(secret), "a secret in {}", file.display());
+        }
+    }
+}
+
+#[test]
+fn journey_bootstrap_wizard_huawei_checked_by_signature_plan_approved_applied_handed_over() {
+    let (iam, verified) = huawei_iam_stand_in();
+    let credentials = |w: &mut Pty, _: &Path| {
+        w.send(RIGHT); // the provider, asked first: Huawei Cloud
+        w.wait_text("Access key (AK)");
+        w.send(TAB);
+        w.paste(HW_AK);
+        w.send(ENTER);
+        w.wait_text("› Secret key (SK)");
+        w.paste(HW_SK);
+        w.send(ENTER); // checks both keys
+        w.wait_text("valid");
+        w.send(TAB); // live check: against the provider's API
+        w.send(TAB); // state backend: local
+    };
+    wizard_plan_approve_apply_handover(
+        &ProviderJourney {
+            endpoint_env: "OPENOVA_HUAWEI_IAM_URL",
+            credentials: &credentials,
+            provider_row: "Huawei Cloud [hw]",
+            cluster: "hw-apse-rtz-prod",
+            secrets: &[HW_AK, HW_SK],
+        },
+        &iam,
+    );
+    if apiserver::require().is_some() {
+        assert!(verified.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    }
+}
+
+#[test]
+fn journey_bootstrap_wizard_oci_checked_by_signature_plan_approved_applied_handed_over() {
+    let (identity, verified) = oci_identity_stand_in();
+    let credentials = |w: &mut Pty, dir: &Path| {
+        // The operator's key file, outside the state directory; the wizard reads it once.
+        let key_file = dir.join("oci_api_key.pem");
+        std::fs::write(&key_file, OCI_KEY).unwrap();
+        w.send(LEFT); // the provider, asked first: Hetzner wraps round to OCI
+        w.wait_text("Tenancy OCID");
+        w.send(TAB);
+        w.paste(OCI_TENANCY);
+        w.send(ENTER);
+        w.wait_text("› User OCID");
+        w.paste(OCI_USER);
+        w.send(ENTER);
+        w.wait_text("› Key fingerprint");
+        w.paste(OCI_FINGERPRINT);
+        w.send(ENTER);
+        w.wait_text("› API private key");
+        w.type_text(&key_file.display().to_string());
+        w.send(ENTER); // reads the file, then checks the four credentials
+        w.wait_text("RSA 2048-bit private key");
+        w.wait_text("valid");
+        // Region (the first cluster's), compartment (the root), live check, state backend.
+        for _ in 0..5 {
+            w.send(TAB);
+        }
+    };
+    let marker = OCI_KEY.lines().nth(5).unwrap();
+    wizard_plan_approve_apply_handover(
+        &ProviderJourney {
+            endpoint_env: "OPENOVA_OCI_IDENTITY_URL",
+            credentials: &credentials,
+            provider_row: "Oracle Cloud (OCI) [oci]",
+            cluster: "oci-dxb-rtz-prod",
+            secrets: &[marker, "BEGIN PRIVATE KEY"],
+        },
+        &identity,
+    );
+    if apiserver::require().is_some() {
+        assert!(verified.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    }
 }

@@ -189,6 +189,32 @@ pub fn is_fingerprint(s: &str) -> bool {
 
 pub use crate::domain::platform::is_ocid;
 
+/// A PEM block rebuilt from text whose line breaks were lost or changed (a paste into a
+/// one-line field): the base64 body re-wrapped at 64 characters between its BEGIN and END
+/// lines. `None` when the text is not one PEM block; a block with headers (an encrypted
+/// PKCS#1 key) comes back unchanged so [`ApiKey::from_pem`] can say what it is.
+pub fn normalize_pem(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (label, rest) = text.strip_prefix("-----BEGIN ")?.split_once("-----")?;
+    let end = format!("-----END {label}-----");
+    let (body, tail) = rest.split_once(&end)?;
+    if !tail.trim().is_empty() {
+        return None;
+    }
+    if body.contains(':') {
+        return Some(text.to_owned());
+    }
+    let b64: Vec<char> = body.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.chunks(64) {
+        out.extend(line);
+        out.push('\n');
+    }
+    out.push_str(&end);
+    out.push('\n');
+    Some(out)
+}
+
 /// The published 1024-bit test key of OCI's Go SDK (`common/http_signer_test.go`).
 #[cfg(test)]
 pub(crate) const SDK_TEST_KEY: &str = "-----BEGIN RSA PRIVATE KEY-----
@@ -294,6 +320,21 @@ mod tests {
         assert_eq!(bad(SDK_TEST_KEY), KeyError::TooShort { bits: 1024 });
         let msg = bad(SDK_TEST_KEY).to_string();
         assert!(!msg.contains("MIIC"), "{msg}");
+    }
+
+    #[test]
+    fn a_pem_pasted_on_one_line_is_rewrapped_and_reads() {
+        let flat: String = SDK_TEST_KEY.chars().filter(|c| *c != '\n').collect();
+        let pem = normalize_pem(&flat).expect("one PEM block");
+        assert_eq!(pem.trim_end(), SDK_TEST_KEY.trim_end());
+        assert!(ApiKey::from_pem_any_size(&SecretString::from(pem)).is_ok());
+        assert_eq!(normalize_pem("/home/ops/.oci/key.pem"), None);
+        assert_eq!(
+            normalize_pem("-----BEGIN PRIVATE KEY-----AAAA-----END PRIVATE KEY----- x"),
+            None
+        );
+        let encrypted = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nAAAA\n-----END RSA PRIVATE KEY-----";
+        assert_eq!(normalize_pem(encrypted).as_deref(), Some(encrypted));
     }
 
     #[test]

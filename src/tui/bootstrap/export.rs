@@ -33,17 +33,10 @@ pub fn to_config(m: &Model) -> PlatformConfig {
         .credential_names()
         .iter()
         .map(|(key, env)| {
-            // The wizard asks Hetzner's token and Huawei Cloud's two keys, each its own entry;
-            // other credentials are referenced through their environment variables.
-            let r = match (f.provider, *key) {
-                (_, k) if k == f.provider.credential_names()[0].0 => {
-                    secret_ref(m, SecretName::ProviderToken, env)
-                }
-                (Provider::HuaweiCloud, "secret_key") => {
-                    secret_ref(m, SecretName::ProviderSecretKey, env)
-                }
-                _ => SecretRef::env(env),
-            };
+            // Each credential the wizard asks is its own entry; any other is referenced through
+            // its environment variable.
+            let r = SecretName::for_credential(f.provider, key)
+                .map_or_else(|| SecretRef::env(env), |name| secret_ref(m, name, env));
             (key.to_string(), r)
         })
         .collect();
@@ -97,7 +90,11 @@ pub fn to_config(m: &Model) -> PlatformConfig {
             .map(|allowed_cidrs| platform::ApiAccess { allowed_cidrs }),
         credentials,
         huawei: None,
-        oci: None,
+        oci: (f.provider == Provider::Oci && !f.oci_compartment.trim().is_empty()).then(|| {
+            platform::OciSettings {
+                compartment_ocid: Some(f.oci_compartment.trim().to_owned()),
+            }
+        }),
         endpoints: platform::Endpoints::default(),
         airgap: None,
     }
@@ -154,6 +151,11 @@ pub fn form_from_toml(text: &str) -> Result<Form, String> {
             .map(|a| a.allowed_cidrs.join(", "))
             .unwrap_or_default(),
         ssh_allowed_cidrs: c.ssh.allowed_cidrs.join(", "),
+        oci_compartment: c
+            .oci
+            .as_ref()
+            .and_then(|o| o.compartment_ocid.clone())
+            .unwrap_or_default(),
         ..Form::default()
     };
     if let platform::StateBackend::S3(s3) = &c.state_backend {

@@ -65,6 +65,11 @@ pub struct BootstrapArgs {
     /// e.g. a proxy's or a regional endpoint. HTTPS_PROXY and NO_PROXY are honoured.
     #[arg(long, value_name = "URL", env = "OPENOVA_HUAWEI_IAM_URL")]
     pub huawei_iam_url: Option<String>,
+    /// OCI Identity endpoint the live check asks (default
+    /// https://identity.<region>.oci.oraclecloud.com for the first cluster's region).
+    /// HTTPS_PROXY and NO_PROXY are honoured.
+    #[arg(long, value_name = "URL", env = "OPENOVA_OCI_IDENTITY_URL")]
+    pub oci_identity_url: Option<String>,
 }
 
 /// Environment variable that points the Hetzner credential check at another API base URL.
@@ -157,6 +162,7 @@ pub fn run(args: BootstrapArgs) -> CmdResult {
     model.offline = args.offline;
     model.huawei_iam_url = args.huawei_iam_url.clone();
     model.hetzner_api_url = args.hetzner_api_url.clone();
+    model.oci_identity_url = args.oci_identity_url.clone();
     model.keyring_prefix = prefix;
     model.keyring_unavailable = runner.keyring.is_none();
     match &runner.keyring {
@@ -680,13 +686,8 @@ impl Runner {
     ) -> Result<String, String> {
         use crate::domain::platform::SecretSource;
         let held_for = |field: &str| -> Option<SecretString> {
-            let name = if field
-                == format!("credentials.{}", config.provider.credential_names()[0].0)
-            {
-                SecretName::ProviderToken
-            } else if config.provider == Provider::HuaweiCloud && field == "credentials.secret_key"
-            {
-                SecretName::ProviderSecretKey
+            let name = if let Some(key) = field.strip_prefix("credentials.") {
+                SecretName::for_credential(config.provider, key)?
             } else if field == "state_backend.s3.access_key_id" {
                 SecretName::S3AccessKey
             } else if field == "state_backend.s3.secret_access_key" {
@@ -842,18 +843,26 @@ impl EffectRunner<Effect, Msg> for Runner {
                 secret_key,
                 region,
                 base_url,
+                oci,
                 generation,
             } => {
                 let tx = tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let result = match provider {
-                        Provider::HuaweiCloud => {
+                    let result = match (provider, oci) {
+                        (Provider::HuaweiCloud, _) => {
                             check_huawei(token, secret_key, region, base_url, CHECK_TIMEOUT)
+                        }
+                        (Provider::Oci, Some(keys)) => {
+                            check_oci(&token, keys, region, base_url, CHECK_TIMEOUT)
                         }
                         _ => check_token(provider, &token, base_url.as_deref()),
                     };
                     let _ = tx.send(Msg::TokenChecked { generation, result });
                 });
+            }
+            Effect::ReadOciKey { path } => {
+                let result = read_key_file(&path);
+                send(Msg::OciKeyRead { path, result });
             }
             Effect::GenerateSshKey { comment } => {
                 let pair = match sshkey::generate(&comment) {
@@ -1073,15 +1082,43 @@ pub fn check_huawei(
     base_url: Option<String>,
     timeout: Duration,
 ) -> Result<String, CheckFailure> {
-    use crate::provision::credcheck::{self, CheckOptions, Credentials};
-    let creds = Credentials::Huawei {
+    let creds = crate::provision::credcheck::Credentials::Huawei {
         access_key,
         secret_key,
         region,
         project_id: None,
     };
+    check_signed(&creds, base_url, timeout)
+}
+
+/// The OCI check of `provision::credcheck`: one request to the Identity service for the user,
+/// signed with the API key (HTTP signature, rsa-sha256). Runs on a blocking thread.
+pub fn check_oci(
+    tenancy: &SecretString,
+    keys: update::OciKeys,
+    region: String,
+    base_url: Option<String>,
+    timeout: Duration,
+) -> Result<String, CheckFailure> {
+    let creds = crate::provision::credcheck::Credentials::Oci {
+        tenancy_ocid: tenancy.expose_secret().trim().to_owned(),
+        user_ocid: keys.user_ocid,
+        fingerprint: keys.fingerprint,
+        private_key: keys.private_key,
+        region,
+    };
+    check_signed(&creds, base_url, timeout)
+}
+
+/// One `provision::credcheck` request; its message either way.
+fn check_signed(
+    creds: &crate::provision::credcheck::Credentials,
+    base_url: Option<String>,
+    timeout: Duration,
+) -> Result<String, CheckFailure> {
+    use crate::provision::credcheck::{self, CheckOptions};
     let report = credcheck::check(
-        &creds,
+        creds,
         &CheckOptions {
             base_url,
             timeout,
@@ -1093,6 +1130,21 @@ pub fn check_huawei(
     } else {
         Err(CheckFailure::Report(report.message()))
     }
+}
+
+/// The PEM text of an API private key file (at most 64 KiB; the text is never logged).
+fn read_key_file(path: &str) -> Result<SecretString, String> {
+    use std::io::Read;
+    const LIMIT: u64 = 64 * 1024;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    file.take(LIMIT + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > LIMIT {
+        return Err("larger than 64 KiB: not a PEM key file".into());
+    }
+    Ok(SecretString::from(text))
 }
 
 /// `GET {base}/servers` with the token: 200 means it works, 401/403 that it is rejected.

@@ -132,6 +132,8 @@ pub struct Form {
     pub ssh_private_key_saved_to: Option<String>,
     pub secret_storage: SecretStorage,
     pub regions: Vec<RegionForm>,
+    /// OCI: the compartment that receives the platform; empty for the tenancy's root.
+    pub oci_compartment: String,
     /// Networks allowed to reach the Kubernetes API (port 6443), comma-separated IPv4 CIDRs as
     /// typed. Empty is "not set yet": there is no world-open default.
     pub api_allowed_cidrs: String,
@@ -163,6 +165,7 @@ impl Default for Form {
             ssh_private_key_saved_to: None,
             secret_storage: SecretStorage::Keyring,
             regions: vec![RegionForm::default_for(Provider::Hetzner, 0)],
+            oci_compartment: String::new(),
             api_allowed_cidrs: String::new(),
             ssh_allowed_cidrs: String::new(),
             components: BTreeSet::new(),
@@ -175,18 +178,27 @@ impl Default for Form {
 /// Names of the secrets a draft can hold, as filed in the secret store under `draft-<id>/<name>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SecretName {
-    /// Hetzner's API token; Huawei Cloud's access key ID.
+    /// Hetzner's API token; Huawei Cloud's access key ID; OCI's tenancy OCID.
     ProviderToken,
     /// Huawei Cloud's secret access key.
     ProviderSecretKey,
+    /// OCI's user OCID.
+    OciUser,
+    /// OCI's API key fingerprint.
+    OciFingerprint,
+    /// OCI's API private key (PEM text, never its path).
+    OciPrivateKey,
     S3AccessKey,
     S3SecretKey,
 }
 
 impl SecretName {
-    pub const ALL: [SecretName; 4] = [
+    pub const ALL: [SecretName; 7] = [
         SecretName::ProviderToken,
         SecretName::ProviderSecretKey,
+        SecretName::OciUser,
+        SecretName::OciFingerprint,
+        SecretName::OciPrivateKey,
         SecretName::S3AccessKey,
         SecretName::S3SecretKey,
     ];
@@ -194,8 +206,26 @@ impl SecretName {
         match self {
             SecretName::ProviderToken => "provider_token",
             SecretName::ProviderSecretKey => "provider_secret_key",
+            SecretName::OciUser => "oci_user_ocid",
+            SecretName::OciFingerprint => "oci_fingerprint",
+            SecretName::OciPrivateKey => "oci_private_key",
             SecretName::S3AccessKey => "s3_access_key",
             SecretName::S3SecretKey => "s3_secret_key",
+        }
+    }
+
+    /// The entry holding `provider`'s credential `key` (a name of
+    /// [`Provider::credential_names`]); `None` for a credential the wizard does not ask.
+    pub fn for_credential(provider: Provider, key: &str) -> Option<SecretName> {
+        match (provider, key) {
+            (Provider::Hetzner, "hcloud_token")
+            | (Provider::HuaweiCloud, "access_key")
+            | (Provider::Oci, "tenancy_ocid") => Some(SecretName::ProviderToken),
+            (Provider::HuaweiCloud, "secret_key") => Some(SecretName::ProviderSecretKey),
+            (Provider::Oci, "user_ocid") => Some(SecretName::OciUser),
+            (Provider::Oci, "fingerprint") => Some(SecretName::OciFingerprint),
+            (Provider::Oci, "private_key") => Some(SecretName::OciPrivateKey),
+            _ => None,
         }
     }
 }
@@ -228,6 +258,19 @@ impl SecretField {
     pub fn is_empty(&self) -> bool {
         self.field.value().is_empty()
     }
+}
+
+/// Longest OCI API private key text accepted (a 4096-bit PKCS#8 PEM is about 3,300 characters).
+pub const OCI_KEY_MAX: usize = 16 * 1024;
+
+/// What the OCI private-key field holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OciKeyInput {
+    Empty,
+    /// A file to read the key from (on Enter); the path itself is never stored.
+    Path(String),
+    /// PEM text: its size in bits, or why it is not a usable API signing key.
+    Pem(Result<usize, String>),
 }
 
 /// Result of the live credential check.
@@ -429,6 +472,12 @@ pub struct Model {
     pub token: SecretField,
     /// Huawei Cloud's secret access key (the token field holds its access key ID).
     pub secret_key: SecretField,
+    /// OCI's user OCID and API key fingerprint (the token field holds the tenancy OCID). Not
+    /// secret, but credentials: kept with the secrets, referenced from platform.toml.
+    pub oci_user: SecretField,
+    pub oci_fingerprint: SecretField,
+    /// OCI's API private key: a path typed (read on Enter) or the PEM text (pasted or read).
+    pub oci_key: SecretField,
     pub s3_access_key: SecretField,
     pub s3_secret_key: SecretField,
     /// Text buffers for the free-text fields of the current form.
@@ -473,6 +522,8 @@ pub struct Model {
     /// Why the open draft is read-only (opened so, or its lock lost to another wizard): every
     /// edit is refused and nothing is saved.
     pub read_only: Option<String>,
+    /// `--oci-identity-url` (or `OPENOVA_OCI_IDENTITY_URL`): another OCI Identity endpoint.
+    pub oci_identity_url: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -494,6 +545,7 @@ pub struct Inputs {
     pub s3_bucket: TextField,
     pub s3_region: TextField,
     pub ssh_public_key: TextField,
+    pub oci_compartment: TextField,
 }
 
 impl Inputs {
@@ -509,6 +561,7 @@ impl Inputs {
             s3_bucket: TextField::with_max(&f.s3_bucket, 63),
             s3_region: TextField::with_max(&f.s3_region, 64),
             ssh_public_key: TextField::with_max(&f.ssh_public_key, 16 * 1024),
+            oci_compartment: TextField::with_max(&f.oci_compartment, 255),
         }
     }
 }
@@ -522,6 +575,12 @@ impl Model {
             mode: Mode::Wizard,
             token: SecretField::default(),
             secret_key: SecretField::default(),
+            oci_user: SecretField::default(),
+            oci_fingerprint: SecretField::default(),
+            oci_key: SecretField {
+                field: TextField::with_max("", OCI_KEY_MAX),
+                revealed: false,
+            },
             s3_access_key: SecretField::default(),
             s3_secret_key: SecretField::default(),
             focus: 0,
@@ -549,6 +608,7 @@ impl Model {
             huawei_iam_url: None,
             hetzner_api_url: None,
             read_only: None,
+            oci_identity_url: None,
         }
     }
 
@@ -556,6 +616,9 @@ impl Model {
         match name {
             SecretName::ProviderToken => &mut self.token,
             SecretName::ProviderSecretKey => &mut self.secret_key,
+            SecretName::OciUser => &mut self.oci_user,
+            SecretName::OciFingerprint => &mut self.oci_fingerprint,
+            SecretName::OciPrivateKey => &mut self.oci_key,
             SecretName::S3AccessKey => &mut self.s3_access_key,
             SecretName::S3SecretKey => &mut self.s3_secret_key,
         }
@@ -565,9 +628,43 @@ impl Model {
         match name {
             SecretName::ProviderToken => &self.token,
             SecretName::ProviderSecretKey => &self.secret_key,
+            SecretName::OciUser => &self.oci_user,
+            SecretName::OciFingerprint => &self.oci_fingerprint,
+            SecretName::OciPrivateKey => &self.oci_key,
             SecretName::S3AccessKey => &self.s3_access_key,
             SecretName::S3SecretKey => &self.s3_secret_key,
         }
+    }
+
+    /// The value stored and handed on for `name`: the OCI private key as a well-formed PEM
+    /// block (or nothing while the field holds a path), every other secret as entered.
+    pub fn secret_value(&self, name: SecretName) -> SecretString {
+        let field = self.secret(name);
+        if name != SecretName::OciPrivateKey {
+            return field.secret();
+        }
+        SecretString::from(
+            crate::provision::credcheck::oci::normalize_pem(field.field.value())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// What the OCI private-key field holds, validated as an RSA API signing key.
+    pub fn oci_key_input(&self) -> OciKeyInput {
+        use crate::provision::credcheck::oci::{self, ApiKey};
+        let text = self.oci_key.field.value().trim();
+        if text.is_empty() {
+            return OciKeyInput::Empty;
+        }
+        if !text.starts_with("-----") {
+            return OciKeyInput::Path(text.to_owned());
+        }
+        let pem = oci::normalize_pem(text).unwrap_or_else(|| text.to_owned());
+        OciKeyInput::Pem(
+            ApiKey::from_pem(&SecretString::from(pem))
+                .map(|k| k.bits())
+                .map_err(|e| e.to_string()),
+        )
     }
 
     /// Draft title for the resume list.
@@ -740,9 +837,12 @@ impl Model {
         let mut errs = Vec::new();
         let token_field = match f.provider {
             Provider::HuaweiCloud => "credentials.access_key",
+            Provider::Oci => "credentials.tenancy_ocid",
             _ => "credentials.provider_token",
         };
-        if self.token.is_empty() {
+        if f.provider == Provider::Oci {
+            errs.extend(self.oci_errors());
+        } else if self.token.is_empty() {
             errs.push(FieldError::new(
                 token_field,
                 match f.provider {
@@ -765,16 +865,93 @@ impl Model {
             CheckState::Failed(why) => why.explain(),
             CheckState::Checking => "the live check is still running".into(),
             CheckState::NotChecked => format!(
-                "not checked yet: press Enter on the {} to check it",
-                if f.provider == Provider::HuaweiCloud {
-                    "keys"
+                "not checked yet: press Enter on the {} to check {}",
+                match f.provider {
+                    Provider::HuaweiCloud => "keys",
+                    Provider::Oci => "API private key",
+                    Provider::Hetzner => "token",
+                },
+                if f.provider == Provider::Hetzner {
+                    "it"
                 } else {
-                    "token"
+                    "the credentials"
                 }
             ),
             CheckState::Unsupported(why) => why.clone(),
         };
         errs.push(FieldError::new(token_field, why));
+        errs
+    }
+
+    /// Problems of OCI's credentials and compartment, before anything is sent.
+    pub fn oci_errors(&self) -> Vec<FieldError> {
+        use crate::domain::platform::is_ocid;
+        use crate::provision::credcheck::oci::is_fingerprint;
+        let mut errs = Vec::new();
+        let mut ocid = |field: &str, kind: &str, what: &str, value: &str, whence: &str| {
+            let value = value.trim();
+            if value.is_empty() {
+                errs.push(FieldError::new(
+                    field,
+                    format!("enter the {what}: {whence}"),
+                ));
+            } else if !is_ocid(kind, value) {
+                errs.push(FieldError::new(
+                    field,
+                    format!("not a {what}: it reads ocid1.{kind}.oc1..<id> ({whence})"),
+                ));
+            }
+        };
+        ocid(
+            "credentials.tenancy_ocid",
+            "tenancy",
+            "tenancy OCID",
+            self.token.field.value(),
+            "OCI console → Profile → Tenancy → OCID",
+        );
+        ocid(
+            "credentials.user_ocid",
+            "user",
+            "user OCID",
+            self.oci_user.field.value(),
+            "OCI console → Profile → My profile → OCID",
+        );
+        let fingerprint = self.oci_fingerprint.field.value().trim();
+        if fingerprint.is_empty() {
+            errs.push(FieldError::new(
+                "credentials.fingerprint",
+                "enter the API key fingerprint: My profile → API keys, e.g. 20:3b:97:13:…",
+            ));
+        } else if !is_fingerprint(fingerprint) {
+            errs.push(FieldError::new(
+                "credentials.fingerprint",
+                "not an API key fingerprint: 16 lower-case hex pairs separated by ':', as My profile → API keys shows it",
+            ));
+        }
+        match self.oci_key_input() {
+            OciKeyInput::Empty => errs.push(FieldError::new(
+                "credentials.private_key",
+                "enter the path of the API private key (PEM) and press Enter, or paste the key",
+            )),
+            OciKeyInput::Path(path) => errs.push(FieldError::new(
+                "credentials.private_key",
+                format!("press Enter to read the key from {path}; the wizard keeps the key, not the path"),
+            )),
+            OciKeyInput::Pem(Err(why)) => {
+                errs.push(FieldError::new("credentials.private_key", why))
+            }
+            OciKeyInput::Pem(Ok(_)) => {}
+        }
+        let compartment = self.form.oci_compartment.trim();
+        let root_or_compartment = compartment.is_empty()
+            || is_ocid("compartment", compartment)
+            || is_ocid("tenancy", compartment);
+        if !root_or_compartment {
+            errs.push(FieldError::new(
+                "oci.compartment_ocid",
+                "not a compartment OCID: it reads ocid1.compartment.oc1..<id>; leave it empty for the root compartment",
+            ));
+        }
         errs
     }
 

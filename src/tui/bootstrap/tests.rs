@@ -1781,3 +1781,537 @@ fn live_check_goes_to_the_endpoint_given_on_the_command_line_and_survives_openin
             if u == "http://127.0.0.1:9/v1"
     )));
 }
+
+// ---------------------------------------------------------------- OCI credentials
+
+const OCI_TENANCY: &str =
+    "ocid1.tenancy.oc1..aaaaaaaaba3pv6wkcr4jqae5f15p2b2m2yt2j6rx32uzr4h25vqstifsfdsq";
+const OCI_USER: &str =
+    "ocid1.user.oc1..aaaaaaaat5nvwcna5j6aqzjcaty5eqbb6qt2jvpkanghtgdaqedqw3rynjq";
+const OCI_FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
+const OCI_COMPARTMENT: &str =
+    "ocid1.compartment.oc1..aaaaaaaam3we6vgnherjq5q2idnccdflvjsnog7mlr6rtdb25gilchfeyjxa";
+/// A 2048-bit test key (the fixture the headless check's tests verify with).
+const OCI_KEY: &str = include_str!("../../../tests/fixtures/oci-test-api-key.pem");
+
+/// A line of the key's base64 body: if it shows up somewhere, the key leaked.
+fn oci_key_marker() -> &'static str {
+    OCI_KEY.lines().nth(5).unwrap()
+}
+
+/// Credentials with OCI chosen on its first field.
+fn on_oci_credentials() -> Model {
+    let mut m = on_credentials();
+    m.oci_identity_url = Some("http://127.0.0.1:9/identity".into());
+    m.update(key(KeyCode::Left));
+    assert_eq!(m.form.provider, Provider::Oci);
+    m
+}
+
+/// OCI's credentials typed and pasted as an operator would.
+fn oci_entered(m: &mut Model) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    focus_on(m, FieldId::Token);
+    effects.extend(typed(m, OCI_TENANCY));
+    focus_on(m, FieldId::OciUser);
+    effects.extend(typed(m, OCI_USER));
+    focus_on(m, FieldId::OciFingerprint);
+    effects.extend(typed(m, OCI_FINGERPRINT));
+    focus_on(m, FieldId::OciKey);
+    effects.extend(m.update(Input::Paste(OCI_KEY.into())));
+    effects
+}
+
+fn errors_of(m: &Model) -> Vec<(String, String)> {
+    m.errors_for(Step::Credentials)
+        .into_iter()
+        .map(|e| (e.field.clone(), e.to_string()))
+        .collect()
+}
+
+#[test]
+fn credentials_oci_asks_each_credential_with_its_own_label_and_help() {
+    let mut m = on_oci_credentials();
+    assert_eq!(
+        fields(&m, Step::Credentials)[..8],
+        [
+            FieldId::Provider,
+            FieldId::Token,
+            FieldId::OciUser,
+            FieldId::OciFingerprint,
+            FieldId::OciKey,
+            FieldId::OciRegion,
+            FieldId::OciCompartment,
+            FieldId::LiveCheck,
+        ]
+    );
+    let fields_in_error: Vec<String> = errors_of(&m).into_iter().map(|(f, _)| f).collect();
+    for f in [
+        "credentials.tenancy_ocid",
+        "credentials.user_ocid",
+        "credentials.fingerprint",
+        "credentials.private_key",
+    ] {
+        assert!(
+            fields_in_error.contains(&f.to_string()),
+            "{f}: {fields_in_error:?}"
+        );
+    }
+    focus_on(&mut m, FieldId::Token);
+    let screen = draw(&m, 120, 40);
+    assert!(
+        screen.contains("Tenancy OCID") && !screen.contains("API token"),
+        "{screen}"
+    );
+    assert!(screen.contains("Profile → Tenancy → OCID"), "{screen}");
+    assert!(screen.contains("API private key") && screen.contains("Key fingerprint"));
+}
+
+#[test]
+fn credentials_oci_malformed_values_are_named_and_nothing_is_sent() {
+    let mut m = on_oci_credentials();
+    focus_on(&mut m, FieldId::Token);
+    typed(&mut m, OCI_USER); // the user's OCID in the tenancy's field
+    focus_on(&mut m, FieldId::OciUser);
+    typed(&mut m, OCI_USER);
+    focus_on(&mut m, FieldId::OciFingerprint);
+    typed(&mut m, "20:3B:97");
+    focus_on(&mut m, FieldId::OciKey);
+    m.update(Input::Paste(
+        "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----".into(),
+    ));
+    focus_on(&mut m, FieldId::OciCompartment);
+    typed(&mut m, "ocid1.vcn.oc1..aaaa");
+    let errs = errors_of(&m);
+    let msg = |field: &str| {
+        errs.iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.clone())
+            .unwrap_or_else(|| panic!("{field} in {errs:?}"))
+    };
+    assert!(msg("credentials.tenancy_ocid").contains("ocid1.tenancy.oc1..<id>"));
+    assert!(msg("credentials.fingerprint").contains("16 lower-case hex pairs"));
+    assert!(msg("credentials.private_key").contains("not the public key"));
+    assert!(msg("oci.compartment_ocid").contains("root compartment"));
+    assert!(
+        !errs.iter().any(|(f, _)| f == "credentials.user_ocid"),
+        "{errs:?}"
+    );
+    focus_on(&mut m, FieldId::OciKey);
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. })),
+        "nothing is sent while a value is malformed"
+    );
+    assert_eq!(m.check, CheckState::NotChecked);
+}
+
+#[test]
+fn credentials_oci_pasted_key_is_kept_as_pem_and_checked_with_every_value() {
+    let mut m = on_oci_credentials();
+    let effects = oci_entered(&mut m);
+    // The pasted key lost its line breaks in the field; what is stored is a PEM again.
+    let stored = effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::StoreSecret {
+                name: SecretName::OciPrivateKey,
+                value,
+                ..
+            } => Some(value.expose_secret().to_owned()),
+            _ => None,
+        })
+        .expect("the key goes to the secret store");
+    assert_eq!(stored.trim_end(), OCI_KEY.trim_end());
+    for (name, want) in [
+        (SecretName::ProviderToken, OCI_TENANCY),
+        (SecretName::OciUser, OCI_USER),
+        (SecretName::OciFingerprint, OCI_FINGERPRINT),
+    ] {
+        assert!(
+            effects.iter().any(|e| matches!(e,
+                Effect::StoreSecret { name: n, value, .. } if *n == name && value.expose_secret() == want)),
+            "{name:?} is its own entry"
+        );
+    }
+    // Only the verdict is missing ("not checked yet"), filed under the first credential.
+    let errs = errors_of(&m);
+    assert!(
+        errs.iter()
+            .filter(|(f, _)| f.starts_with("credentials.") || f.starts_with("oci."))
+            .all(|(f, e)| f == "credentials.tenancy_ocid" && e.contains("not checked yet")),
+        "{errs:?}"
+    );
+    let effects = m.update(key(KeyCode::Enter));
+    let (tenancy, region, base_url, oci) = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CheckToken {
+                provider: Provider::Oci,
+                token,
+                region,
+                base_url,
+                oci: Some(oci),
+                ..
+            } => Some((token, region.clone(), base_url.clone(), oci.clone())),
+            _ => None,
+        })
+        .expect("the check of the OCI credentials");
+    assert_eq!(tenancy.expose_secret(), OCI_TENANCY);
+    assert_eq!(oci.user_ocid, OCI_USER);
+    assert_eq!(oci.fingerprint, OCI_FINGERPRINT);
+    assert_eq!(
+        oci.private_key.expose_secret().trim_end(),
+        OCI_KEY.trim_end()
+    );
+    assert_eq!(region, m.form.regions[0].location.api_region());
+    assert_eq!(base_url.as_deref(), Some("http://127.0.0.1:9/identity"));
+    assert_eq!(m.check, CheckState::Checking);
+    // Nothing of the credentials is in what is saved to disk.
+    let draft = serde_json::to_string(&m.form).unwrap();
+    assert!(
+        !draft.contains(oci_key_marker()) && !draft.contains("PRIVATE KEY"),
+        "{draft}"
+    );
+    assert!(
+        !format!("{m:?}").contains(oci_key_marker()),
+        "Debug shows the key"
+    );
+    // The screen says what the key is, never its text.
+    let screen = draw(&m, 120, 40);
+    assert!(screen.contains("RSA 2048-bit private key"), "{screen}");
+    assert!(!screen.contains("MII"), "{screen}");
+}
+
+#[test]
+fn credentials_oci_key_path_is_read_on_enter_and_only_its_text_is_kept() {
+    let mut m = on_oci_credentials();
+    focus_on(&mut m, FieldId::OciKey);
+    let path = "/home/ops/.oci/openova.pem";
+    let effects = typed(&mut m, path);
+    assert!(
+        effects.iter().all(|e| !matches!(e,
+            Effect::StoreSecret { value, .. } if value.expose_secret().contains("openova.pem"))),
+        "the path is not stored as the key"
+    );
+    assert!(
+        errors_of(&m)
+            .iter()
+            .any(|(f, e)| f == "credentials.private_key"
+                && e.contains("press Enter to read the key from /home/ops/.oci/openova.pem"))
+    );
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(
+        matches!(&effects[..], [Effect::ReadOciKey { path: p }] if p == path),
+        "{effects:?}"
+    );
+    assert_eq!(
+        focused(&m),
+        Some(FieldId::OciKey),
+        "focus waits for the key"
+    );
+    // An unreadable file says so and changes nothing.
+    m.update(Input::Msg(Msg::OciKeyRead {
+        path: path.into(),
+        result: Err("No such file or directory (os error 2)".into()),
+    }));
+    assert!(m.status.as_ref().is_some_and(|n| {
+        n.error
+            && n.text
+                .contains("Cannot read the API private key from /home/ops/.oci/openova.pem")
+    }));
+    assert_eq!(m.oci_key.field.value(), path);
+    let effects = m.update(Input::Msg(Msg::OciKeyRead {
+        path: path.into(),
+        result: Ok(secrecy::SecretString::from(OCI_KEY.to_owned())),
+    }));
+    assert_eq!(m.oci_key_input(), OciKeyInput::Pem(Ok(2048)));
+    assert!(
+        m.status
+            .as_ref()
+            .is_some_and(|n| n.text.contains("2048-bit RSA key"))
+    );
+    assert!(effects.iter().any(|e| matches!(e,
+        Effect::StoreSecret { name: SecretName::OciPrivateKey, value, .. }
+            if value.expose_secret().starts_with("-----BEGIN PRIVATE KEY-----\n"))));
+    // The other values are missing, so nothing is sent yet.
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckToken { .. }))
+    );
+    let draft = serde_json::to_string(&m.form).unwrap();
+    assert!(!draft.contains("openova.pem") && !draft.contains(oci_key_marker()));
+}
+
+#[test]
+fn credentials_oci_region_is_the_first_clusters_and_changing_it_resets_the_check() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    m.check = CheckState::Valid("API key accepted by the OCI Identity service".into());
+    focus_on(&mut m, FieldId::OciRegion);
+    let before = m.form.regions[0].location;
+    m.update(key(KeyCode::Right));
+    assert_ne!(m.form.regions[0].location, before);
+    assert_eq!(m.form.regions[0].location.provider(), Provider::Oci);
+    assert_eq!(m.check, CheckState::NotChecked);
+}
+
+#[test]
+fn export_oci_files_each_credential_under_its_own_reference_and_the_compartment() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    focus_on(&mut m, FieldId::OciCompartment);
+    typed(&mut m, OCI_COMPARTMENT);
+    let mut f = filled();
+    f.form.provider = Provider::Oci;
+    f.form.regions = m.form.regions.clone();
+    f.form.oci_compartment = m.form.oci_compartment.clone();
+    for name in SecretName::ALL {
+        f.secret_mut(name).field.set(m.secret(name).field.value());
+    }
+    f.form.secret_storage = SecretStorage::Keyring;
+    f.keyring_prefix = "db-4f2a".into();
+    let text = super::export::platform_toml(&f).unwrap();
+    for (key, entry) in [
+        ("tenancy_ocid", "provider_token"),
+        ("user_ocid", "oci_user_ocid"),
+        ("fingerprint", "oci_fingerprint"),
+        ("private_key", "oci_private_key"),
+    ] {
+        let line = format!("{key} = \"keyring:openova/db-4f2a/draft-1/{entry}\"");
+        assert!(text.contains(&line), "{line} in {text}");
+    }
+    assert!(
+        text.contains(&format!("[oci]\ncompartment_ocid = \"{OCI_COMPARTMENT}\"")),
+        "{text}"
+    );
+    assert!(
+        !text.contains(oci_key_marker()) && !text.contains(OCI_TENANCY),
+        "{text}"
+    );
+    let back = super::export::form_from_toml(&text).unwrap();
+    assert_eq!(back.oci_compartment, OCI_COMPARTMENT);
+    f.form.secret_storage = SecretStorage::Memory;
+    let text = super::export::platform_toml(&f).unwrap();
+    assert!(
+        text.contains("private_key = \"env:OCI_PRIVATE_KEY\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("tenancy_ocid = \"env:OCI_TENANCY_OCID\""),
+        "{text}"
+    );
+}
+
+/// An OCI Identity stand-in on loopback that verifies the request's HTTP signature
+/// (rsa-sha256 over the signed headers, as OCI does) with the fixture's public key: 200 for
+/// `GET /20160918/users/<user>` signed by the expected key id, 401 otherwise.
+fn oci_stand_in(seen: std::sync::mpsc::Sender<String>) -> String {
+    use base64::Engine as _;
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::Verifier;
+    use std::io::{BufRead, BufReader, Write};
+    let public = rsa::RsaPrivateKey::from_pkcs8_pem(OCI_KEY)
+        .unwrap()
+        .to_public_key();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let verify = move |request_line: &str, headers: &[(String, String)]| -> Result<(), String> {
+        let header = |n: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                .map(|(_, v)| v.clone())
+        };
+        let auth = header("authorization").ok_or("no Authorization")?;
+        let params: std::collections::HashMap<&str, &str> = auth
+            .strip_prefix("Signature ")
+            .ok_or("not a signature")?
+            .split(',')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k, v.trim_matches('"')))
+            .collect();
+        if params.get("algorithm") != Some(&"rsa-sha256")
+            || params.get("keyId")
+                != Some(&format!("{OCI_TENANCY}/{OCI_USER}/{OCI_FINGERPRINT}").as_str())
+        {
+            return Err("algorithm or keyId".into());
+        }
+        let mut parts = request_line.split(' ');
+        let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        if target != format!("/20160918/users/{OCI_USER}") {
+            return Err(format!("asked {target}"));
+        }
+        let mut lines = Vec::new();
+        for n in params.get("headers").ok_or("no headers")?.split(' ') {
+            let v = if n == "(request-target)" {
+                format!("{} {target}", method.to_lowercase())
+            } else {
+                header(n).ok_or(format!("{n} not sent"))?
+            };
+            lines.push(format!("{n}: {v}"));
+        }
+        for required in ["date", "(request-target)", "host"] {
+            if !lines
+                .iter()
+                .any(|l| l.starts_with(&format!("{required}: ")))
+            {
+                return Err(format!("{required} not signed"));
+            }
+        }
+        let sig = base64::engine::general_purpose::STANDARD
+            .decode(params.get("signature").ok_or("no signature")?)
+            .map_err(|_| "not base64")?;
+        let sig = Signature::try_from(sig.as_slice()).map_err(|_| "signature shape")?;
+        VerifyingKey::<sha2::Sha256>::new(public.clone())
+            .verify(lines.join("\n").as_bytes(), &sig)
+            .map_err(|_| "signature mismatch".to_string())
+    };
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            let _ = reader.read_line(&mut request_line);
+            let mut head = request_line.clone();
+            let mut headers = Vec::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                head.push_str(&line);
+                if let Some((k, v)) = line.trim_end().split_once(':') {
+                    headers.push((k.trim().to_owned(), v.trim().to_owned()));
+                }
+                line.clear();
+            }
+            let verdict = verify(request_line.trim_end(), &headers);
+            let _ = seen.send(format!("{head}\nverdict: {verdict:?}"));
+            let (status, body) = match verdict {
+                Ok(()) => ("200 OK", format!(r#"{{"id":"{OCI_USER}","name":"ops"}}"#)),
+                Err(_) => (
+                    "401 Unauthorized",
+                    r#"{"code":"NotAuthenticated","message":"The required information to complete authentication was not provided or was incorrect."}"#.to_owned(),
+                ),
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn live_check_oci_is_signed_with_the_api_key_and_never_sends_it() {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let base = oci_stand_in(tx);
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    m.oci_identity_url = Some(base.clone());
+    let effects = m.update(key(KeyCode::Enter));
+    let Some(Effect::CheckToken {
+        token,
+        region,
+        base_url,
+        oci: Some(keys),
+        ..
+    }) = effects
+        .into_iter()
+        .find(|e| matches!(e, Effect::CheckToken { .. }))
+    else {
+        panic!("the check");
+    };
+    let check = |keys: super::update::OciKeys| {
+        super::check_oci(
+            &token,
+            keys,
+            region.clone(),
+            base_url.clone(),
+            std::time::Duration::from_secs(5),
+        )
+    };
+    let ok = check(keys.clone()).expect("accepted");
+    assert!(ok.contains("accepted by the OCI Identity service"), "{ok}");
+    let head = rx.recv().unwrap();
+    assert!(head.contains("verdict: Ok(())"), "{head}");
+    assert!(
+        !head.contains(oci_key_marker()),
+        "the key travelled: {head}"
+    );
+    let other = super::update::OciKeys {
+        fingerprint: "aa:bb:cc:dd:ee:ff:00:11:22:33:44:55:66:77:88:99".into(),
+        ..keys
+    };
+    let Err(CheckFailure::Report(why)) = check(other) else {
+        panic!("another key id is rejected");
+    };
+    assert!(why.contains("401") && why.contains("fingerprint"), "{why}");
+    assert!(!why.contains(oci_key_marker()), "{why}");
+}
+
+#[test]
+fn snapshots_oci_credentials() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    focus_on(&mut m, FieldId::OciCompartment);
+    typed(&mut m, OCI_COMPARTMENT);
+    focus_on(&mut m, FieldId::OciKey);
+    m.check = CheckState::Valid("API key accepted by the OCI Identity service".into());
+    snap("credentials__oci", &m);
+    let mut e = on_oci_credentials();
+    focus_on(&mut e, FieldId::OciFingerprint);
+    snap("credentials__oci_empty", &e);
+}
+
+#[test]
+fn review_oci_lists_the_credentials_and_only_what_the_key_is() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    let text: String = super::screens::review::lines(&m, &Theme::mono())
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        text.contains(OCI_TENANCY) && text.contains(OCI_FINGERPRINT),
+        "{text}"
+    );
+    assert!(text.contains("RSA 2048-bit (kept, never shown)"), "{text}");
+    assert!(text.contains("root (the tenancy)"), "{text}");
+    assert!(
+        !text.contains(oci_key_marker()) && !text.contains("PRIVATE KEY"),
+        "{text}"
+    );
+}
+
+#[test]
+fn resume_oci_draft_gets_its_key_back_from_the_store_and_checks_it() {
+    let mut m = on_oci_credentials();
+    oci_entered(&mut m);
+    let secrets: Vec<(SecretName, secrecy::SecretString)> = SecretName::ALL
+        .iter()
+        .filter(|n| !m.secret(**n).is_empty())
+        .map(|n| (*n, m.secret_value(*n)))
+        .collect();
+    let mut r = fresh();
+    r.oci_identity_url = Some("http://127.0.0.1:9/identity".into());
+    let effects = r.update(Input::Msg(Msg::DraftOpened {
+        id: 1,
+        form: Box::new(m.form.clone()),
+        secrets,
+    }));
+    assert_eq!(r.oci_key_input(), OciKeyInput::Pem(Ok(2048)));
+    assert_eq!(
+        r.oci_identity_url.as_deref(),
+        Some("http://127.0.0.1:9/identity")
+    );
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::CheckToken { provider: Provider::Oci, oci: Some(k), .. } if k.user_ocid == OCI_USER
+    )));
+}

@@ -68,10 +68,24 @@ pub enum Msg {
     RunCancelRequested(Result<(), String>),
     /// Where OpenTofu is and whether it is new enough (or what is wrong with it).
     TofuLocated(TofuCheck),
+    /// The OCI API private key file `path` was read (its PEM text), or why not.
+    OciKeyRead {
+        path: String,
+        result: Result<SecretString, String>,
+    },
     /// Something the operator must read (a draft could not be opened, deleted...).
     Failed(String),
     /// Something worth knowing that went well (a stale lock taken, a copy made).
     Note(String),
+}
+
+/// What the OCI check needs beside the tenancy OCID (held in the token field).
+#[derive(Debug, Clone)]
+pub struct OciKeys {
+    pub user_ocid: String,
+    pub fingerprint: String,
+    /// The PEM text (never a path).
+    pub private_key: SecretString,
 }
 
 /// Work for the effect runner.
@@ -111,7 +125,13 @@ pub enum Effect {
         region: String,
         /// Replaces the provider's check endpoint.
         base_url: Option<String>,
+        /// OCI's user, fingerprint and key (`None` for the others).
+        oci: Option<OciKeys>,
         generation: u64,
+    },
+    /// Read the OCI API private key from a PEM file (the key goes to memory and the keyring).
+    ReadOciKey {
+        path: String,
     },
     GenerateSshKey {
         comment: String,
@@ -160,6 +180,11 @@ pub enum FieldId {
     Env,
     Token,
     SecretKey,
+    OciUser,
+    OciFingerprint,
+    OciKey,
+    OciRegion,
+    OciCompartment,
     LiveCheck,
     StateBackend,
     S3Endpoint,
@@ -192,6 +217,11 @@ impl FieldId {
             FieldId::Env => "Environment".into(),
             FieldId::Token => "API token".into(),
             FieldId::SecretKey => "Secret key (SK)".into(),
+            FieldId::OciUser => "User OCID".into(),
+            FieldId::OciFingerprint => "Key fingerprint".into(),
+            FieldId::OciKey => "API private key".into(),
+            FieldId::OciRegion => "Region".into(),
+            FieldId::OciCompartment => "Compartment".into(),
             FieldId::LiveCheck => "Live check".into(),
             FieldId::StateBackend => "Tofu state".into(),
             FieldId::S3Endpoint => "S3 endpoint".into(),
@@ -225,6 +255,10 @@ impl FieldId {
                 | FieldId::Email
                 | FieldId::Token
                 | FieldId::SecretKey
+                | FieldId::OciUser
+                | FieldId::OciFingerprint
+                | FieldId::OciKey
+                | FieldId::OciCompartment
                 | FieldId::S3Endpoint
                 | FieldId::S3Bucket
                 | FieldId::S3Region
@@ -247,10 +281,14 @@ impl FieldId {
             "organization.slug" => (Step::Organization, FieldId::OrgSlug),
             "organization.domain" => (Step::Organization, FieldId::Domain),
             "organization.email" => (Step::Organization, FieldId::Email),
-            "credentials.provider_token" | "credentials.access_key" => {
-                (Step::Credentials, FieldId::Token)
-            }
+            "credentials.provider_token"
+            | "credentials.access_key"
+            | "credentials.tenancy_ocid" => (Step::Credentials, FieldId::Token),
             "credentials.secret_key" => (Step::Credentials, FieldId::SecretKey),
+            "credentials.user_ocid" => (Step::Credentials, FieldId::OciUser),
+            "credentials.fingerprint" => (Step::Credentials, FieldId::OciFingerprint),
+            "credentials.private_key" => (Step::Credentials, FieldId::OciKey),
+            "oci.compartment_ocid" => (Step::Credentials, FieldId::OciCompartment),
             "state.s3.endpoint" => (Step::Credentials, FieldId::S3Endpoint),
             "state.s3.bucket" => (Step::Credentials, FieldId::S3Bucket),
             "state.s3.access_key" => (Step::Credentials, FieldId::S3AccessKey),
@@ -287,8 +325,16 @@ pub fn fields(m: &Model, step: Step) -> Vec<FieldId> {
         Step::Credentials => {
             // The provider first: the credentials asked depend on it.
             let mut v = vec![FieldId::Provider, FieldId::Token];
-            if m.form.provider == Provider::HuaweiCloud {
-                v.push(FieldId::SecretKey);
+            match m.form.provider {
+                Provider::HuaweiCloud => v.push(FieldId::SecretKey),
+                Provider::Oci => v.extend([
+                    FieldId::OciUser,
+                    FieldId::OciFingerprint,
+                    FieldId::OciKey,
+                    FieldId::OciRegion,
+                    FieldId::OciCompartment,
+                ]),
+                Provider::Hetzner => {}
             }
             v.extend([FieldId::LiveCheck, FieldId::StateBackend]);
             if m.form.state_backend == StateBackend::S3 {
@@ -742,6 +788,7 @@ impl Model {
                 self.tofu = found;
                 Vec::new()
             }
+            Msg::OciKeyRead { path, result } => self.oci_key_read(path, result),
             Msg::Failed(e) => {
                 self.notice_error(e);
                 Vec::new()
@@ -771,12 +818,14 @@ impl Model {
         let (tofu_arg, tofu, offline) = (self.tofu_arg.take(), self.tofu.clone(), self.offline);
         let huawei_iam_url = self.huawei_iam_url.take();
         let hetzner_api_url = self.hetzner_api_url.take();
+        let oci_identity_url = self.oci_identity_url.take();
         *self = Model::new(form, Some(id), now);
         self.tofu_arg = tofu_arg;
         self.tofu = tofu;
         self.offline = offline;
         self.huawei_iam_url = huawei_iam_url;
         self.hetzner_api_url = hetzner_api_url;
+        self.oci_identity_url = oci_identity_url;
         self.secret_store_kind = storage_note;
         self.secret_store_explain = explain;
         self.keyring_unavailable = keyring_unavailable;
@@ -809,12 +858,12 @@ impl Model {
             return Vec::new();
         }
         if provider == Provider::Oci {
-            self.check = CheckState::Unsupported(
-                "openova has no live check for OCI credentials in the wizard yet, so it cannot start a run there; export platform.toml (e on Review) and run `openova bootstrap check` and `openova bootstrap apply`, or skip the check (offline)".into(),
-            );
-            return Vec::new();
-        }
-        if provider == Provider::HuaweiCloud {
+            if !self.oci_errors().is_empty() {
+                // What is missing or malformed is listed under the fields; nothing is sent.
+                self.check = CheckState::NotChecked;
+                return Vec::new();
+            }
+        } else if provider == Provider::HuaweiCloud {
             if self.token.is_empty() || self.secret_key.is_empty() {
                 // What is missing is listed under the fields; nothing is sent half-filled.
                 self.check = CheckState::NotChecked;
@@ -846,10 +895,48 @@ impl Model {
                 .unwrap_or_default(),
             base_url: match provider {
                 Provider::HuaweiCloud => self.huawei_iam_url.clone(),
-                _ => self.hetzner_api_url.clone(),
+                Provider::Oci => self.oci_identity_url.clone(),
+                Provider::Hetzner => self.hetzner_api_url.clone(),
             },
+            oci: (provider == Provider::Oci).then(|| OciKeys {
+                user_ocid: self.oci_user.field.value().trim().to_owned(),
+                fingerprint: self.oci_fingerprint.field.value().trim().to_owned(),
+                private_key: self.secret_value(SecretName::OciPrivateKey),
+            }),
             generation: self.check_generation,
         }]
+    }
+
+    /// The key file was read: its PEM text replaces the path (and is stored), then the
+    /// credentials are checked once everything else is entered.
+    fn oci_key_read(&mut self, path: String, result: Result<SecretString, String>) -> Vec<Effect> {
+        use secrecy::ExposeSecret;
+        if self.oci_key.field.value().trim() != path {
+            return Vec::new(); // the field changed meanwhile
+        }
+        let pem = match result {
+            Ok(pem) => pem,
+            Err(e) => {
+                self.notice_error(format!("Cannot read the API private key from {path}: {e}"));
+                return Vec::new();
+            }
+        };
+        let effects = self.edit_field(FieldId::OciKey, |f| {
+            f.set(pem.expose_secret());
+            Edit::Changed
+        });
+        match self.oci_key_input() {
+            OciKeyInput::Pem(Ok(bits)) => {
+                self.notice(format!(
+                    "Read a {bits}-bit RSA key from {path}; the wizard keeps the key, not the path."
+                ));
+                effects.into_iter().chain(self.start_check()).collect()
+            }
+            _ => {
+                self.notice_error(format!("{path} does not hold a usable API private key."));
+                effects
+            }
+        }
     }
 
     fn handle_paste(&mut self, text: &str) -> Vec<Effect> {
@@ -870,7 +957,12 @@ impl Model {
         let Some(field) = focused(self) else {
             return Vec::new();
         };
-        // Bracketed paste arrives whole; route it through the same path as typing.
+        // Bracketed paste arrives whole; route it through the same path as typing. A PEM key
+        // loses its line breaks in the one-line field (and gets them back when used).
+        if field == FieldId::OciKey {
+            let flat: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+            return self.edit_field(field, |f| f.insert_str(&flat));
+        }
         self.edit_field(field, |f| f.insert_str(text))
     }
 
@@ -1128,7 +1220,7 @@ impl Model {
         SecretName::ALL
             .iter()
             .filter(|n| !self.secret(**n).is_empty())
-            .map(|n| (*n, self.secret(*n).secret()))
+            .map(|n| (*n, self.secret_value(*n)))
             .collect()
     }
 
@@ -1217,7 +1309,19 @@ impl Model {
 
     fn enter_on(&mut self, field: FieldId) -> Vec<Effect> {
         let mut effects = Vec::new();
-        if matches!(field, FieldId::Token | FieldId::SecretKey) {
+        if field == FieldId::OciKey
+            && let OciKeyInput::Path(path) = self.oci_key_input()
+        {
+            return vec![Effect::ReadOciKey { path }];
+        }
+        if matches!(
+            field,
+            FieldId::Token
+                | FieldId::SecretKey
+                | FieldId::OciUser
+                | FieldId::OciFingerprint
+                | FieldId::OciKey
+        ) {
             effects.extend(self.start_check());
         }
         if field == FieldId::SshKey && self.form.ssh_mode == SshMode::Generate {
@@ -1256,6 +1360,9 @@ impl Model {
         let secret = match field {
             FieldId::Token => Some(SecretName::ProviderToken),
             FieldId::SecretKey => Some(SecretName::ProviderSecretKey),
+            FieldId::OciUser => Some(SecretName::OciUser),
+            FieldId::OciFingerprint => Some(SecretName::OciFingerprint),
+            FieldId::OciKey => Some(SecretName::OciPrivateKey),
             FieldId::S3AccessKey => Some(SecretName::S3AccessKey),
             FieldId::S3SecretKey => Some(SecretName::S3SecretKey),
             _ => None,
@@ -1268,10 +1375,7 @@ impl Model {
             if !matches!(result, Edit::Changed | Edit::ChangedAndCut) {
                 return Vec::new();
             }
-            if matches!(
-                name,
-                SecretName::ProviderToken | SecretName::ProviderSecretKey
-            ) {
+            if !matches!(name, SecretName::S3AccessKey | SecretName::S3SecretKey) {
                 self.check_generation += 1;
                 self.check = CheckState::NotChecked;
             }
@@ -1279,7 +1383,7 @@ impl Model {
                 Some(draft) => vec![Effect::StoreSecret {
                     draft,
                     name,
-                    value: self.secret(name).secret(),
+                    value: self.secret_value(name),
                     storage: self.form.secret_storage,
                 }],
                 None => Vec::new(),
@@ -1296,6 +1400,7 @@ impl Model {
             FieldId::S3Bucket => &mut self.inputs.s3_bucket,
             FieldId::S3Region => &mut self.inputs.s3_region,
             FieldId::SshKey => &mut self.inputs.ssh_public_key,
+            FieldId::OciCompartment => &mut self.inputs.oci_compartment,
             _ => return Vec::new(),
         };
         let result = edit(input);
@@ -1326,6 +1431,7 @@ impl Model {
             FieldId::S3Endpoint => f.s3_endpoint = value,
             FieldId::S3Bucket => f.s3_bucket = value,
             FieldId::S3Region => f.s3_region = value,
+            FieldId::OciCompartment => f.oci_compartment = value,
             FieldId::SshKey => {
                 f.ssh_public_key = value.trim().to_string();
                 f.ssh_private_key_saved_to = None;
@@ -1381,7 +1487,7 @@ impl Model {
                                 effects.push(Effect::StoreSecret {
                                     draft,
                                     name,
-                                    value: self.secret(name).secret(),
+                                    value: self.secret_value(name),
                                     storage: next,
                                 });
                             }
@@ -1395,6 +1501,15 @@ impl Model {
                 // Locations and sizes belong to one provider; keep the region count only.
                 let n = self.form.regions.len();
                 self.form.regions = (0..n).map(|i| RegionForm::default_for(next, i)).collect();
+                self.check_generation += 1;
+                self.check = CheckState::NotChecked;
+            }
+            FieldId::OciRegion => {
+                // The first cluster's location: the check asks that region's Identity service.
+                let all: Vec<Location> = provider.locations().collect();
+                if let Some(r) = self.form.regions.first_mut() {
+                    r.location = step(&all, r.location, dir);
+                }
                 self.check_generation += 1;
                 self.check = CheckState::NotChecked;
             }

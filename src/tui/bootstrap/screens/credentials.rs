@@ -8,7 +8,9 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
-use crate::tui::bootstrap::model::{CheckState, Model, SecretStorage, SshMode, StateBackend};
+use crate::tui::bootstrap::model::{
+    CheckState, Model, OciKeyInput, SecretStorage, SshMode, StateBackend,
+};
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
@@ -19,7 +21,8 @@ pub fn key_hints(m: &Model) -> Vec<KeyHint> {
     if matches!(
         focused(m),
         Some(FieldId::Token | FieldId::SecretKey | FieldId::S3AccessKey | FieldId::S3SecretKey)
-    ) {
+    ) && !(m.form.provider == naming::Provider::Oci && focused(m) == Some(FieldId::Token))
+    {
         v.push(KeyHint::new("Ctrl+O", "show/hide"));
     }
     v.extend([
@@ -39,13 +42,9 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         let is = focus == Some(f);
         let value = match f {
             FieldId::Token => {
-                let mut v = input_spans(
-                    &m.token.field,
-                    w.saturating_sub(14),
-                    is,
-                    !m.token.revealed,
-                    theme,
-                );
+                // An OCID is not secret: shown as typed.
+                let masked = !m.token.revealed && m.form.provider != naming::Provider::Oci;
+                let mut v = input_spans(&m.token.field, w.saturating_sub(14), is, masked, theme);
                 v.push(if m.offline {
                     Span::styled("  offline", theme.warn)
                 } else {
@@ -56,6 +55,29 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             FieldId::Provider => choice(m.form.provider.name().into(), is, theme),
             FieldId::SecretKey => {
                 input_spans(&m.secret_key.field, w, is, !m.secret_key.revealed, theme)
+            }
+            FieldId::OciUser => input_spans(&m.oci_user.field, w, is, false, theme),
+            FieldId::OciFingerprint => input_spans(&m.oci_fingerprint.field, w, is, false, theme),
+            FieldId::OciKey => oci_key_value(m, w, is, theme),
+            FieldId::OciRegion => {
+                let region = m.form.regions.first().map(|r| r.location);
+                choice(
+                    region.map_or_else(String::new, |l| {
+                        format!("{} ({}, the first cluster's)", l.api_region(), l.code())
+                    }),
+                    is,
+                    theme,
+                )
+            }
+            FieldId::OciCompartment => {
+                if m.form.oci_compartment.is_empty() && !is {
+                    vec![Span::styled(
+                        "  root compartment (the tenancy)",
+                        theme.muted,
+                    )]
+                } else {
+                    input_spans(&m.inputs.oci_compartment, w, is, false, theme)
+                }
             }
             FieldId::LiveCheck => choice(
                 if m.offline {
@@ -153,24 +175,79 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
         )));
     }
     match &m.check {
-        CheckState::Valid(msg) if matches!(focus, Some(FieldId::Token | FieldId::SecretKey)) => {
+        CheckState::Valid(msg) if focus.is_some_and(checks_credentials) => {
             lines.push(Line::from(Span::styled(format!("  {msg}"), theme.ok)));
         }
-        CheckState::Failed(_) if matches!(focus, Some(FieldId::Token | FieldId::SecretKey)) => {}
+        CheckState::Failed(_) if focus.is_some_and(checks_credentials) => {}
         _ => {
             if let Some(e) = focused_error(m, focus, theme) {
                 lines.push(e);
+            } else if let Some(help) = focus.and_then(|f| field_help(m.form.provider, f)) {
+                lines.push(Line::from(Span::styled(format!("  {help}"), theme.muted)));
             }
         }
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
 }
 
+/// Fields whose Enter runs the live check (their result is shown under them).
+fn checks_credentials(f: FieldId) -> bool {
+    matches!(
+        f,
+        FieldId::Token
+            | FieldId::SecretKey
+            | FieldId::OciUser
+            | FieldId::OciFingerprint
+            | FieldId::OciKey
+    )
+}
+
 /// What the token field holds for `provider`.
 pub fn token_label(provider: naming::Provider) -> &'static str {
     match provider {
         naming::Provider::HuaweiCloud => "Access key (AK)",
-        _ => "API token",
+        naming::Provider::Oci => "Tenancy OCID",
+        naming::Provider::Hetzner => "API token",
+    }
+}
+
+/// Where the focused field's value is found, for the providers whose fields need it.
+fn field_help(provider: naming::Provider, field: FieldId) -> Option<&'static str> {
+    if provider != naming::Provider::Oci {
+        return None;
+    }
+    Some(match field {
+        FieldId::Token => "OCI console → Profile → Tenancy → OCID (ocid1.tenancy.oc1..…)",
+        FieldId::OciUser => "OCI console → Profile → My profile → OCID (ocid1.user.oc1..…)",
+        FieldId::OciFingerprint => {
+            "My profile → API keys: the fingerprint of the key uploaded for openova"
+        }
+        FieldId::OciKey => {
+            "Path of the PEM private key file (Enter reads it) or paste the key; it is kept in the keyring only"
+        }
+        FieldId::OciRegion => {
+            "The first cluster's region (Regions can change it); the check asks its Identity service"
+        }
+        FieldId::OciCompartment => {
+            "ocid1.compartment.oc1..…, or empty for the tenancy's root compartment"
+        }
+        _ => return None,
+    })
+}
+
+/// The private key field: a path as typed; pasted or read key text never, only what it is.
+fn oci_key_value(m: &Model, w: usize, focus: bool, theme: &Theme) -> Vec<Span<'static>> {
+    match m.oci_key_input() {
+        OciKeyInput::Empty | OciKeyInput::Path(_) => {
+            input_spans(&m.oci_key.field, w, focus, false, theme)
+        }
+        OciKeyInput::Pem(result) => {
+            let style = if focus { theme.selected } else { theme.text };
+            vec![match result {
+                Ok(bits) => Span::styled(format!("  •••• RSA {bits}-bit private key"), style),
+                Err(_) => Span::styled("  •••• not a usable private key".to_string(), theme.error),
+            }]
+        }
     }
 }
 

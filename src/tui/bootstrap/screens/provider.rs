@@ -61,10 +61,7 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             Span::styled(format!("{} [{}]", p.name(), p.code()), style),
         ]));
         let locs: Vec<&str> = p.locations().map(|l| l.code()).collect();
-        let mut detail = format!("Locations: {}", locs.join(", "));
-        if *p == Provider::Oci {
-            detail.push_str(" · no live credential check in the wizard yet");
-        }
+        let detail = format!("Locations: {}", locs.join(", "));
         for text in [p.offers(), detail.as_str()] {
             for l in wrap(text, width) {
                 lines.push(Line::from(Span::styled(

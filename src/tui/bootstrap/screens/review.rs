@@ -85,6 +85,10 @@ pub fn lines<'a>(m: &Model, theme: &Theme) -> Vec<Line<'a>> {
             "hw secret key",
             masked(m.secret_key.field.value().chars().count()),
         ));
+    } else if f.provider == naming::Provider::Oci {
+        for (k, v) in oci_credentials(m) {
+            out.push(kv(k, v));
+        }
     } else {
         out.push(kv(
             &format!("{} token", f.provider.code()),
@@ -200,4 +204,39 @@ pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             .scroll((scroll, 0)),
         area,
     );
+}
+
+/// OCI's credentials on Review: the OCIDs and fingerprint as entered (not secret), the key
+/// only as what it is.
+fn oci_credentials(m: &Model) -> Vec<(&'static str, String)> {
+    use crate::tui::bootstrap::model::OciKeyInput;
+    let shown = |v: &str| {
+        if v.trim().is_empty() {
+            "not entered".to_owned()
+        } else {
+            v.trim().to_owned()
+        }
+    };
+    vec![
+        ("oci tenancy", shown(m.token.field.value())),
+        ("oci user", shown(m.oci_user.field.value())),
+        ("oci fingerprint", shown(m.oci_fingerprint.field.value())),
+        (
+            "oci private key",
+            match m.oci_key_input() {
+                OciKeyInput::Pem(Ok(bits)) => format!("RSA {bits}-bit (kept, never shown)"),
+                OciKeyInput::Pem(Err(_)) => "not a usable private key".into(),
+                OciKeyInput::Path(_) => "not read yet (Enter on its field)".into(),
+                OciKeyInput::Empty => "not entered".into(),
+            },
+        ),
+        (
+            "oci compartment",
+            if m.form.oci_compartment.trim().is_empty() {
+                "root (the tenancy)".into()
+            } else {
+                m.form.oci_compartment.trim().to_owned()
+            },
+        ),
+    ]
 }
