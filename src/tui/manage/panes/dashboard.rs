@@ -40,7 +40,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 &p.phase
             }
         ),
-        None => format!("No Platform resource in {}", model.namespace),
+        None => format!("No Platform resource in {}", model.ns()),
     };
     let health = match c.health_percent() {
         Some(p) => format!("Platform Health: {} {p:>3}%", bar(p, 10)),
@@ -238,15 +238,7 @@ fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, the
     );
 }
 
-/// The worst health of a region's components; Unknown unless the connection is live (the last
-/// known state of an unreachable region says nothing about now).
+/// The worst health of a region's components (see `ClusterView::worst_health`).
 pub fn worst_health(c: &ClusterView) -> Health {
-    if c.connection != Connection::Live {
-        return Health::Unknown;
-    }
-    c.components
-        .values()
-        .map(|c| c.health)
-        .max()
-        .unwrap_or(Health::Unknown)
+    c.worst_health()
 }
