@@ -1023,7 +1023,10 @@ impl Model {
             .map(|(name, versions)| {
                 let mut versions: Vec<(String, Vec<String>)> = versions
                     .into_iter()
-                    .map(|(v, ctx)| (v.to_string(), ctx))
+                    .map(|(v, mut ctx)| {
+                        ctx.sort();
+                        (v.to_string(), ctx)
+                    })
                     .collect();
                 versions.sort_by(|a, b| newer_first(&a.0, &b.0));
                 Drift {

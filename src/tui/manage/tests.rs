@@ -700,6 +700,10 @@ fn ctx_command_attaches_a_kubeconfig_context_at_run_time() {
     );
     assert_eq!(m.cluster().address, "https://10.9.0.1:6443");
     assert_eq!(m.ns(), "tenant");
+    assert_eq!(
+        m.status.as_deref(),
+        Some("attached aws-dev (https://10.9.0.1:6443, namespace tenant): watching")
+    );
     // Attached once: asking again switches to it and writes nothing.
     keys(&mut m, ":ctx hz-fsn-rtz-prod");
     update(&mut m, key(KeyCode::Enter));

@@ -226,6 +226,10 @@ fn apply_cluster(
 ) -> bool {
     match msg {
         ClusterMsg::Attached { address, namespace } => {
+            *status = Some(format!(
+                "attached {} ({address}, namespace {namespace}): watching",
+                cluster.context
+            ));
             cluster.address = address;
             cluster.namespace = namespace;
             true
