@@ -212,3 +212,38 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
         Ok(std::process::ExitCode::SUCCESS)
     })
 }
+
+#[cfg(test)]
+mod args_tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command, TuiCommand};
+
+    fn parse(args: &[&str]) -> Result<super::ManageArgs, clap::Error> {
+        let argv = ["openova", "tui", "manage"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Tui(TuiCommand::Manage(a)) => Ok(a),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn manage_args_any_number_of_contexts_all_or_a_pattern_but_one_of_them() {
+        let many: Vec<String> = (0..20).map(|i| format!("region-{i}")).collect();
+        let mut argv = Vec::new();
+        for c in &many {
+            argv.extend(["--context", c.as_str()]);
+        }
+        assert_eq!(parse(&argv).expect("20 contexts").contexts, many);
+        assert!(parse(&["--all-contexts"]).expect("all").all_contexts);
+        let a = parse(&["--contexts-matching", "hz-*", "--context", "aws-dev"]).expect("both");
+        assert_eq!(a.contexts_matching.as_deref(), Some("hz-*"));
+        assert_eq!(a.namespace, None, "each context's own namespace by default");
+        let none = parse(&["--readonly"]).expect_err("a cluster is required");
+        assert_eq!(
+            none.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "{none}"
+        );
+    }
+}
