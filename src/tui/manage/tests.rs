@@ -772,6 +772,20 @@ fn fleet_versions_newest_first_by_semver_and_groups_contexts() {
 }
 
 #[test]
+fn dashboard_tiles_of_a_fleet_show_the_active_cluster_and_the_worst_other() {
+    let mut m = fixtures::sample_fleet();
+    m.pane = Pane::Dashboard;
+    m.active = 1;
+    let s = screen(&m, 120, 40);
+    assert!(s.contains(" hz-hel-rtz-prod (hel) ◀ "), "{s}");
+    assert!(
+        s.contains(" hz-nbg-rtz-stage "),
+        "the unreachable one:\n{s}"
+    );
+    assert!(!s.contains(" hz-fsn-rtz-prod (fsn) "), "{s}");
+}
+
+#[test]
 fn fleet_enter_opens_the_selected_clusters_dashboard() {
     let mut m = fixtures::sample_fleet();
     m.pane = Pane::Dashboard;
