@@ -1,7 +1,8 @@
 //! The console's budgets (docs: DESIGN §7): frame render at 200×60 with 1,000 Components, bytes
 //! written to the terminal per status change and when idle, and — on a real kube-apiserver with
 //! 1,000 Components — the first complete dashboard, status change → screen latency (p95) and the
-//! console binary's peak RSS with 10,000 Events.
+//! console binary's peak RSS with 10,000 Events; the Fleet pane of 20 contexts × 100 Components
+//! (render, and from connecting to the complete fleet).
 //!
 //! The API-server parts need the local kube-apiserver (tests/k8s/build-apiserver.sh); without it
 //! they print a notice and measure nothing.
@@ -69,6 +70,44 @@ fn update_status_change_1000_components(bencher: Bencher) {
                 msg: ClusterMsg::ComponentChanged(Box::new(c)),
             },
         )
+    });
+}
+
+/// The Fleet: this many clusters of [`FLEET_COMPONENTS`] each.
+const FLEET_CLUSTERS: usize = 20;
+const FLEET_COMPONENTS: usize = 100;
+
+/// A fleet of [`FLEET_CLUSTERS`] copies of a 100-Component platform, one with a drifted
+/// version, on the Fleet pane.
+fn fleet_model() -> Model {
+    let one = fixtures::large(FLEET_COMPONENTS, 0);
+    let mut clusters = Vec::new();
+    for i in 0..FLEET_CLUSTERS {
+        let mut c = one.cluster().clone();
+        c.context = format!("region-{i:02}");
+        if i == 7
+            && let Some(x) = c.components.get_mut("component-0042")
+        {
+            x.version = "1.3.0".into();
+        }
+        clusters.push(c);
+    }
+    let mut m = Model::new(clusters, "openova-system", false, one.catalog.clone());
+    m.pane = Pane::Fleet;
+    m
+}
+
+/// The Fleet pane of 20 clusters × 100 Components, rows sorted and drift computed, at 120×40.
+#[divan::bench]
+fn render_fleet_20_clusters_100_components(bencher: Bencher) {
+    let model = fleet_model();
+    assert_eq!(model.drift().len(), 1);
+    let theme = Theme::builtin("default").unwrap_or_else(|_| Theme::mono());
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
+    bencher.bench_local(|| {
+        term.clear().unwrap_or_else(|e| panic!("{e}"));
+        term.draw(|f| panes::render(&model, f, &theme))
+            .unwrap_or_else(|e| panic!("{e}"));
     });
 }
 
@@ -183,24 +222,7 @@ async fn populate(server: &ApiServer) -> String {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let api: Api<Component> = Api::namespaced(client.clone(), &ns);
-    futures::stream::iter(0..COMPONENTS)
-        .map(|i| {
-            let api = api.clone();
-            async move {
-                let spec: ComponentSpec = serde_json::from_value(serde_json::json!({
-                    "chart": format!("bp-component-{i:04}"), "version": "1.2.3",
-                }))
-                .unwrap_or_else(|e| panic!("{e}"));
-                let name = format!("component-{i:04}");
-                api.create(&PostParams::default(), &Component::new(&name, spec))
-                    .await
-                    .unwrap_or_else(|e| panic!("{e}"));
-                set_health(&api, &name, "Healthy").await;
-            }
-        })
-        .buffer_unordered(16)
-        .collect::<Vec<_>>()
-        .await;
+    create_components(&api, COMPONENTS).await;
     let events: Api<k8s_openapi::api::core::v1::Event> = Api::namespaced(client, &ns);
     let ns2 = ns.clone();
     futures::stream::iter(0..EVENTS)
@@ -222,6 +244,28 @@ async fn populate(server: &ApiServer) -> String {
         .collect::<Vec<_>>()
         .await;
     ns
+}
+
+/// `n` healthy Components `component-0000`… at 1.2.3.
+async fn create_components(api: &Api<Component>, n: usize) {
+    futures::stream::iter(0..n)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let spec: ComponentSpec = serde_json::from_value(serde_json::json!({
+                    "chart": format!("bp-component-{i:04}"), "version": "1.2.3",
+                }))
+                .unwrap_or_else(|e| panic!("{e}"));
+                let name = format!("component-{i:04}");
+                api.create(&PostParams::default(), &Component::new(&name, spec))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                set_health(&api, &name, "Healthy").await;
+            }
+        })
+        .buffer_unordered(16)
+        .collect::<Vec<_>>()
+        .await;
 }
 
 async fn set_health(api: &Api<Component>, name: &str, health: &str) {
@@ -436,5 +480,84 @@ fn rss_console_binary_1000_components_10000_events(bencher: Bencher) {
         let _ = writer.write_all(b"q");
         let _ = writer.flush();
         let _ = child.wait();
+    });
+}
+
+/// 20 namespaces of 100 Components on the test API server: one per context of the fleet.
+fn fleet_env() -> Option<(&'static Env, &'static [String])> {
+    static NAMESPACES: OnceLock<Vec<String>> = OnceLock::new();
+    let env = env()?;
+    let namespaces = NAMESPACES.get_or_init(|| {
+        env.rt.block_on(async {
+            let client = env
+                .server
+                .admin_client()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut out = Vec::new();
+            for i in 0..FLEET_CLUSTERS {
+                let ns = env
+                    .server
+                    .namespace(&format!("fleet-{i:02}"))
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                create_components(&Api::namespaced(client.clone(), &ns), FLEET_COMPONENTS).await;
+                out.push(ns);
+            }
+            out
+        })
+    });
+    Some((env, namespaces))
+}
+
+/// From connecting 20 contexts (one namespace each) to a drawn Fleet pane listing every one
+/// with all 100 of its Components (budget: 1 s).
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn first_complete_fleet_20_contexts_100_components(bencher: Bencher) {
+    let Some((env, namespaces)) = fleet_env() else {
+        return;
+    };
+    bencher.bench_local(|| {
+        env.rt.block_on(async {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let mut clusters = Vec::new();
+            for (i, ns) in namespaces.iter().enumerate() {
+                let conn = cluster::connect(&ConnectOptions {
+                    kubeconfig: Some(env.server.kubeconfig_path().to_owned()),
+                    context: Some(ADMIN_CONTEXT.to_owned()),
+                    namespace: Some(ns.clone()),
+                })
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+                clusters.push(openova::tui::manage::model::ClusterView::new(
+                    format!("fleet-{i:02}"),
+                    conn.server_url.clone(),
+                ));
+                watchers::spawn(i, conn, tx.clone());
+            }
+            let mut model = Model::new(
+                clusters,
+                "openova-system",
+                false,
+                views::catalog_entries(openova::catalog::embedded()),
+            );
+            model.pane = Pane::Fleet;
+            let mut console = Console::new(model, Theme::mono());
+            let complete = |m: &Model| {
+                m.clusters
+                    .iter()
+                    .all(|c| c.synced && c.components.len() == FLEET_COMPONENTS)
+            };
+            while !complete(&console.model) {
+                let Some(msg) = rx.recv().await else {
+                    panic!("feed ended")
+                };
+                console.apply(msg);
+            }
+            let mut term =
+                Terminal::new(TestBackend::new(120, 40)).unwrap_or_else(|e| panic!("{e}"));
+            term.draw(|f| panes::render(&console.model, f, &console.theme))
+                .unwrap_or_else(|e| panic!("{e}"));
+        })
     });
 }

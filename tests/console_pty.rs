@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use kube::Api;
 use kube::api::PostParams;
-use openova::crd::Platform;
+use openova::crd::{Component, ComponentSpec, Platform};
 use openova::manager::stand_in::StandIn;
 use openova::testenv::{self, ADMIN_CONTEXT, ApiServer};
 
@@ -343,4 +343,120 @@ fn console_uninstall_ticks_a_dependency_no_longer_needed_and_the_manager_removes
     );
     console.quit();
     let _ = stop_tx.send(());
+}
+
+/// A fleet of three contexts on one API server, each with its own namespace (the documented
+/// stand-in for three clusters: the console keys everything by context): two taken by
+/// `--contexts-matching` and `--context`, the third attached at run time with `:ctx`. grafana
+/// runs 11.3.0 on two and 11.4.0 on the third; the Fleet pane lists all three and flags the
+/// drift under the table and on every row.
+#[test]
+fn console_fleet_of_three_contexts_flags_the_drifted_version() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let server = ApiServer::launch_with(bins).expect("API server starts");
+    server.install_crds().expect("CRDs install");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = rt.block_on(server.admin_client()).unwrap();
+    let catalog = openova::catalog::embedded();
+    let mut contexts = Vec::new();
+    for (ctx, grafana) in [
+        ("fleet-fsn", "11.3.0"),
+        ("fleet-hel", "11.3.0"),
+        ("fleet-nbg", "11.4.0"),
+    ] {
+        let ns = rt.block_on(server.namespace(ctx)).unwrap();
+        let api = Api::<Component>::namespaced(client.clone(), &ns);
+        for (name, version) in [("cilium", "1.16.2"), ("grafana", grafana)] {
+            let spec = ComponentSpec::of_catalog(catalog.get(name).unwrap(), version);
+            rt.block_on(api.create(&PostParams::default(), &Component::new(name, spec)))
+                .expect("Component created");
+        }
+        contexts.push((ctx, ns));
+    }
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = fleet_kubeconfig(server.kubeconfig_path(), &contexts, home.path());
+    let mut cmd = pty::openova([
+        "tui",
+        "manage",
+        "--contexts-matching",
+        "fleet-f*",
+        "--context",
+        "fleet-hel",
+    ]);
+    cmd.arg("--kubeconfig");
+    cmd.arg(&kubeconfig);
+    cmd.env("HOME", home.path());
+    cmd.env("OPENOVA_STATE_DIR", home.path().join("state"));
+    cmd.env("XDG_CONFIG_HOME", home.path().join("config"));
+    let mut console =
+        Pty::spawn(cmd, 40, 120).waits(Duration::from_secs(60), Duration::from_millis(50));
+    console.wait_text("[Cluster: fleet-hel] 1/2");
+    console.send("6");
+    console.wait_for("two clusters listed", |t| {
+        ["fleet-fsn", "fleet-hel"]
+            .iter()
+            .all(|c| fleet_row(t, c).is_some_and(|r| r.contains("Live")))
+    });
+    let s = console.wait_text("No version drift");
+    assert!(
+        fleet_row(&s, "fleet-nbg").is_none(),
+        "not attached yet:\n{s}"
+    );
+
+    // A context of the kubeconfig that was not given at start: attached, watched, shown.
+    console.send(":");
+    console.type_text("ctx fleet-nbg");
+    console.send(ENTER);
+    console.wait_text("[Cluster: fleet-nbg] 3/3");
+    console.send("6");
+    console.wait_text("attached fleet-nbg");
+    let s = console.wait_for("the drift flagged", |t| {
+        t.contains("grafana: 11.4.0 on fleet-nbg; 11.3.0 on fleet-fsn, fleet-hel")
+    });
+    for c in ["fleet-fsn", "fleet-hel", "fleet-nbg"] {
+        let r = fleet_row(&s, c).unwrap_or_else(|| panic!("{c} listed:\n{s}"));
+        assert!(r.contains("Live") && r.contains("≠1"), "{c}: {r}\n{s}");
+    }
+    assert!(s.contains("Version drift (1 component differs"), "{s}");
+
+    // An unknown name is refused with the contexts there are; nothing is attached.
+    console.send(":");
+    console.type_text("ctx fleet-xyz");
+    console.send(ENTER);
+    let s = console.wait_text("no context named");
+    assert!(s.contains("fleet-fsn, fleet-hel, fleet-nbg"), "{s}");
+    console.send(ESC);
+    console.quit();
+}
+
+/// The Fleet pane's row of `context` (selected or not).
+fn fleet_row<'a>(screen: &'a str, context: &str) -> Option<&'a str> {
+    screen
+        .lines()
+        .find(|l| l.contains(&format!("│ {context} ")) || l.contains(&format!("│›{context} ")))
+}
+
+/// The test server's kubeconfig with one more context per (name, namespace), as the admin.
+fn fleet_kubeconfig(base: &Path, contexts: &[(&str, String)], dir: &Path) -> std::path::PathBuf {
+    let mut config = kube::config::Kubeconfig::read_from(base).unwrap();
+    let admin = config
+        .contexts
+        .iter()
+        .find(|c| c.name == ADMIN_CONTEXT)
+        .cloned()
+        .unwrap();
+    for (name, ns) in contexts {
+        let mut c = admin.clone();
+        c.name = name.to_string();
+        if let Some(ctx) = c.context.as_mut() {
+            ctx.namespace = Some(ns.clone());
+        }
+        config.contexts.push(c);
+    }
+    // JSON is YAML: kube reads it back as it is.
+    let path = dir.join("fleet-kubeconfig");
+    std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
+    path
 }

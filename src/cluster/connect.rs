@@ -151,6 +151,115 @@ pub async fn connect_contexts(
     Ok(conns)
 }
 
+/// Which contexts to attach: the named ones, every one matching a pattern, or all of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContextChoice {
+    /// `--context`, each in the order given.
+    pub named: Vec<String>,
+    /// `--contexts-matching`: a glob (`*` any text, `?` one character) over context names.
+    pub matching: Option<String>,
+    /// `--all-contexts`.
+    pub all: bool,
+}
+
+/// The contexts `choice` selects from `loaded`, in the order named, then in file order; each
+/// once. A named context that does not exist, or a pattern that matches nothing, is an error
+/// listing the contexts that do exist.
+pub fn select_contexts(
+    loaded: &LoadedKubeconfig,
+    choice: &ContextChoice,
+) -> Result<Vec<String>, ClusterError> {
+    let available = loaded.context_names();
+    let mut out: Vec<String> = Vec::new();
+    for name in &choice.named {
+        if !available.contains(name) {
+            return Err(ClusterError::ContextMissing {
+                name: name.clone(),
+                available,
+            });
+        }
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    if let Some(pattern) = &choice.matching {
+        let matched: Vec<&String> = available.iter().filter(|n| glob(pattern, n)).collect();
+        if matched.is_empty() {
+            return Err(ClusterError::NoContextMatches {
+                pattern: pattern.clone(),
+                available,
+            });
+        }
+        for n in matched {
+            if !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+    }
+    if choice.all {
+        if available.is_empty() {
+            return Err(ClusterError::NoContext { available });
+        }
+        for n in &available {
+            if !out.contains(n) {
+                out.push(n.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Shell-style match of a whole name: `*` is any text (also none), `?` one character.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    // Iterative matcher with one backtrack point (the last `*`): linear in practice.
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ni));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == n[ni] => {
+                pi += 1;
+                ni += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    pi = sp + 1;
+                    ni = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The API server URL a context points at, as the kubeconfig writes it (empty when the
+/// context or its cluster is missing): shown before the client is built.
+pub fn server_of(loaded: &LoadedKubeconfig, context: &str) -> String {
+    let cluster = loaded
+        .config
+        .contexts
+        .iter()
+        .find(|c| c.name == context)
+        .and_then(|c| c.context.as_ref())
+        .map(|c| c.cluster.clone());
+    loaded
+        .config
+        .clusters
+        .iter()
+        .find(|c| Some(&c.name) == cluster.as_ref())
+        .and_then(|c| c.cluster.as_ref())
+        .and_then(|c| c.server.clone())
+        .map(|s| s.trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
 /// Builds a client for `context` (or the current-context) of an already loaded kubeconfig.
 /// Makes no network call: reachability is [`super::probe`]'s business.
 pub async fn connect_with(
@@ -305,6 +414,88 @@ mod tests {
             connect_with(&loaded, None, None).await,
             Err(ClusterError::NoContext { .. })
         ));
+    }
+
+    fn three_contexts(dir: &Path) -> LoadedKubeconfig {
+        let mut body = String::from("apiVersion: v1\nkind: Config\nclusters:\n");
+        let names = ["hz-fsn-rtz-prod", "hz-hel-rtz-prod", "aws-dev"];
+        for (i, n) in names.iter().enumerate() {
+            body.push_str(&format!(
+                "- name: {n}\n  cluster:\n    server: https://10.0.0.{i}:6443/\n"
+            ));
+        }
+        body.push_str("users:\n- name: u\n  user:\n    token: abc\ncontexts:\n");
+        for n in names {
+            body.push_str(&format!(
+                "- name: {n}\n  context:\n    cluster: {n}\n    user: u\n"
+            ));
+        }
+        let p = write(dir, "three", &body);
+        load_kubeconfig_from(Some(&p), None, None).expect("loads")
+    }
+
+    #[test]
+    fn select_contexts_named_matching_and_all_each_once_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let loaded = three_contexts(dir.path());
+        let choice = |named: &[&str], matching: Option<&str>, all| ContextChoice {
+            named: named.iter().map(|s| s.to_string()).collect(),
+            matching: matching.map(str::to_string),
+            all,
+        };
+        let pick = |c: ContextChoice| select_contexts(&loaded, &c).expect("selects");
+        assert_eq!(
+            pick(choice(
+                &["aws-dev", "hz-fsn-rtz-prod", "aws-dev"],
+                None,
+                false
+            )),
+            ["aws-dev", "hz-fsn-rtz-prod"]
+        );
+        assert_eq!(
+            pick(choice(&[], Some("hz-*-prod"), false)),
+            ["hz-fsn-rtz-prod", "hz-hel-rtz-prod"]
+        );
+        assert_eq!(
+            pick(choice(&["aws-dev"], Some("hz-???-rtz-prod"), false)),
+            ["aws-dev", "hz-fsn-rtz-prod", "hz-hel-rtz-prod"]
+        );
+        assert_eq!(
+            pick(choice(&[], None, true)),
+            ["hz-fsn-rtz-prod", "hz-hel-rtz-prod", "aws-dev"]
+        );
+        let none = select_contexts(&loaded, &choice(&[], Some("gcp-*"), false))
+            .expect_err("matches nothing");
+        assert_eq!(
+            none.to_string(),
+            "no context of the kubeconfig matches `gcp-*` (`*` any text, `?` one character); \
+             available: hz-fsn-rtz-prod, hz-hel-rtz-prod, aws-dev"
+        );
+        let unknown =
+            select_contexts(&loaded, &choice(&["prod"], None, true)).expect_err("unknown name");
+        assert!(
+            unknown
+                .to_string()
+                .contains("available: hz-fsn-rtz-prod, hz-hel-rtz-prod, aws-dev"),
+            "{unknown}"
+        );
+        assert_eq!(
+            server_of(&loaded, "hz-hel-rtz-prod"),
+            "https://10.0.0.1:6443"
+        );
+        assert_eq!(server_of(&loaded, "nope"), "");
+    }
+
+    #[test]
+    fn glob_matches_whole_names() {
+        assert!(glob("*", ""));
+        assert!(glob("hz-*", "hz-fsn"));
+        assert!(!glob("hz-*", "aws-hz-fsn"));
+        assert!(glob("*prod", "hz-fsn-prod"));
+        assert!(glob("a*b*c", "axxbyyc"));
+        assert!(!glob("a*b*c", "axxbyy"));
+        assert!(glob("h?l", "hel"));
+        assert!(!glob("h?l", "hl"));
     }
 
     #[test]

@@ -30,6 +30,16 @@ pub enum ClusterError {
     )]
     NoContext { available: Vec<String> },
 
+    /// `--contexts-matching` matched no context of the kubeconfig.
+    #[error(
+        "no context of the kubeconfig matches `{pattern}` (`*` any text, `?` one character); {}",
+        list_available(available)
+    )]
+    NoContextMatches {
+        pattern: String,
+        available: Vec<String>,
+    },
+
     /// Nothing answered at the API server's address.
     #[error(
         "cannot reach the API server of `{context}` at {address}: {reason}. Check that the cluster \

@@ -317,13 +317,7 @@ pub fn keybindings() -> String {
 
     let _ = writeln!(out, "## Day-2 console\n");
     // Keys every pane lists are printed once.
-    let panes = [
-        Pane::Dashboard,
-        Pane::Components,
-        Pane::Upgrades,
-        Pane::Alerts,
-        Pane::Settings,
-    ];
+    let panes = Pane::ALL;
     let per_pane: Vec<Vec<KeyHint>> = panes
         .iter()
         .map(|p| {
@@ -349,6 +343,7 @@ pub fn keybindings() -> String {
         (Pane::Upgrades, "Upgrades (3)"),
         (Pane::Alerts, "Alerts (4)"),
         (Pane::Settings, "Settings (5)"),
+        (Pane::Fleet, "Fleet (6)"),
     ] {
         let mut m = ConsoleModel::new(Vec::new(), "openova-system", false, Vec::new());
         m.pane = pane;

@@ -855,7 +855,7 @@ fn details_lines(model: &Model, name: &str, theme: &Theme) -> Vec<Line<'static>>
         let primary = delivery_of(model, c);
         lines.push(section("Delivered as", theme));
         lines.push(Line::from(Span::styled(
-            format!("  {}", describe_primary(&primary, &model.namespace)),
+            format!("  {}", describe_primary(&primary, model.ns())),
             theme.text,
         )));
         lines.push(section("Endpoints", theme));
@@ -900,7 +900,7 @@ fn delivery_of(
         .delivery
         .or_else(|| model.cluster().platform.as_ref().and_then(|p| p.delivery))
         .unwrap_or_default();
-    crate::manager::delivery::primary_of(backend, &model.namespace, &c.name)
+    crate::manager::delivery::primary_of(backend, model.ns(), &c.name)
 }
 
 fn describe_primary(p: &crate::manager::delivery::Primary, namespace: &str) -> String {

@@ -3,7 +3,7 @@
 //! reporting back as a message.
 
 use std::io::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -12,16 +12,84 @@ use tokio::sync::mpsc::UnboundedSender;
 use super::update::{ClusterMsg, Effect, Msg, Request, When};
 use super::views::catalog_entries;
 use crate::cluster::commands;
-use crate::cluster::connect::ClusterConn;
+use crate::cluster::connect::{ClusterConn, LoadedKubeconfig};
 use crate::cluster::error::ClusterError;
 use crate::crd::{ComponentSpec, Platform};
 use crate::domain::catalog::Catalog;
 use crate::tui::runtime::EffectRunner;
 
+/// Connections by cluster index; a context attached at run time (`:ctx NAME`) is added once its
+/// client is built, from the task that builds it.
+type Conns = Arc<Mutex<Vec<Option<ClusterConn>>>>;
+
 /// Performs the console's effects against the attached clusters.
 pub struct Runner {
-    pub conns: Vec<ClusterConn>,
-    pub catalog: Arc<Catalog>,
+    conns: Conns,
+    catalog: Arc<Catalog>,
+    /// The kubeconfig the console started from: contexts attached later come from it.
+    kubeconfig: Arc<LoadedKubeconfig>,
+    /// `--namespace`, when given (else each context's own).
+    namespace: Option<String>,
+}
+
+impl Runner {
+    pub fn new(
+        conns: Vec<ClusterConn>,
+        catalog: Catalog,
+        kubeconfig: LoadedKubeconfig,
+        namespace: Option<String>,
+    ) -> Runner {
+        Runner {
+            conns: Arc::new(Mutex::new(conns.into_iter().map(Some).collect())),
+            catalog: Arc::new(catalog),
+            kubeconfig: Arc::new(kubeconfig),
+            namespace,
+        }
+    }
+
+    fn conn(&self, i: usize) -> Option<ClusterConn> {
+        lock(&self.conns).get(i).cloned().flatten()
+    }
+}
+
+fn lock(conns: &Conns) -> std::sync::MutexGuard<'_, Vec<Option<ClusterConn>>> {
+    // A panic while holding the lock leaves a plain Vec behind: still usable.
+    conns.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Build the client of `context`, record it as cluster `cluster` and start its watchers; a
+/// context that cannot be used is reported on that cluster's screen.
+async fn attach(
+    conns: Conns,
+    kubeconfig: &LoadedKubeconfig,
+    namespace: Option<&str>,
+    cluster: usize,
+    context: &str,
+    tx: UnboundedSender<Msg>,
+) {
+    match crate::cluster::connect::connect_with(kubeconfig, Some(context), namespace).await {
+        Ok(conn) => {
+            {
+                let mut all = lock(&conns);
+                if all.len() <= cluster {
+                    all.resize(cluster + 1, None);
+                }
+                all[cluster] = Some(conn.clone());
+            }
+            let msg = ClusterMsg::Attached {
+                address: conn.server_url.clone(),
+                namespace: conn.namespace.clone(),
+            };
+            let _ = tx.send(Msg::Cluster { cluster, msg });
+            super::watchers::spawn(cluster, conn, tx);
+        }
+        Err(e) => {
+            let msg = ClusterMsg::KubeconfigInvalid {
+                error: e.to_string(),
+            };
+            let _ = tx.send(Msg::Cluster { cluster, msg });
+        }
+    }
 }
 
 /// The Component spec the console writes for `name` at `version`, from the catalog; None for
@@ -48,14 +116,30 @@ fn parse_time(rfc3339: &str) -> Result<Time, String> {
 impl EffectRunner<Effect, Msg> for Runner {
     fn perform(&mut self, effect: Effect, tx: &UnboundedSender<Msg>) {
         let tx = tx.clone();
-        let conn_of = |i: usize| self.conns.get(i).cloned();
+        let conn_of = |i: usize| self.conn(i);
         match effect {
             Effect::Copy(text) => copy_to_clipboard(&text),
             Effect::SetTheme(_) => {}
-            Effect::RefreshCatalog => {
+            Effect::Attach { cluster, context } => {
                 let conns = self.conns.clone();
+                let kubeconfig = self.kubeconfig.clone();
+                let namespace = self.namespace.clone();
                 tokio::spawn(async move {
-                    let msg = refresh_catalog(&conns).await;
+                    attach(
+                        conns,
+                        &kubeconfig,
+                        namespace.as_deref(),
+                        cluster,
+                        &context,
+                        tx,
+                    )
+                    .await;
+                });
+            }
+            Effect::RefreshCatalog => {
+                let first = self.conn(0);
+                tokio::spawn(async move {
+                    let msg = refresh_catalog(first.as_ref()).await;
                     let _ = tx.send(msg);
                 });
             }
@@ -217,8 +301,8 @@ async fn schedule_upgrade(
 }
 
 /// Reload the catalog: from the ConfigMap the Platform names, else the embedded one.
-async fn refresh_catalog(conns: &[ClusterConn]) -> Msg {
-    let Some(conn) = conns.first() else {
+async fn refresh_catalog(conn: Option<&ClusterConn>) -> Msg {
+    let Some(conn) = conn else {
         return Msg::CatalogRefreshFailed {
             error: "no cluster attached".into(),
         };

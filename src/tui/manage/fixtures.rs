@@ -9,7 +9,7 @@ use crate::domain::health::Health;
 
 use super::model::{
     CatalogEntry, ClusterView, ComponentView, ConditionView, Connection, Endpoint, EventView,
-    Group, Model, PlatformView, RollbackView, Severity,
+    Group, Model, Pane, PlatformView, RollbackView, Severity,
 };
 
 /// The fixed "now" of every sample.
@@ -271,6 +271,35 @@ pub fn sample_two_regions() -> Model {
         g.health = Health::Degraded;
     }
     Model::new(vec![cluster_fsn(), hel], "openova-system", false, catalog())
+}
+
+/// A fleet of three: Falkenstein as in [`sample`]; Helsinki already on grafana 11.4.0, which
+/// is degraded there (the drift between the two regions); Nuremberg staging unreachable
+/// before it ever listed. The kubeconfig also has `aws-dev`, not attached.
+pub fn sample_fleet() -> Model {
+    let mut hel = cluster_fsn();
+    hel.context = "hz-hel-rtz-prod".into();
+    hel.address = "https://10.0.2.10:6443".into();
+    if let Some(g) = hel.components.get_mut("grafana") {
+        g.version = "11.4.0".into();
+        g.installed_version = Some("11.4.0".into());
+        g.available_upgrades.clear();
+        g.rollback = None;
+        g.health = Health::Degraded;
+    }
+    let mut nbg = ClusterView::new("hz-nbg-rtz-stage", "https://10.0.3.10:6443");
+    nbg.connection = Connection::Unreachable {
+        error: "connection refused".into(),
+    };
+    let mut m = Model::new(
+        vec![cluster_fsn(), hel, nbg],
+        "openova-system",
+        false,
+        catalog(),
+    );
+    m.kube_contexts.push("aws-dev".into());
+    m.pane = Pane::Fleet;
+    m
 }
 
 /// [`sample`] with an inference stack the Platform selects: KServe, installed with the

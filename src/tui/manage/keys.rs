@@ -50,6 +50,8 @@ pub enum Action {
     /// Drop a scheduled (or refused) version change.
     CancelUpgrade,
     Change,
+    /// Fleet: show the selected cluster's dashboard.
+    OpenCluster,
 }
 
 const fn b(
@@ -85,7 +87,7 @@ pub const GLOBAL: &[Binding<Action>] = &[
     b(
         A::NextPane,
         &[Chord::key(KeyCode::Tab)],
-        "1-5 / Tab",
+        "1-6 / Tab",
         "switch pane",
         Help,
     ),
@@ -101,8 +103,15 @@ pub const GLOBAL: &[Binding<Action>] = &[
     b(A::Pane(2), &[Chord::ch('3')], "3", "Upgrades", Hidden),
     b(A::Pane(3), &[Chord::ch('4')], "4", "Alerts", Hidden),
     b(A::Pane(4), &[Chord::ch('5')], "5", "Settings", Hidden),
+    b(A::Pane(5), &[Chord::ch('6')], "6", "Fleet", Hidden),
     b(A::CommandLine, &[Chord::ch(':')], ":", "command line", Help),
-    b(A::CtxCommand, &[], ":ctx [NAME]", "switch cluster", Help),
+    b(
+        A::CtxCommand,
+        &[],
+        ":ctx [NAME]",
+        "switch/attach cluster",
+        Help,
+    ),
 ];
 
 /// Moving in a list, unlisted (panes that want it listed name it in their own table).
@@ -254,6 +263,11 @@ pub const SETTINGS: &[Binding<Action>] = &[b(
     Footer,
 )];
 
+pub const FLEET: &[Binding<Action>] = &[
+    b(A::OpenCluster, ENTER, "Enter", "open dashboard", Footer),
+    b(A::Up, UP, "↑/↓", "cluster", Footer),
+];
+
 /// The tables that answer keys in the model's current mode, most specific first.
 pub fn tables(model: &Model) -> Vec<&'static [Binding<Action>]> {
     match model.pane {
@@ -264,6 +278,7 @@ pub fn tables(model: &Model) -> Vec<&'static [Binding<Action>]> {
         Pane::Upgrades => vec![UPGRADES, LIST, GLOBAL],
         Pane::Alerts => vec![ALERTS, GLOBAL],
         Pane::Settings => vec![SETTINGS, LIST, GLOBAL],
+        Pane::Fleet => vec![FLEET, LIST, GLOBAL],
     }
 }
 
@@ -307,7 +322,7 @@ mod tests {
     use crossterm::event::{KeyEvent, KeyModifiers};
 
     const ALL: &[&[Binding<Action>]] = &[
-        ANYWHERE, GLOBAL, LIST, DASHBOARD, COMPONENTS, FILTERING, UPGRADES, ALERTS, SETTINGS,
+        ANYWHERE, GLOBAL, LIST, DASHBOARD, COMPONENTS, FILTERING, UPGRADES, ALERTS, SETTINGS, FLEET,
     ];
 
     fn event(c: &Chord, table: &[Binding<Action>]) -> KeyEvent {
@@ -365,7 +380,9 @@ mod tests {
 
     #[test]
     fn key_tables_pane_keys_do_not_shadow_global_ones() {
-        for table in [DASHBOARD, COMPONENTS, UPGRADES, ALERTS, SETTINGS, LIST] {
+        for table in [
+            DASHBOARD, COMPONENTS, UPGRADES, ALERTS, SETTINGS, FLEET, LIST,
+        ] {
             for row in GLOBAL {
                 for chord in row.chords {
                     let key = event(chord, GLOBAL);

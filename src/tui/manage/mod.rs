@@ -1,4 +1,4 @@
-//! Owns `openova tui manage`: the day-2 console attached to one or two clusters' `Platform` and
+//! Owns `openova tui manage`: the day-2 console attached to any number of clusters' `Platform` and
 //! `Component` resources. State lives in `model`, reactions in `update`, drawing in `panes` and
 //! `dialogs`; cluster objects become views in `views`, arrive through `watchers` and writes go
 //! out through `effects`; this file wires them to the terminal runtime.
@@ -29,16 +29,31 @@ use update::{Effect, Msg};
 
 /// Arguments of `openova tui manage`.
 #[derive(Debug, clap::Args)]
+#[command(group(
+    clap::ArgGroup::new("clusters")
+        .required(true)
+        .multiple(true)
+        .args(["contexts", "all_contexts", "contexts_matching"])
+))]
 pub struct ManageArgs {
-    /// Kubeconfig context to attach to; give it twice to watch both regions (`:ctx` switches).
-    #[arg(long = "context", required = true, num_args = 1, action = clap::ArgAction::Append)]
+    /// Kubeconfig context to attach to; give it once per cluster (both regions, a whole fleet).
+    /// `:ctx NAME` switches, and attaches any other context of the kubeconfig at run time.
+    #[arg(long = "context", num_args = 1, action = clap::ArgAction::Append)]
     pub contexts: Vec<String>,
+    /// Attach every context of the kubeconfig.
+    #[arg(long)]
+    pub all_contexts: bool,
+    /// Attach every context whose name matches GLOB (`*` any text, `?` one character), e.g.
+    /// `'hz-*-prod'`.
+    #[arg(long, value_name = "GLOB")]
+    pub contexts_matching: Option<String>,
     /// Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, env = "KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
-    /// Namespace holding the Platform and Component resources.
-    #[arg(long, default_value = "openova-system")]
-    pub namespace: String,
+    /// Namespace holding the Platform and Component resources (default: each context's own
+    /// namespace, else openova-system).
+    #[arg(long)]
+    pub namespace: Option<String>,
     /// Watch only: every install, uninstall and upgrade action is disabled.
     #[arg(long)]
     pub readonly: bool,
@@ -133,37 +148,53 @@ fn choose_theme(arg: Option<&str>) -> color_eyre::Result<Theme> {
 
 /// Run the console until the operator quits or the session ends.
 pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
-    if args.contexts.len() > 2 {
-        color_eyre::eyre::bail!(
-            "--context: given {} times; the console attaches to at most two clusters (one per region)",
-            args.contexts.len()
-        );
-    }
     let theme = choose_theme(args.theme.as_deref())?;
     let _log = crate::telemetry::init(crate::telemetry::LogTarget::File);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let opts = crate::cluster::ConnectOptions {
-            kubeconfig: args.kubeconfig.clone(),
-            context: None,
-            namespace: Some(args.namespace.clone()),
+        // Kubeconfig mistakes (unknown context, a pattern matching nothing, unreadable file)
+        // are reported before the screen opens; reachability is shown on the screen, where it
+        // can change.
+        let loaded = crate::cluster::connect::load_kubeconfig(args.kubeconfig.as_deref())?;
+        let choice = crate::cluster::connect::ContextChoice {
+            named: args.contexts.clone(),
+            matching: args.contexts_matching.clone(),
+            all: args.all_contexts,
         };
-        // Kubeconfig mistakes (unknown context, unreadable file) are reported before the screen
-        // opens; reachability is shown on the screen, where it can change.
-        let conns = crate::cluster::connect_contexts(&opts, &args.contexts).await?;
+        let names = crate::cluster::connect::select_contexts(&loaded, &choice)?;
+        let mut conns = Vec::with_capacity(names.len());
+        for name in &names {
+            conns.push(
+                crate::cluster::connect::connect_with(
+                    &loaded,
+                    Some(name),
+                    args.namespace.as_deref(),
+                )
+                .await?,
+            );
+        }
         let clusters = conns
             .iter()
-            .map(|c| model::ClusterView::new(c.context.clone(), c.server_url.clone()))
+            .map(|c| {
+                model::ClusterView::new(c.context.clone(), c.server_url.clone())
+                    .in_namespace(c.namespace.clone())
+            })
             .collect();
         let catalog = crate::catalog::embedded();
+        let namespace = args
+            .namespace
+            .clone()
+            .or_else(|| conns.first().map(|c| c.namespace.clone()))
+            .unwrap_or_else(|| crate::crd::consts::NAMESPACE.to_owned());
         let mut m = Model::new(
             clusters,
-            args.namespace.clone(),
+            namespace,
             args.readonly,
             views::catalog_entries(catalog),
         );
+        m.kube_contexts = loaded.context_names();
         m.themes = crate::tui::theme::BUILTIN
             .iter()
             .map(|s| s.to_string())
@@ -174,13 +205,45 @@ pub fn run(args: ManageArgs) -> crate::cmd::CmdResult {
         for (i, conn) in conns.iter().enumerate() {
             watchers::spawn(i, conn.clone(), tx.clone());
         }
-        let mut runner = effects::Runner {
-            conns,
-            catalog: std::sync::Arc::new(catalog.clone()),
-        };
+        let mut runner = effects::Runner::new(conns, catalog.clone(), loaded, args.namespace);
         let mut guard = crate::tui::terminal::TerminalGuard::enter()?;
         crate::tui::runtime::run(guard.terminal(), &mut console, &mut runner, tx, rx).await?;
         drop(guard);
         Ok(std::process::ExitCode::SUCCESS)
     })
+}
+
+#[cfg(test)]
+mod args_tests {
+    use clap::Parser as _;
+
+    use crate::cli::{Cli, Command, TuiCommand};
+
+    fn parse(args: &[&str]) -> Result<super::ManageArgs, clap::Error> {
+        let argv = ["openova", "tui", "manage"].iter().chain(args);
+        match Cli::try_parse_from(argv)?.command {
+            Command::Tui(TuiCommand::Manage(a)) => Ok(a),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn manage_args_any_number_of_contexts_all_or_a_pattern_but_one_of_them() {
+        let many: Vec<String> = (0..20).map(|i| format!("region-{i}")).collect();
+        let mut argv = Vec::new();
+        for c in &many {
+            argv.extend(["--context", c.as_str()]);
+        }
+        assert_eq!(parse(&argv).expect("20 contexts").contexts, many);
+        assert!(parse(&["--all-contexts"]).expect("all").all_contexts);
+        let a = parse(&["--contexts-matching", "hz-*", "--context", "aws-dev"]).expect("both");
+        assert_eq!(a.contexts_matching.as_deref(), Some("hz-*"));
+        assert_eq!(a.namespace, None, "each context's own namespace by default");
+        let none = parse(&["--readonly"]).expect_err("a cluster is required");
+        assert_eq!(
+            none.kind(),
+            clap::error::ErrorKind::MissingRequiredArgument,
+            "{none}"
+        );
+    }
 }

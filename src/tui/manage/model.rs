@@ -15,7 +15,7 @@ pub const MAX_EVENTS: usize = 1_000;
 /// Points in the health sparkline.
 pub const HEALTH_HISTORY: usize = 60;
 
-/// The five panes, in tab order.
+/// The six panes, in tab order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pane {
     Dashboard,
@@ -23,15 +23,18 @@ pub enum Pane {
     Upgrades,
     Alerts,
     Settings,
+    /// Every attached cluster side by side (its tab is listed once there is more than one).
+    Fleet,
 }
 
 impl Pane {
-    pub const ALL: [Pane; 5] = [
+    pub const ALL: [Pane; 6] = [
         Pane::Dashboard,
         Pane::Components,
         Pane::Upgrades,
         Pane::Alerts,
         Pane::Settings,
+        Pane::Fleet,
     ];
 
     pub fn title(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Pane {
             Pane::Upgrades => "Upgrades",
             Pane::Alerts => "Alerts & events",
             Pane::Settings => "Settings",
+            Pane::Fleet => "Fleet",
         }
     }
 
@@ -365,6 +369,8 @@ pub enum Connection {
 pub struct ClusterView {
     pub context: String,
     pub address: String,
+    /// Namespace of its Platform and Components; empty: the console's `--namespace`.
+    pub namespace: String,
     pub connection: Connection,
     /// False when the manager's lease is missing or expired; data may be stale. `None`
     /// (unknown) until the Lease is judged and whenever the API server is unreachable.
@@ -387,6 +393,7 @@ impl ClusterView {
         ClusterView {
             context: context.into(),
             address: address.into(),
+            namespace: String::new(),
             connection: Connection::Connecting,
             manager_running: None,
             manager_lease: None,
@@ -397,6 +404,38 @@ impl ClusterView {
             pending: BTreeSet::new(),
             synced: false,
         }
+    }
+
+    /// The same cluster watched in `namespace`.
+    pub fn in_namespace(mut self, namespace: impl Into<String>) -> Self {
+        self.namespace = namespace.into();
+        self
+    }
+
+    /// The worst health of its components; Unknown unless the connection is live (the last
+    /// known state of an unreachable cluster says nothing about now).
+    pub fn worst_health(&self) -> Health {
+        if self.connection != Connection::Live {
+            return Health::Unknown;
+        }
+        self.components
+            .values()
+            .map(|c| c.health)
+            .max()
+            .unwrap_or(Health::Unknown)
+    }
+
+    /// The component in the worst state (first by name among equals), unless all are healthy.
+    pub fn worst_component(&self) -> Option<&ComponentView> {
+        self.components
+            .values()
+            .filter(|c| severity(c.health) > 0)
+            .max_by_key(|c| (severity(c.health), std::cmp::Reverse(&c.name)))
+    }
+
+    /// Whether what the watchers reported is current: the server answers and has listed.
+    pub fn is_current(&self) -> bool {
+        self.connection == Connection::Live && self.synced
     }
 
     /// Percentage of installed components that are healthy; None when nothing is installed.
@@ -516,6 +555,91 @@ impl ClusterView {
                 self.health_history.pop_front();
             }
         }
+    }
+}
+
+/// How bad a component's health is for the Fleet: failed worst, healthy 0.
+fn severity(h: Health) -> u8 {
+    match h {
+        Health::Failed => 4,
+        Health::Degraded => 3,
+        Health::Unknown => 2,
+        Health::Installing => 1,
+        Health::Healthy => 0,
+    }
+}
+
+/// Order two version strings newest first: by semver when both are (a leading `v` allowed),
+/// else as text.
+fn newer_first(a: &str, b: &str) -> std::cmp::Ordering {
+    let parse = |v: &str| semver::Version::parse(v.trim_start_matches('v')).ok();
+    match (parse(a), parse(b)) {
+        (Some(x), Some(y)) => y.cmp(&x),
+        _ => b.cmp(a),
+    }
+}
+
+/// One row of the Fleet pane: a cluster and its summary.
+#[derive(Debug, Clone, Copy)]
+pub struct FleetRow<'a> {
+    /// Index into `Model::clusters`.
+    pub index: usize,
+    pub cluster: &'a ClusterView,
+    pub health: Option<u64>,
+    pub worst: Option<&'a ComponentView>,
+    pub upgrades: usize,
+    pub alerts: usize,
+    /// How many of its components run a version another cluster does not.
+    pub drifted: usize,
+}
+
+impl FleetRow<'_> {
+    /// Unusable connections first, then clusters still connecting, then live ones.
+    fn reach_rank(&self) -> u8 {
+        match &self.cluster.connection {
+            Connection::Live if self.cluster.synced => 2,
+            Connection::Live | Connection::Connecting => 1,
+            _ => 0,
+        }
+    }
+
+    /// The reachability column.
+    pub fn reachability(&self) -> &'static str {
+        match &self.cluster.connection {
+            Connection::Live if self.cluster.synced => "Live",
+            Connection::Live => "Listing",
+            Connection::Connecting => "Connecting",
+            Connection::Unreachable { .. } => "Unreachable",
+            Connection::CrdsMissing => "CRDs missing",
+            Connection::Forbidden { .. } => "Forbidden",
+            Connection::KubeconfigInvalid { .. } => "Kubeconfig",
+        }
+    }
+}
+
+/// A component whose installed version differs between clusters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drift {
+    pub component: String,
+    /// Each version (newest first) with the contexts running it.
+    pub versions: Vec<(String, Vec<String>)>,
+}
+
+impl Drift {
+    pub fn on(&self, context: &str) -> bool {
+        self.versions
+            .iter()
+            .any(|(_, ctx)| ctx.iter().any(|c| c == context))
+    }
+
+    /// `grafana: 11.4.0 on hz-fsn-rtz-prod; 11.3.0 on hz-hel-rtz-prod`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = self
+            .versions
+            .iter()
+            .map(|(v, ctx)| format!("{v} on {}", ctx.join(", ")))
+            .collect();
+        format!("{}: {}", self.component, parts.join("; "))
     }
 }
 
@@ -766,6 +890,10 @@ pub struct Model {
     pub alerts_scroll: usize,
     pub dashboard_link: usize,
     pub settings_selected: usize,
+    /// Context of the selected Fleet row (stable while rows re-sort).
+    pub fleet_selected: Option<String>,
+    /// Every context of the kubeconfig, in file order: what `:ctx NAME` may attach.
+    pub kube_contexts: Vec<String>,
     pub dialogs: Vec<Dialog>,
     /// One line at the bottom: what just happened (copied, written, refused…).
     pub status: Option<String>,
@@ -782,6 +910,7 @@ impl Model {
         catalog: Vec<CatalogEntry>,
     ) -> Model {
         let catalog_index = index(&catalog);
+        let kube_contexts = clusters.iter().map(|c| c.context.clone()).collect();
         Model {
             catalog_index,
             clusters,
@@ -803,6 +932,8 @@ impl Model {
             alerts_scroll: 0,
             dashboard_link: 0,
             settings_selected: 0,
+            fleet_selected: None,
+            kube_contexts,
             dialogs: Vec::new(),
             status: None,
             writes_in_flight: 0,
@@ -818,6 +949,92 @@ impl Model {
     pub fn cluster_mut(&mut self) -> &mut ClusterView {
         let i = self.active.min(self.clusters.len().saturating_sub(1));
         &mut self.clusters[i]
+    }
+
+    /// Namespace of the active cluster's Platform and Components.
+    pub fn ns(&self) -> &str {
+        let c = self.cluster();
+        if c.namespace.is_empty() {
+            &self.namespace
+        } else {
+            &c.namespace
+        }
+    }
+
+    /// The panes the tabs list: Fleet once more than one cluster is attached (or while shown).
+    pub fn panes(&self) -> Vec<Pane> {
+        Pane::ALL
+            .into_iter()
+            .filter(|p| *p != Pane::Fleet || self.clusters.len() > 1 || self.pane == Pane::Fleet)
+            .collect()
+    }
+
+    /// Every attached cluster, worst first: unusable connections, then those still
+    /// connecting, then by their worst component, health, alerts and drift; by name among
+    /// equals.
+    pub fn fleet_rows(&self) -> Vec<FleetRow<'_>> {
+        let drift = self.drift();
+        let mut rows: Vec<FleetRow> = self
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(index, c)| FleetRow {
+                index,
+                cluster: c,
+                health: c.health_percent(),
+                worst: c.worst_component(),
+                upgrades: c.upgrades_available(),
+                alerts: c.alert_count(),
+                drifted: drift.iter().filter(|d| d.on(&c.context)).count(),
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            a.reach_rank()
+                .cmp(&b.reach_rank())
+                .then_with(|| {
+                    let s = |r: &FleetRow| r.worst.map_or(0, |c| severity(c.health));
+                    s(b).cmp(&s(a))
+                })
+                .then_with(|| a.health.unwrap_or(101).cmp(&b.health.unwrap_or(101)))
+                .then_with(|| b.alerts.cmp(&a.alerts))
+                .then_with(|| b.drifted.cmp(&a.drifted))
+                .then_with(|| a.cluster.context.cmp(&b.cluster.context))
+        });
+        rows
+    }
+
+    /// Components installed at different versions on different clusters (of those that have
+    /// listed), by name; each with its versions, newest first, and where each runs.
+    pub fn drift(&self) -> Vec<Drift> {
+        let mut by_name: BTreeMap<&str, BTreeMap<&str, Vec<String>>> = BTreeMap::new();
+        for c in self.clusters.iter().filter(|c| c.synced) {
+            for comp in c.components.values() {
+                by_name
+                    .entry(&comp.name)
+                    .or_default()
+                    .entry(comp.shown_version())
+                    .or_default()
+                    .push(c.context.clone());
+            }
+        }
+        by_name
+            .into_iter()
+            .filter(|(_, versions)| versions.len() > 1)
+            .map(|(name, versions)| {
+                let mut versions: Vec<(String, Vec<String>)> = versions
+                    .into_iter()
+                    .map(|(v, mut ctx)| {
+                        ctx.sort();
+                        (v.to_string(), ctx)
+                    })
+                    .collect();
+                versions.sort_by(|a, b| newer_first(&a.0, &b.0));
+                Drift {
+                    component: name.to_string(),
+                    versions,
+                }
+            })
+            .collect()
     }
 
     pub fn entry(&self, name: &str) -> Option<&CatalogEntry> {

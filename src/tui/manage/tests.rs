@@ -65,6 +65,11 @@ fn snapshot_dashboard() {
 }
 
 #[test]
+fn snapshot_fleet() {
+    snap("fleet__three_clusters_one_drift", &fixtures::sample_fleet());
+}
+
+#[test]
 fn snapshot_components() {
     snap("components__installed_only", &on(Pane::Components));
     let mut m = on(Pane::Components);
@@ -650,8 +655,8 @@ fn ctx_command_switches_cluster_and_header_follows() {
 }
 
 #[test]
-fn ctx_command_unknown_name_lists_attached_contexts() {
-    let mut m = fixtures::sample_two_regions();
+fn ctx_command_unknown_name_lists_the_kubeconfig_contexts() {
+    let mut m = fixtures::sample_fleet();
     keys(&mut m, ":ctx prod");
     update(&mut m, key(KeyCode::Enter));
     let Some(Dialog::Command(super::model::CommandDialog { error: Some(e), .. })) =
@@ -659,10 +664,172 @@ fn ctx_command_unknown_name_lists_attached_contexts() {
     else {
         panic!("error expected")
     };
-    assert!(
-        e.contains("hz-fsn-rtz-prod") && e.contains("hz-hel-rtz-prod"),
-        "{e}"
+    assert_eq!(
+        e,
+        "no context named \"prod\" in the kubeconfig; contexts: hz-fsn-rtz-prod, \
+         hz-hel-rtz-prod, hz-nbg-rtz-stage, aws-dev"
     );
+    assert_eq!(m.clusters.len(), 3, "nothing attached");
+}
+
+#[test]
+fn ctx_command_attaches_a_kubeconfig_context_at_run_time() {
+    let mut m = fixtures::sample_fleet();
+    keys(&mut m, ":ctx aws-dev");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        [Effect::Attach {
+            cluster: 3,
+            context: "aws-dev".into()
+        }]
+    );
+    assert!(m.dialogs.is_empty());
+    assert_eq!((m.clusters.len(), m.active), (4, 3));
+    assert_eq!(m.cluster().connection, Connection::Connecting);
+    let attached = ClusterMsg::Attached {
+        address: "https://10.9.0.1:6443".into(),
+        namespace: "tenant".into(),
+    };
+    update(
+        &mut m,
+        Msg::Cluster {
+            cluster: 3,
+            msg: attached,
+        },
+    );
+    assert_eq!(m.cluster().address, "https://10.9.0.1:6443");
+    assert_eq!(m.ns(), "tenant");
+    assert_eq!(
+        m.status.as_deref(),
+        Some("attached aws-dev (https://10.9.0.1:6443, namespace tenant): watching")
+    );
+    // Attached once: asking again switches to it and writes nothing.
+    keys(&mut m, ":ctx hz-fsn-rtz-prod");
+    update(&mut m, key(KeyCode::Enter));
+    keys(&mut m, ":ctx aws-dev");
+    let again = update(&mut m, key(KeyCode::Enter));
+    assert!(again.effects.is_empty());
+    assert_eq!((m.clusters.len(), m.active), (4, 3));
+    // The new cluster is a Fleet row like the others, still connecting.
+    keys(&mut m, "6");
+    assert!(
+        m.fleet_rows()
+            .iter()
+            .any(|r| r.cluster.context == "aws-dev")
+    );
+}
+
+#[test]
+fn fleet_rows_worst_first_and_drift_marked() {
+    let m = fixtures::sample_fleet();
+    let rows = m.fleet_rows();
+    let order: Vec<&str> = rows.iter().map(|r| r.cluster.context.as_str()).collect();
+    // Unreachable first, then the region with a degraded component, then the healthy one.
+    assert_eq!(
+        order,
+        ["hz-nbg-rtz-stage", "hz-hel-rtz-prod", "hz-fsn-rtz-prod"]
+    );
+    assert_eq!(rows[0].reachability(), "Unreachable");
+    let hel = &rows[1];
+    assert_eq!(hel.worst.map(|c| c.name.as_str()), Some("grafana"));
+    assert_eq!((hel.health, hel.alerts, hel.drifted), (Some(83), 1, 1));
+    let fsn = &rows[2];
+    assert_eq!(fsn.worst.map(|c| c.name.as_str()), None);
+    assert_eq!((fsn.upgrades, fsn.drifted), (2, 1));
+    // Only listed clusters count; a missing component is not drift.
+    let drift = m.drift();
+    assert_eq!(drift.len(), 1);
+    assert_eq!(
+        drift[0].describe(),
+        "grafana: 11.4.0 on hz-hel-rtz-prod; 11.3.0 on hz-fsn-rtz-prod"
+    );
+}
+
+#[test]
+fn fleet_versions_newest_first_by_semver_and_groups_contexts() {
+    let mut m = fixtures::sample_fleet();
+    let mut third = m.clusters[0].clone();
+    third.context = "hz-nbg-rtz-prod".into();
+    if let Some(g) = third.components.get_mut("grafana") {
+        g.installed_version = Some("11.10.0".into());
+    }
+    m.clusters[2] = third;
+    let drift = m.drift();
+    assert_eq!(
+        drift[0].describe(),
+        "grafana: 11.10.0 on hz-nbg-rtz-prod; 11.4.0 on hz-hel-rtz-prod; 11.3.0 on hz-fsn-rtz-prod"
+    );
+    m.clusters[2]
+        .components
+        .get_mut("grafana")
+        .unwrap()
+        .installed_version = Some("11.3.0".into());
+    assert_eq!(
+        m.drift()[0].describe(),
+        "grafana: 11.4.0 on hz-hel-rtz-prod; 11.3.0 on hz-fsn-rtz-prod, hz-nbg-rtz-prod"
+    );
+}
+
+#[test]
+fn dashboard_tiles_of_a_fleet_show_the_active_cluster_and_the_worst_other() {
+    let mut m = fixtures::sample_fleet();
+    m.pane = Pane::Dashboard;
+    m.active = 1;
+    let s = screen(&m, 120, 40);
+    assert!(s.contains(" hz-hel-rtz-prod (hel) ◀ "), "{s}");
+    assert!(
+        s.contains(" hz-nbg-rtz-stage "),
+        "the unreachable one:\n{s}"
+    );
+    assert!(!s.contains(" hz-fsn-rtz-prod (fsn) "), "{s}");
+}
+
+#[test]
+fn fleet_enter_opens_the_selected_clusters_dashboard() {
+    let mut m = fixtures::sample_fleet();
+    m.pane = Pane::Dashboard;
+    keys(&mut m, "6");
+    assert_eq!(m.pane, Pane::Fleet);
+    keys(&mut m, "j");
+    assert_eq!(m.fleet_selected.as_deref(), Some("hz-hel-rtz-prod"));
+    update(&mut m, key(KeyCode::Enter));
+    assert_eq!((m.pane, m.active), (Pane::Dashboard, 1));
+    assert_eq!(m.cluster().context, "hz-hel-rtz-prod");
+}
+
+#[test]
+fn fleet_tab_is_listed_once_more_than_one_cluster_is_attached() {
+    let mut one = fixtures::sample();
+    one.pane = Pane::Settings;
+    update(&mut one, key(KeyCode::Tab));
+    assert_eq!(one.pane, Pane::Dashboard, "one cluster: no Fleet tab");
+    assert!(!screen(&one, 80, 24).contains("6 Fleet"));
+    let mut two = fixtures::sample_two_regions();
+    two.pane = Pane::Settings;
+    update(&mut two, key(KeyCode::Tab));
+    assert_eq!(two.pane, Pane::Fleet);
+    update(&mut two, key(KeyCode::BackTab));
+    assert_eq!(two.pane, Pane::Settings);
+    assert!(screen(&two, 80, 24).contains("6 Fleet"));
+}
+
+#[test]
+fn fleet_redraws_for_any_cluster_other_panes_only_for_the_active_one() {
+    let mut m = fixtures::sample_fleet();
+    let report = |m: &mut Model| {
+        update(
+            m,
+            Msg::Cluster {
+                cluster: 2,
+                msg: ClusterMsg::Connected,
+            },
+        )
+    };
+    assert!(report(&mut m).changed);
+    m.pane = Pane::Components;
+    m.clusters[2].connection = Connection::Connecting;
+    assert!(!report(&mut m).changed);
 }
 
 #[test]
@@ -883,6 +1050,7 @@ fn unknown_command_lists_the_commands_there_are() {
         "upgrades",
         "alerts",
         "settings",
+        "fleet",
         "help",
         "quit",
     ] {

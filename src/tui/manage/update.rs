@@ -20,6 +20,11 @@ use crate::tui::widgets::field::Edit;
 /// What a watcher or a write reported about one cluster (by index into `Model::clusters`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClusterMsg {
+    /// A context attached at run time has its client: where it is and what it watches.
+    Attached {
+        address: String,
+        namespace: String,
+    },
     Connecting,
     Connected,
     Unreachable {
@@ -121,6 +126,12 @@ pub enum Effect {
     Copy(String),
     RefreshCatalog,
     SetTheme(String),
+    /// Connect to kubeconfig context `context` as cluster `cluster` (the next index) and
+    /// start watching it.
+    Attach {
+        cluster: usize,
+        context: String,
+    },
 }
 
 /// A request written to a Component's spec (intent only; the manager acts).
@@ -179,13 +190,14 @@ pub fn update(model: &mut Model, msg: Msg) -> Outcome {
 }
 
 fn handle_cluster(model: &mut Model, idx: usize, msg: ClusterMsg) -> Outcome {
-    let visible = idx == model.active || model.pane == Pane::Dashboard;
+    let visible = idx == model.active || matches!(model.pane, Pane::Dashboard | Pane::Fleet);
     let Some(cluster) = model.clusters.get_mut(idx) else {
         return Outcome::unchanged();
     };
     let changed = apply_cluster(cluster, msg, &mut model.status, &mut model.writes_in_flight);
     // A report about a cluster that is not on screen still updates state, but only the
-    // dashboard's tiles show the other cluster; elsewhere there is nothing to redraw.
+    // dashboard's tiles and the Fleet show other clusters; elsewhere there is nothing to
+    // redraw.
     Outcome {
         effects: Vec::new(),
         changed: changed && visible,
@@ -213,6 +225,15 @@ fn apply_cluster(
     in_flight: &mut usize,
 ) -> bool {
     match msg {
+        ClusterMsg::Attached { address, namespace } => {
+            *status = Some(format!(
+                "attached {} ({address}, namespace {namespace}): watching",
+                cluster.context
+            ));
+            cluster.address = address;
+            cluster.namespace = namespace;
+            true
+        }
         ClusterMsg::Connecting => set_connection(cluster, Connection::Connecting),
         ClusterMsg::Connected => set_connection(cluster, Connection::Live),
         ClusterMsg::Unreachable { error } => {
@@ -339,11 +360,8 @@ fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
                 .push(Dialog::Command(CommandDialog::default()));
             Outcome::changed()
         }
-        Action::NextPane => switch_pane(model, (model.pane.index() + 1) % Pane::ALL.len()),
-        Action::PrevPane => switch_pane(
-            model,
-            (model.pane.index() + Pane::ALL.len() - 1) % Pane::ALL.len(),
-        ),
+        Action::NextPane => cycle_pane(model, 1),
+        Action::PrevPane => cycle_pane(model, -1),
         Action::Pane(i) => switch_pane(model, i),
         _ => match model.pane {
             Pane::Dashboard => dashboard_action(model, action),
@@ -351,8 +369,48 @@ fn handle_key(model: &mut Model, key: KeyEvent) -> Outcome {
             Pane::Upgrades => upgrades_action(model, action),
             Pane::Alerts => alerts_action(model, action),
             Pane::Settings => settings_action(model, action),
+            Pane::Fleet => fleet_action(model, action),
         },
     }
+}
+
+/// Tab and Shift+Tab: the next or previous of the panes the tabs list.
+fn cycle_pane(model: &mut Model, by: isize) -> Outcome {
+    let panes = model.panes();
+    let at = panes.iter().position(|p| *p == model.pane).unwrap_or(0) as isize;
+    let next = panes[(at + by).rem_euclid(panes.len() as isize) as usize];
+    switch_pane(model, next.index())
+}
+
+/// The Fleet: move between clusters (worst first); Enter shows one's dashboard.
+fn fleet_action(model: &mut Model, action: Action) -> Outcome {
+    let rows: Vec<(usize, String)> = model
+        .fleet_rows()
+        .iter()
+        .map(|r| (r.index, r.cluster.context.clone()))
+        .collect();
+    let mut sel = model
+        .fleet_selected
+        .as_ref()
+        .and_then(|s| rows.iter().position(|(_, c)| c == s))
+        .unwrap_or(0);
+    if action == Action::OpenCluster {
+        let Some((index, _)) = rows.get(sel) else {
+            return Outcome::unchanged();
+        };
+        let index = *index;
+        let mut out = switch_cluster(model, index);
+        out.merge(switch_pane(model, Pane::Dashboard.index()));
+        return out;
+    }
+    if step(&mut sel, rows.len(), action) || model.fleet_selected.is_none() {
+        let Some((_, ctx)) = rows.get(sel) else {
+            return Outcome::unchanged();
+        };
+        model.fleet_selected = Some(ctx.clone());
+        return Outcome::changed();
+    }
+    Outcome::unchanged()
 }
 
 fn switch_pane(model: &mut Model, i: usize) -> Outcome {
@@ -802,28 +860,46 @@ fn switch_cluster(model: &mut Model, i: usize) -> Outcome {
 }
 
 /// Every command of the `:` line, as an unknown command lists them.
-const COMMANDS: &str = "ctx [NAME], dashboard, components, upgrades, alerts, settings, help, quit";
+const COMMANDS: &str =
+    "ctx [NAME], dashboard, components, upgrades, alerts, settings, fleet, help, quit";
+
+/// `:ctx NAME`: show an attached cluster, or attach any other context of the kubeconfig
+/// (connect and watch, then show it); without a name, the next attached cluster.
+fn ctx_command(model: &mut Model, name: Option<&str>) -> Result<Outcome, String> {
+    let Some(name) = name else {
+        return Ok(switch_cluster(
+            model,
+            (model.active + 1) % model.clusters.len(),
+        ));
+    };
+    if let Some(i) = model.clusters.iter().position(|c| c.context == name) {
+        return Ok(switch_cluster(model, i));
+    }
+    if !model.kube_contexts.iter().any(|c| c == name) {
+        let known = if model.kube_contexts.is_empty() {
+            "the kubeconfig has no contexts".to_string()
+        } else {
+            format!("contexts: {}", model.kube_contexts.join(", "))
+        };
+        return Err(format!(
+            "no context named {name:?} in the kubeconfig; {known}"
+        ));
+    }
+    let cluster = model.clusters.len();
+    model.clusters.push(ClusterView::new(name, ""));
+    let mut out = switch_cluster(model, cluster);
+    model.status = Some(format!("attaching {name}: connecting and watching…"));
+    out.effects.push(Effect::Attach {
+        cluster,
+        context: name.to_string(),
+    });
+    Ok(out)
+}
 
 fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
     let mut words = line.split_whitespace();
     match words.next() {
-        Some("ctx") | Some("context") => {
-            let names: Vec<&str> = model.clusters.iter().map(|c| c.context.as_str()).collect();
-            match words.next() {
-                Some(name) => match names.iter().position(|n| *n == name) {
-                    Some(i) => Ok(switch_cluster(model, i)),
-                    None => Err(format!(
-                        "no attached context named {name:?}; attached: {}",
-                        names.join(", ")
-                    )),
-                },
-                // Without a name, cycle: with two regions this is the common case.
-                None => Ok(switch_cluster(
-                    model,
-                    (model.active + 1) % model.clusters.len(),
-                )),
-            }
-        }
+        Some("ctx") | Some("context") => ctx_command(model, words.next()),
         Some("q") | Some("quit") => Ok(request_quit(model)),
         Some("help") | Some("?") | Some("h") => {
             model.dialogs.push(Dialog::Help);
@@ -836,6 +912,7 @@ fn run_command(model: &mut Model, line: &str) -> Result<Outcome, String> {
                 "upgrades" => Some(Pane::Upgrades),
                 "alerts" | "events" => Some(Pane::Alerts),
                 "settings" => Some(Pane::Settings),
+                "fleet" => Some(Pane::Fleet),
                 _ => None,
             };
             match pane {
@@ -1049,7 +1126,7 @@ fn platform_name(model: &mut Model) -> Result<String, Outcome> {
         None => {
             model.status = Some(format!(
                 "no Platform resource in namespace {} on {}: nothing to write into",
-                model.namespace,
+                model.ns(),
                 model.cluster().context
             ));
             Err(Outcome::changed())

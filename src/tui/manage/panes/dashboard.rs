@@ -40,7 +40,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
                 &p.phase
             }
         ),
-        None => format!("No Platform resource in {}", model.namespace),
+        None => format!("No Platform resource in {}", model.ns()),
     };
     let health = match c.health_percent() {
         Some(p) => format!("Platform Health: {} {p:>3}%", bar(p, 10)),
@@ -123,10 +123,16 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 
     if tiles_h > 0 {
-        let cols = Layout::horizontal(vec![Constraint::Ratio(1, 2); model.clusters.len().min(2)])
-            .split(tiles);
-        for (i, cl) in model.clusters.iter().take(2).enumerate() {
-            render_tile(cl, i == model.active, frame, cols[i], theme);
+        let shown = tile_clusters(model);
+        let cols = Layout::horizontal(vec![Constraint::Ratio(1, 2); shown.len()]).split(tiles);
+        for (col, i) in shown.into_iter().enumerate() {
+            render_tile(
+                &model.clusters[i],
+                i == model.active,
+                frame,
+                cols[col],
+                theme,
+            );
         }
     }
 
@@ -190,6 +196,20 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), events);
 }
 
+/// The clusters the two region tiles show: both regions of a pair; in a larger fleet the one
+/// shown and the worst of the others (the Fleet pane lists them all).
+fn tile_clusters(model: &Model) -> Vec<usize> {
+    if model.clusters.len() <= 2 {
+        return (0..model.clusters.len()).collect();
+    }
+    let worst_other = model
+        .fleet_rows()
+        .iter()
+        .map(|r| r.index)
+        .find(|i| *i != model.active);
+    std::iter::once(model.active).chain(worst_other).collect()
+}
+
 fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, theme: &Theme) {
     let state = match &c.connection {
         Connection::Live => match c.health_percent() {
@@ -238,15 +258,7 @@ fn render_tile(c: &ClusterView, active: bool, frame: &mut Frame, area: Rect, the
     );
 }
 
-/// The worst health of a region's components; Unknown unless the connection is live (the last
-/// known state of an unreachable region says nothing about now).
+/// The worst health of a region's components (see `ClusterView::worst_health`).
 pub fn worst_health(c: &ClusterView) -> Health {
-    if c.connection != Connection::Live {
-        return Health::Unknown;
-    }
-    c.components
-        .values()
-        .map(|c| c.health)
-        .max()
-        .unwrap_or(Health::Unknown)
+    c.worst_health()
 }

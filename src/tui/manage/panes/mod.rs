@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod components;
 pub mod dashboard;
+pub mod fleet;
 pub mod settings;
 pub mod upgrades;
 
@@ -33,9 +34,11 @@ pub fn render(model: &Model, frame: &mut Frame, theme: &Theme) {
     render_header(model, frame, header, theme);
     render_tabs(model, frame, tabs, theme);
     let body = render_banner(model, frame, body, theme);
-    let blocked = blocking_state(model.cluster(), &model.namespace);
+    let blocked = blocking_state(model.cluster(), model.ns());
     match (model.pane, blocked) {
         (Pane::Settings, _) => settings::render(model, frame, body, theme),
+        // The Fleet says itself which clusters cannot be shown.
+        (Pane::Fleet, _) => fleet::render(model, frame, body, theme),
         (_, Some(lines)) => render_state(frame, body, lines, theme),
         (Pane::Dashboard, None) => dashboard::render(model, frame, body, theme),
         (Pane::Components, None) => components::render(model, frame, body, theme),
@@ -80,8 +83,8 @@ fn render_header(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn render_tabs(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut spans = Vec::new();
-    for (i, p) in Pane::ALL.iter().enumerate() {
-        let label = format!(" {} {} ", i + 1, p.title());
+    for p in model.panes().iter() {
+        let label = format!(" {} {} ", p.index() + 1, p.title());
         let style = if *p == model.pane {
             theme.selected
         } else {
@@ -107,7 +110,7 @@ fn render_banner(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) ->
         Connection::Live if c.manager_running == Some(false) => Some((
             format!(
                 "Lifecycle Manager not running in {} — intent is recorded but nothing is reconciled",
-                model.namespace
+                model.ns()
             ),
             theme.warn,
         )),
