@@ -166,12 +166,48 @@ impl<A> Binding<A> {
     }
 }
 
+/// A table row: shorthand for [`Binding::new`] in the modes' key tables.
+pub const fn bind<A>(
+    action: A,
+    chords: &'static [Chord],
+    keys: &'static str,
+    what: &'static str,
+    shown: Shown,
+) -> Binding<A> {
+    Binding::new(action, chords, keys, what, shown)
+}
+
+/// Chords the modes' tables share.
+pub mod chords {
+    use super::Chord;
+    use crossterm::event::KeyCode;
+
+    pub const UP: &[Chord] = &[Chord::key(KeyCode::Up)];
+    pub const DOWN: &[Chord] = &[Chord::key(KeyCode::Down)];
+    pub const ENTER: &[Chord] = &[Chord::key(KeyCode::Enter)];
+    pub const ESC: &[Chord] = &[Chord::key(KeyCode::Esc)];
+    pub const PAGE_UP: &[Chord] = &[Chord::key(KeyCode::PageUp)];
+    pub const PAGE_DOWN: &[Chord] = &[Chord::key(KeyCode::PageDown)];
+    pub const TAB: &[Chord] = &[Chord::key(KeyCode::Tab)];
+}
+
 /// The action `key` triggers in `table`, if any.
 pub fn lookup<A: Copy>(table: &[Binding<A>], key: &KeyEvent) -> Option<A> {
     table
         .iter()
         .find(|b| b.chords.iter().any(|c| c.matches(key)))
         .map(|b| b.action)
+}
+
+/// The action `key` triggers in the first of `tables` that binds it (a mode made of several
+/// tables, most specific first).
+pub fn lookup_in<A: Copy>(tables: &[&[Binding<A>]], key: &KeyEvent) -> Option<A> {
+    tables.iter().find_map(|t| lookup(t, key))
+}
+
+/// The hints of every table of a mode, in order.
+pub fn hints_in<A: Copy>(tables: &[&[Binding<A>]], available: impl Fn(A) -> bool) -> Vec<KeyHint> {
+    tables.iter().flat_map(|t| hints(t, &available)).collect()
 }
 
 /// The hints of every row of `table` whose action `available` lets through, in table order.
@@ -181,6 +217,33 @@ pub fn hints<A: Copy>(table: &[Binding<A>], available: impl Fn(A) -> bool) -> Ve
         .filter(|b| available(b.action))
         .filter_map(Binding::hint)
         .collect()
+}
+
+/// A key event a terminal sends that `chord` answers to (for the tables' tests).
+#[cfg(test)]
+pub fn event_for(chord: &Chord) -> KeyEvent {
+    let codes = [
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Delete,
+        KeyCode::F(1),
+    ];
+    codes
+        .into_iter()
+        .chain((' '..='~').map(KeyCode::Char))
+        .flat_map(|c| [KeyModifiers::NONE, KeyModifiers::CONTROL].map(|m| KeyEvent::new(c, m)))
+        .find(|k| chord.matches(k))
+        .unwrap_or_else(|| panic!("no key event matches {chord:?}"))
 }
 
 #[cfg(test)]

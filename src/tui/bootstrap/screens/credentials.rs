@@ -8,27 +8,16 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
+use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::{CheckState, Model, SecretStorage, SshMode, StateBackend};
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
-use crate::tui::keymap::KeyHint;
+use crate::tui::keymap::{KeyHint, hints};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
-    let mut v = vec![KeyHint::new("Enter", "next/check/generate")];
-    if matches!(
-        focused(m),
-        Some(FieldId::Token | FieldId::SecretKey | FieldId::S3AccessKey | FieldId::S3SecretKey)
-    ) {
-        v.push(KeyHint::new("Ctrl+O", "show/hide"));
-    }
-    v.extend([
-        KeyHint::new("←/→", "change choice"),
-        KeyHint::new("PgDn", "next screen"),
-        KeyHint::help_only("PgUp", "previous screen"),
-        KeyHint::help_only("Ctrl+U", "clear field"),
-    ]);
-    v
+    let secret = focused(m).and_then(FieldId::secret).is_some();
+    hints(keys::CREDENTIALS, |a| a != keys::Action::Reveal || secret)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

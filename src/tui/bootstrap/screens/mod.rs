@@ -177,12 +177,14 @@ fn render_prompt(
         Some(e) => Line::from(Span::styled(e.to_string(), theme.error)),
         None => Line::from(""),
     });
-    lines.push(Line::from(vec![
-        Span::styled("Enter", theme.key),
-        Span::styled(" write   ", theme.muted),
-        Span::styled("Esc", theme.key),
-        Span::styled(" cancel", theme.muted),
-    ]));
+    let hints = super::keys::all_hints(super::keys::PROMPT);
+    let mut keys = Vec::new();
+    for (i, h) in hints.iter().enumerate() {
+        let gap = if i + 1 < hints.len() { "   " } else { "" };
+        keys.push(Span::styled(h.key, theme.key));
+        keys.push(Span::styled(format!(" {}{gap}", h.action), theme.muted));
+    }
+    lines.push(Line::from(keys));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 
