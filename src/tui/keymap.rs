@@ -32,23 +32,30 @@ impl KeyHint {
     }
 }
 
-/// Keys every screen shares.
-pub const GLOBAL: [KeyHint; 5] = [
-    KeyHint::new("?", "help"),
-    KeyHint::help_only("Tab/S-Tab", "next/previous field"),
-    KeyHint::help_only("Esc", "back"),
-    KeyHint::new("q", "quit"),
-    KeyHint::help_only("Ctrl+C", "quit (asks while work is running)"),
-];
-
-/// Keys every screen shares, while a text field has the focus: `?` and `q` are text there.
-pub const GLOBAL_TYPING: [KeyHint; 5] = [
-    KeyHint::new("F1", "help"),
-    KeyHint::help_only("Tab/S-Tab", "next/previous field"),
-    KeyHint::help_only("Esc", "back"),
-    KeyHint::new("Ctrl+C", "quit"),
-    KeyHint::help_only("? q", "typed as text in this field"),
-];
+/// The wizard's keys on every screen. While a text field has the focus (`typing`) `?` and `q`
+/// are text there, so F1 and Ctrl+C stand in for them.
+pub fn global(typing: bool) -> [KeyHint; 5] {
+    let [help, quit, last] = if typing {
+        [
+            KeyHint::new("F1", "help"),
+            KeyHint::new("Ctrl+C", "quit"),
+            KeyHint::help_only("? q", "typed as text in this field"),
+        ]
+    } else {
+        [
+            KeyHint::new("?", "help"),
+            KeyHint::new("q", "quit"),
+            KeyHint::help_only("Ctrl+C", "quit (asks while work is running)"),
+        ]
+    };
+    [
+        help,
+        KeyHint::help_only("Tab/S-Tab", "next/previous field"),
+        KeyHint::help_only("Esc", "back"),
+        quit,
+        last,
+    ]
+}
 
 /// A plain character without Ctrl/Alt (Shift is part of the character itself).
 pub fn is_char(key: &KeyEvent, c: char) -> bool {

@@ -96,8 +96,8 @@ const CLEAR_FIELD: Binding<Action> = b(
     Help,
 );
 
-pub const ORGANIZATION: Table = &[
-    b(A::EnterField, ENTER, "Enter", "next field", Footer),
+/// The rows Organization and Credentials share, after their Enter row.
+const FORM: Table = &[
     b(
         A::NextChoice,
         NEXT_CHOICE_KEYS,
@@ -111,35 +111,30 @@ pub const ORGANIZATION: Table = &[
     PREV_CHOICE,
     b(A::NextField, NEXT_FIELD_KEYS, "Tab/↓", "next field", Hidden),
     PREV_FIELD,
+];
+
+pub const ORGANIZATION: &[Table] = &[
+    &[b(A::EnterField, ENTER, "Enter", "next field", Footer)],
+    FORM,
 ];
 
 /// `Ctrl+O` is offered only while a secret has the focus.
-pub const CREDENTIALS: Table = &[
-    b(A::EnterField, ENTER, "Enter", "next/check/generate", Footer),
-    b(
-        A::Reveal,
-        &[Chord::ctrl('o')],
-        "Ctrl+O",
-        "show/hide",
-        Footer,
-    ),
-    b(
-        A::NextChoice,
-        NEXT_CHOICE_KEYS,
-        "←/→",
-        "change choice",
-        Footer,
-    ),
-    NEXT_SCREEN,
-    PREV_SCREEN,
-    CLEAR_FIELD,
-    PREV_CHOICE,
-    b(A::NextField, NEXT_FIELD_KEYS, "Tab/↓", "next field", Hidden),
-    PREV_FIELD,
+pub const CREDENTIALS: &[Table] = &[
+    &[
+        b(A::EnterField, ENTER, "Enter", "next/check/generate", Footer),
+        b(
+            A::Reveal,
+            &[Chord::ctrl('o')],
+            "Ctrl+O",
+            "show/hide",
+            Footer,
+        ),
+    ],
+    FORM,
 ];
 
 /// One list of providers: ↑/↓ choose in it.
-pub const PROVIDER: Table = &[
+pub const PROVIDER: &[Table] = &[&[
     b(
         A::PrevChoice,
         &[Chord::key(KeyCode::Up), Chord::key(KeyCode::Left)],
@@ -161,9 +156,9 @@ pub const PROVIDER: Table = &[
     b(A::EnterField, ENTER, "Enter", "next screen", Footer),
     b(A::NextScreen, PAGE_DOWN, "PgDn", "next screen", Help),
     PREV_SCREEN,
-];
+]];
 
-pub const REGIONS: Table = &[
+pub const REGIONS: &[Table] = &[&[
     b(A::NextChoice, NEXT_CHOICE_KEYS, "←/→", "change", Footer),
     b(A::NextField, NEXT_FIELD_KEYS, "Tab/↓", "next field", Footer),
     NEXT_SCREEN,
@@ -171,10 +166,10 @@ pub const REGIONS: Table = &[
     PREV_SCREEN,
     PREV_CHOICE,
     PREV_FIELD,
-];
+]];
 
-/// The table of a form screen (empty on the list screens, which have their own).
-pub fn form(step: Step) -> Table {
+/// The tables of a form screen (empty on the list screens, which have their own).
+pub fn form(step: Step) -> &'static [Table] {
     match step {
         Step::Organization => ORGANIZATION,
         Step::Credentials => CREDENTIALS,
@@ -422,13 +417,13 @@ mod tests {
             FILTER_KEPT,
             FILTERING,
             REVIEW,
+            PROMPT,
+        ];
+        let modes = single.iter().map(std::slice::from_ref).chain([
             ORGANIZATION,
             CREDENTIALS,
             PROVIDER,
             REGIONS,
-            PROMPT,
-        ];
-        let modes = single.iter().map(std::slice::from_ref).chain([
             PROGRESS_LIVE,
             PROGRESS_ENDED,
             PROGRESS_CONFIRM,

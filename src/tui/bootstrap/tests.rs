@@ -43,9 +43,9 @@ fn fresh() -> Model {
     m
 }
 
-/// A model with every screen valid.
-fn filled() -> Model {
-    let form = Form {
+/// Organization, pasted SSH key and API access filled in; the rest as a new draft has it.
+pub(super) fn acme_form() -> Form {
+    Form {
         org_name: "Acme Financial".into(),
         org_slug: "acme".into(),
         domain: "acme.io".into(),
@@ -53,8 +53,15 @@ fn filled() -> Model {
         ssh_mode: SshMode::Paste,
         ssh_public_key: PUBKEY.into(),
         api_allowed_cidrs: "198.51.100.7/32".into(),
-        reached: Step::Review,
         ..Form::default()
+    }
+}
+
+/// A model with every screen valid.
+fn filled() -> Model {
+    let form = Form {
+        reached: Step::Review,
+        ..acme_form()
     };
     let mut m = Model::new(form, Some(1), NOW);
     m.secret_store_kind = "memory only".into();

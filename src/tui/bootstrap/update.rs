@@ -11,7 +11,7 @@ use super::model::*;
 use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
 use crate::domain::resolve;
 use crate::tui::dialog::{ConfirmDialog, Reply};
-use crate::tui::keymap::{is_char, is_ctrl, lookup};
+use crate::tui::keymap::{is_char, is_ctrl, lookup, lookup_in};
 use crate::tui::runtime::Input;
 use crate::tui::widgets::field::{Edit, TextField};
 
@@ -1075,7 +1075,7 @@ impl Model {
         };
         let text =
             field.is_text() && (field != FieldId::SshKey || self.form.ssh_mode == SshMode::Paste);
-        let action = lookup(keys::form(self.form.step), key);
+        let action = lookup_in(keys::form(self.form.step), key);
         if let (Some(Action::Reveal), Some(name)) = (action, field.secret()) {
             let s = self.secret_mut(name);
             s.revealed = !s.revealed;

@@ -546,13 +546,7 @@ fn scrolled_box(
     let want = (body.len() + footer.len()) as u16 + 2;
     let height = want.min(area.height.saturating_sub(2)).max(5);
     let rect = centered(area, width.min(area.width), height);
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border_focus)
-        .title(Span::styled(format!(" {title} "), theme.title));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::tui::widgets::popup(frame, rect, title, theme);
     let foot_h = (footer.len() as u16).min(inner.height);
     let body_h = inner.height - foot_h;
     let [body_area, foot_area] =

@@ -11,13 +11,13 @@ use crate::domain::naming;
 use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::{CheckState, Model, SecretStorage, SshMode, StateBackend};
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
-use crate::tui::keymap::{KeyHint, hints};
+use crate::tui::keymap::{KeyHint, hints_in};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
     let secret = focused(m).and_then(FieldId::secret).is_some();
-    hints(keys::CREDENTIALS, |a| a != keys::Action::Reveal || secret)
+    hints_in(keys::CREDENTIALS, |a| a != keys::Action::Reveal || secret)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

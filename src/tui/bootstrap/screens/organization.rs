@@ -15,7 +15,7 @@ use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    keys::all_hints(keys::ORGANIZATION)
+    keys::all_hints_in(keys::ORGANIZATION)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

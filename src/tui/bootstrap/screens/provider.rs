@@ -12,7 +12,7 @@ use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    keys::all_hints(keys::PROVIDER)
+    keys::all_hints_in(keys::PROVIDER)
 }
 
 const INDENT: &str = "     ";

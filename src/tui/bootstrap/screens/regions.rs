@@ -16,7 +16,7 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::field::TextField;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    keys::all_hints(keys::REGIONS)
+    keys::all_hints_in(keys::REGIONS)
 }
 
 fn size_label(m: &Model, id: &str) -> String {
