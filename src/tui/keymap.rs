@@ -147,22 +147,6 @@ pub struct Binding<A> {
 }
 
 impl<A> Binding<A> {
-    pub const fn new(
-        action: A,
-        chords: &'static [Chord],
-        keys: &'static str,
-        what: &'static str,
-        shown: Shown,
-    ) -> Binding<A> {
-        Binding {
-            action,
-            chords,
-            keys,
-            what,
-            shown,
-        }
-    }
-
     /// This row as a hint, or `None` when another row names it.
     pub fn hint(&self) -> Option<KeyHint> {
         match self.shown {
@@ -173,7 +157,7 @@ impl<A> Binding<A> {
     }
 }
 
-/// A table row: shorthand for [`Binding::new`] in the modes' key tables.
+/// A table row (the modes' tables import it as `b`).
 pub const fn bind<A>(
     action: A,
     chords: &'static [Chord],
@@ -181,7 +165,13 @@ pub const fn bind<A>(
     what: &'static str,
     shown: Shown,
 ) -> Binding<A> {
-    Binding::new(action, chords, keys, what, shown)
+    Binding {
+        action,
+        chords,
+        keys,
+        what,
+        shown,
+    }
 }
 
 /// Chords the modes' tables share.

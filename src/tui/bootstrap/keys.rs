@@ -314,50 +314,26 @@ const FOLLOW: Table = &[b(
     Help,
 )];
 
+/// Leaving the progress screen: Esc, and `q` on the screen on its own (in the wizard `q` quits
+/// the whole wizard, asking first; the run goes on either way), so the rows name Esc.
+const LEAVE_KEYS: &[Chord] = &[Chord::key(KeyCode::Esc), Chord::ch('q')];
+const CANCEL: Binding<Action> = b(A::CancelRun, &[Chord::ch('c')], "c", "cancel run", Footer);
+const LEAVE_LIVE: Binding<Action> = b(A::Leave, LEAVE_KEYS, "Esc", "back (run goes on)", Footer);
+const RETRY: Binding<Action> = b(
+    A::Retry,
+    &[Chord::ch('r')],
+    "r",
+    "plan again from Review",
+    Footer,
+);
+const LEAVE_ENDED: Binding<Action> = b(A::Leave, LEAVE_KEYS, "Esc", "back", Footer);
+
 /// The progress screen while its run can still be cancelled.
-pub const PROGRESS_LIVE: &[Table] = &[
-    &[b(
-        A::CancelRun,
-        &[Chord::ch('c')],
-        "c",
-        "cancel run",
-        Footer,
-    )],
-    SWITCH_PANE,
-    SCROLL,
-    FOLLOW,
-    // In the wizard `q` quits the whole wizard (asking first, the run goes on either way), so
-    // the row names Esc; the screen on its own also leaves on `q`.
-    &[b(
-        A::Leave,
-        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
-        "Esc",
-        "back (run goes on)",
-        Footer,
-    )],
-];
+pub const PROGRESS_LIVE: &[Table] = &[&[CANCEL], SWITCH_PANE, SCROLL, FOLLOW, &[LEAVE_LIVE]];
 
 /// The progress screen of a run that has ended (or is being cancelled): nothing to cancel, and
 /// leaving leaves nothing running. A run that did not succeed offers to plan again.
-pub const PROGRESS_ENDED: &[Table] = &[
-    &[b(
-        A::Retry,
-        &[Chord::ch('r')],
-        "r",
-        "plan again from Review",
-        Footer,
-    )],
-    SWITCH_PANE,
-    SCROLL,
-    FOLLOW,
-    &[b(
-        A::Leave,
-        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
-        "Esc",
-        "back",
-        Footer,
-    )],
-];
+pub const PROGRESS_ENDED: &[Table] = &[&[RETRY], SWITCH_PANE, SCROLL, FOLLOW, &[LEAVE_ENDED]];
 
 /// The review of a finished plan run: approve applies exactly that plan, reject discards it.
 pub const PLAN_REVIEW: &[Table] = &[
