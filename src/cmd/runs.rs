@@ -241,18 +241,17 @@ fn child_line(conn: &Connection, id: &str) -> color_eyre::Result<Option<String>>
 /// releases the lock), SIGTERM only if it is still running after the grace period.
 fn cancel_orphan(conn: &Connection, id: &str, pid: i64, step: &str) -> CmdResult {
     use nix::sys::signal::{Signal, kill};
-    let raw = i32::try_from(pid).wrap_err("the recorded OpenTofu pid is out of range")?;
-    let target = nix::unistd::Pid::from_raw(raw);
-    kill(target, Signal::SIGINT).wrap_err_with(|| format!("signalling OpenTofu (pid {pid})"))?;
-    runs::append_event(
+    crate::provision::launch::interrupt(
         conn,
-        id,
-        "supervisor",
-        "note",
-        "warn",
-        &format!("cancel: sent SIGINT to the orphaned tofu {step} (pid {pid})"),
-        &serde_json::json!({ "cancel": true, "pid": pid }).to_string(),
+        crate::provision::launch::Interrupt {
+            id,
+            pid,
+            whom: "OpenTofu",
+            note: &format!("cancel: sent SIGINT to the orphaned tofu {step} (pid {pid})"),
+            data: serde_json::json!({ "cancel": true, "pid": pid }),
+        },
     )?;
+    let target = nix::unistd::Pid::from_raw(i32::try_from(pid)?);
     println!(
         "Sent SIGINT to OpenTofu (pid {pid}, tofu {step}); waiting for it to stop and release the state lock..."
     );

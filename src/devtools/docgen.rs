@@ -225,7 +225,7 @@ pub fn keybindings() -> String {
     section(
         &mut out,
         "Every screen",
-        &crate::tui::keymap::GLOBAL,
+        &crate::tui::keymap::global(false),
         "Ctrl+C, q and Esc never lose input: every keystroke is already saved in the draft. \
          The `?` overlay closes with Esc, Enter, `?`, `q` or F1 (other keys are ignored while \
          it is open); Ctrl+C quits from it.",
@@ -236,40 +236,16 @@ pub fn keybindings() -> String {
         &screens::resume::key_hints(),
         "",
     );
-    for step in [
-        Step::Organization,
-        Step::Credentials,
-        Step::Provider,
-        Step::Regions,
-        Step::Components,
-        Step::Review,
-    ] {
+    for step in Step::ALL {
         let mut m = wizard.clone();
         m.form.step = step;
-        let secret = |f: &FieldId| {
-            matches!(
-                f,
-                FieldId::Token | FieldId::S3AccessKey | FieldId::S3SecretKey
-            )
-        };
+        let secret = |f: &FieldId| f.masked();
         // The footer differs on secret fields; document the plain state first.
         if let Some(i) = fields(&m, step).iter().position(|f| !secret(f)) {
             m.focus = i;
         }
-        let hints = match step {
-            Step::Organization => screens::organization::key_hints(),
-            Step::Credentials => screens::credentials::key_hints(&m),
-            Step::Provider => screens::provider::key_hints(),
-            Step::Regions => screens::regions::key_hints(),
-            Step::Components => screens::components::key_hints(&m),
-            Step::Review => screens::review::key_hints(),
-        };
-        section(
-            &mut out,
-            &format!("{} screen", step_title(step)),
-            &hints,
-            "",
-        );
+        let hints = screens::step_hints(&m);
+        section(&mut out, &format!("{} screen", step.title()), &hints, "");
         if step == Step::Credentials
             && let Some(i) = fields(&m, step).iter().position(|f| *f == FieldId::Token)
         {
@@ -305,7 +281,7 @@ pub fn keybindings() -> String {
     }
     let mut text_field = wizard.clone();
     text_field.mode = Mode::Wizard;
-    let typing: Vec<KeyHint> = crate::tui::keymap::GLOBAL_TYPING.to_vec();
+    let typing: Vec<KeyHint> = crate::tui::keymap::global(true).to_vec();
     section(&mut out, "While typing in a text field", &typing, "");
     let progress = ProgressScreen::new("run");
     section(
@@ -387,18 +363,6 @@ pub fn keybindings() -> String {
          Enter, `?` or `q`; `:help` opens it from the command line.\n"
     );
     out
-}
-
-fn step_title(step: crate::tui::bootstrap::model::Step) -> &'static str {
-    use crate::tui::bootstrap::model::Step;
-    match step {
-        Step::Organization => "Organization",
-        Step::Credentials => "Credentials",
-        Step::Provider => "Provider",
-        Step::Regions => "Regions",
-        Step::Components => "Components",
-        Step::Review => "Review",
-    }
 }
 
 fn section(out: &mut String, title: &str, hints: &[KeyHint], note: &str) {

@@ -445,24 +445,44 @@ pub fn request_cancel(conn: &Connection, id: &str) -> Result<(), SupervisorError
     let pid = run
         .supervisor_pid
         .ok_or_else(|| SupervisorError::NoSupervisor { id: id.into() })?;
-    let raw = i32::try_from(pid).map_err(|_| SupervisorError::NoSupervisor { id: id.into() })?;
+    interrupt(
+        conn,
+        Interrupt {
+            id,
+            pid,
+            whom: "the supervisor",
+            note: "cancellation requested by the operator",
+            data: serde_json::json!({ "cancel": true }),
+        },
+    )
+}
+
+/// A SIGINT to a process of a run, and the note the run's log keeps of it.
+pub struct Interrupt<'a> {
+    pub id: &'a str,
+    pub pid: i64,
+    /// What the process is, for the error: "the supervisor", "OpenTofu".
+    pub whom: &'static str,
+    pub note: &'a str,
+    pub data: serde_json::Value,
+}
+
+/// Sends SIGINT (OpenTofu saves its state and releases the lock on it) and records the note.
+pub fn interrupt(conn: &Connection, i: Interrupt) -> Result<(), SupervisorError> {
+    let failed = |source| SupervisorError::Signal {
+        whom: i.whom,
+        id: i.id.into(),
+        pid: i.pid,
+        source,
+    };
+    // No process has a pid out of that range.
+    let raw = i32::try_from(i.pid).map_err(|_| failed(nix::errno::Errno::ESRCH))?;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(raw),
         nix::sys::signal::Signal::SIGINT,
     )
-    .map_err(|source| SupervisorError::Signal {
-        id: id.into(),
-        pid,
-        source,
-    })?;
-    runs::append_event(
-        conn,
-        id,
-        "supervisor",
-        "note",
-        "warn",
-        "cancellation requested by the operator",
-        r#"{"cancel":true}"#,
-    )?;
+    .map_err(failed)?;
+    let data = i.data.to_string();
+    runs::append_event(conn, i.id, "supervisor", "note", "warn", i.note, &data)?;
     Ok(())
 }

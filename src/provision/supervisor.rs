@@ -43,8 +43,9 @@ pub enum SupervisorError {
     NotLive { id: String, state: RunState },
     #[error("run {id} has no supervisor process to signal")]
     NoSupervisor { id: String },
-    #[error("signalling the supervisor of run {id} (pid {pid}): {source}")]
+    #[error("signalling {whom} of run {id} (pid {pid}): {source}")]
     Signal {
+        whom: &'static str,
         id: String,
         pid: i64,
         source: nix::errno::Errno,

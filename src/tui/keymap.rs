@@ -32,23 +32,30 @@ impl KeyHint {
     }
 }
 
-/// Keys every screen shares.
-pub const GLOBAL: [KeyHint; 5] = [
-    KeyHint::new("?", "help"),
-    KeyHint::help_only("Tab/S-Tab", "next/previous field"),
-    KeyHint::help_only("Esc", "back"),
-    KeyHint::new("q", "quit"),
-    KeyHint::help_only("Ctrl+C", "quit (asks while work is running)"),
-];
-
-/// Keys every screen shares, while a text field has the focus: `?` and `q` are text there.
-pub const GLOBAL_TYPING: [KeyHint; 5] = [
-    KeyHint::new("F1", "help"),
-    KeyHint::help_only("Tab/S-Tab", "next/previous field"),
-    KeyHint::help_only("Esc", "back"),
-    KeyHint::new("Ctrl+C", "quit"),
-    KeyHint::help_only("? q", "typed as text in this field"),
-];
+/// The wizard's keys on every screen. While a text field has the focus (`typing`) `?` and `q`
+/// are text there, so F1 and Ctrl+C stand in for them.
+pub fn global(typing: bool) -> [KeyHint; 5] {
+    let [help, quit, last] = if typing {
+        [
+            KeyHint::new("F1", "help"),
+            KeyHint::new("Ctrl+C", "quit"),
+            KeyHint::help_only("? q", "typed as text in this field"),
+        ]
+    } else {
+        [
+            KeyHint::new("?", "help"),
+            KeyHint::new("q", "quit"),
+            KeyHint::help_only("Ctrl+C", "quit (asks while work is running)"),
+        ]
+    };
+    [
+        help,
+        KeyHint::help_only("Tab/S-Tab", "next/previous field"),
+        KeyHint::help_only("Esc", "back"),
+        quit,
+        last,
+    ]
+}
 
 /// A plain character without Ctrl/Alt (Shift is part of the character itself).
 pub fn is_char(key: &KeyEvent, c: char) -> bool {
@@ -140,22 +147,6 @@ pub struct Binding<A> {
 }
 
 impl<A> Binding<A> {
-    pub const fn new(
-        action: A,
-        chords: &'static [Chord],
-        keys: &'static str,
-        what: &'static str,
-        shown: Shown,
-    ) -> Binding<A> {
-        Binding {
-            action,
-            chords,
-            keys,
-            what,
-            shown,
-        }
-    }
-
     /// This row as a hint, or `None` when another row names it.
     pub fn hint(&self) -> Option<KeyHint> {
         match self.shown {
@@ -166,12 +157,54 @@ impl<A> Binding<A> {
     }
 }
 
+/// A table row (the modes' tables import it as `b`).
+pub const fn bind<A>(
+    action: A,
+    chords: &'static [Chord],
+    keys: &'static str,
+    what: &'static str,
+    shown: Shown,
+) -> Binding<A> {
+    Binding {
+        action,
+        chords,
+        keys,
+        what,
+        shown,
+    }
+}
+
+/// Chords the modes' tables share.
+pub mod chords {
+    use super::Chord;
+    use crossterm::event::KeyCode;
+
+    pub const UP: &[Chord] = &[Chord::key(KeyCode::Up)];
+    pub const DOWN: &[Chord] = &[Chord::key(KeyCode::Down)];
+    pub const ENTER: &[Chord] = &[Chord::key(KeyCode::Enter)];
+    pub const ESC: &[Chord] = &[Chord::key(KeyCode::Esc)];
+    pub const PAGE_UP: &[Chord] = &[Chord::key(KeyCode::PageUp)];
+    pub const PAGE_DOWN: &[Chord] = &[Chord::key(KeyCode::PageDown)];
+    pub const TAB: &[Chord] = &[Chord::key(KeyCode::Tab)];
+}
+
 /// The action `key` triggers in `table`, if any.
 pub fn lookup<A: Copy>(table: &[Binding<A>], key: &KeyEvent) -> Option<A> {
     table
         .iter()
         .find(|b| b.chords.iter().any(|c| c.matches(key)))
         .map(|b| b.action)
+}
+
+/// The action `key` triggers in the first of `tables` that binds it (a mode made of several
+/// tables, most specific first).
+pub fn lookup_in<A: Copy>(tables: &[&[Binding<A>]], key: &KeyEvent) -> Option<A> {
+    tables.iter().find_map(|t| lookup(t, key))
+}
+
+/// The hints of every table of a mode, in order.
+pub fn hints_in<A: Copy>(tables: &[&[Binding<A>]], available: impl Fn(A) -> bool) -> Vec<KeyHint> {
+    tables.iter().flat_map(|t| hints(t, &available)).collect()
 }
 
 /// The hints of every row of `table` whose action `available` lets through, in table order.
@@ -181,6 +214,33 @@ pub fn hints<A: Copy>(table: &[Binding<A>], available: impl Fn(A) -> bool) -> Ve
         .filter(|b| available(b.action))
         .filter_map(Binding::hint)
         .collect()
+}
+
+/// A key event a terminal sends that `chord` answers to (for the tables' tests).
+#[cfg(test)]
+pub fn event_for(chord: &Chord) -> KeyEvent {
+    let codes = [
+        KeyCode::Up,
+        KeyCode::Down,
+        KeyCode::Left,
+        KeyCode::Right,
+        KeyCode::PageUp,
+        KeyCode::PageDown,
+        KeyCode::Home,
+        KeyCode::End,
+        KeyCode::Enter,
+        KeyCode::Esc,
+        KeyCode::Tab,
+        KeyCode::BackTab,
+        KeyCode::Delete,
+        KeyCode::F(1),
+    ];
+    codes
+        .into_iter()
+        .chain((' '..='~').map(KeyCode::Char))
+        .flat_map(|c| [KeyModifiers::NONE, KeyModifiers::CONTROL].map(|m| KeyEvent::new(c, m)))
+        .find(|k| chord.matches(k))
+        .unwrap_or_else(|| panic!("no key event matches {chord:?}"))
 }
 
 #[cfg(test)]

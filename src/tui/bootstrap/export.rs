@@ -194,26 +194,16 @@ mod tests {
     use crate::tui::bootstrap::update::{Effect, Msg};
     use crate::tui::runtime::EffectRunner;
 
-    const PUBKEY: &str =
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPtZbGB686h2flmyRufj6W7HyqwKpVzbOVieXWyl+9WT ops@acme";
-
     /// A draft whose three secrets (provider token, S3 access and secret key) are kept in the
     /// keyring of database instance `db-4f2a`.
     fn keyring_model() -> Model {
         let form = Form {
-            org_name: "Acme Financial".into(),
-            org_slug: "acme".into(),
-            domain: "acme.io".into(),
-            email: "platform@acme.io".into(),
-            ssh_mode: SshMode::Paste,
-            ssh_public_key: PUBKEY.into(),
             secret_storage: SecretStorage::Keyring,
             state_backend: StateBackend::S3,
             s3_endpoint: "https://fsn1.your-objectstorage.com".into(),
             s3_bucket: "acme-tofu-state".into(),
             s3_region: "fsn1".into(),
-            api_allowed_cidrs: "198.51.100.7/32".into(),
-            ..Form::default()
+            ..crate::tui::bootstrap::tests::acme_form()
         };
         let mut m = Model::new(form, Some(7), 1_790_000_000);
         m.keyring_prefix = "db-4f2a".into();

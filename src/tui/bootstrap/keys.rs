@@ -1,13 +1,14 @@
-//! Owns the wizard's keys on its list screens (resume, Components, Review) and the progress
-//! screen: one `Action` per intent and a table per mode binding keys to actions. The handlers
-//! look keys up here and the footer and `?` are made from the same tables.
+//! Owns the wizard's keys: one `Action` per intent and a table per mode binding keys to
+//! actions. The handlers look keys up here and the footer and `?` are made from the same tables.
 //!
-//! The form screens (Organization, Credentials, Provider, Regions) still name their keys by
-//! hand: what a key does there depends on the focused field's kind.
+//! On the form screens (Organization, Credentials, Provider, Regions) a text field takes the
+//! keys its table leaves to it (letters, ←/→ move its cursor); a choice field cycles on them.
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, Chord, KeyHint, Shown, hints};
+use super::model::Step;
+use crate::tui::keymap::chords::{DOWN, ENTER, ESC, PAGE_DOWN, PAGE_UP, TAB, UP};
+use crate::tui::keymap::{Binding, Chord, KeyHint, Shown, bind as b, hints, hints_in};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -41,25 +42,148 @@ pub enum Action {
     RejectPlan,
     Retry,
     ToggleOffline,
+    /// Form screens: the next/previous field.
+    NextField,
+    PrevField,
+    /// Form screens: Enter on the focused field (next field, check, generate, next screen).
+    EnterField,
+    /// Form screens: the next/previous value of a choice (a text field takes the key).
+    NextChoice,
+    PrevChoice,
+    /// Form screens: show or hide the focused secret.
+    Reveal,
+    /// Form screens: empty the focused text field.
+    ClearField,
+    /// A path prompt: write to the typed path.
+    Submit,
 }
 
 use Action as A;
 use Shown::{Footer, Help, Hidden};
 
-const fn b(
-    action: Action,
-    chords: &'static [Chord],
-    keys: &'static str,
-    what: &'static str,
-    shown: Shown,
-) -> Binding<Action> {
-    Binding::new(action, chords, keys, what, shown)
+type Table = &'static [Binding<Action>];
+
+/// Back a screen: PgUp, and Esc outside text.
+const PREV_SCREEN: Binding<Action> = b(
+    A::PrevScreen,
+    &[Chord::key(KeyCode::PageUp), Chord::key(KeyCode::Esc)],
+    "PgUp",
+    "previous screen",
+    Help,
+);
+const NEXT_SCREEN: Binding<Action> = b(A::NextScreen, PAGE_DOWN, "PgDn", "next screen", Footer);
+const NEXT_CHOICE_KEYS: &[Chord] = &[Chord::key(KeyCode::Right), Chord::ch(' ')];
+const PREV_CHOICE: Binding<Action> = b(
+    A::PrevChoice,
+    &[Chord::key(KeyCode::Left)],
+    "←",
+    "previous value",
+    Hidden,
+);
+const NEXT_FIELD_KEYS: &[Chord] = &[Chord::key(KeyCode::Tab), Chord::key(KeyCode::Down)];
+const PREV_FIELD: Binding<Action> = b(
+    A::PrevField,
+    &[Chord::key(KeyCode::BackTab), Chord::key(KeyCode::Up)],
+    "S-Tab/↑",
+    "previous field",
+    Hidden,
+);
+const CLEAR_FIELD: Binding<Action> = b(
+    A::ClearField,
+    &[Chord::ctrl('u')],
+    "Ctrl+U",
+    "clear field",
+    Help,
+);
+
+/// The rows Organization and Credentials share, after their Enter row.
+const FORM: Table = &[
+    b(
+        A::NextChoice,
+        NEXT_CHOICE_KEYS,
+        "←/→",
+        "change choice",
+        Footer,
+    ),
+    NEXT_SCREEN,
+    PREV_SCREEN,
+    CLEAR_FIELD,
+    PREV_CHOICE,
+    b(A::NextField, NEXT_FIELD_KEYS, "Tab/↓", "next field", Hidden),
+    PREV_FIELD,
+];
+
+pub const ORGANIZATION: &[Table] = &[
+    &[b(A::EnterField, ENTER, "Enter", "next field", Footer)],
+    FORM,
+];
+
+/// `Ctrl+O` is offered only while a secret has the focus.
+pub const CREDENTIALS: &[Table] = &[
+    &[
+        b(A::EnterField, ENTER, "Enter", "next/check/generate", Footer),
+        b(
+            A::Reveal,
+            &[Chord::ctrl('o')],
+            "Ctrl+O",
+            "show/hide",
+            Footer,
+        ),
+    ],
+    FORM,
+];
+
+/// One list of providers: ↑/↓ choose in it.
+pub const PROVIDER: &[Table] = &[&[
+    b(
+        A::PrevChoice,
+        &[Chord::key(KeyCode::Up), Chord::key(KeyCode::Left)],
+        "↑/↓",
+        "choose",
+        Footer,
+    ),
+    b(
+        A::NextChoice,
+        &[
+            Chord::key(KeyCode::Down),
+            Chord::key(KeyCode::Right),
+            Chord::ch(' '),
+        ],
+        "↓",
+        "next provider",
+        Hidden,
+    ),
+    b(A::EnterField, ENTER, "Enter", "next screen", Footer),
+    b(A::NextScreen, PAGE_DOWN, "PgDn", "next screen", Help),
+    PREV_SCREEN,
+]];
+
+pub const REGIONS: &[Table] = &[&[
+    b(A::NextChoice, NEXT_CHOICE_KEYS, "←/→", "change", Footer),
+    b(A::NextField, NEXT_FIELD_KEYS, "Tab/↓", "next field", Footer),
+    NEXT_SCREEN,
+    b(A::EnterField, ENTER, "Enter", "next field", Help),
+    PREV_SCREEN,
+    PREV_CHOICE,
+    PREV_FIELD,
+]];
+
+/// The tables of a form screen (empty on the list screens, which have their own).
+pub fn form(step: Step) -> &'static [Table] {
+    match step {
+        Step::Organization => ORGANIZATION,
+        Step::Credentials => CREDENTIALS,
+        Step::Provider => PROVIDER,
+        Step::Regions => REGIONS,
+        Step::Components | Step::Review => &[],
+    }
 }
 
-const UP: &[Chord] = &[Chord::key(KeyCode::Up)];
-const DOWN: &[Chord] = &[Chord::key(KeyCode::Down)];
-const ENTER: &[Chord] = &[Chord::key(KeyCode::Enter)];
-const ESC: &[Chord] = &[Chord::key(KeyCode::Esc)];
+/// A path prompt (export, saving the private key): every other key is text.
+pub const PROMPT: Table = &[
+    b(A::Submit, ENTER, "Enter", "write", Footer),
+    b(A::Leave, ESC, "Esc", "cancel", Footer),
+];
 
 pub const RESUME: &[Binding<Action>] = &[
     b(A::Open, ENTER, "Enter", "open", Footer),
@@ -103,13 +227,7 @@ pub const COMPONENTS: &[Binding<Action>] = &[
     ),
     b(A::Last, &[Chord::key(KeyCode::End)], "End", "last", Hidden),
     b(A::NextScreen, &[], "PgDn", "next screen", Help),
-    b(
-        A::PrevScreen,
-        &[Chord::key(KeyCode::PageUp), Chord::key(KeyCode::Esc)],
-        "PgUp",
-        "previous screen",
-        Help,
-    ),
+    PREV_SCREEN,
 ];
 
 /// The `?` overlay: these keys close it (as in the console); other keys are ignored while it
@@ -175,145 +293,66 @@ pub const REVIEW: &[Binding<Action>] = &[
     ),
     b(A::Up, UP, "↑/↓", "choose problem (or scroll)", Help),
     b(A::Down, DOWN, "↓", "next problem", Hidden),
-    b(
-        A::PrevScreen,
-        &[Chord::key(KeyCode::PageUp), Chord::key(KeyCode::Esc)],
-        "PgUp",
-        "previous screen",
-        Help,
-    ),
+    PREV_SCREEN,
 ];
 
-/// The progress screen while its run can still be cancelled.
-pub const PROGRESS_LIVE: &[Binding<Action>] = &[
-    b(A::CancelRun, &[Chord::ch('c')], "c", "cancel run", Footer),
-    b(
-        A::SwitchPane,
-        &[Chord::key(KeyCode::Tab)],
-        "Tab",
-        "table/log",
-        Footer,
-    ),
+const SWITCH_PANE: Table = &[b(A::SwitchPane, TAB, "Tab", "table/log", Footer)];
+
+/// Scrolling the progress screen and the plan review.
+const SCROLL: Table = &[
     b(A::Up, UP, "↑↓", "scroll", Footer),
     b(A::Down, DOWN, "↓", "scroll down", Hidden),
-    b(
-        A::PageUp,
-        &[Chord::key(KeyCode::PageUp)],
-        "PgUp/PgDn",
-        "scroll a page",
-        Help,
-    ),
-    b(
-        A::PageDown,
-        &[Chord::key(KeyCode::PageDown)],
-        "PgDn",
-        "page down",
-        Hidden,
-    ),
-    b(
-        A::Follow,
-        &[Chord::key(KeyCode::End)],
-        "End",
-        "follow the newest log line",
-        Help,
-    ),
-    // In the wizard `q` quits the whole wizard (asking first, the run goes on either way), so
-    // the row names Esc; the screen on its own also leaves on `q`.
-    b(
-        A::Leave,
-        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
-        "Esc",
-        "back (run goes on)",
-        Footer,
-    ),
+    b(A::PageUp, PAGE_UP, "PgUp/PgDn", "scroll a page", Help),
+    b(A::PageDown, PAGE_DOWN, "PgDn", "page down", Hidden),
 ];
+
+const FOLLOW: Table = &[b(
+    A::Follow,
+    &[Chord::key(KeyCode::End)],
+    "End",
+    "follow the newest log line",
+    Help,
+)];
+
+/// Leaving the progress screen: Esc, and `q` on the screen on its own (in the wizard `q` quits
+/// the whole wizard, asking first; the run goes on either way), so the rows name Esc.
+const LEAVE_KEYS: &[Chord] = &[Chord::key(KeyCode::Esc), Chord::ch('q')];
+const CANCEL: Binding<Action> = b(A::CancelRun, &[Chord::ch('c')], "c", "cancel run", Footer);
+const LEAVE_LIVE: Binding<Action> = b(A::Leave, LEAVE_KEYS, "Esc", "back (run goes on)", Footer);
+const RETRY: Binding<Action> = b(
+    A::Retry,
+    &[Chord::ch('r')],
+    "r",
+    "plan again from Review",
+    Footer,
+);
+const LEAVE_ENDED: Binding<Action> = b(A::Leave, LEAVE_KEYS, "Esc", "back", Footer);
+
+/// The progress screen while its run can still be cancelled.
+pub const PROGRESS_LIVE: &[Table] = &[&[CANCEL], SWITCH_PANE, SCROLL, FOLLOW, &[LEAVE_LIVE]];
 
 /// The progress screen of a run that has ended (or is being cancelled): nothing to cancel, and
 /// leaving leaves nothing running. A run that did not succeed offers to plan again.
-pub const PROGRESS_ENDED: &[Binding<Action>] = &[
-    b(
-        A::Retry,
-        &[Chord::ch('r')],
-        "r",
-        "plan again from Review",
-        Footer,
-    ),
-    b(
-        A::SwitchPane,
-        &[Chord::key(KeyCode::Tab)],
-        "Tab",
-        "table/log",
-        Footer,
-    ),
-    b(A::Up, UP, "↑↓", "scroll", Footer),
-    b(A::Down, DOWN, "↓", "scroll down", Hidden),
-    b(
-        A::PageUp,
-        &[Chord::key(KeyCode::PageUp)],
-        "PgUp/PgDn",
-        "scroll a page",
-        Help,
-    ),
-    b(
-        A::PageDown,
-        &[Chord::key(KeyCode::PageDown)],
-        "PgDn",
-        "page down",
-        Hidden,
-    ),
-    b(
-        A::Follow,
-        &[Chord::key(KeyCode::End)],
-        "End",
-        "follow the newest log line",
-        Help,
-    ),
-    b(
-        A::Leave,
-        &[Chord::key(KeyCode::Esc), Chord::ch('q')],
-        "Esc",
-        "back",
-        Footer,
-    ),
-];
+pub const PROGRESS_ENDED: &[Table] = &[&[RETRY], SWITCH_PANE, SCROLL, FOLLOW, &[LEAVE_ENDED]];
 
 /// The review of a finished plan run: approve applies exactly that plan, reject discards it.
-pub const PLAN_REVIEW: &[Binding<Action>] = &[
-    b(
-        A::ApproveApply,
-        &[Chord::ch('a')],
-        "a",
-        "approve and apply",
-        Footer,
-    ),
-    b(A::RejectPlan, &[Chord::ch('x')], "x", "reject", Footer),
-    b(A::Up, UP, "↑↓", "scroll", Footer),
-    b(A::Down, DOWN, "↓", "scroll down", Hidden),
-    b(
-        A::PageUp,
-        &[Chord::key(KeyCode::PageUp)],
-        "PgUp/PgDn",
-        "scroll a page",
-        Help,
-    ),
-    b(
-        A::PageDown,
-        &[Chord::key(KeyCode::PageDown)],
-        "PgDn",
-        "page down",
-        Hidden,
-    ),
-    b(
-        A::Leave,
-        &[Chord::key(KeyCode::Esc)],
-        "Esc",
-        "back (plan kept)",
-        Footer,
-    ),
+pub const PLAN_REVIEW: &[Table] = &[
+    &[
+        b(
+            A::ApproveApply,
+            &[Chord::ch('a')],
+            "a",
+            "approve and apply",
+            Footer,
+        ),
+        b(A::RejectPlan, &[Chord::ch('x')], "x", "reject", Footer),
+    ],
+    SCROLL,
+    &[b(A::Leave, ESC, "Esc", "back (plan kept)", Footer)],
 ];
 
 /// The progress screen asking whether to cancel.
-pub const PROGRESS_CONFIRM: &[Binding<Action>] = &[
+pub const PROGRESS_CONFIRM: &[Table] = &[&[
     b(
         A::ConfirmCancel,
         &[Chord::ch('y'), Chord::ch('Y')],
@@ -328,54 +367,49 @@ pub const PROGRESS_CONFIRM: &[Binding<Action>] = &[
         "keep running",
         Footer,
     ),
-];
+]];
 
 /// Every listed row of `table`.
 pub fn all_hints(table: &[Binding<Action>]) -> Vec<KeyHint> {
     hints(table, |_| true)
 }
 
+/// Every listed row of a mode made of several tables.
+pub fn all_hints_in(tables: &[Table]) -> Vec<KeyHint> {
+    hints_in(tables, |_| true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tui::keymap::lookup;
-    use crossterm::event::{KeyEvent, KeyModifiers};
+    use crate::tui::keymap::{event_for, lookup_in};
 
     #[test]
     fn wizard_key_tables_every_chord_reaches_its_own_row() {
-        for table in [
+        let single = [
             RESUME,
             COMPONENTS,
             HELP,
             FILTER_KEPT,
             FILTERING,
             REVIEW,
+            PROMPT,
+        ];
+        let modes = single.iter().map(std::slice::from_ref).chain([
+            ORGANIZATION,
+            CREDENTIALS,
+            PROVIDER,
+            REGIONS,
             PROGRESS_LIVE,
             PROGRESS_ENDED,
             PROGRESS_CONFIRM,
             PLAN_REVIEW,
-        ] {
-            for row in table {
+        ]);
+        for mode in modes {
+            for row in mode.iter().flat_map(|t| t.iter()) {
                 for chord in row.chords {
-                    let codes = [
-                        KeyCode::Up,
-                        KeyCode::Down,
-                        KeyCode::Home,
-                        KeyCode::End,
-                        KeyCode::PageUp,
-                        KeyCode::PageDown,
-                        KeyCode::Enter,
-                        KeyCode::Esc,
-                        KeyCode::Tab,
-                        KeyCode::F(1),
-                    ];
-                    let key = codes
-                        .into_iter()
-                        .chain((' '..='~').map(KeyCode::Char))
-                        .map(|c| KeyEvent::new(c, KeyModifiers::NONE))
-                        .find(|k| chord.matches(k))
-                        .unwrap_or_else(|| panic!("no key for {chord:?}"));
-                    assert_eq!(lookup(table, &key), Some(row.action), "{key:?}");
+                    let key = event_for(chord);
+                    assert_eq!(lookup_in(mode, &key), Some(row.action), "{key:?}");
                 }
             }
         }

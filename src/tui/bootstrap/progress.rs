@@ -19,7 +19,7 @@ use crate::provision::events::{TofuEvent, parse_line};
 use crate::provision::plan::{ClusterPlan, PlanSummary};
 use crate::provision::supervisor::PLAN_SUMMARY_KIND;
 use crate::store::runs::{EventRecord, RunAction, RunRecord, RunState};
-use crate::tui::keymap::{Binding, KeyHint, hints, lookup};
+use crate::tui::keymap::{Binding, KeyHint, hints_in, lookup_in};
 use crate::tui::theme::Theme;
 
 /// Log lines kept for the log pane; older ones stay in SQLite (`openova runs logs`).
@@ -448,7 +448,7 @@ impl ProgressScreen {
     }
 
     /// The key table for what the screen shows now.
-    fn keys(&self) -> &'static [Binding<Action>] {
+    fn keys(&self) -> &'static [&'static [Binding<Action>]] {
         if self.confirm_cancel {
             keys::PROGRESS_CONFIRM
         } else if self.plan_review().is_some() {
@@ -490,7 +490,7 @@ impl ProgressScreen {
     /// Keys: `c` asks to cancel (then `y`/`n`), `Tab` switches table/log, arrows and PgUp/PgDn
     /// scroll, `End` follows the log again, `Esc`/`q` leave (the run continues).
     pub fn handle_key(&mut self, key: &KeyEvent) -> ProgressAction {
-        let Some(action) = lookup(self.keys(), key).filter(|a| self.offered(*a)) else {
+        let Some(action) = lookup_in(self.keys(), key).filter(|a| self.offered(*a)) else {
             return ProgressAction::None;
         };
         let reviewing = self.plan_review().is_some();
@@ -537,7 +537,7 @@ impl ProgressScreen {
     }
 
     pub fn key_hints(&self) -> Vec<KeyHint> {
-        hints(self.keys(), |a| self.offered(a))
+        hints_in(self.keys(), |a| self.offered(a))
     }
 
     fn elapsed(&self) -> String {

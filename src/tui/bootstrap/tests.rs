@@ -43,9 +43,9 @@ pub(super) fn fresh() -> Model {
     m
 }
 
-/// A model with every screen valid.
-fn filled() -> Model {
-    let form = Form {
+/// Organization, pasted SSH key and API access filled in; the rest as a new draft has it.
+pub(super) fn acme_form() -> Form {
+    Form {
         org_name: "Acme Financial".into(),
         org_slug: "acme".into(),
         domain: "acme.io".into(),
@@ -53,8 +53,15 @@ fn filled() -> Model {
         ssh_mode: SshMode::Paste,
         ssh_public_key: PUBKEY.into(),
         api_allowed_cidrs: "198.51.100.7/32".into(),
-        reached: Step::Review,
         ..Form::default()
+    }
+}
+
+/// A model with every screen valid.
+fn filled() -> Model {
+    let form = Form {
+        reached: Step::Review,
+        ..acme_form()
     };
     let mut m = Model::new(form, Some(1), NOW);
     m.secret_store_kind = "memory only".into();
@@ -176,6 +183,55 @@ fn organization_enter_on_last_field_moves_to_credentials() {
     focus_on(&mut m, FieldId::Env);
     m.update(key(KeyCode::Enter));
     assert_eq!(m.form.step, Step::Credentials);
+}
+
+#[test]
+fn form_keys_with_ctrl_are_not_the_plain_keys() {
+    let with_ctrl = |code| Input::Key(KeyEvent::new(code, KeyModifiers::CONTROL));
+    let mut m = filled();
+    m.form.step = Step::Organization;
+    focus_on(&mut m, FieldId::Env);
+    let env = m.form.env;
+    // Ctrl+Space does not cycle a choice, Ctrl+Right/Left neither.
+    for code in [KeyCode::Char(' '), KeyCode::Right, KeyCode::Left] {
+        m.update(with_ctrl(code));
+    }
+    assert_eq!(m.form.env, env);
+    // Ctrl+Enter is not Enter (which would leave the last field for the next screen), and
+    // Ctrl+PgDn / Ctrl+Esc do not change screens.
+    for code in [KeyCode::Enter, KeyCode::PageDown, KeyCode::Esc] {
+        m.update(with_ctrl(code));
+    }
+    assert_eq!(m.form.step, Step::Organization);
+    assert_eq!(focused(&m), Some(FieldId::Env));
+    // The same keys without Ctrl act.
+    m.update(key(KeyCode::Char(' ')));
+    assert_ne!(m.form.env, env);
+    m.update(key(KeyCode::Enter));
+    assert_eq!(m.form.step, Step::Credentials);
+    // Ctrl+Down does not move through the providers' list.
+    m.form.step = Step::Provider;
+    m.focus = 0;
+    let provider = m.form.provider;
+    m.update(with_ctrl(KeyCode::Down));
+    assert_eq!(m.form.provider, provider);
+    m.update(key(KeyCode::Down));
+    assert_ne!(m.form.provider, provider);
+}
+
+#[test]
+fn path_prompt_ctrl_enter_does_not_write() {
+    let mut m = filled();
+    m.form.step = Step::Review;
+    m.update(key(KeyCode::Char('e')));
+    assert!(m.prompt.is_some(), "e asks where to export");
+    let effects = m.update(Input::Key(KeyEvent::new(
+        KeyCode::Enter,
+        KeyModifiers::CONTROL,
+    )));
+    assert!(effects.is_empty() && m.prompt.is_some());
+    let effects = m.update(key(KeyCode::Enter));
+    assert!(effects.iter().any(|e| matches!(e, Effect::Export { .. })));
 }
 
 // ---------------------------------------------------------------- Credentials

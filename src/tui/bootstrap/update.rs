@@ -11,7 +11,7 @@ use super::model::*;
 use crate::domain::naming::{self, BuildingBlock, EnvType, Location, Provider};
 use crate::domain::resolve;
 use crate::tui::dialog::{ConfirmDialog, Reply};
-use crate::tui::keymap::{is_back_tab, is_char, is_ctrl, is_tab, lookup};
+use crate::tui::keymap::{is_char, is_ctrl, lookup, lookup_in};
 use crate::tui::runtime::Input;
 use crate::tui::widgets::field::{Edit, TextField};
 
@@ -267,6 +267,30 @@ impl FieldId {
                 | FieldId::ApiCidrs
                 | FieldId::SshCidrs
         ) || self == FieldId::SshKey
+    }
+
+    /// Whether the field's value is masked on screen (Ctrl+O shows it): the provider token and
+    /// secret key and the S3 keys. OCI's identifiers are shown as typed and its private key only
+    /// as what it is, never revealed.
+    pub fn masked(self) -> bool {
+        matches!(
+            self,
+            FieldId::Token | FieldId::SecretKey | FieldId::S3AccessKey | FieldId::S3SecretKey
+        )
+    }
+
+    /// The secret a field holds (kept in the keyring or memory, never in the draft), if any.
+    pub fn secret(self) -> Option<SecretName> {
+        match self {
+            FieldId::Token => Some(SecretName::ProviderToken),
+            FieldId::SecretKey => Some(SecretName::ProviderSecretKey),
+            FieldId::OciUser => Some(SecretName::OciUser),
+            FieldId::OciFingerprint => Some(SecretName::OciFingerprint),
+            FieldId::OciKey => Some(SecretName::OciPrivateKey),
+            FieldId::S3AccessKey => Some(SecretName::S3AccessKey),
+            FieldId::S3SecretKey => Some(SecretName::S3SecretKey),
+            _ => None,
+        }
     }
 
     /// The field an error path (as used in platform.toml) refers to.
@@ -1103,8 +1127,8 @@ impl Model {
         let Some(p) = &mut self.prompt else {
             return Vec::new();
         };
-        match key.code {
-            KeyCode::Esc => {
+        match lookup(keys::PROMPT, key) {
+            Some(Action::Leave) => {
                 if p.purpose == PromptPurpose::SavePrivateKey {
                     self.generated = None;
                     self.notice("Private key not kept: only the public key will be installed on the servers.");
@@ -1112,7 +1136,7 @@ impl Model {
                 self.prompt = None;
                 Vec::new()
             }
-            KeyCode::Enter => {
+            Some(Action::Submit) => {
                 let path = p.field.value().trim().to_string();
                 if path.is_empty() {
                     p.error = Some("enter a file path".into());
@@ -1254,57 +1278,32 @@ impl Model {
         }
     }
 
-    /// Keys shared by the form screens (Organization, Credentials, Provider, Regions).
+    /// Keys shared by the form screens (Organization, Credentials, Provider, Regions): the
+    /// screen's table first; a text field takes what the table leaves to it.
     fn handle_form_key(&mut self, key: &KeyEvent) -> Vec<Effect> {
         let Some(field) = focused(self) else {
             return Vec::new();
         };
-        // On the Provider screen ↑/↓ move through the list of providers; elsewhere, fields.
-        let list = field == FieldId::Provider && self.form.step == Step::Provider;
-        if is_tab(key) || (key.code == KeyCode::Down && !list) {
-            self.move_focus(1);
-            return Vec::new();
-        }
-        if is_back_tab(key) || (key.code == KeyCode::Up && !list) {
-            self.move_focus(-1);
-            return Vec::new();
-        }
-        match key.code {
-            KeyCode::Esc => return self.prev_step(),
-            KeyCode::PageDown => return self.next_step(),
-            KeyCode::PageUp => return self.prev_step(),
-            KeyCode::Enter => return self.enter_on(field),
-            _ => {}
-        }
-        if field == FieldId::Token && is_ctrl(key, 'o') {
-            self.token.revealed = !self.token.revealed;
-            return Vec::new();
-        }
-        if matches!(
-            field,
-            FieldId::S3AccessKey | FieldId::S3SecretKey | FieldId::SecretKey
-        ) && is_ctrl(key, 'o')
-        {
-            let name = match field {
-                FieldId::S3AccessKey => SecretName::S3AccessKey,
-                FieldId::S3SecretKey => SecretName::S3SecretKey,
-                _ => SecretName::ProviderSecretKey,
-            };
+        let text =
+            field.is_text() && (field != FieldId::SshKey || self.form.ssh_mode == SshMode::Paste);
+        let action = lookup_in(keys::form(self.form.step), key);
+        if let (Some(Action::Reveal), Some(name), true) = (action, field.secret(), field.masked()) {
             let s = self.secret_mut(name);
             s.revealed = !s.revealed;
             return Vec::new();
         }
-        if field.is_text() && (field != FieldId::SshKey || self.form.ssh_mode == SshMode::Paste) {
-            return self.edit_field(field, |f| f.handle_key(key));
+        match action {
+            Some(Action::NextField) => self.move_focus(1),
+            Some(Action::PrevField) => self.move_focus(-1),
+            Some(Action::NextScreen) => return self.next_step(),
+            Some(Action::PrevScreen) => return self.prev_step(),
+            Some(Action::EnterField) => return self.enter_on(field),
+            Some(Action::NextChoice) if !text => return self.cycle(field, 1),
+            Some(Action::PrevChoice) if !text => return self.cycle(field, -1),
+            _ if text => return self.edit_field(field, |f| f.handle_key(key)),
+            _ => {}
         }
-        let dir = match key.code {
-            KeyCode::Right | KeyCode::Char(' ') => 1,
-            KeyCode::Left => -1,
-            KeyCode::Down if list => 1,
-            KeyCode::Up if list => -1,
-            _ => return Vec::new(),
-        };
-        self.cycle(field, dir)
+        Vec::new()
     }
 
     fn enter_on(&mut self, field: FieldId) -> Vec<Effect> {
@@ -1357,17 +1356,7 @@ impl Model {
         field: FieldId,
         edit: impl FnOnce(&mut TextField) -> Edit,
     ) -> Vec<Effect> {
-        let secret = match field {
-            FieldId::Token => Some(SecretName::ProviderToken),
-            FieldId::SecretKey => Some(SecretName::ProviderSecretKey),
-            FieldId::OciUser => Some(SecretName::OciUser),
-            FieldId::OciFingerprint => Some(SecretName::OciFingerprint),
-            FieldId::OciKey => Some(SecretName::OciPrivateKey),
-            FieldId::S3AccessKey => Some(SecretName::S3AccessKey),
-            FieldId::S3SecretKey => Some(SecretName::S3SecretKey),
-            _ => None,
-        };
-        if let Some(name) = secret {
+        if let Some(name) = field.secret() {
             let result = edit(&mut self.secret_mut(name).field);
             if result == Edit::ChangedAndCut {
                 self.notice_error("Pasted text was cut: control characters removed or too long.");

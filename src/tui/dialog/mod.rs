@@ -7,7 +7,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
 use super::keymap::{is_char, plain};
 use super::theme::Theme;
@@ -146,13 +146,7 @@ impl<I: Clone> ConfirmDialog<I> {
             .min(area.height.saturating_sub(2))
             .max(5);
         let rect = crate::tui::widgets::centered(area, self.width, height);
-        frame.render_widget(Clear, rect);
-        let block = Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.border_focus)
-            .title(Span::styled(format!(" {} ", self.title), theme.title));
-        let inner = block.inner(rect);
-        frame.render_widget(block, rect);
+        let inner = crate::tui::widgets::popup(frame, rect, &self.title, theme);
         let body = Rect {
             height: inner.height.saturating_sub(1),
             ..inner

@@ -546,13 +546,7 @@ fn scrolled_box(
     let want = (body.len() + footer.len()) as u16 + 2;
     let height = want.min(area.height.saturating_sub(2)).max(5);
     let rect = centered(area, width.min(area.width), height);
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border_focus)
-        .title(Span::styled(format!(" {title} "), theme.title));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::tui::widgets::popup(frame, rect, title, theme);
     let foot_h = (footer.len() as u16).min(inner.height);
     let body_h = inner.height - foot_h;
     let [body_area, foot_area] =
@@ -858,34 +852,23 @@ fn details_lines(model: &Model, name: &str, theme: &Theme) -> Vec<Line<'static>>
             format!("  {}", describe_primary(&primary, model.ns())),
             theme.text,
         )));
-        lines.push(section("Endpoints", theme));
-        if c.endpoints.is_empty() {
-            lines.push(Line::from(Span::styled("  none", theme.muted)));
-        }
-        for e in &c.endpoints {
-            lines.push(Line::from(Span::styled(
-                format!("  {}: {}", e.name, e.url),
-                theme.text,
-            )));
-        }
-        lines.push(section("Conditions", theme));
-        if c.conditions.is_empty() {
-            lines.push(Line::from(Span::styled("  none reported yet", theme.muted)));
-        }
-        for k in &c.conditions {
-            lines.push(Line::from(Span::styled(
-                format!("  {}={} {}: {}", k.kind, k.status, k.reason, k.message),
-                theme.text,
-            )));
-        }
+        let endpoints = c.endpoints.iter().map(|e| format!("{}: {}", e.name, e.url));
+        lines.extend(listed("Endpoints", endpoints.collect(), "none", theme));
+        let conditions = c.conditions.iter();
+        let conditions =
+            conditions.map(|k| format!("{}={} {}: {}", k.kind, k.status, k.reason, k.message));
+        lines.extend(listed(
+            "Conditions",
+            conditions.collect(),
+            "none reported yet",
+            theme,
+        ));
         lines.extend(event_lines(model, c, &primary, theme));
-        lines.push(section("Values", theme));
-        if c.values.trim().is_empty() {
-            lines.push(Line::from(Span::styled("  chart defaults", theme.muted)));
-        }
-        for l in c.values.lines() {
-            lines.push(Line::from(Span::styled(format!("  {l}"), theme.text)));
-        }
+        let values = match c.values.trim() {
+            "" => Vec::new(),
+            _ => c.values.lines().map(str::to_owned).collect(),
+        };
+        lines.extend(listed("Values", values, "chart defaults", theme));
     }
     lines
 }
@@ -956,6 +939,20 @@ fn event_lines(
 
 fn section(title: &str, theme: &Theme) -> Line<'static> {
     Line::from(Span::styled(title.to_string(), theme.title))
+}
+
+/// A section of one line per item, or `empty` when there is none.
+fn listed(title: &str, items: Vec<String>, empty: &str, theme: &Theme) -> Vec<Line<'static>> {
+    let mut out = vec![section(title, theme)];
+    if items.is_empty() {
+        out.push(Line::from(Span::styled(format!("  {empty}"), theme.muted)));
+    }
+    out.extend(
+        items
+            .into_iter()
+            .map(|i| Line::from(Span::styled(format!("  {i}"), theme.text))),
+    );
+    out
 }
 
 fn list_or_none(items: &[String], theme: &Theme) -> Line<'static> {

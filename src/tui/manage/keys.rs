@@ -4,7 +4,8 @@
 
 use crossterm::event::KeyCode;
 
-use crate::tui::keymap::{Binding, Chord, KeyHint, Shown, hints};
+use crate::tui::keymap::chords::{ENTER, PAGE_DOWN, PAGE_UP};
+use crate::tui::keymap::{Binding, Chord, KeyHint, Shown, bind as b, hints};
 
 use super::model::{Model, Pane};
 
@@ -54,26 +55,13 @@ pub enum Action {
     OpenCluster,
 }
 
-const fn b(
-    action: Action,
-    chords: &'static [Chord],
-    keys: &'static str,
-    what: &'static str,
-    shown: Shown,
-) -> Binding<Action> {
-    Binding::new(action, chords, keys, what, shown)
-}
-
 use Action as A;
 use Shown::{Footer, Help, Hidden};
 
 const UP: &[Chord] = &[Chord::key(KeyCode::Up), Chord::ch('k')];
 const DOWN: &[Chord] = &[Chord::key(KeyCode::Down), Chord::ch('j')];
-const PAGE_UP: &[Chord] = &[Chord::key(KeyCode::PageUp)];
-const PAGE_DOWN: &[Chord] = &[Chord::key(KeyCode::PageDown)];
 const FIRST: &[Chord] = &[Chord::key(KeyCode::Home), Chord::ch('g')];
 const LAST: &[Chord] = &[Chord::key(KeyCode::End), Chord::ch('G')];
-const ENTER: &[Chord] = &[Chord::key(KeyCode::Enter)];
 
 /// Ctrl+C quits from everywhere, dialogs and text fields included (asking first while a write
 /// is in flight).
@@ -319,47 +307,18 @@ pub fn key_hints(model: &Model) -> Vec<KeyHint> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::{KeyEvent, KeyModifiers};
+    use crate::tui::keymap::event_for;
 
     const ALL: &[&[Binding<Action>]] = &[
         ANYWHERE, GLOBAL, LIST, DASHBOARD, COMPONENTS, FILTERING, UPGRADES, ALERTS, SETTINGS, FLEET,
     ];
-
-    fn event(c: &Chord, table: &[Binding<Action>]) -> KeyEvent {
-        // Find the key event this chord answers to by trying the candidates a terminal sends.
-        let codes = [
-            KeyCode::Up,
-            KeyCode::Down,
-            KeyCode::Left,
-            KeyCode::Right,
-            KeyCode::PageUp,
-            KeyCode::PageDown,
-            KeyCode::Home,
-            KeyCode::End,
-            KeyCode::Enter,
-            KeyCode::Esc,
-            KeyCode::Tab,
-            KeyCode::BackTab,
-            KeyCode::Delete,
-        ];
-        let chars = (' '..='~').map(KeyCode::Char);
-        for code in codes.into_iter().chain(chars) {
-            for mods in [KeyModifiers::NONE, KeyModifiers::CONTROL] {
-                let k = KeyEvent::new(code, mods);
-                if c.matches(&k) {
-                    return k;
-                }
-            }
-        }
-        panic!("no key event matches {c:?} in {table:?}")
-    }
 
     #[test]
     fn key_tables_every_chord_reaches_its_own_row() {
         for table in ALL {
             for row in table.iter() {
                 for chord in row.chords {
-                    let key = event(chord, table);
+                    let key = event_for(chord);
                     assert_eq!(
                         crate::tui::keymap::lookup(table, &key),
                         Some(row.action),
@@ -385,7 +344,7 @@ mod tests {
         ] {
             for row in GLOBAL {
                 for chord in row.chords {
-                    let key = event(chord, GLOBAL);
+                    let key = event_for(chord);
                     assert_eq!(
                         crate::tui::keymap::lookup(table, &key),
                         None,

@@ -602,10 +602,7 @@ fn open_request(model: &mut Model, name: &str, action: Action) -> Outcome {
 
 /// Write a confirmed request.
 fn request(model: &mut Model, name: String, request: Request) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
-    }
-    let platform = match platform_name(model) {
+    let platform = match write_target(model) {
         Ok(p) => p,
         Err(o) => return o,
     };
@@ -627,10 +624,15 @@ fn refuse_readonly(model: &mut Model) -> Outcome {
 /// Whether a dialog that writes may open: not in read-only mode and not without a Platform
 /// to write into; refused with the reason in the status line before anything is asked.
 fn can_write(model: &mut Model) -> Result<(), Outcome> {
+    write_target(model).map(|_| ())
+}
+
+/// The Platform a write goes into, or the refusal (read-only mode, no Platform) as the outcome.
+fn write_target(model: &mut Model) -> Result<String, Outcome> {
     if model.readonly {
         return Err(refuse_readonly(model));
     }
-    platform_name(model).map(|_| ())
+    platform_name(model)
 }
 
 /// Why a component has no upgrade to offer.
@@ -988,10 +990,7 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             target,
             also_remove,
         } => {
-            if model.readonly {
-                return refuse_readonly(model);
-            }
-            let platform = match platform_name(model) {
+            let platform = match write_target(model) {
                 Ok(p) => p,
                 Err(o) => return o,
             };
@@ -1059,10 +1058,7 @@ fn change_version(
     when: Option<When>,
     confirmed: Option<String>,
 ) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
-    }
-    let platform = match platform_name(model) {
+    let platform = match write_target(model) {
         Ok(p) => p,
         Err(o) => return o,
     };
@@ -1140,10 +1136,7 @@ fn confirm_install(
     required: Vec<String>,
     optional: Vec<String>,
 ) -> Outcome {
-    if model.readonly {
-        return refuse_readonly(model);
-    }
-    let platform = match platform_name(model) {
+    let platform = match write_target(model) {
         Ok(p) => p,
         Err(o) => return o,
     };

@@ -5,7 +5,37 @@ pub mod field;
 pub mod footer;
 pub mod help;
 
-use ratatui::layout::Rect;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::Span;
+use ratatui::widgets::{Block, Borders, Clear};
+
+use crate::tui::theme::Theme;
+
+/// The rows both TUIs are laid out in: title, tabs or steps, body, status line, key footer.
+pub fn chrome(area: Rect) -> [Rect; 5] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// A popup over whatever is under `rect`: cleared, framed as focused with `title`; returns
+/// the area inside the frame.
+pub fn popup(frame: &mut Frame, rect: Rect, title: &str, theme: &Theme) -> Rect {
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border_focus)
+        .title(Span::styled(format!(" {title} "), theme.title));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
 
 /// A rectangle of at most `width`×`height` centred in `area`.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {

@@ -8,30 +8,21 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
+use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::{
     CheckState, Model, OciKeyInput, SecretStorage, SshMode, StateBackend,
 };
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
-use crate::tui::keymap::KeyHint;
+use crate::tui::keymap::{KeyHint, hints_in};
 use crate::tui::theme::Theme;
 use crate::tui::widgets::truncate;
 
 pub fn key_hints(m: &Model) -> Vec<KeyHint> {
-    let mut v = vec![KeyHint::new("Enter", "next/check/generate")];
-    if matches!(
-        focused(m),
-        Some(FieldId::Token | FieldId::SecretKey | FieldId::S3AccessKey | FieldId::S3SecretKey)
-    ) && !(m.form.provider == naming::Provider::Oci && focused(m) == Some(FieldId::Token))
-    {
-        v.push(KeyHint::new("Ctrl+O", "show/hide"));
-    }
-    v.extend([
-        KeyHint::new("←/→", "change choice"),
-        KeyHint::new("PgDn", "next screen"),
-        KeyHint::help_only("PgUp", "previous screen"),
-        KeyHint::help_only("Ctrl+U", "clear field"),
-    ]);
-    v
+    // Ctrl+O is offered where a value is masked: the provider token or secret key (OCI's
+    // token field holds the tenancy OCID, shown as typed) and the S3 keys.
+    let masked = focused(m).is_some_and(FieldId::masked)
+        && !(m.form.provider == naming::Provider::Oci && focused(m) == Some(FieldId::Token));
+    hints_in(keys::CREDENTIALS, |a| a != keys::Action::Reveal || masked)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -10,14 +10,14 @@ pub mod resume;
 pub mod review;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::model::{Mode, Model, Step};
 use super::update::{FieldId, typing};
-use crate::tui::keymap::{GLOBAL, GLOBAL_TYPING, KeyHint};
+use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 use crate::tui::widgets::field::TextField;
 use crate::tui::widgets::{footer::render_footer, help::render_help, truncate};
@@ -28,14 +28,7 @@ pub const LABEL_WIDTH: usize = 18;
 /// Draw the whole wizard.
 pub fn render(m: &Model, frame: &mut Frame, theme: &Theme) {
     let area = frame.area();
-    let [title, steps, body, status, foot] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [title, steps, body, status, foot] = crate::tui::widgets::chrome(area);
     render_title(m, frame, title, theme);
     let (name, hints) = match &m.mode {
         Mode::Resume { .. } => {
@@ -105,22 +98,23 @@ pub fn key_hints(m: &Model) -> Vec<KeyHint> {
     let mut v = match m.mode {
         Mode::Resume { .. } => resume::key_hints(),
         Mode::Progress(ref p) => p.0.key_hints(),
-        Mode::Wizard => match m.form.step {
-            Step::Organization => organization::key_hints(),
-            Step::Credentials => credentials::key_hints(m),
-            Step::Provider => provider::key_hints(),
-            Step::Regions => regions::key_hints(),
-            Step::Components => components::key_hints(m),
-            Step::Review => review::key_hints(),
-        },
+        Mode::Wizard => step_hints(m),
     };
     // The footer never offers a key that the focused field would take as text.
-    if typing(m) {
-        v.extend(GLOBAL_TYPING);
-    } else {
-        v.extend(GLOBAL);
-    }
+    v.extend(crate::tui::keymap::global(typing(m)));
     v
+}
+
+/// The keys of the current step's own screen (without those every screen shares).
+pub fn step_hints(m: &Model) -> Vec<KeyHint> {
+    match m.form.step {
+        Step::Organization => organization::key_hints(),
+        Step::Credentials => credentials::key_hints(m),
+        Step::Provider => provider::key_hints(),
+        Step::Regions => regions::key_hints(),
+        Step::Components => components::key_hints(m),
+        Step::Review => review::key_hints(),
+    }
 }
 
 fn render_title(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -166,24 +160,20 @@ fn render_prompt(
     theme: &Theme,
 ) {
     let rect = crate::tui::widgets::centered(area, 72, 7);
-    frame.render_widget(Clear, rect);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border_focus)
-        .title(Span::styled(format!(" {title} "), theme.title));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
+    let inner = crate::tui::widgets::popup(frame, rect, title, theme);
     let mut lines = vec![input_line(field, inner.width as usize, true, false, theme)];
     lines.push(match error {
         Some(e) => Line::from(Span::styled(e.to_string(), theme.error)),
         None => Line::from(""),
     });
-    lines.push(Line::from(vec![
-        Span::styled("Enter", theme.key),
-        Span::styled(" write   ", theme.muted),
-        Span::styled("Esc", theme.key),
-        Span::styled(" cancel", theme.muted),
-    ]));
+    let hints = super::keys::all_hints(super::keys::PROMPT);
+    let mut keys = Vec::new();
+    for (i, h) in hints.iter().enumerate() {
+        let gap = if i + 1 < hints.len() { "   " } else { "" };
+        keys.push(Span::styled(h.key, theme.key));
+        keys.push(Span::styled(format!(" {}{gap}", h.action), theme.muted));
+    }
+    lines.push(Line::from(keys));
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
 

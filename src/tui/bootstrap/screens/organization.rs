@@ -8,19 +8,14 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
+use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::Model;
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    vec![
-        KeyHint::new("Enter", "next field"),
-        KeyHint::new("←/→", "change choice"),
-        KeyHint::new("PgDn", "next screen"),
-        KeyHint::help_only("PgUp", "previous screen"),
-        KeyHint::help_only("Ctrl+U", "clear field"),
-    ]
+    keys::all_hints_in(keys::ORGANIZATION)
 }
 
 pub fn render(m: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {

@@ -6,17 +6,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::domain::naming::Provider;
+use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::Model;
 use crate::tui::keymap::KeyHint;
 use crate::tui::theme::Theme;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    vec![
-        KeyHint::new("↑/↓", "choose"),
-        KeyHint::new("Enter", "next screen"),
-        KeyHint::help_only("PgDn", "next screen"),
-        KeyHint::help_only("PgUp", "previous screen"),
-    ]
+    keys::all_hints_in(keys::PROVIDER)
 }
 
 const INDENT: &str = "     ";

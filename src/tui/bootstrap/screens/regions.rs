@@ -8,6 +8,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{choice, field_row, focused_error, has_error, input_spans, value_width};
 use crate::domain::naming;
+use crate::tui::bootstrap::keys;
 use crate::tui::bootstrap::model::Model;
 use crate::tui::bootstrap::update::{FieldId, fields, focused};
 use crate::tui::keymap::KeyHint;
@@ -15,13 +16,7 @@ use crate::tui::theme::Theme;
 use crate::tui::widgets::field::TextField;
 
 pub fn key_hints() -> Vec<KeyHint> {
-    vec![
-        KeyHint::new("←/→", "change"),
-        KeyHint::new("Tab/↓", "next field"),
-        KeyHint::new("PgDn", "next screen"),
-        KeyHint::help_only("Enter", "next field"),
-        KeyHint::help_only("PgUp", "previous screen"),
-    ]
+    keys::all_hints_in(keys::REGIONS)
 }
 
 fn size_label(m: &Model, id: &str) -> String {

@@ -23,14 +23,7 @@ use crate::tui::widgets::footer::render_footer;
 /// Draw the whole console. Pure: reads the model, writes only to the frame.
 pub fn render(model: &Model, frame: &mut Frame, theme: &Theme) {
     let area = frame.area();
-    let [header, tabs, body, status, footer] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(1),
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
+    let [header, tabs, body, status, footer] = crate::tui::widgets::chrome(area);
     render_header(model, frame, header, theme);
     render_tabs(model, frame, tabs, theme);
     let body = render_banner(model, frame, body, theme);
