@@ -159,24 +159,60 @@ fn lost_draft_shows_what_it_holds_now_and_goes_read_only() {
     assert_eq!(m.form.org_name, "Acme East");
 }
 
-/// The runner over a real (file) database: a wizard that took the draft over saves; the first
-/// one's next save writes nothing and reports who took it, with the values stored now.
-#[test]
-fn runner_save_after_a_take_over_is_refused_and_reported() {
-    use super::Runner;
+/// Two wizards' effect runners over one real database file (as two terminals share it), each
+/// with its own keyring prefix.
+fn two_runners(path: &std::path::Path) -> (super::Runner, super::Runner) {
     use crate::secrets::MemoryStore;
     use crate::store::Store;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("openova.db");
     let runner = |prefix: &str| {
-        Runner::new(
-            Store::open(&path).unwrap(),
+        super::Runner::new(
+            Store::open(path).unwrap(),
             prefix.into(),
             None,
             MemoryStore::new(),
         )
     };
-    let (mut a, mut b) = (runner("a"), runner("b"));
+    (runner("a"), runner("b"))
+}
+
+/// Two wizards on one database file, where wizard `a` has created draft #1 and holds it. The
+/// temporary directory lives as long as the returned value.
+struct OneDraftTwoWizards {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    a: super::Runner,
+    b: super::Runner,
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    rx: tokio::sync::mpsc::UnboundedReceiver<Msg>,
+}
+
+fn one_draft_two_wizards() -> OneDraftTwoWizards {
+    use crate::tui::runtime::EffectRunner;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openova.db");
+    let (mut a, b) = two_runners(&path);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
+    a.perform(Effect::NewDraft, &tx);
+    let _ = rx.try_recv();
+    OneDraftTwoWizards {
+        _dir: dir,
+        path,
+        a,
+        b,
+        tx,
+        rx,
+    }
+}
+
+/// The runner over a real (file) database: a wizard that took the draft over saves; the first
+/// one's next save writes nothing and reports who took it, with the values stored now.
+#[test]
+fn runner_save_after_a_take_over_is_refused_and_reported() {
+    use super::Runner;
+    use crate::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("openova.db");
+    let (mut a, mut b) = two_runners(&path);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     let perform = |r: &mut Runner, e: Effect| {
         crate::tui::runtime::EffectRunner::perform(r, e, &tx);
@@ -234,27 +270,16 @@ fn runner_save_after_a_take_over_is_refused_and_reported() {
 
 #[test]
 fn runner_copy_opens_a_new_draft_with_the_same_values() {
-    use super::Runner;
-    use crate::secrets::MemoryStore;
     use crate::store::Store;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("openova.db");
-    let mut a = Runner::new(
-        Store::open(&path).unwrap(),
-        "p".into(),
-        None,
-        MemoryStore::new(),
-    );
-    let mut b = Runner::new(
-        Store::open(&path).unwrap(),
-        "p".into(),
-        None,
-        MemoryStore::new(),
-    );
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
     use crate::tui::runtime::EffectRunner;
-    a.perform(Effect::NewDraft, &tx);
-    let _ = rx.try_recv();
+    let OneDraftTwoWizards {
+        _dir,
+        path,
+        mut a,
+        mut b,
+        tx,
+        mut rx,
+    } = one_draft_two_wizards();
     a.perform(
         Effect::SaveDraft {
             id: 1,
@@ -288,27 +313,15 @@ fn runner_copy_opens_a_new_draft_with_the_same_values() {
 
 #[test]
 fn runner_refuses_to_delete_a_draft_open_in_another_wizard() {
-    use super::Runner;
-    use crate::secrets::MemoryStore;
-    use crate::store::Store;
     use crate::tui::runtime::EffectRunner;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("openova.db");
-    let mut a = Runner::new(
-        Store::open(&path).unwrap(),
-        "p".into(),
-        None,
-        MemoryStore::new(),
-    );
-    let mut b = Runner::new(
-        Store::open(&path).unwrap(),
-        "p".into(),
-        None,
-        MemoryStore::new(),
-    );
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Msg>();
-    a.perform(Effect::NewDraft, &tx);
-    let _ = rx.try_recv();
+    let OneDraftTwoWizards {
+        _dir,
+        path,
+        a,
+        mut b,
+        tx,
+        mut rx,
+    } = one_draft_two_wizards();
     b.perform(Effect::DeleteDraft(1), &tx);
     let Ok(Msg::Failed(why)) = rx.try_recv() else {
         panic!("a draft open elsewhere was deleted");
@@ -318,7 +331,13 @@ fn runner_refuses_to_delete_a_draft_open_in_another_wizard() {
             && why.ends_with(": not deleted"),
         "{why}"
     );
-    assert!(Store::open(&path).unwrap().load_draft(1).unwrap().is_some());
+    assert!(
+        crate::store::Store::open(&path)
+            .unwrap()
+            .load_draft(1)
+            .unwrap()
+            .is_some()
+    );
     // Once that wizard is gone, it can be deleted.
     drop(a);
     b.perform(Effect::DeleteDraft(1), &tx);
