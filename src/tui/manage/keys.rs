@@ -246,13 +246,22 @@ pub const ALERTS: &[Binding<Action>] = &[
     b(A::Last, LAST, "End", "last", Hidden),
 ];
 
-pub const SETTINGS: &[Binding<Action>] = &[b(
-    A::Change,
-    &[Chord::key(KeyCode::Enter), Chord::ch(' ')],
-    "Enter",
-    "change",
-    Footer,
-)];
+pub const SETTINGS: &[Binding<Action>] = &[
+    b(
+        A::Change,
+        &[Chord::key(KeyCode::Enter), Chord::ch(' ')],
+        "Enter",
+        "change",
+        Footer,
+    ),
+    b(
+        A::Uninstall,
+        &[Chord::ch('d'), Chord::key(KeyCode::Delete)],
+        "d",
+        "remove the maintenance window",
+        Help,
+    ),
+];
 
 /// The tables that answer keys in the model's current mode, most specific first.
 pub fn tables(model: &Model) -> Vec<&'static [Binding<Action>]> {

@@ -680,6 +680,12 @@ pub enum Confirm {
         wanted: String,
         scheduled: Option<String>,
     },
+    /// Remove the Platform's maintenance window (`current`, as shown); `waiting` are the
+    /// components with a scheduled upgrade.
+    RemoveWindow {
+        current: String,
+        waiting: Vec<String>,
+    },
     Quit,
 }
 
@@ -720,6 +726,8 @@ pub enum Intent {
         when: super::update::When,
     },
     Confirmed(Confirm),
+    /// Set (`Some`) or remove (`None`) the Platform's maintenance window.
+    SetWindow(Option<crate::crd::platform::MaintenanceWindow>),
     /// A `:` command line to run.
     Command(String),
 }
@@ -734,6 +742,7 @@ pub enum Dialog {
     Schedule(ScheduleDialog),
     Confirm(ConfirmDialog<Confirm>),
     Command(CommandDialog),
+    Window(super::panes::settings::WindowDialog),
 }
 
 /// Settings rows.
@@ -743,6 +752,7 @@ pub enum SettingsRow {
     Namespace,
     Theme,
     RefreshCatalog,
+    MaintenanceWindow,
     ReadOnly,
 }
 
@@ -940,6 +950,7 @@ impl Model {
             SettingsRow::Namespace,
             SettingsRow::Theme,
             SettingsRow::RefreshCatalog,
+            SettingsRow::MaintenanceWindow,
             SettingsRow::ReadOnly,
         ]);
         rows
