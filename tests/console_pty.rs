@@ -620,3 +620,58 @@ fn console_shows_a_refused_kubectl_deletion_as_blocked_and_the_release_stays() {
     );
     console.quit();
 }
+
+/// Uninstalling Debezium without ticking Strimzi (offered unticked, the default): the manager
+/// removes Debezium only and keeps Strimzi, read back from the Components.
+#[test]
+fn console_uninstall_keeps_an_unticked_dependency() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let live = Live::start(
+        bins,
+        "keepdep",
+        serde_json::json!([{ "name": "debezium", "enabled": true }]),
+    );
+    let mut console = live.console();
+    console.wait_text("Platform acme-corp");
+    console.send("2");
+    console.wait_for("debezium and strimzi healthy", |t| {
+        ["Debezium", "Strimzi"]
+            .iter()
+            .all(|n| row(t, n).is_some_and(|r| r.contains("Healthy")))
+    });
+    console.send("/");
+    console.type_text("debezium");
+    console.send(ENTER);
+    console.send("d");
+    let s = console.wait_text("No longer needed after this");
+    assert!(
+        row(&s, "[ ] strimzi").is_some(),
+        "Strimzi offered unticked:\n{s}"
+    );
+    assert!(s.contains("Kept installed: strimzi"), "{s}");
+    console.send("y");
+    console.send(ESC); // clear the filter
+    console.wait_for("debezium removed, strimzi kept", |t| {
+        row(t, "Debezium").is_none() && row(t, "Strimzi").is_some_and(|r| r.contains("Healthy"))
+    });
+    // Long enough for the manager to have gone on to a dependency it was told to remove.
+    std::thread::sleep(Duration::from_secs(3));
+    let components = Api::<openova::crd::Component>::namespaced(live.client.clone(), &live.ns);
+    let items = live
+        .rt
+        .block_on(components.list(&Default::default()))
+        .expect("list Components")
+        .items;
+    let strimzi = items
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some("strimzi"));
+    assert!(
+        strimzi.is_some_and(|c| c.metadata.deletion_timestamp.is_none()),
+        "strimzi is kept"
+    );
+    let names: Vec<String> = items.into_iter().filter_map(|c| c.metadata.name).collect();
+    assert!(!names.contains(&"debezium".to_string()), "{names:?}");
+    console.quit();
+}
