@@ -1,7 +1,9 @@
 //! End-to-end tests of `openova tui manage` on the real binary in a real PTY, read back with a
 //! terminal emulator (vt100), against a real kube-apiserver with the real Lifecycle Manager
 //! running and the helm-controller stand-in reporting releases: install with a dependency, a
-//! failed upgrade rolled back, the API server stopped and restarted, and silence when idle.
+//! failed upgrade rolled back, the API server stopped and restarted, silence when idle, and the
+//! day-2 safety journeys (schedule without a window, a major upgrade's second question, a
+//! refused `kubectl delete` shown as blocked).
 //!
 //! Without the Kubernetes binaries the tests skip loudly, unless OPENOVA_REQUIRE_K8S=1 (CI).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test and bench harness: a panic is a failure report
@@ -22,7 +24,7 @@ use openova::testenv::{self, ADMIN_CONTEXT, ApiServer};
 #[path = "support/pty.rs"]
 mod pty;
 
-use pty::{ENTER, ESC, Pty, row};
+use pty::{ENTER, ESC, Pty, TAB, row};
 
 /// `openova tui manage` on a 40×120 terminal, as `context` in `namespace`.
 fn open_console(kubeconfig: &Path, namespace: &str, home: &Path, context: &str) -> Pty {
@@ -459,4 +461,333 @@ fn fleet_kubeconfig(base: &Path, contexts: &[(&str, String)], dir: &Path) -> std
     let path = dir.join("fleet-kubeconfig");
     std::fs::write(&path, serde_json::to_string(&config).unwrap()).unwrap();
     path
+}
+
+/// A real API server with the real manager and the helm-controller stand-in (no failing
+/// release), a Platform with `entries` in a fresh namespace, and the console on it.
+struct Live {
+    // Dropped in this order: the runtime (manager, stand-in) before the API server stops.
+    rt: tokio::runtime::Runtime,
+    server: ApiServer,
+    ns: String,
+    client: kube::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    _home: tempfile::TempDir,
+}
+
+impl Live {
+    fn start(bins: testenv::Binaries, name: &str, entries: serde_json::Value) -> Live {
+        let server = ApiServer::launch_with(bins).expect("API server starts");
+        server.install_crds().expect("CRDs install");
+        server
+            .install_delivery_crds()
+            .expect("delivery CRDs install");
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let ns = rt.block_on(server.namespace(name)).unwrap();
+        let client = rt.block_on(server.admin_client()).unwrap();
+        let mut p = platform(&ns);
+        p.spec.components = serde_json::from_value(entries).unwrap();
+        rt.block_on(async {
+            Api::<Platform>::namespaced(client.clone(), &ns)
+                .create(&PostParams::default(), &p)
+                .await
+                .expect("Platform created")
+        });
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        {
+            let client = client.clone();
+            let ns = ns.clone();
+            let lease = format!("console-{name}");
+            rt.spawn(async move {
+                let settings = openova::manager::Settings::new(&ns, &lease);
+                let metrics = openova::manager::metrics::Metrics::new();
+                let _ = openova::manager::run_manager(client, settings, metrics, async move {
+                    let _ = stop_rx.await;
+                })
+                .await;
+            });
+        }
+        rt.spawn(
+            StandIn {
+                failing_versions: Default::default(),
+                delay: Duration::from_millis(300),
+            }
+            .run(
+                client.clone(),
+                openova::manager::delivery::flux::helm_release_resource(),
+                Some(ns.clone()),
+            ),
+        );
+        Live {
+            server,
+            rt,
+            ns,
+            client,
+            stop: Some(stop_tx),
+            _home: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn console(&self) -> Pty {
+        open_console(
+            self.server.kubeconfig_path(),
+            &self.ns,
+            self._home.path(),
+            ADMIN_CONTEXT,
+        )
+    }
+
+    fn component(&self, name: &str) -> openova::crd::Component {
+        let api = Api::<openova::crd::Component>::namespaced(self.client.clone(), &self.ns);
+        self.rt.block_on(api.get(name)).expect("Component")
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// On a Platform without a maintenance window, the schedule dialog does not offer "next
+/// window" (choosing it anyway is refused and a time is asked for), and a time in the past is
+/// refused; nothing reaches the cluster.
+#[test]
+fn console_schedule_without_a_window_asks_for_a_future_time_and_writes_nothing_else() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let live = Live::start(
+        bins,
+        "nowindow",
+        serde_json::json!([{ "name": "cilium", "version": "1.16.2", "enabled": true }]),
+    );
+    let mut console = live.console();
+    console.wait_text("Platform acme-corp");
+    console.send("3");
+    console.wait_text("1 upgrade available");
+    console.send("s");
+    let s = console.wait_text("Schedule: cilium");
+    assert!(
+        s.contains("not offered: the Platform has no maintenance window"),
+        "{s}"
+    );
+    // The time is chosen, not the window.
+    assert!(s.contains("(•) at (UTC"), "{s}");
+    console.send(TAB);
+    console.send(ENTER);
+    console.wait_text("Not possible: the Platform has no maintenance window");
+    console.send(TAB);
+    console.type_text("2020-01-01 00:00");
+    console.send(ENTER);
+    let s = console.wait_text("is in the past");
+    assert!(
+        s.contains("Schedule: cilium"),
+        "the dialog stays open:\n{s}"
+    );
+    console.send(ESC);
+    std::thread::sleep(Duration::from_secs(2));
+    let c = live.component("cilium");
+    assert_eq!(c.spec.version, "1.16.2", "nothing was written");
+    assert_eq!(c.spec.upgrade_at, None);
+    assert_eq!(c.spec.upgrade, None);
+    console.quit();
+}
+
+/// A major upgrade (Grafana 11 → 12) asks a second question naming the jump; declining writes
+/// nothing, confirming lets the real manager run it.
+#[test]
+fn console_major_upgrade_needs_a_second_confirmation_naming_the_jump() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let live = Live::start(
+        bins,
+        "major",
+        serde_json::json!([{ "name": "grafana", "version": "11.4.0", "enabled": true }]),
+    );
+    let mut console = live.console();
+    console.wait_text("Platform acme-corp");
+    console.send("2");
+    console.wait_for("grafana healthy", |t| {
+        row(t, "Grafana").is_some_and(|r| r.contains("Healthy"))
+    });
+    console.send("3");
+    let s = console.wait_text("12.3.1");
+    let grafana = row(&s, "grafana").unwrap_or_else(|| panic!("grafana row:\n{s}"));
+    assert!(grafana.contains("11.4.0"), "{s}");
+    // Select the grafana row whatever else has an upgrade.
+    for _ in 0..10 {
+        if console
+            .text()
+            .lines()
+            .any(|l| l.contains("›") && l.contains("grafana"))
+        {
+            break;
+        }
+        console.send("j");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    console.send("u");
+    console.wait_text("now?");
+    console.send("y");
+    let s = console.wait_text("Major upgrade 11→12");
+    assert!(s.contains("Confirm the jump 11→12?"), "{s}");
+    console.send("n");
+    std::thread::sleep(Duration::from_secs(2));
+    let c = live.component("grafana");
+    assert_eq!(c.spec.version, "11.4.0", "declining writes nothing");
+    assert_eq!(c.spec.upgrade, None);
+
+    console.send("u");
+    console.wait_text("now?");
+    console.send("y");
+    console.wait_text("Major upgrade 11→12");
+    console.send("y");
+    console.wait_text("written");
+    console.wait_for("the manager runs the upgrade", |_| {
+        live.component("grafana")
+            .status
+            .and_then(|s| s.version)
+            .is_some_and(|v| v.trim_start_matches('v') == "12.3.1")
+    });
+    let c = live.component("grafana");
+    assert_eq!(
+        c.spec.upgrade.and_then(|u| u.confirm_major).as_deref(),
+        Some("11→12")
+    );
+    console.quit();
+}
+
+/// `kubectl delete component cnpg` while FerretDB needs it (both kept after the Platform
+/// stopped listing them without a confirmed removal): the manager refuses, the console shows "deletion blocked" on
+/// cnpg, and its release stays.
+#[test]
+fn console_shows_a_refused_kubectl_deletion_as_blocked_and_the_release_stays() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let kubectl = bins.kubectl.clone();
+    let live = Live::start(
+        bins,
+        "blocked",
+        serde_json::json!([
+            { "name": "cnpg", "enabled": true },
+            { "name": "ferretdb", "enabled": true },
+        ]),
+    );
+    let mut console = live.console();
+    console.wait_text("Platform acme-corp");
+    console.send("2");
+    console.wait_for("cnpg and ferretdb healthy", |t| {
+        ["CloudNativePG", "FerretDB"]
+            .iter()
+            .all(|n| row(t, n).is_some_and(|r| r.contains("Healthy")))
+    });
+    // The Platform stops listing both, without confirming a removal: the manager keeps them.
+    let platforms = Api::<Platform>::namespaced(live.client.clone(), &live.ns);
+    live.rt
+        .block_on(platforms.patch(
+            "acme-corp",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(serde_json::json!({ "spec": { "components": [] } })),
+        ))
+        .expect("Platform patched");
+    std::thread::sleep(Duration::from_secs(2));
+    let out = Command::new(&kubectl)
+        .arg("--kubeconfig")
+        .arg(live.server.kubeconfig_path())
+        .args([
+            "-n",
+            &live.ns,
+            "delete",
+            "component",
+            "cnpg",
+            "--wait=false",
+        ])
+        .output()
+        .expect("kubectl runs");
+    assert!(out.status.success(), "{out:?}");
+    let s = console.wait_for("deletion blocked on cnpg", |t| {
+        row(t, "CloudNativePG").is_some_and(|r| r.contains("deletion blocked"))
+    });
+    assert!(
+        row(&s, "FerretDB").is_some_and(|r| r.contains("Healthy")),
+        "{s}"
+    );
+    let releases = Api::<kube::api::DynamicObject>::namespaced_with(
+        live.client.clone(),
+        &live.ns,
+        &openova::manager::delivery::flux::helm_release_resource(),
+    );
+    let names: Vec<String> = live
+        .rt
+        .block_on(releases.list(&Default::default()))
+        .expect("list HelmReleases")
+        .items
+        .into_iter()
+        .filter_map(|r| r.metadata.name)
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("cnpg")),
+        "cnpg keeps its release: {names:?}"
+    );
+    console.quit();
+}
+
+/// Uninstalling Debezium without ticking Strimzi (offered unticked, the default): the manager
+/// removes Debezium only and keeps Strimzi, read back from the Components.
+#[test]
+fn console_uninstall_keeps_an_unticked_dependency() {
+    let Some(bins) = apiserver::require() else {
+        return;
+    };
+    let live = Live::start(
+        bins,
+        "keepdep",
+        serde_json::json!([{ "name": "debezium", "enabled": true }]),
+    );
+    let mut console = live.console();
+    console.wait_text("Platform acme-corp");
+    console.send("2");
+    console.wait_for("debezium and strimzi healthy", |t| {
+        ["Debezium", "Strimzi"]
+            .iter()
+            .all(|n| row(t, n).is_some_and(|r| r.contains("Healthy")))
+    });
+    console.send("/");
+    console.type_text("debezium");
+    console.send(ENTER);
+    console.send("d");
+    let s = console.wait_text("No longer needed after this");
+    assert!(
+        row(&s, "[ ] strimzi").is_some(),
+        "Strimzi offered unticked:\n{s}"
+    );
+    assert!(s.contains("Kept installed: strimzi"), "{s}");
+    console.send("y");
+    console.send(ESC); // clear the filter
+    console.wait_for("debezium removed, strimzi kept", |t| {
+        row(t, "Debezium").is_none() && row(t, "Strimzi").is_some_and(|r| r.contains("Healthy"))
+    });
+    // Long enough for the manager to have gone on to a dependency it was told to remove.
+    std::thread::sleep(Duration::from_secs(3));
+    let components = Api::<openova::crd::Component>::namespaced(live.client.clone(), &live.ns);
+    let items = live
+        .rt
+        .block_on(components.list(&Default::default()))
+        .expect("list Components")
+        .items;
+    let strimzi = items
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some("strimzi"));
+    assert!(
+        strimzi.is_some_and(|c| c.metadata.deletion_timestamp.is_none()),
+        "strimzi is kept"
+    );
+    let names: Vec<String> = items.into_iter().filter_map(|c| c.metadata.name).collect();
+    assert!(!names.contains(&"debezium".to_string()), "{names:?}");
+    console.quit();
 }

@@ -937,3 +937,77 @@ async fn missing_crds_then_apiserver_restart_mid_watch_loses_no_update() {
     assert_eq!(server_list, expected);
     assert_eq!(watch.platforms.state().len(), 1, "Platform store intact");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_sets_and_removes_the_maintenance_window_keeping_components() {
+    use openova::cluster::commands;
+    use openova::crd::platform::{MaintenanceWindow, Weekday};
+    let Some(server) = server() else { return };
+    let ns = server.namespace("window").await.expect("namespace");
+    let conn = conn_as(server, ADMIN_CONTEXT, &ns).await;
+    let client = server.admin_client().await.expect("client");
+    let platforms: Api<Platform> = Api::namespaced(client, &ns);
+    let mut p = platform(
+        "acme",
+        serde_json::json!([{ "name": "cilium", "version": "v1.16.3", "enabled": true }]),
+    );
+    p.spec.maintenance_window = Some(MaintenanceWindow {
+        days: vec![Weekday::Sun],
+        start: "03:00".into(),
+        duration_minutes: 60,
+        time_zone: None,
+    });
+    platforms
+        .create(&PostParams::default(), &p)
+        .await
+        .expect("create Platform");
+    // The console owns components and removals through its own writes.
+    cluster::install(&conn, "acme", "cnpg", &component_spec("cnpg", "v1.24.0"))
+        .await
+        .expect("install");
+
+    let wanted = MaintenanceWindow {
+        days: vec![Weekday::Sat, Weekday::Sun],
+        start: "04:30".into(),
+        // Same as the creator's: that field stays co-owned by the creator.
+        duration_minutes: 60,
+        time_zone: Some("Europe/Berlin".into()),
+    };
+    let wrote = commands::set_maintenance_window(&conn, "acme", Some(&wanted))
+        .await
+        .expect("set window");
+    assert!(wrote);
+    let p = platforms.get("acme").await.expect("Platform");
+    assert_eq!(p.spec.maintenance_window.as_ref(), Some(&wanted));
+    let names: Vec<_> = p.spec.components.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["cilium", "cnpg"],
+        "the window write keeps the components"
+    );
+    assert!(managers(&p.metadata).contains(&commands::FIELD_MANAGER_WINDOW.to_owned()));
+
+    // A later component write keeps the window, and the window write keeps the removal.
+    cluster::uninstall(&conn, "acme", "cnpg", &[])
+        .await
+        .expect("uninstall");
+    let p = platforms.get("acme").await.expect("Platform");
+    assert_eq!(p.spec.maintenance_window.as_ref(), Some(&wanted));
+    assert_eq!(p.spec.removals.len(), 1);
+
+    // Removing: the field is gone although the creator also owned parts of it.
+    let wrote = commands::set_maintenance_window(&conn, "acme", None)
+        .await
+        .expect("remove window");
+    assert!(wrote);
+    let p = platforms.get("acme").await.expect("Platform");
+    assert_eq!(p.spec.maintenance_window, None);
+    assert_eq!(p.spec.components.len(), 2, "entries stay");
+    assert_eq!(p.spec.removals.len(), 1, "the confirmed removal stays");
+    assert!(
+        !commands::set_maintenance_window(&conn, "acme", None)
+            .await
+            .expect("remove again"),
+        "nothing to remove writes nothing"
+    );
+}

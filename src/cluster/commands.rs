@@ -1,5 +1,6 @@
 //! Intent the console writes to a cluster: install, uninstall, upgrade now, upgrade later,
-//! cancel a scheduled upgrade, retry, reconcile now, suspend and resume.
+//! cancel a scheduled upgrade, retry, reconcile now, suspend and resume, and the Platform's
+//! maintenance window.
 //!
 //! Every write is a server-side apply with the field manager `openova-console`; the Lifecycle
 //! Manager does the actual work. Each apply carries the complete intent for the fields the console
@@ -14,7 +15,7 @@ use serde_json::json;
 use super::connect::ClusterConn;
 use super::error::{CallSite, ClusterError};
 use crate::crd::consts;
-use crate::crd::platform::ConfirmedRemoval;
+use crate::crd::platform::{ConfirmedRemoval, MaintenanceWindow};
 use crate::crd::{Component, ComponentSpec, Platform, PlatformComponent};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
@@ -386,4 +387,88 @@ async fn update_platform_entries(
         name: platform.to_owned(),
         attempts: MAX_ATTEMPTS,
     })
+}
+
+/// Field manager of the console's maintenance-window writes. A separate manager on purpose: a
+/// server-side apply removes every field its manager owned and left out, so applying only
+/// `spec.maintenanceWindow` as `openova-console` would delete the `components` and `removals`
+/// that manager owns (see [`update_platform_entries`]). Under its own manager the window apply
+/// owns exactly the window, and the component writes never have to carry (and so co-own) a
+/// window the operator may keep in Git or edit with kubectl.
+pub const FIELD_MANAGER_WINDOW: &str = "openova-console-window";
+
+/// Sets (`Some`) or removes (`None`) the Platform's `spec.maintenanceWindow`, at the
+/// `resourceVersion` it was read at and retried on conflict. Setting is a server-side apply of
+/// only the window ([`FIELD_MANAGER_WINDOW`], forced: the operator's explicit edit wins).
+/// Removing is a JSON merge patch to `null`: an apply that leaves the field out would drop it
+/// only when no other manager (the bootstrap, a `kubectl apply`) also owns it. Returns whether
+/// it wrote (removing an absent window writes nothing).
+pub async fn set_maintenance_window(
+    conn: &ClusterConn,
+    platform: &str,
+    window: Option<&MaintenanceWindow>,
+) -> Result<bool, ClusterError> {
+    let api: Api<Platform> = Api::namespaced(conn.client.clone(), &conn.namespace);
+    for attempt in 1..=MAX_ATTEMPTS {
+        let current = get_platform(conn, platform).await?;
+        if current.spec.maintenance_window.as_ref() == window {
+            return Ok(false);
+        }
+        let (params, patch) = window_patch(conn, platform, &current, window);
+        let result = match &patch {
+            WindowPatch::Apply(body) => api.patch(platform, &params, &Patch::Apply(body)).await,
+            WindowPatch::Remove(body) => api.patch(platform, &params, &Patch::Merge(body)).await,
+        };
+        match result {
+            Ok(_) => return Ok(true),
+            Err(e) if is_conflict(&e) => {
+                tracing::debug!(platform, attempt, "Platform changed meanwhile; retrying");
+            }
+            Err(e) => return Err(map_err(e, conn, "patch", PLATFORMS, "Platform", platform)),
+        }
+    }
+    Err(ClusterError::Conflict {
+        kind: "Platform".into(),
+        name: platform.to_owned(),
+        attempts: MAX_ATTEMPTS,
+    })
+}
+
+enum WindowPatch {
+    Apply(serde_json::Value),
+    Remove(serde_json::Value),
+}
+
+fn window_patch(
+    conn: &ClusterConn,
+    platform: &str,
+    current: &Platform,
+    window: Option<&MaintenanceWindow>,
+) -> (PatchParams, WindowPatch) {
+    let resource_version = &current.metadata.resource_version;
+    match window {
+        Some(w) => (
+            PatchParams::apply(FIELD_MANAGER_WINDOW).force(),
+            WindowPatch::Apply(json!({
+                "apiVersion": consts::API_VERSION,
+                "kind": "Platform",
+                "metadata": {
+                    "name": platform,
+                    "namespace": conn.namespace,
+                    "resourceVersion": resource_version,
+                },
+                "spec": { "maintenanceWindow": w },
+            })),
+        ),
+        None => (
+            PatchParams {
+                field_manager: Some(FIELD_MANAGER_WINDOW.to_owned()),
+                ..Default::default()
+            },
+            WindowPatch::Remove(json!({
+                "metadata": { "resourceVersion": resource_version },
+                "spec": { "maintenanceWindow": null },
+            })),
+        ),
+    }
 }

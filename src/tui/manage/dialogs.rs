@@ -44,6 +44,7 @@ impl Dialog {
                 Reply::Keep(changed) => Reply::Keep(changed),
             },
             Dialog::Command(d) => d.handle_key(key),
+            Dialog::Window(d) => d.handle_key(key),
         }
     }
 }
@@ -142,6 +143,21 @@ pub fn confirm_dialog(c: Confirm) -> ConfirmDialog<Confirm> {
                     "{name} stays at {installed}: its version goes back to {installed} on the \
                      Component and the Platform, and the scheduled time is cleared."
                 ),
+            ],
+        ),
+        Confirm::RemoveWindow { current, waiting } => (
+            "Remove maintenance window".into(),
+            vec![
+                format!("Remove the Platform's maintenance window ({current})?"),
+                "Writes spec.maintenanceWindow: none. Upgrades scheduled at a time then run when \
+                 due, at any hour; upgrades waiting for the next window are refused until a \
+                 window is set again."
+                    .into(),
+                if waiting.is_empty() {
+                    "No upgrade is scheduled now.".to_string()
+                } else {
+                    format!("Scheduled now: {}.", waiting.join(", "))
+                },
             ],
         ),
         Confirm::Quit => (
@@ -345,6 +361,7 @@ pub fn render(model: &Model, frame: &mut Frame, area: Rect, theme: &Theme) {
             Dialog::Install(d) => render_install(model, d, frame, area, theme),
             Dialog::Uninstall(d) => render_uninstall(d, frame, area, theme),
             Dialog::Schedule(d) => render_schedule(d, frame, area, theme),
+            Dialog::Window(d) => super::panes::settings::render_window(d, frame, area, theme),
             Dialog::Confirm(c) => c.render(frame, area, theme),
             Dialog::Command(CommandDialog { input, error }) => {
                 // The error wraps: it lists the commands there are, longer than a narrow line.

@@ -232,6 +232,23 @@ impl EffectRunner<Effect, Msg> for Runner {
                     report(&tx, cluster, format!("schedule {name} {version}"), r);
                 });
             }
+            Effect::SetWindow {
+                cluster,
+                platform,
+                window,
+            } => {
+                let Some(conn) = conn_of(cluster) else { return };
+                tokio::spawn(async move {
+                    let what = match &window {
+                        Some(_) => "save the maintenance window",
+                        None => "remove the maintenance window",
+                    };
+                    let r = commands::set_maintenance_window(&conn, &platform, window.as_ref())
+                        .await
+                        .map(|_| ());
+                    report(&tx, cluster, what.into(), r.map_err(|e| e.to_string()));
+                });
+            }
         }
     }
 }

@@ -243,13 +243,22 @@ pub const ALERTS: &[Binding<Action>] = &[
     b(A::Last, LAST, "End", "last", Hidden),
 ];
 
-pub const SETTINGS: &[Binding<Action>] = &[b(
-    A::Change,
-    &[Chord::key(KeyCode::Enter), Chord::ch(' ')],
-    "Enter",
-    "change",
-    Footer,
-)];
+pub const SETTINGS: &[Binding<Action>] = &[
+    b(
+        A::Change,
+        &[Chord::key(KeyCode::Enter), Chord::ch(' ')],
+        "Enter",
+        "change",
+        Footer,
+    ),
+    b(
+        A::Uninstall,
+        &[Chord::ch('d'), Chord::key(KeyCode::Delete)],
+        "d",
+        "remove the maintenance window",
+        Help,
+    ),
+];
 
 pub const FLEET: &[Binding<Action>] = &[
     b(A::OpenCluster, ENTER, "Enter", "open dashboard", Footer),

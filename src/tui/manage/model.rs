@@ -804,6 +804,12 @@ pub enum Confirm {
         wanted: String,
         scheduled: Option<String>,
     },
+    /// Remove the Platform's maintenance window (`current`, as shown); `waiting` are the
+    /// components with a scheduled upgrade.
+    RemoveWindow {
+        current: String,
+        waiting: Vec<String>,
+    },
     Quit,
 }
 
@@ -844,6 +850,8 @@ pub enum Intent {
         when: super::update::When,
     },
     Confirmed(Confirm),
+    /// Set (`Some`) or remove (`None`) the Platform's maintenance window.
+    SetWindow(Option<crate::crd::platform::MaintenanceWindow>),
     /// A `:` command line to run.
     Command(String),
 }
@@ -858,6 +866,7 @@ pub enum Dialog {
     Schedule(ScheduleDialog),
     Confirm(ConfirmDialog<Confirm>),
     Command(CommandDialog),
+    Window(super::panes::settings::WindowDialog),
 }
 
 /// Settings rows.
@@ -867,6 +876,7 @@ pub enum SettingsRow {
     Namespace,
     Theme,
     RefreshCatalog,
+    MaintenanceWindow,
     ReadOnly,
 }
 
@@ -1157,6 +1167,7 @@ impl Model {
             SettingsRow::Namespace,
             SettingsRow::Theme,
             SettingsRow::RefreshCatalog,
+            SettingsRow::MaintenanceWindow,
             SettingsRow::ReadOnly,
         ]);
         rows

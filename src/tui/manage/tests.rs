@@ -1693,3 +1693,152 @@ fn a_refused_upgrade_is_listed_in_upgrades_as_refused_and_can_be_cancelled() {
         [Effect::Request { request: Request::CancelUpgrade { installed }, .. }] if installed == "8.0.0"
     ));
 }
+
+// ---------------------------------------------------------------- maintenance window
+
+/// The Settings pane with its maintenance-window row selected.
+fn on_window_row() -> Model {
+    let mut m = on(Pane::Settings);
+    m.settings_selected = m
+        .settings_rows()
+        .iter()
+        .position(|r| *r == super::model::SettingsRow::MaintenanceWindow)
+        .expect("window row");
+    m
+}
+
+fn type_into(m: &mut Model, text: &str) {
+    for _ in 0..20 {
+        update(m, key(KeyCode::Backspace));
+    }
+    keys(m, text);
+}
+
+#[test]
+fn settings_edits_the_window_and_writes_exactly_it() {
+    let mut m = on_window_row();
+    assert!(
+        screen(&m, 120, 40).contains("Sun 03:00"),
+        "{}",
+        screen(&m, 120, 40)
+    );
+    update(&mut m, key(KeyCode::Enter));
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Window(_))));
+    // Days: Sat; start 04:30; duration 90; zone Europe/Berlin.
+    type_into(&mut m, "Sat");
+    update(&mut m, key(KeyCode::Tab));
+    type_into(&mut m, "04:30");
+    update(&mut m, key(KeyCode::Tab));
+    type_into(&mut m, "90");
+    update(&mut m, key(KeyCode::Tab));
+    type_into(&mut m, "Europe/Berlin");
+    let shown = screen(&m, 80, 24);
+    assert!(
+        shown.contains("Next opening: Sat")
+            && shown.contains("Europe/Berlin (")
+            && shown.contains("UTC)"),
+        "the next opening, local and UTC, is shown before saving:\n{shown}"
+    );
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert_eq!(
+        out.effects,
+        vec![Effect::SetWindow {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            window: Some(crate::crd::platform::MaintenanceWindow {
+                days: vec![crate::crd::platform::Weekday::Sat],
+                start: "04:30".into(),
+                duration_minutes: 90,
+                time_zone: Some("Europe/Berlin".into()),
+            }),
+        }]
+    );
+    assert!(m.dialogs.is_empty());
+}
+
+#[test]
+fn settings_refuses_a_bad_window_and_writes_nothing() {
+    let mut m = on_window_row();
+    update(&mut m, key(KeyCode::Enter));
+    for _ in 0..3 {
+        update(&mut m, key(KeyCode::Tab));
+    }
+    type_into(&mut m, "Moon/Base");
+    let out = update(&mut m, key(KeyCode::Enter));
+    assert!(out.effects.is_empty(), "{:?}", out.effects);
+    assert!(matches!(m.dialogs.last(), Some(Dialog::Window(_))));
+    let shown = screen(&m, 80, 24);
+    assert!(shown.contains("Moon/Base"), "{shown}");
+    assert!(shown.contains("Not saved"), "{shown}");
+    // Esc leaves without writing.
+    let out = update(&mut m, key(KeyCode::Esc));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+}
+
+#[test]
+fn settings_removes_the_window_after_a_confirmation() {
+    let mut m = on_window_row();
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty(), "asks first");
+    let shown = screen(&m, 80, 24);
+    assert!(shown.contains("Remove maintenance window"), "{shown}");
+    let out = update(&mut m, ch('n'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    update(&mut m, ch('d'));
+    let out = update(&mut m, ch('y'));
+    assert_eq!(
+        out.effects,
+        vec![Effect::SetWindow {
+            cluster: 0,
+            platform: "acme-corp".into(),
+            window: None,
+        }]
+    );
+    // Without a window there is nothing to remove.
+    if let Some(p) = m.cluster_mut().platform.as_mut() {
+        p.window = None;
+    }
+    let out = update(&mut m, ch('d'));
+    assert!(out.effects.is_empty() && m.dialogs.is_empty());
+    assert!(
+        m.status
+            .as_deref()
+            .unwrap_or("")
+            .contains("no maintenance window")
+    );
+}
+
+#[test]
+fn readonly_refuses_editing_and_removing_the_window() {
+    let mut m = on_window_row();
+    m.readonly = true;
+    for k in [key(KeyCode::Enter), ch('d')] {
+        let out = update(&mut m, k);
+        assert!(out.effects.is_empty());
+        assert!(m.dialogs.is_empty(), "no dialog opens in read-only mode");
+        assert!(
+            m.status.as_deref().unwrap_or("").contains("read-only"),
+            "{:?}",
+            m.status
+        );
+    }
+}
+
+#[test]
+fn snapshot_window_dialog() {
+    let mut m = on_window_row();
+    // A fixed window keeps the screen stable apart from the next opening's date, which is
+    // replaced before comparing.
+    update(&mut m, key(KeyCode::Enter));
+    let stable = |s: String| {
+        s.lines()
+            .map(|l| match l.find("Next opening:") {
+                Some(i) => format!("{}Next opening: <date>", &l[..i]),
+                None => l.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    insta::assert_snapshot!("dialog__window__80x24", stable(screen(&m, 80, 24)));
+    insta::assert_snapshot!("dialog__window__120x40", stable(screen(&m, 120, 40)));
+}

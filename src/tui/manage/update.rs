@@ -122,6 +122,12 @@ pub enum Effect {
         name: String,
         request: Request,
     },
+    /// Set (`Some`) or remove (`None`) the Platform's `spec.maintenanceWindow`.
+    SetWindow {
+        cluster: usize,
+        platform: String,
+        window: Option<crate::crd::platform::MaintenanceWindow>,
+    },
     /// Put text on the operator's clipboard through the terminal (OSC 52).
     Copy(String),
     RefreshCatalog,
@@ -811,10 +817,15 @@ fn settings_action(model: &mut Model, action: Action) -> Outcome {
     if step(&mut model.settings_selected, rows.len(), action) {
         return Outcome::changed();
     }
+    let row = rows.get(model.settings_selected).copied();
+    if row == Some(SettingsRow::MaintenanceWindow) && action == Action::Uninstall {
+        return open_remove_window(model);
+    }
     if action != Action::Change {
         return Outcome::unchanged();
     }
-    match rows.get(model.settings_selected).copied() {
+    match row {
+        Some(SettingsRow::MaintenanceWindow) => open_window(model),
         Some(SettingsRow::Context(i)) => switch_cluster(model, i),
         Some(SettingsRow::Theme) => {
             let pos = model
@@ -847,6 +858,81 @@ fn settings_action(model: &mut Model, action: Action) -> Outcome {
         }
         Some(SettingsRow::Namespace) | None => Outcome::unchanged(),
     }
+}
+
+/// Open the maintenance-window dialog, filled from the Platform's window (or say why not).
+fn open_window(model: &mut Model) -> Outcome {
+    if let Err(refused) = can_write(model) {
+        return refused;
+    }
+    let current = model
+        .cluster()
+        .platform
+        .as_ref()
+        .and_then(|p| p.window.as_ref())
+        .and_then(|w| w.as_ref().ok());
+    let dialog = super::panes::settings::WindowDialog::new(current);
+    model.dialogs.push(Dialog::Window(dialog));
+    Outcome::changed()
+}
+
+/// Ask before removing the Platform's window, naming what it changes (or say why not).
+fn open_remove_window(model: &mut Model) -> Outcome {
+    if let Err(refused) = can_write(model) {
+        return refused;
+    }
+    let cluster = model.cluster();
+    let Some(window) = cluster.platform.as_ref().and_then(|p| p.window.as_ref()) else {
+        model.status = Some("the Platform has no maintenance window to remove".into());
+        return Outcome::changed();
+    };
+    let current = match window {
+        Ok(w) => crate::domain::window::next_window(w, jiff::Timestamp::now())
+            .map(|o| format!("next opening {}", o.describe()))
+            .unwrap_or_else(|e| format!("invalid: {e}")),
+        Err(e) => format!("invalid: {e}"),
+    };
+    let waiting = cluster
+        .components
+        .values()
+        .filter(|c| c.scheduled.is_some())
+        .map(|c| c.name.clone())
+        .collect();
+    model
+        .dialogs
+        .push(Dialog::Confirm(confirm_dialog(Confirm::RemoveWindow {
+            current,
+            waiting,
+        })));
+    Outcome::changed()
+}
+
+/// Write the window the operator confirmed (`None`: remove it).
+fn set_window(
+    model: &mut Model,
+    window: Option<crate::crd::platform::MaintenanceWindow>,
+) -> Outcome {
+    if model.readonly {
+        return refuse_readonly(model);
+    }
+    let platform = match platform_name(model) {
+        Ok(p) => p,
+        Err(o) => return o,
+    };
+    model.writes_in_flight += 1;
+    model.status = Some(match &window {
+        Some(w) => format!(
+            "saving the maintenance window ({} {})…",
+            w.start,
+            w.time_zone.as_deref().unwrap_or("UTC")
+        ),
+        None => "removing the maintenance window…".into(),
+    });
+    Outcome::effect(Effect::SetWindow {
+        cluster: model.active,
+        platform,
+        window,
+    })
 }
 
 fn switch_cluster(model: &mut Model, i: usize) -> Outcome {
@@ -1017,6 +1103,8 @@ fn carry_out(model: &mut Model, intent: Intent) -> Outcome {
             model.quit = true;
             Outcome::changed()
         }
+        Intent::SetWindow(window) => set_window(model, window),
+        Intent::Confirmed(Confirm::RemoveWindow { .. }) => set_window(model, None),
         Intent::Confirmed(Confirm::Retry { name, .. }) => request(model, name, Request::Retry),
         Intent::Confirmed(Confirm::ReconcileNow { name }) => {
             request(model, name, Request::ReconcileNow)
