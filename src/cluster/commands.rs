@@ -20,7 +20,16 @@ use crate::crd::{Component, ComponentSpec, Platform, PlatformComponent};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 /// How often an update of a changing object is retried before giving up.
-const MAX_ATTEMPTS: u32 = 5;
+const MAX_ATTEMPTS: u32 = 8;
+
+/// Wait a little before retrying a write that lost a conflict: a few milliseconds more each
+/// attempt, with jitter, so that writers racing for one Platform do not collide in lock step
+/// until their attempts run out.
+async fn conflict_backoff(attempt: u32) {
+    let jitter: u64 = rand::random::<u64>() % 20;
+    let millis = u64::from(attempt) * 10 + jitter;
+    tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+}
 
 /// What an uninstall did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -324,6 +333,7 @@ async fn update_component_spec(
             Ok(_) => return Ok(()),
             Err(e) if is_conflict(&e) => {
                 tracing::debug!(name, attempt, "Component changed meanwhile; retrying");
+                conflict_backoff(attempt).await;
             }
             Err(e) => return Err(map_err(e, conn, "patch", COMPONENTS, "Component", name)),
         }
@@ -377,7 +387,7 @@ async fn update_platform_entries(
             Ok(_) => return Ok(true),
             Err(e) if is_conflict(&e) => {
                 tracing::debug!(platform, attempt, "Platform changed meanwhile; retrying");
-                continue;
+                conflict_backoff(attempt).await;
             }
             Err(e) => return Err(map_err(e, conn, "patch", PLATFORMS, "Platform", platform)),
         }
@@ -423,6 +433,7 @@ pub async fn set_maintenance_window(
             Ok(_) => return Ok(true),
             Err(e) if is_conflict(&e) => {
                 tracing::debug!(platform, attempt, "Platform changed meanwhile; retrying");
+                conflict_backoff(attempt).await;
             }
             Err(e) => return Err(map_err(e, conn, "patch", PLATFORMS, "Platform", platform)),
         }
