@@ -1308,7 +1308,7 @@ fn export_writes_the_access_lists_and_reads_them_back() {
 fn review_start_is_refused_while_opentofu_is_missing_and_says_what_to_do() {
     let mut m = filled();
     m.tofu = TofuCheck::Problem(
-        "--tofu /work/tofu: no executable file there. To run: quit and start `openova tui bootstrap --tofu PATH` with OpenTofu 1.10.0 or newer".into(),
+        "--tofu /opt/tools/tofu: no executable file there. To run: quit and start `openova tui bootstrap --tofu PATH` with OpenTofu 1.10.0 or newer".into(),
     );
     m.form.step = Step::Review;
     let errs = m.all_errors();
