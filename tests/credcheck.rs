@@ -28,27 +28,7 @@ const FINGERPRINT: &str = "20:3b:97:13:55:1c:5b:0d:d3:37:d8:50:4e:c5:3a:34";
 const KEY_PEM: &str = include_str!("fixtures/oci-test-api-key.pem");
 
 /// One request as the stand-in read it.
-#[derive(Debug, Clone)]
-struct Seen {
-    method: String,
-    target: String,
-    headers: Vec<(String, String)>,
-}
-
-impl signatures::Request for Seen {
-    fn method(&self) -> &str {
-        &self.method
-    }
-    fn target(&self) -> &str {
-        &self.target
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
+type Seen = signatures::Head;
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Seen> {
     let mut line = String::new();

@@ -19,6 +19,7 @@ pub trait Request {
 }
 
 /// A request head as text (`GET /x HTTP/1.1` then `Name: value` lines).
+#[derive(Debug, Clone)]
 pub struct Head {
     pub method: String,
     pub target: String,
